@@ -1,0 +1,86 @@
+"""``insole info``: what is in a session file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+from insole.session_file import open_session
+
+
+def describe_session(path: Path) -> dict[str, Any]:
+    """A JSON-ready description of a session file (validated first)."""
+    with open_session(path) as sf:
+        md = sf.metadata
+        out: dict[str, Any] = {
+            "file": str(path),
+            "format": sf.attrs.get("format"),
+            "format_version": sf.attrs.get("format_version"),
+            "created_utc": sf.attrs.get("created_utc"),
+            "software": sf.attrs.get("software"),
+            "source": sf.attrs.get("source"),
+            "complete": bool(sf.attrs.get("complete", False)),
+            "session": {k: v for k, v in md.__dict__.items()},
+            "missing_metadata": md.missing(),
+            "feet": {},
+        }
+        for side in sf.sides:
+            g = sf.foot(side)
+            n = sf.n_frames(side)
+            t = g["time_s"]
+            gaps = g["gaps"][()] if "gaps" in g else np.zeros((0, 2))
+            foot: dict[str, Any] = {
+                "frames": n,
+                "start_s": float(t[0]) if n else None,
+                "end_s": float(t[n - 1]) if n else None,
+                "sampling_rate_hz": float(g.attrs["sampling_rate_hz"]),
+                "sensors": int(g["pressure"].shape[1]),
+                "layout_id": sf.attrs_of(side).get("layout_id"),
+                "units": sf.attrs_of(side).get("units"),
+                "gaps": int(len(gaps)),
+                "gap_total_s": float(np.sum(gaps[:, 1] - gaps[:, 0])) if len(gaps) else 0.0,
+            }
+            for key in ("frames_lost", "clock_drift_ppm", "clock_residual_s", "device_model", "device_serial_number"):
+                if key in g.attrs:
+                    foot[key] = sf.attrs_of(side)[key]
+            out["feet"][side] = foot
+        truth, params = sf.truth()
+        if truth is not None:
+            out["truth"] = {s: {k: int(len(v)) for k, v in ev.items()} for s, ev in truth.items()}
+            out["truth_profile"] = params.get("name")
+        return out
+
+
+@click.command("info")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def info_command(file: Path, as_json: bool) -> None:
+    """Show what is in a session FILE (and check that it is valid)."""
+    d = describe_session(file)
+    if as_json:
+        click.echo(json.dumps(d, indent=2, default=str))
+        return
+    click.echo(f"{d['file']}: {d['format']} v{d['format_version']}, {d['source']}, created {d['created_utc']}")
+    click.echo(f"  software: {d['software']}; complete: {'yes' if d['complete'] else 'NO (recording did not finish)'}")
+    s = d["session"]
+    fields = ", ".join(f"{k}={v}" for k, v in s.items() if v is not None)
+    click.echo(f"  session: {fields or '(no metadata)'}")
+    if d["missing_metadata"]:
+        click.echo(f"  missing metadata: {', '.join(d['missing_metadata'])}")
+    for side, f in d["feet"].items():
+        span = f"{f['start_s']:.2f}-{f['end_s']:.2f} s" if f["frames"] else "empty"
+        click.echo(
+            f"  {side}: {f['frames']} frames, {span}, {f['sampling_rate_hz']:g} Hz, {f['sensors']} sensors "
+            f"({f['layout_id']}, {f['units']}), {f['gaps']} gaps ({f['gap_total_s']:.2f} s)"
+        )
+        if "clock_drift_ppm" in f:
+            click.echo(
+                f"        clock drift {f['clock_drift_ppm']:+.1f} ppm, residual {f['clock_residual_s'] * 1e3:.2f} ms"
+            )
+    if "truth" in d:
+        counts = ", ".join(f"{s}: {v.get('ic_s', 0)} IC / {v.get('to_s', 0)} TO" for s, v in d["truth"].items())
+        click.echo(f"  ground truth ({d['truth_profile']}): {counts}")

@@ -1,0 +1,6 @@
+"""Record one or two insoles onto one clock into a session file."""
+
+from insole.recorder.clock import ClockAligner
+from insole.recorder.recorder import DeviceStats, Recorder, RecordingSummary, record
+
+__all__ = ["ClockAligner", "DeviceStats", "Recorder", "RecordingSummary", "record"]

@@ -1,0 +1,463 @@
+"""The recorder: one or two insoles, one clock, every lost frame accounted for, written as it arrives.
+
+Data flow: each device runs in its own task and pushes :class:`~insole.frames.FrameBatch` objects and
+:class:`~insole.devices.DeviceEvent` notices into a bounded queue; the recorder task aligns clocks, detects
+sequence gaps, appends to the :class:`~insole.session_file.SessionWriter` and flushes at least every
+``flush_interval_s``. Memory is bounded by the queue size, whatever the session length.
+
+Session clock: zero is the aligned host time of the first frame received from any device; ``time_s`` of every
+foot is ``fit(device_time) - zero``. At the end the final clock fit of each device re-times the whole foot, so
+early frames benefit from the complete fit; the fit and its residual are stored as ``clock_*`` attributes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from insole.devices import DeviceEvent, InsoleDevice
+from insole.errors import DeviceError, DeviceTimeoutError, InsoleError, SessionFileError
+from insole.frames import FrameBatch
+from insole.recorder.clock import ClockAligner
+from insole.session_file import SessionMetadata, SessionWriter
+
+#: Frames held per device between the device and the writer before the oldest are dropped (and counted).
+QUEUE_BATCHES = 2048
+#: Seconds a device waits for room in the queue before its batch is dropped as a buffer overflow.
+OVERFLOW_AFTER_S = 2.0
+
+
+@dataclass
+class DeviceStats:
+    """Running counters for one device, shown live and stored in the file."""
+
+    url: str
+    side: str = "?"
+    state: str = "connecting"
+    frames: int = 0
+    lost_frames: int = 0
+    duplicate_frames: int = 0
+    overflow_frames: int = 0
+    gaps: int = 0
+    battery_pct: float | None = None
+    last_time_s: float = float("nan")
+    rate_hz: float = float("nan")
+    latest_force: float = 0.0
+    latest_pressure: np.ndarray | None = None
+    error: str = ""
+    steps: int = 0
+    _loaded: bool = False
+    _force_max: float = 0.0
+    _last_seq: int | None = None
+    _rate_marks: list[tuple[float, int]] = field(default_factory=list)
+
+
+@dataclass
+class RecordingSummary:
+    """What a finished recording holds."""
+
+    path: Path
+    duration_s: float
+    devices: list[DeviceStats]
+    stopped_because: str
+
+
+class Recorder:
+    """Record devices into a session file.
+
+    Parameters
+    ----------
+    devices : list of InsoleDevice
+        One per foot (at most one left and one right).
+    path : str or Path
+        Output session file.
+    metadata : SessionMetadata
+    duration_s : float or None
+        Stop once this much session time is recorded (None: until :meth:`stop` or Ctrl-C).
+    overwrite : bool
+    flush_interval_s : float
+        Longest time between flushes to disk; bounds what a crash can lose.
+    connect_timeout_s : float
+        How long a device may take to open and send its first frame.
+    stall_timeout_s : float
+        A device silent this long (after it had streamed) is declared lost for good; recording goes on with
+        the other foot.
+    atomic : bool
+        Write under a temporary name and rename at the end (simulations); live recordings write in place and
+        flush, so that a crash leaves a readable file.
+    on_update : callable or None
+        Called with the list of :class:`DeviceStats` after each batch (the live view).
+    """
+
+    def __init__(
+        self,
+        devices: list[InsoleDevice],
+        path: str | Path,
+        metadata: SessionMetadata | None = None,
+        *,
+        duration_s: float | None = None,
+        overwrite: bool = False,
+        flush_interval_s: float = 1.0,
+        connect_timeout_s: float = 15.0,
+        stall_timeout_s: float = 30.0,
+        on_update: Callable[[list[DeviceStats]], None] | None = None,
+        source: str = "recorded",
+        atomic: bool = False,
+    ) -> None:
+        if not devices:
+            raise InsoleError("no device to record from; give at least one --device")
+        if len(devices) > 2:
+            raise InsoleError("at most two insoles (one per foot) can be recorded together")
+        self.devices = devices
+        self.path = Path(path)
+        self.metadata = metadata or SessionMetadata()
+        self.duration_s = duration_s
+        self.overwrite = overwrite
+        self.flush_interval_s = flush_interval_s
+        self.connect_timeout_s = connect_timeout_s
+        self.stall_timeout_s = stall_timeout_s
+        self.on_update = on_update
+        self.source = source
+        self.atomic = atomic
+        self.stats = [DeviceStats(d.url) for d in devices]
+        self._stop = asyncio.Event()
+        self._stop_reason = "stopped"
+
+    def stop(self, reason: str = "stopped by user") -> None:
+        """Ask the recording to end; the file is finalised."""
+        self._stop_reason = reason
+        self._stop.set()
+
+    async def run(self) -> RecordingSummary:
+        """Record until the duration is reached, :meth:`stop` is called, or every device is lost."""
+        if self.path.exists() and not self.overwrite:
+            raise SessionFileError(str(self.path), "already exists; choose another name or pass --overwrite")
+        queue: asyncio.Queue[tuple[int, FrameBatch | DeviceEvent | BaseException | None]] = asyncio.Queue(
+            maxsize=QUEUE_BATCHES
+        )
+        await self._open_all()
+        sides = [d.info.side for d in self.devices]
+        if len(set(sides)) != len(sides):
+            await self._close_all()
+            raise InsoleError(f"both devices are {sides[0]} insoles; record one left and one right")
+        writer = SessionWriter(
+            self.path, self.metadata, source=self.source, overwrite=self.overwrite, atomic=self.atomic
+        )
+        clocks = [ClockAligner() for _ in self.devices]
+        for dev, st in zip(self.devices, self.stats, strict=True):
+            info = dev.info
+            st.side, st.state = info.side, "streaming"
+            writer.add_foot(
+                info.side,
+                info.layout,
+                units=info.units,
+                sampling_rate_hz=info.sampling_rate_hz,
+                device={
+                    "url": info.url,
+                    "model": info.model,
+                    "serial_number": info.serial_number,
+                    "firmware_version": info.firmware_version,
+                    **{k: v for k, v in info.extra.items() if isinstance(v, str | int | float | bool)},
+                },
+            )
+        writer.flush()
+        tasks = [asyncio.create_task(self._pump(i, d, queue)) for i, d in enumerate(self.devices)]
+        t0: list[float] = []
+        last_flush = time.monotonic()
+        finished = 0
+        try:
+            while finished < len(self.devices):
+                if self._stop.is_set():
+                    break
+                try:
+                    async with asyncio.timeout(0.25):
+                        idx, item = await queue.get()
+                except TimeoutError:
+                    self._check_stalls()
+                    continue
+                st = self.stats[idx]
+                if item is None or isinstance(item, BaseException):
+                    finished += 1
+                    if isinstance(item, BaseException):
+                        st.state, st.error = "lost", str(item)
+                    elif st.state != "lost":
+                        st.state = "ended"
+                    self._notify()
+                    continue
+                if isinstance(item, DeviceEvent):
+                    self._on_event(idx, item, writer, clocks[idx], t0)
+                    continue
+                self._on_batch(idx, item, writer, clocks[idx], t0)
+                now = time.monotonic()
+                if now - last_flush >= self.flush_interval_s:
+                    writer.flush()
+                    last_flush = now
+                if self.duration_s is not None and all(
+                    (s.last_time_s >= self.duration_s) or s.state in ("lost", "ended") for s in self.stats
+                ):
+                    self._stop_reason = f"duration of {self.duration_s:g} s reached"
+                    break
+            else:
+                self._stop_reason = "all devices ended"
+        except OSError as exc:  # e.g. disk full: keep what is flushed, say why
+            self._stop_reason = f"write failed: {exc}"
+            raise SessionFileError(
+                str(self.path), f"writing stopped: {exc}; the file holds data up to the last flush"
+            ) from None
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            await self._close_all()
+            self._finalise(writer, clocks, t0)
+        duration = max((s.last_time_s for s in self.stats if np.isfinite(s.last_time_s)), default=0.0)
+        return RecordingSummary(self.path, float(duration), self.stats, self._stop_reason)
+
+    # ------------------------------------------------------------------ devices
+    async def _open_all(self) -> None:
+        async def open_one(dev: InsoleDevice, st: DeviceStats) -> None:
+            try:
+                await asyncio.wait_for(dev.open(), timeout=self.connect_timeout_s)
+            except TimeoutError:
+                raise DeviceTimeoutError(
+                    f"{dev.url} did not connect within {self.connect_timeout_s:g} s; is it on and in range?"
+                ) from None
+            st.state = "connected"
+
+        results = await asyncio.gather(
+            *(open_one(d, s) for d, s in zip(self.devices, self.stats, strict=True)), return_exceptions=True
+        )
+        errors = [r for r in results if isinstance(r, BaseException)]
+        if errors:
+            await self._close_all()
+            err = errors[0]
+            if isinstance(err, InsoleError):
+                raise err
+            raise DeviceError(f"could not open a device: {err}") from err
+
+    async def _close_all(self) -> None:
+        for dev in self.devices:
+            with contextlib.suppress(Exception):
+                await dev.close()
+
+    async def _pump(self, idx: int, dev: InsoleDevice, queue: asyncio.Queue[Any]) -> None:
+        st = self.stats[idx]
+        try:
+            agen = dev.stream().__aiter__()
+            first = True
+            while True:
+                timeout = self.connect_timeout_s if first else self.stall_timeout_s
+                try:
+                    async with asyncio.timeout(timeout):
+                        item = await agen.__anext__()
+                except StopAsyncIteration:
+                    break
+                except TimeoutError:
+                    what = "sent no data" if first else "went silent"
+                    raise DeviceTimeoutError(
+                        f"{dev.url} {what} for {timeout:g} s; recording goes on without it"
+                    ) from None
+                if isinstance(item, FrameBatch):
+                    first = False
+                try:
+                    # back-pressure for fast sources; a writer stalled this long loses the batch, counted
+                    async with asyncio.timeout(OVERFLOW_AFTER_S):
+                        await queue.put((idx, item))
+                except TimeoutError:
+                    if isinstance(item, FrameBatch):
+                        st.overflow_frames += len(item)
+            await queue.put((idx, None))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the device is lost; the other foot goes on
+            await queue.put((idx, exc))
+
+    def _check_stalls(self) -> None:
+        self._notify()
+
+    def _notify(self) -> None:
+        if self.on_update is not None:
+            self.on_update(self.stats)
+
+    # ------------------------------------------------------------------ data
+    def _on_event(
+        self, idx: int, ev: DeviceEvent, writer: SessionWriter, clock: ClockAligner, t0: list[float]
+    ) -> None:
+        st = self.stats[idx]
+        if ev.kind == "battery" and ev.value is not None:
+            st.battery_pct = float(ev.value)
+        elif ev.kind == "disconnected":
+            st.state = "reconnecting" if "reconnect" in ev.message else "disconnected"
+        elif ev.kind == "connected":
+            st.state = "streaming"
+        elif ev.kind == "outage" and t0 and ev.start_host_s is not None and ev.end_host_s is not None:
+            writer.add_gap(st.side, ev.start_host_s - t0[0], ev.end_host_s - t0[0], f"outage: {ev.message}")
+            st.gaps += 1
+        self._notify()
+
+    def _on_batch(
+        self, idx: int, batch: FrameBatch, writer: SessionWriter, clock: ClockAligner, t0: list[float]
+    ) -> None:
+        st = self.stats[idx]
+        dev = self.devices[idx]
+        seq = batch.sequence.astype(np.int64)
+        # drop duplicates and frames older than what is written (sequence numbers wrap at 2**32)
+        keep = np.ones(len(seq), bool)
+        last = st._last_seq
+        prev = np.concatenate([[last if last is not None else seq[0] - 1], seq[:-1]])
+        step = (seq - prev) % 2**32
+        keep &= (step > 0) & (step < 2**31)
+        if last is None:
+            keep[0] = True
+        # a run of non-advancing frames inside a batch: keep only advancing ones
+        if not keep.all():
+            st.duplicate_frames += int((~keep).sum())
+            batch = _select(batch, keep)
+            seq = seq[keep]
+            if len(seq) == 0:
+                return
+            prev = np.concatenate([[last if last is not None else seq[0] - 1], seq[:-1]])
+            step = (seq - prev) % 2**32
+        clock.update(batch.device_time_us, batch.host_time_s)
+        host = clock.host_time_s(batch.device_time_us)
+        if not t0:
+            t0.append(float(host[0]))
+        time_s = host - t0[0]
+        # keep time strictly increasing while the running fit moves; the final re-timing fixes the rest
+        floor = st.last_time_s if np.isfinite(st.last_time_s) else -np.inf
+        period = 1.0 / dev.info.sampling_rate_hz
+        time_s = _strictly_increasing(time_s, floor)
+        missing = step - 1
+        for i in np.flatnonzero(missing > 0):
+            start = (time_s[i - 1] if i > 0 else floor) + period
+            end = time_s[i] - period
+            if not np.isfinite(start):
+                start = end - (missing[i] - 1) * period
+            writer.add_gap(st.side, float(start), float(max(start, end)), f"sequence gap: {int(missing[i])} frames")
+            st.lost_frames += int(missing[i])
+            st.gaps += 1
+        writer.append(
+            st.side,
+            time_s,
+            batch.pressure,
+            sequence=batch.sequence.astype(np.uint32),
+            device_time_us=batch.device_time_us,
+            saturated=batch.saturated,
+        )
+        st._last_seq = int(seq[-1])
+        st.frames += len(batch)
+        st.last_time_s = float(time_s[-1])
+        self._count_steps(st, batch.pressure, dev.info.layout.area_mm2 if dev.info.units == "kPa" else None)
+        now = time.monotonic()
+        st._rate_marks.append((now, st.frames))
+        while len(st._rate_marks) > 2 and (now - st._rate_marks[0][0] > 2.0 or len(st._rate_marks) > 256):
+            st._rate_marks.pop(0)
+        (ta, fa), (tb, fb) = st._rate_marks[0], st._rate_marks[-1]
+        st.rate_hz = (fb - fa) / (tb - ta) if tb > ta else float("nan")
+        self._notify()
+
+    @staticmethod
+    def _count_steps(st: DeviceStats, pressure: np.ndarray, area_mm2: np.ndarray | None) -> None:
+        """Live step counter: rising crossings of 30 % of the running peak load, released below 10 %."""
+        force = (
+            np.nansum(pressure * area_mm2[None, :], axis=1) / 1000.0
+            if area_mm2 is not None
+            else np.nansum(pressure, axis=1)
+        )
+        st.latest_pressure = pressure[-1]
+        st.latest_force = float(force[-1])
+        st._force_max = max(st._force_max * 0.999, float(np.max(force)))
+        hi, lo = 0.3 * st._force_max, 0.1 * st._force_max
+        loaded = st._loaded
+        for f in force[(force > hi) | (force < lo)]:  # only samples outside the hysteresis band matter
+            if not loaded and f > hi:
+                loaded = True
+                st.steps += 1
+            elif loaded and f < lo:
+                loaded = False
+        st._loaded = loaded
+
+    def _finalise(self, writer: SessionWriter, clocks: list[ClockAligner], t0: list[float]) -> None:
+        try:
+            # Final session zero: the earliest first frame of any foot under its device's final clock fit.
+            fits = {i: clocks[i].fit() for i, st in enumerate(self.stats) if st.frames}
+            zero = min(
+                (f.slope * writer.first_device_time_us(self.devices[i].info.side) * 1e-6 + f.offset_s
+                 for i, f in fits.items()),
+                default=t0[0] if t0 else float("nan"),
+            )
+            for i, (dev, st) in enumerate(zip(self.devices, self.stats, strict=True)):
+                side = dev.info.side
+                attrs: dict[str, Any] = {
+                    "frames_received": st.frames,
+                    "frames_lost": st.lost_frames + st.overflow_frames,
+                    "frames_lost_sequence": st.lost_frames,
+                    "frames_lost_overflow": st.overflow_frames,
+                    "frames_duplicate": st.duplicate_frames,
+                    "end_state": st.state,
+                    "end_error": st.error,
+                }
+                if i in fits:
+                    fit = fits[i]
+                    writer.rewrite_time(
+                        side, lambda dev_us, f=fit: f.slope * (dev_us.astype(np.float64) * 1e-6) + f.offset_s - zero
+                    )
+                    writer.shift_gaps(side, t0[0] - zero)
+                    attrs.update(
+                        clock_slope=fit.slope,
+                        clock_offset_s=fit.offset_s - zero,
+                        clock_drift_ppm=fit.drift_ppm,
+                        clock_residual_s=fit.residual_s,
+                        clock_n_windows=fit.n_windows,
+                    )
+                    st.last_time_s = writer.last_time_s(side)
+                if st.battery_pct is not None:
+                    attrs["battery_pct_end"] = st.battery_pct
+                writer.set_attrs(side, **attrs)
+                truth = dev.ground_truth()
+                if truth is not None and i in fits:
+                    self._write_truth(writer, side, truth, zero)
+            writer.set_attrs("/", stopped_because=self._stop_reason, session_zero_host_s=zero)
+        finally:
+            writer.close()
+
+    def _write_truth(self, writer: SessionWriter, side: str, truth: dict[str, Any], zero: float) -> None:
+        if writer.n_frames(side) == 0:  # type: ignore[arg-type]
+            return
+        t_end = writer.last_time_s(side)  # type: ignore[arg-type]
+        ic = np.asarray(truth["ic_host_s"]) - zero
+        to = np.asarray(truth["to_host_s"]) - zero
+        keep = (ic >= 0) & (to <= t_end)
+        params = {k: v for k, v in truth.get("profile", {}).items() if isinstance(v, str | int | float | bool)}
+        writer.write_truth({side: {"ic_s": ic[keep], "to_s": to[keep]}}, params)
+
+
+def _strictly_increasing(time_s: np.ndarray, floor: float, eps_s: float = 1e-6) -> np.ndarray:
+    """Smallest upward adjustment making ``time_s`` strictly increasing and above ``floor`` (steps >= eps_s)."""
+    ramp = np.arange(1, len(time_s) + 1) * eps_s
+    return np.maximum.accumulate(np.maximum(time_s - ramp, floor)) + ramp
+
+
+def _select(batch: FrameBatch, keep: np.ndarray) -> FrameBatch:
+    return FrameBatch(
+        side=batch.side,
+        sequence=batch.sequence[keep],
+        device_time_us=batch.device_time_us[keep],
+        host_time_s=batch.host_time_s[keep],
+        pressure=batch.pressure[keep],
+        saturated=batch.saturated[keep],
+    )
+
+
+def record(devices: list[InsoleDevice], path: str | Path, **kwargs: Any) -> RecordingSummary:
+    """Synchronous wrapper around :meth:`Recorder.run` for scripts."""
+    return asyncio.run(Recorder(devices, path, **kwargs).run())

@@ -1,0 +1,8 @@
+"""Analysis, interpretation, reports and the nightly batch for insole sessions.
+
+``pipeline`` reads session files through :mod:`insole.session_file`; ``insole`` never imports ``pipeline``.
+"""
+
+from insole import __version__
+
+__all__ = ["__version__"]

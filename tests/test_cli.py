@@ -1,0 +1,152 @@
+"""The ``insole`` program as a user runs it: real subprocesses, real files, exit codes and messages."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from insole.simulator.gait_model import cadence_steps_per_min
+
+INSOLE = [sys.executable, "-c", "from pipeline.cli import main; main()"]
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*INSOLE, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def test_help_on_every_command():
+    top = run("--help")
+    assert top.returncode == 0
+    commands = [line.split()[0] for line in top.stdout.split("Commands:")[1].strip().splitlines()]
+    assert {"simulate", "info", "record", "demo", "analyze", "report"} <= set(commands)
+    for cmd in commands:
+        r = run(cmd, "--help")
+        assert r.returncode == 0 and "Usage:" in r.stdout, cmd
+
+
+def test_simulate_writes_a_valid_session_with_truth(tmp_path):
+    out = tmp_path / "a.h5"
+    r = run("simulate", "--profile", "neutral", "--duration-s", "60", "--seed", "1", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert out.exists() and not list(tmp_path.glob("*.partial"))
+    with h5py.File(out) as f:
+        assert f.attrs["format"] == "insole-session" and f.attrs["format_version"] == 1
+        assert f.attrs["created_utc"].endswith("Z") and f.attrs["software"].startswith("insole ")
+        for key in ("subject_id", "body_mass_kg", "foot_length_mm", "shoe_size_eu", "condition", "notes"):
+            assert key in f["session"].attrs
+        for side in ("left", "right"):
+            g = f[side]
+            n = g["pressure"].shape[0]
+            assert g["pressure"].shape == (n, 16) and g["pressure"].attrs["units"] == "kPa"
+            assert 5900 <= n <= 6200
+            t = g["time_s"][()]
+            assert t.dtype == np.float64 and np.all(np.diff(t) > 0)
+            assert g["sequence"].dtype == np.uint32 and g["device_time_us"].dtype == np.uint64
+            for name in ("x_mm", "y_mm", "area_mm2"):
+                assert g["sensors"][name].shape == (16,)
+            assert g.attrs["sampling_rate_hz"] == 100 and g["gaps"].shape[1] == 2
+            ic = f[f"truth/{side}/ic_s"][()]
+            assert len(f[f"truth/{side}/to_s"][()]) == len(ic) > 45
+            stride = np.diff(ic)
+            assert abs(np.median(stride) - 120 / cadence_steps_per_min(1.3)) < 0.02
+        assert f["truth"].attrs["name"] == "neutral"
+    info = run("info", str(out), "--json")
+    assert info.returncode == 0
+    d = json.loads(info.stdout)
+    assert d["feet"]["left"]["sensors"] == 16 and d["truth"]["left"]["ic_s"] > 45
+
+
+def test_info_text(neutral_session):
+    r = run("info", str(neutral_session))
+    assert r.returncode == 0
+    assert "left:" in r.stdout and "right:" in r.stdout and "ground truth (neutral)" in r.stdout
+
+
+def _one_line_error(r: subprocess.CompletedProcess[str]) -> str:
+    assert r.returncode != 0
+    lines = [line for line in r.stderr.strip().splitlines() if line.strip()]
+    assert "Traceback" not in r.stderr
+    return lines[-1]
+
+
+def test_unknown_profile(tmp_path):
+    msg = _one_line_error(run("simulate", "--profile", "moonwalk", "-o", str(tmp_path / "x.h5")))
+    assert "moonwalk" in msg and "neutral" in msg
+    assert not list(tmp_path.iterdir())
+
+
+def test_negative_duration(tmp_path):
+    msg = _one_line_error(run("simulate", "--duration-s", "-5", "-o", str(tmp_path / "x.h5")))
+    assert "duration" in msg and "positive" in msg
+    assert not list(tmp_path.iterdir())
+
+
+def test_unwritable_output(tmp_path):
+    msg = _one_line_error(run("simulate", "--duration-s", "5", "-o", str(tmp_path / "no" / "such" / "x.h5")))
+    assert "does not exist" in msg
+    if os.geteuid() != 0:  # root can write anywhere
+        ro = tmp_path / "ro"
+        ro.mkdir(mode=0o500)
+        msg = _one_line_error(run("simulate", "--duration-s", "5", "-o", str(ro / "x.h5")))
+        assert "cannot be written" in msg
+
+
+def test_existing_output_needs_overwrite(tmp_path):
+    out = tmp_path / "x.h5"
+    out.write_bytes(b"keep me")
+    msg = _one_line_error(run("simulate", "--duration-s", "5", "-o", str(out)))
+    assert "already exists" in msg and "--overwrite" in msg
+    assert out.read_bytes() == b"keep me"
+    r = run("simulate", "--duration-s", "5", "-o", str(out), "--overwrite")
+    assert r.returncode == 0 and h5py.is_hdf5(out)
+
+
+def test_info_refuses_foreign_files(tmp_path):
+    text = tmp_path / "t.h5"
+    text.write_text("not hdf5")
+    assert "not an HDF5 file" in _one_line_error(run("info", str(text)))
+    foreign = tmp_path / "f.h5"
+    with h5py.File(foreign, "w") as f:
+        f["data"] = np.arange(3)
+    assert "not an insole session" in _one_line_error(run("info", str(foreign)))
+    assert "does not exist" in _one_line_error(run("info", str(tmp_path / "missing.h5")))
+
+
+def test_bad_device_params_fail_before_writing(tmp_path):
+    msg = _one_line_error(run("simulate", "--device-params", "noise_kpa=loud", "-o", str(tmp_path / "x.h5")))
+    assert "noise_kpa must be a number" in msg
+    assert not list(tmp_path.iterdir())
+
+
+def test_record_from_simulated_insoles(tmp_path):
+    out = tmp_path / "s.h5"
+    r = run(
+        "record", "--device", "sim://neutral?side=left&realtime=0", "--device", "sim://neutral?side=right&realtime=0",
+        "--duration-s", "10", "-o", str(out), "--quiet", "--subject", "P7", "--condition", "orthotic",
+    )
+    assert r.returncode == 0, r.stderr
+    with h5py.File(out) as f:
+        assert f["session"].attrs["subject_id"] == "P7" and f["session"].attrs["condition"] == "orthotic"
+        assert f["left/time_s"][-1] >= 10.0 and f.attrs["complete"]
+
+
+def test_record_refuses_two_left_feet(tmp_path):
+    msg = _one_line_error(run("record", "--device", "sim://neutral?realtime=0", "--device", "sim://neutral?realtime=0",
+                              "--duration-s", "2", "-o", str(tmp_path / "s.h5"), "--quiet"))
+    assert "both devices are left" in msg
+
+
+@pytest.mark.slow
+def test_demo_writes_everything(tmp_path):
+    r = run("demo", "--out", str(tmp_path / "demo"))
+    assert r.returncode == 0, r.stderr
+    for name in ("session.h5", "metrics.json", "steps.csv", "report.html"):
+        assert (tmp_path / "demo" / name).stat().st_size > 0
+        assert name in r.stdout
