@@ -25,6 +25,7 @@ Layout (version 1)::
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import math
 import os
@@ -146,6 +147,7 @@ class SessionWriter:
         source: str = "recorded",
         overwrite: bool = False,
         atomic: bool = True,
+        crash_safe: bool = False,
     ) -> None:
         self.path = Path(path)
         if self.path.exists() and not overwrite:
@@ -153,8 +155,10 @@ class SessionWriter:
         if not self.path.parent.is_dir():
             raise SessionFileError(str(self.path), f"folder {self.path.parent} does not exist")
         self._write_path = self.path.with_name(self.path.name + ".partial") if atomic else self.path
+        self._crash_safe = crash_safe
+        self._appending = False
         try:
-            self._h5 = h5py.File(self._write_path, "w", libver=("v110", "latest"))
+            self._h5 = h5py.File(self._write_path, "w", libver="latest" if crash_safe else "earliest")
         except OSError as exc:
             raise SessionFileError(str(self.path), f"cannot be written ({exc.strerror or exc})") from None
         self._atomic = atomic
@@ -283,24 +287,37 @@ class SessionWriter:
                     del sg[name]
                 sg[name] = np.asarray(events[name], np.float64)
 
-    def rewrite_time(self, side: Side, time_s_of: Any, chunk_frames: int = 1 << 16) -> None:
-        """Recompute ``/side/time_s`` chunk by chunk as ``time_s_of(device_time_us)`` (final clock fit)."""
+    def rewrite_time(
+        self,
+        side: Side,
+        time_s_of: Any,
+        *,
+        start: int = 0,
+        stop: int | None = None,
+        chunk_frames: int = 1 << 16,
+    ) -> None:
+        """Recompute ``time_s[start:stop]`` of ``side`` as ``time_s_of(device_time_us)`` (final clock fit).
+
+        Frames keep strictly increasing times: where a new value would not exceed the frame before it (the
+        fits of two clock segments meeting), it is raised by 1 microsecond past it.
+        """
         g = self._group(side)
         n = g["time_s"].shape[0]
-        last = -math.inf
-        for start in range(0, n, chunk_frames):
-            dev = g["device_time_us"][start : start + chunk_frames]
-            new = np.asarray(time_s_of(dev), np.float64)
-            if not (new[0] > last and np.all(np.diff(new) > 0)):
-                raise SessionFileError(str(self.path), f"/{side}: re-timed time_s would not be strictly increasing")
-            g["time_s"][start : start + chunk_frames] = new
+        stop = n if stop is None else min(stop, n)
+        last = float(g["time_s"][start - 1]) if start > 0 else -math.inf
+        for lo in range(start, stop, chunk_frames):
+            hi = min(lo + chunk_frames, stop)
+            new = np.asarray(time_s_of(g["device_time_us"][lo:hi]), np.float64)
+            ramp = np.arange(1, len(new) + 1) * 1e-6
+            new = np.maximum.accumulate(np.maximum(new - ramp, last)) + ramp
+            g["time_s"][lo:hi] = new
             last = float(new[-1])
-        if n:
+        if stop == n and n:
             self._last_time[side] = last
 
-    def first_device_time_us(self, side: Side) -> float:
-        """Device time of the first frame written for ``side``."""
-        return float(self._group(side)["device_time_us"][0])
+    def device_time_us_at(self, side: Side, frame: int) -> float:
+        """Device time of frame ``frame`` of ``side``."""
+        return float(self._group(side)["device_time_us"][frame])
 
     def shift_gaps(self, side: Side, delta_s: float) -> None:
         """Move every recorded gap of ``side`` by ``delta_s`` (used when the session zero is re-fitted)."""
@@ -311,6 +328,11 @@ class SessionWriter:
     def n_frames(self, side: Side) -> int:
         """Frames written so far for ``side`` (0 if the foot was not added)."""
         return int(self._h5[side]["time_s"].shape[0]) if side in self._h5 else 0
+
+    @property
+    def write_path(self) -> Path:
+        """The file being written (``PATH.partial`` for an atomic writer until :meth:`close`)."""
+        return self._write_path
 
     def last_time_s(self, side: Side) -> float:
         """Session time of the last frame written for ``side`` (NaN when none)."""
@@ -323,6 +345,21 @@ class SessionWriter:
         return self._h5[side]
 
     # -------------------------------------------------------------- life cycle
+    def start_appending(self) -> None:
+        """Enter SWMR mode (crash-safe writers): from now on only appends, gaps and attributes."""
+        self._h5.flush()
+        if self._crash_safe and not self._appending:
+            self._h5.swmr_mode = True
+            self._appending = True
+
+    def end_appending(self) -> None:
+        """Leave SWMR mode (reopen normally) so that groups such as ``/truth`` can be added."""
+        if not self._appending:
+            return
+        self._h5.close()
+        self._h5 = h5py.File(self._write_path, "r+")
+        self._appending = False
+
     def flush(self) -> None:
         """Push everything written so far to the operating system."""
         self._h5.flush()
@@ -331,6 +368,7 @@ class SessionWriter:
         """Mark the file complete, close it and (when atomic) move it to its final name."""
         if self._closed:
             return self.path
+        self.end_appending()
         self._h5.attrs["complete"] = True
         self._h5.close()
         self._closed = True
@@ -339,10 +377,11 @@ class SessionWriter:
         return self.path
 
     def abort(self) -> None:
-        """Close without finishing; an atomic writer removes its partial file."""
+        """Close without finishing (best effort, errors ignored); an atomic writer removes its partial file."""
         if self._closed:
             return
-        self._h5.close()
+        with contextlib.suppress(Exception):
+            self._h5.close()
         self._closed = True
         if self._atomic:
             self._write_path.unlink(missing_ok=True)
@@ -640,7 +679,15 @@ def open_session(path: str | os.PathLike[str], *, check_time: bool = True) -> Se
     try:
         h5 = h5py.File(p, "r", locking=False)
     except OSError as exc:
-        raise SessionFileError(str(p), f"cannot be opened as HDF5 (truncated or corrupted?): {exc}") from None
+        if "already open for write" not in str(exc):
+            raise SessionFileError(str(p), f"cannot be opened as HDF5 (truncated or corrupted?): {exc}") from None
+        # A crash-safe (SWMR) recording that was interrupted: its data up to the last flush is consistent.
+        try:
+            h5 = h5py.File(p, "r", swmr=True, locking=False)
+        except OSError as exc2:
+            raise SessionFileError(
+                str(p), f"is still being written or was interrupted and cannot be read: {exc2}"
+            ) from None
     try:
         _validate(str(p), h5, check_time=check_time)
         return SessionFile(p, h5)

@@ -10,6 +10,7 @@ import click
 
 from insole.cli.options import metadata_from_options, metadata_options
 from insole.devices import open_device
+from insole.errors import InsoleError
 from insole.recorder import Recorder
 from insole.recorder.live_view import LiveView
 
@@ -48,6 +49,8 @@ def record_command(devices: tuple[str, ...], duration_s: float | None, output: P
         summary = asyncio.run(main())
     click.echo(f"wrote {summary.path}: {summary.duration_s:.1f} s ({summary.stopped_because})")
     for st in summary.devices:
-        lost = st.lost_frames + st.overflow_frames
+        lost = st.lost_frames
         click.echo(f"  {st.side}: {st.frames} frames, {lost} lost in {st.gaps} gaps, {st.steps} steps, {st.state}"
                    + (f" ({st.error})" if st.error else ""))
+    if summary.error:
+        raise InsoleError(summary.error)

@@ -64,7 +64,7 @@ class LiveView:
             if st.latest_pressure is not None:
                 peak = float(np.nanmax(st.latest_pressure)) if st.latest_pressure.size else 0.0
                 self._full_scale[st.url] = max(self._full_scale.get(st.url, 1.0), peak)
-            lost = st.lost_frames + st.overflow_frames
+            lost = st.lost_frames
             table.add_row(
                 st.side,
                 Text(st.state, style=style),

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import resource
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,13 +27,15 @@ import numpy as np
 from insole.devices import DeviceEvent, InsoleDevice
 from insole.errors import DeviceError, DeviceTimeoutError, InsoleError, SessionFileError
 from insole.frames import FrameBatch
-from insole.recorder.clock import ClockAligner
+from insole.recorder.frame_accounting import FrameTrack, SessionZero
 from insole.session_file import SessionMetadata, SessionWriter
 
 #: Frames held per device between the device and the writer before the oldest are dropped (and counted).
 QUEUE_BATCHES = 2048
 #: Seconds a device waits for room in the queue before its batch is dropped as a buffer overflow.
 OVERFLOW_AFTER_S = 2.0
+#: Bytes kept free on the output's disk to finalise the file (plus 10 s of data at the current rate).
+RESERVE_BYTES = 2 * 1024 * 1024
 
 
 @dataclass
@@ -43,8 +47,6 @@ class DeviceStats:
     state: str = "connecting"
     frames: int = 0
     lost_frames: int = 0
-    duplicate_frames: int = 0
-    overflow_frames: int = 0
     gaps: int = 0
     battery_pct: float | None = None
     last_time_s: float = float("nan")
@@ -55,7 +57,6 @@ class DeviceStats:
     steps: int = 0
     _loaded: bool = False
     _force_max: float = 0.0
-    _last_seq: int | None = None
     _rate_marks: list[tuple[float, int]] = field(default_factory=list)
 
 
@@ -67,6 +68,7 @@ class RecordingSummary:
     duration_s: float
     devices: list[DeviceStats]
     stopped_because: str
+    error: str | None = None
 
 
 class Recorder:
@@ -129,6 +131,8 @@ class Recorder:
         self.stats = [DeviceStats(d.url) for d in devices]
         self._stop = asyncio.Event()
         self._stop_reason = "stopped"
+        self._error: str | None = None
+        self._size_mark: int | None = None
 
     def stop(self, reason: str = "stopped by user") -> None:
         """Ask the recording to end; the file is finalised."""
@@ -138,7 +142,11 @@ class Recorder:
     async def run(self) -> RecordingSummary:
         """Record until the duration is reached, :meth:`stop` is called, or every device is lost."""
         if self.path.exists() and not self.overwrite:
-            raise SessionFileError(str(self.path), "already exists; choose another name or pass --overwrite")
+            raise SessionFileError(
+                str(self.path),
+                "already exists (perhaps an earlier, interrupted recording: check it with `insole info`); "
+                "choose another name or pass --overwrite",
+            )
         queue: asyncio.Queue[tuple[int, FrameBatch | DeviceEvent | BaseException | None]] = asyncio.Queue(
             maxsize=QUEUE_BATCHES
         )
@@ -148,9 +156,15 @@ class Recorder:
             await self._close_all()
             raise InsoleError(f"both devices are {sides[0]} insoles; record one left and one right")
         writer = SessionWriter(
-            self.path, self.metadata, source=self.source, overwrite=self.overwrite, atomic=self.atomic
+            self.path,
+            self.metadata,
+            source=self.source,
+            overwrite=self.overwrite,
+            atomic=self.atomic,
+            crash_safe=not self.atomic,
         )
-        clocks = [ClockAligner() for _ in self.devices]
+        zero = SessionZero()
+        self._tracks = [FrameTrack(d.info.sampling_rate_hz, zero) for d in self.devices]
         for dev, st in zip(self.devices, self.stats, strict=True):
             info = dev.info
             st.side, st.state = info.side, "streaming"
@@ -167,11 +181,12 @@ class Recorder:
                     **{k: v for k, v in info.extra.items() if isinstance(v, str | int | float | bool)},
                 },
             )
-        writer.flush()
+        writer.start_appending()
         tasks = [asyncio.create_task(self._pump(i, d, queue)) for i, d in enumerate(self.devices)]
-        t0: list[float] = []
         last_flush = time.monotonic()
+        last_flush_data = 0.0
         finished = 0
+        write_error: OSError | None = None
         try:
             while finished < len(self.devices):
                 if self._stop.is_set():
@@ -180,25 +195,30 @@ class Recorder:
                     async with asyncio.timeout(0.25):
                         idx, item = await queue.get()
                 except TimeoutError:
-                    self._check_stalls()
+                    self._notify()
                     continue
                 st = self.stats[idx]
                 if item is None or isinstance(item, BaseException):
                     finished += 1
                     if isinstance(item, BaseException):
                         st.state, st.error = "lost", str(item)
+                        self._tracks[idx].note_lost(str(item))
                     elif st.state != "lost":
                         st.state = "ended"
                     self._notify()
                     continue
                 if isinstance(item, DeviceEvent):
-                    self._on_event(idx, item, writer, clocks[idx], t0)
+                    self._on_event(idx, item)
                     continue
-                self._on_batch(idx, item, writer, clocks[idx], t0)
+                self._on_batch(idx, item, writer)
                 now = time.monotonic()
-                if now - last_flush >= self.flush_interval_s:
+                recorded = max((x.last_time_s for x in self.stats if np.isfinite(x.last_time_s)), default=0.0)
+                # flush every second of wall time, and of data (sources faster than real time)
+                if now - last_flush >= self.flush_interval_s or recorded - last_flush_data >= self.flush_interval_s:
                     writer.flush()
-                    last_flush = now
+                    last_flush, last_flush_data = now, recorded
+                    if self._disk_nearly_full(writer.write_path):
+                        break
                 if self.duration_s is not None and all(
                     (s.last_time_s >= self.duration_s) or s.state in ("lost", "ended") for s in self.stats
                 ):
@@ -206,11 +226,8 @@ class Recorder:
                     break
             else:
                 self._stop_reason = "all devices ended"
-        except OSError as exc:  # e.g. disk full: keep what is flushed, say why
-            self._stop_reason = f"write failed: {exc}"
-            raise SessionFileError(
-                str(self.path), f"writing stopped: {exc}; the file holds data up to the last flush"
-            ) from None
+        except OSError as exc:  # a write failed although space looked sufficient
+            write_error = exc
         finally:
             for task in tasks:
                 task.cancel()
@@ -218,9 +235,40 @@ class Recorder:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
             await self._close_all()
-            self._finalise(writer, clocks, t0)
+            if write_error is None:
+                self._finalise(writer)
+            else:
+                writer.abort()
+        if write_error is not None:
+            raise SessionFileError(
+                str(self.path),
+                f"writing stopped: {write_error}; frames up to the last flush (at most "
+                f"{self.flush_interval_s:g} s earlier) are kept, read them with `insole info`",
+            )
         duration = max((s.last_time_s for s in self.stats if np.isfinite(s.last_time_s)), default=0.0)
-        return RecordingSummary(self.path, float(duration), self.stats, self._stop_reason)
+        return RecordingSummary(self.path, float(duration), self.stats, self._stop_reason, self._error)
+
+    def _space_left_bytes(self, path: Path) -> float:
+        """Free space for the output: the disk's free bytes, or the process file-size limit (``ulimit -f``)."""
+        free = float(shutil.disk_usage(path.parent).free)
+        soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+        if soft != resource.RLIM_INFINITY:
+            free = min(free, soft - path.stat().st_size)
+        return free
+
+    def _disk_nearly_full(self, path: Path) -> bool:
+        """Stop cleanly while the file can still be finalised: keep 2 MiB plus ten flushes' worth in reserve."""
+        size = path.stat().st_size
+        growth = max(size - self._size_mark, 0) if self._size_mark is not None else 0
+        self._size_mark = size
+        left = self._space_left_bytes(path)
+        if left >= RESERVE_BYTES + 10.0 * growth:
+            return False
+        self._stop_reason = self._error = (
+            f"disk nearly full ({left / 1e6:.1f} MB left for {self.path}); recording stopped and the file "
+            "finalised; free some space before the next recording"
+        )
+        return True
 
     # ------------------------------------------------------------------ devices
     async def _open_all(self) -> None:
@@ -250,7 +298,6 @@ class Recorder:
                 await dev.close()
 
     async def _pump(self, idx: int, dev: InsoleDevice, queue: asyncio.Queue[Any]) -> None:
-        st = self.stats[idx]
         try:
             agen = dev.stream().__aiter__()
             first = True
@@ -274,7 +321,7 @@ class Recorder:
                         await queue.put((idx, item))
                 except TimeoutError:
                     if isinstance(item, FrameBatch):
-                        st.overflow_frames += len(item)
+                        self._tracks[idx].note_overflow(item)
             await queue.put((idx, None))
         except asyncio.CancelledError:
             raise
@@ -289,9 +336,7 @@ class Recorder:
             self.on_update(self.stats)
 
     # ------------------------------------------------------------------ data
-    def _on_event(
-        self, idx: int, ev: DeviceEvent, writer: SessionWriter, clock: ClockAligner, t0: list[float]
-    ) -> None:
+    def _on_event(self, idx: int, ev: DeviceEvent) -> None:
         st = self.stats[idx]
         if ev.kind == "battery" and ev.value is not None:
             st.battery_pct = float(ev.value)
@@ -299,64 +344,36 @@ class Recorder:
             st.state = "reconnecting" if "reconnect" in ev.message else "disconnected"
         elif ev.kind == "connected":
             st.state = "streaming"
-        elif ev.kind == "outage" and t0 and ev.start_host_s is not None and ev.end_host_s is not None:
-            writer.add_gap(st.side, ev.start_host_s - t0[0], ev.end_host_s - t0[0], f"outage: {ev.message}")
-            st.gaps += 1
+        elif ev.kind == "outage" and ev.start_host_s is not None and ev.end_host_s is not None:
+            self._tracks[idx].note_outage(ev.start_host_s, ev.end_host_s, ev.message or "disconnected")
+        elif ev.kind == "warning":
+            st.error = ev.message
         self._notify()
 
-    def _on_batch(
-        self, idx: int, batch: FrameBatch, writer: SessionWriter, clock: ClockAligner, t0: list[float]
-    ) -> None:
-        st = self.stats[idx]
-        dev = self.devices[idx]
-        seq = batch.sequence.astype(np.int64)
-        # drop duplicates and frames older than what is written (sequence numbers wrap at 2**32)
-        keep = np.ones(len(seq), bool)
-        last = st._last_seq
-        prev = np.concatenate([[last if last is not None else seq[0] - 1], seq[:-1]])
-        step = (seq - prev) % 2**32
-        keep &= (step > 0) & (step < 2**31)
-        if last is None:
-            keep[0] = True
-        # a run of non-advancing frames inside a batch: keep only advancing ones
-        if not keep.all():
-            st.duplicate_frames += int((~keep).sum())
-            batch = _select(batch, keep)
-            seq = seq[keep]
-            if len(seq) == 0:
-                return
-            prev = np.concatenate([[last if last is not None else seq[0] - 1], seq[:-1]])
-            step = (seq - prev) % 2**32
-        clock.update(batch.device_time_us, batch.host_time_s)
-        host = clock.host_time_s(batch.device_time_us)
-        if not t0:
-            t0.append(float(host[0]))
-        time_s = host - t0[0]
-        # keep time strictly increasing while the running fit moves; the final re-timing fixes the rest
-        floor = st.last_time_s if np.isfinite(st.last_time_s) else -np.inf
-        period = 1.0 / dev.info.sampling_rate_hz
-        time_s = _strictly_increasing(time_s, floor)
-        missing = step - 1
-        for i in np.flatnonzero(missing > 0):
-            start = (time_s[i - 1] if i > 0 else floor) + period
-            end = time_s[i] - period
-            if not np.isfinite(start):
-                start = end - (missing[i] - 1) * period
-            writer.add_gap(st.side, float(start), float(max(start, end)), f"sequence gap: {int(missing[i])} frames")
-            st.lost_frames += int(missing[i])
-            st.gaps += 1
+    def _on_batch(self, idx: int, batch: FrameBatch, writer: SessionWriter) -> None:
+        st, dev, track = self.stats[idx], self.devices[idx], self._tracks[idx]
+        first = track.zero.host_s is None
+        accepted = track.accept(batch)
+        if accepted is None:
+            return
+        if first:
+            writer.set_attrs("/", session_zero_host_s=track.zero.host_s)
+        for gap in accepted.gaps:
+            writer.add_gap(st.side, gap.start_s, gap.end_s, gap.cause)  # type: ignore[arg-type]
+        b = accepted.batch
         writer.append(
-            st.side,
-            time_s,
-            batch.pressure,
-            sequence=batch.sequence.astype(np.uint32),
-            device_time_us=batch.device_time_us,
-            saturated=batch.saturated,
+            st.side,  # type: ignore[arg-type]
+            accepted.time_s,
+            b.pressure,
+            sequence=b.sequence.astype(np.uint32),
+            device_time_us=b.device_time_us,
+            saturated=b.saturated,
         )
-        st._last_seq = int(seq[-1])
-        st.frames += len(batch)
-        st.last_time_s = float(time_s[-1])
-        self._count_steps(st, batch.pressure, dev.info.layout.area_mm2 if dev.info.units == "kPa" else None)
+        st.frames = track.frames
+        st.lost_frames = track.lost_frames
+        st.gaps += len(accepted.gaps)
+        st.last_time_s = track.last_time_s
+        self._count_steps(st, b.pressure, dev.info.layout.area_mm2 if dev.info.units == "kPa" else None)
         now = time.monotonic()
         st._rate_marks.append((now, st.frames))
         while len(st._rate_marks) > 2 and (now - st._rate_marks[0][0] > 2.0 or len(st._rate_marks) > 256):
@@ -386,47 +403,72 @@ class Recorder:
                 loaded = False
         st._loaded = loaded
 
-    def _finalise(self, writer: SessionWriter, clocks: list[ClockAligner], t0: list[float]) -> None:
+    def _finalise(self, writer: SessionWriter) -> None:
         try:
-            # Final session zero: the earliest first frame of any foot under its device's final clock fit.
-            fits = {i: clocks[i].fit() for i, st in enumerate(self.stats) if st.frames}
-            zero = min(
-                (f.slope * writer.first_device_time_us(self.devices[i].info.side) * 1e-6 + f.offset_s
-                 for i, f in fits.items()),
-                default=t0[0] if t0 else float("nan"),
-            )
-            for i, (dev, st) in enumerate(zip(self.devices, self.stats, strict=True)):
+            writer.end_appending()
+            tracks = self._tracks
+            zero_old = tracks[0].zero.host_s
+            # Final session zero: the earliest first frame of any foot under its final clock fit.
+            firsts = [
+                fit.slope * writer.device_time_us_at(dev.info.side, seg.start_frame) * 1e-6 + fit.offset_s
+                for dev, track in zip(self.devices, tracks, strict=True)
+                for seg, fit in track.fits()[:1]
+            ]
+            zero = min(firsts) if firsts else zero_old
+            session_end = 0.0
+            for dev, st, track in zip(self.devices, self.stats, tracks, strict=True):
                 side = dev.info.side
+                fits = track.fits()
+                for seg, fit in fits:
+                    writer.rewrite_time(
+                        side,
+                        lambda dev_us, f=fit: f.slope * (dev_us.astype(np.float64) * 1e-6) + f.offset_s - zero,
+                        start=seg.start_frame,
+                        stop=seg.start_frame + seg.n_frames,
+                    )
+                if fits and zero_old is not None:
+                    writer.shift_gaps(side, zero_old - zero)
+                st.last_time_s = writer.last_time_s(side)
+                session_end = max(session_end, st.last_time_s if np.isfinite(st.last_time_s) else 0.0)
+            for dev, st, track in zip(self.devices, self.stats, tracks, strict=True):
+                side = dev.info.side
+                if zero is not None:
+                    for gap in track.final_gaps(session_end):
+                        writer.add_gap(side, gap.start_s, gap.end_s, gap.cause)
+                        st.gaps += 1
                 attrs: dict[str, Any] = {
-                    "frames_received": st.frames,
-                    "frames_lost": st.lost_frames + st.overflow_frames,
-                    "frames_lost_sequence": st.lost_frames,
-                    "frames_lost_overflow": st.overflow_frames,
-                    "frames_duplicate": st.duplicate_frames,
+                    "frames_received": track.frames,
+                    "frames_lost": track.lost_frames,
+                    "frames_lost_sequence": track.lost_sequence,
+                    "frames_lost_outage": track.lost_outage,
+                    "frames_lost_overflow": track.lost_overflow,
+                    "frames_lost_restart": track.lost_restart,
+                    "frames_duplicate": track.duplicates,
+                    "device_restarts": track.restarts,
+                    "outages": len(track.outages),
                     "end_state": st.state,
                     "end_error": st.error,
                 }
-                if i in fits:
-                    fit = fits[i]
-                    writer.rewrite_time(
-                        side, lambda dev_us, f=fit: f.slope * (dev_us.astype(np.float64) * 1e-6) + f.offset_s - zero
-                    )
-                    writer.shift_gaps(side, t0[0] - zero)
+                fits = track.fits()
+                if fits:
+                    fit = fits[-1][1]
                     attrs.update(
                         clock_slope=fit.slope,
                         clock_offset_s=fit.offset_s - zero,
                         clock_drift_ppm=fit.drift_ppm,
-                        clock_residual_s=fit.residual_s,
-                        clock_n_windows=fit.n_windows,
+                        clock_residual_s=max(f.residual_s for _, f in fits),
+                        clock_n_windows=sum(f.n_windows for _, f in fits),
+                        clock_segments=len(fits),
                     )
-                    st.last_time_s = writer.last_time_s(side)
                 if st.battery_pct is not None:
                     attrs["battery_pct_end"] = st.battery_pct
                 writer.set_attrs(side, **attrs)
                 truth = dev.ground_truth()
-                if truth is not None and i in fits:
+                if truth is not None and fits and zero is not None:
                     self._write_truth(writer, side, truth, zero)
-            writer.set_attrs("/", stopped_because=self._stop_reason, session_zero_host_s=zero)
+            writer.set_attrs(
+                "/", stopped_because=self._stop_reason, session_zero_host_s=np.nan if zero is None else zero
+            )
         finally:
             writer.close()
 
@@ -439,23 +481,6 @@ class Recorder:
         keep = (ic >= 0) & (to <= t_end)
         params = {k: v for k, v in truth.get("profile", {}).items() if isinstance(v, str | int | float | bool)}
         writer.write_truth({side: {"ic_s": ic[keep], "to_s": to[keep]}}, params)
-
-
-def _strictly_increasing(time_s: np.ndarray, floor: float, eps_s: float = 1e-6) -> np.ndarray:
-    """Smallest upward adjustment making ``time_s`` strictly increasing and above ``floor`` (steps >= eps_s)."""
-    ramp = np.arange(1, len(time_s) + 1) * eps_s
-    return np.maximum.accumulate(np.maximum(time_s - ramp, floor)) + ramp
-
-
-def _select(batch: FrameBatch, keep: np.ndarray) -> FrameBatch:
-    return FrameBatch(
-        side=batch.side,
-        sequence=batch.sequence[keep],
-        device_time_us=batch.device_time_us[keep],
-        host_time_s=batch.host_time_s[keep],
-        pressure=batch.pressure[keep],
-        saturated=batch.saturated[keep],
-    )
 
 
 def record(devices: list[InsoleDevice], path: str | Path, **kwargs: Any) -> RecordingSummary:

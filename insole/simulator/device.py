@@ -19,6 +19,9 @@ clock_drift_ppm    0           device crystal error
 latency_ms         2           mean host receive latency
 realtime           1           1 = pace samples in real time; 0 = as fast as the reader takes them
 walk_s             86400       length of the simulated walk (the device ends after it)
+connect_delay_s    0           seconds ``open()`` takes (a slow or absent device)
+silent_after_s     0           walk time after which the device stops sending without closing (0 = never)
+restart_at_s       0           walk time at which the device reboots: sequence and clock restart (0 = never)
 (profile fields)               any :class:`~insole.simulator.profiles.GaitProfile` field, e.g. speed_m_s
 =================  ==========  ==========================================================================
 """
@@ -60,7 +63,13 @@ _DEVICE_PARAMS = {
     "latency_ms": "2",
     "realtime": "1",
     "walk_s": "86400",
+    "connect_delay_s": "0",
+    "silent_after_s": "0",
+    "restart_at_s": "0",
 }
+
+#: Host-clock reading of the walk's t = 0 for accelerated (``realtime=0``) devices, which run on a virtual clock.
+VIRTUAL_EPOCH_S = 1000.0
 
 # Walkers shared by devices with the same profile and seed, with the host epoch of the walk's t = 0.
 _WALKERS: dict[tuple[Any, ...], list[Any]] = {}
@@ -126,6 +135,9 @@ class SimulatedInsole(InsoleDevice):
         self.latency_ms = _num(params, "latency_ms", 0, 1000)
         self.realtime = bool(int(_num(params, "realtime", 0, 1)))
         self.walk_s = _num(params, "walk_s", 1, 7 * 86400)
+        self.connect_delay_s = _num(params, "connect_delay_s", 0, 3600)
+        self.silent_after_s = _num(params, "silent_after_s", 0, 7 * 86400)
+        self.restart_at_s = _num(params, "restart_at_s", 0, 7 * 86400)
         self.layout = builtin_layout(n_sensors, self.profile.foot_length_mm)
         self._info = DeviceInfo(
             url=url,
@@ -150,6 +162,8 @@ class SimulatedInsole(InsoleDevice):
         return self._info
 
     async def open(self) -> None:
+        if self.connect_delay_s:
+            await asyncio.sleep(self.connect_delay_s)
         key = (dataclasses.astuple(self.profile), self.seed, self.walk_s, self.realtime)
         shared = _WALKERS.get(key)
         if shared is None:
@@ -168,7 +182,7 @@ class SimulatedInsole(InsoleDevice):
         assert self._shared is not None, "open() the device first"
         if self._shared[1] is None:
             # Accelerated walks run on a virtual host clock; real-time ones on the monotonic clock.
-            self._shared[1] = time.monotonic() if self.realtime else 1000.0
+            self._shared[1] = time.monotonic() if self.realtime else VIRTUAL_EPOCH_S
         return float(self._shared[1])
 
     def ground_truth(self) -> dict[str, Any]:
@@ -195,11 +209,19 @@ class SimulatedInsole(InsoleDevice):
         p_enter = self.dropout_rate / max(self.dropout_burst * (1.0 - self.dropout_rate), 1e-12)
         p_leave = 1.0 / self.dropout_burst
         k0 = 0
+        k_restart = int(self.restart_at_s / true_period_s) if self.restart_at_s else n_total + 1
+        k_silent = int(self.silent_after_s / true_period_s) if self.silent_after_s else n_total + 1
         while k0 < n_total and not self._closed.is_set():
-            k = np.arange(k0, min(k0 + chunk, n_total))
+            if k0 >= k_silent:  # the device hangs: nothing more, no goodbye
+                await self._closed.wait()
+                break
+            k = np.arange(k0, min(k0 + chunk, n_total, k_silent))
             k0 = int(k[-1]) + 1
             t = k * true_period_s
-            device_us = np.round((self.clock_offset_s * drift + k / self.rate_hz) * 1e6).astype(np.uint64)
+            # after a reboot the device counts from 0 and its clock restarts near 0.1 s
+            k_dev = np.where(k >= k_restart, k - k_restart, k)
+            offset_s = np.where(k >= k_restart, 0.1, self.clock_offset_s)
+            device_us = np.round((offset_s * drift + k_dev / self.rate_hz) * 1e6).astype(np.uint64)
             latency = self.latency_ms * 1e-3 * (0.5 + rng.exponential(0.5, len(k)))
             host = epoch + t + latency
             if self.realtime:
@@ -234,7 +256,7 @@ class SimulatedInsole(InsoleDevice):
                 continue
             yield FrameBatch(
                 side=self.side,
-                sequence=(k[keep] % 2**32).astype(np.uint32),
+                sequence=(k_dev[keep] % 2**32).astype(np.uint32),
                 device_time_us=device_us[keep],
                 host_time_s=host[keep],
                 pressure=pressure[keep].astype(np.float32),
