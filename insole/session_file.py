@@ -17,6 +17,8 @@ Layout (version 1)::
         sequence           (n_frames,) uint32            [optional]
         device_time_us     (n_frames,) uint64            [optional]
         saturated          (n_frames,) uint8 (bool)      [optional]
+        raw                (n_frames, n_sensors) float32 [calibrated feet: the device's counts]
+        calibration/       load_kpa, counts, attrs json, sha256, source   [calibrated feet]
         sensors/x_mm, sensors/y_mm, sensors/area_mm2   (n_sensors,) float64, foot frame
         gaps               (n_gaps, 2) float64 (start_s, end_s);  gap_causes (n_gaps,) str
         attrs: sampling_rate_hz, units, layout_id, foot_length_mm, device_* (model, serial_number, ...)
@@ -38,6 +40,7 @@ import h5py
 import numpy as np
 
 import insole
+from insole.calibration import Calibration
 from insole.errors import SessionExistsError, SessionFileError
 from insole.frames import SIDES, Side, check_side
 from insole.layouts import SensorLayout
@@ -186,8 +189,14 @@ class SessionWriter:
         device: Mapping[str, Any] | None = None,
         with_sequence: bool = True,
         with_device_time: bool = True,
+        calibration: Calibration | None = None,
+        calibration_source: str = "",
     ) -> None:
-        """Create the group of one foot. ``device`` attributes are stored as ``device_<key>``."""
+        """Create the group of one foot. ``device`` attributes are stored as ``device_<key>``.
+
+        With a ``calibration``, ``pressure`` holds kPa and a ``raw`` dataset keeps the device's counts, and the
+        calibration itself is stored in ``calibration/`` so that the session can be recalibrated later.
+        """
         side = check_side(side)
         if units not in UNITS:
             raise SessionFileError(str(self.path), f"units must be one of {UNITS}, got {units!r}")
@@ -205,6 +214,21 @@ class SessionWriter:
         if with_device_time:
             g.create_dataset("device_time_us", (0,), np.uint64, maxshape=(None,), chunks=(chunk * 4,), **opts)
         g.create_dataset("saturated", (0,), np.uint8, maxshape=(None,), chunks=(chunk * 4,), **opts)
+        if calibration is not None:
+            if units != "kPa" or calibration.n_sensors != n:
+                raise SessionFileError(
+                    str(self.path), f"/{side}: a calibration needs units kPa and {n} cells, got {units}, "
+                    f"{calibration.n_sensors}"
+                )
+            g.create_dataset("raw", (0, n), np.float32, maxshape=(None, n), chunks=(chunk, n), **opts)
+            g["raw"].attrs["units"] = "raw"
+            cg = g.create_group("calibration")
+            cg["load_kpa"] = calibration.load_kpa
+            cg["counts"] = calibration.counts
+            cg.attrs["json"] = calibration.to_json()
+            cg.attrs["sha256"] = calibration.sha256()
+            cg.attrs["source"] = calibration_source
+            cg.attrs["method"] = "pchip-per-cell"
         s = g.create_group("sensors")
         s["x_mm"] = np.asarray(layout.x_mm, np.float64)
         s["y_mm"] = np.asarray(layout.y_mm, np.float64)
@@ -234,8 +258,12 @@ class SessionWriter:
         sequence: np.ndarray | None = None,
         device_time_us: np.ndarray | None = None,
         saturated: np.ndarray | None = None,
+        raw: np.ndarray | None = None,
     ) -> None:
-        """Append frames of one foot; ``time_s`` must continue strictly increasing."""
+        """Append frames of one foot; ``time_s`` must continue strictly increasing.
+
+        ``raw`` (the uncalibrated counts) is required for, and only accepted by, a calibrated foot.
+        """
         g = self._group(side)
         time_s = np.asarray(time_s, np.float64)
         pressure = np.asarray(pressure, np.float32)
@@ -257,9 +285,15 @@ class SessionWriter:
             "device_time_us": device_time_us,
             "saturated": None if saturated is None else np.asarray(saturated, np.uint8),
         }
+        if ("raw" in g) != (raw is not None):
+            need = "needs" if "raw" in g else "has no calibration and takes no"
+            raise SessionFileError(str(self.path), f"/{side} {need} raw counts")
         old = g["time_s"].shape[0]
         g["pressure"].resize(old + n, axis=0)
         g["pressure"][old:] = pressure
+        if raw is not None:
+            g["raw"].resize(old + n, axis=0)
+            g["raw"][old:] = np.asarray(raw, np.float32)
         for name, values in columns.items():
             if name not in g:
                 continue
@@ -626,6 +660,8 @@ def _validate(path: str, h5: h5py.File, check_time: bool = True) -> None:
         for name in ("sensors/x_mm", "sensors/y_mm", "sensors/area_mm2"):
             if g[name].shape != (m,):
                 raise SessionFileError(path, f"{where}/{name} has shape {g[name].shape}, expected ({m},)")
+        if "raw" in g and g["raw"].shape != (n, m):
+            raise SessionFileError(path, f"{where}/raw has shape {g['raw'].shape}, expected ({n}, {m})")
         for name in ("sequence", "device_time_us", "saturated"):
             if name in g and g[name].shape != (n,):
                 raise SessionFileError(path, f"{where}/{name} has shape {g[name].shape}, expected ({n},)")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from insole.calibration import Calibration
 from insole.cli.options import metadata_from_options, metadata_options
 from insole.devices import open_device
 from insole.errors import InsoleError
@@ -25,15 +26,25 @@ from insole.recorder.live_view import LiveView
 @click.option("--quiet", is_flag=True, help="No live view; print only the summary (for scripts).")
 @click.option("--connect-timeout-s", type=click.FloatRange(min=0.1), default=15.0, show_default=True,
               help="Give up on a device that does not connect and stream within this time.")
+@click.option("--calibration", "calibration_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Calibration file for a raw-count insole, once per --device in the same order.")
+@click.option("--calibration-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder of SERIAL.json / MODEL.json calibrations (default $INSOLE_CALIBRATION_DIR or "
+                   "~/.config/insole/calibrations).")
 @metadata_options
 def record_command(devices: tuple[str, ...], duration_s: float | None, output: Path, overwrite: bool, quiet: bool,
-                   connect_timeout_s: float, **meta: object) -> None:
+                   connect_timeout_s: float, calibration_files: tuple[Path, ...], calibration_dir: Path | None,
+                   **meta: object) -> None:
     """Record insoles into a session FILE; Ctrl-C ends the session cleanly and saves it."""
     md = metadata_from_options(meta)
     opened = [open_device(u) for u in devices]
+    if calibration_files and len(calibration_files) != len(devices):
+        raise InsoleError(f"give one --calibration per --device ({len(devices)}), got {len(calibration_files)}")
+    calibrations = [Calibration.load(p) for p in calibration_files] if calibration_files else None
     view = None if quiet else LiveView(duration_s=duration_s)
     recorder = Recorder(opened, output, md, duration_s=duration_s, overwrite=overwrite,
-                        connect_timeout_s=connect_timeout_s, on_update=view.update if view else None)
+                        connect_timeout_s=connect_timeout_s, on_update=view.update if view else None,
+                        calibrations=calibrations, calibration_dir=calibration_dir)
 
     async def main() -> None:
         loop = asyncio.get_running_loop()

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from insole.calibration import Calibration, find_calibration
 from insole.devices import DeviceEvent, InsoleDevice
 from insole.errors import DeviceError, DeviceTimeoutError, InsoleError, SessionFileError
 from insole.frames import FrameBatch
@@ -94,6 +95,12 @@ class Recorder:
     atomic : bool
         Write under a temporary name and rename at the end (simulations); live recordings write in place and
         flush, so that a crash leaves a readable file.
+    calibrations : list of Calibration or None
+        Per device (same order): the calibration to convert raw counts to kPa. Devices sending raw counts
+        without one given are looked up in ``calibration_dir`` by serial number, then model
+        (:func:`insole.calibration.find_calibration`); without a calibration, raw counts are stored as they are.
+    calibration_dir : Path or None
+        Folder of calibration files (default :func:`insole.calibration.default_calibration_dir`).
     on_update : callable or None
         Called with the list of :class:`DeviceStats` after each batch (the live view).
     """
@@ -112,6 +119,8 @@ class Recorder:
         on_update: Callable[[list[DeviceStats]], None] | None = None,
         source: str = "recorded",
         atomic: bool = False,
+        calibrations: list[Calibration | None] | None = None,
+        calibration_dir: Path | None = None,
     ) -> None:
         if not devices:
             raise InsoleError("no device to record from; give at least one --device")
@@ -128,6 +137,11 @@ class Recorder:
         self.on_update = on_update
         self.source = source
         self.atomic = atomic
+        if calibrations is not None and len(calibrations) != len(devices):
+            raise InsoleError(f"{len(calibrations)} calibrations given for {len(devices)} devices")
+        self.calibrations: list[Calibration | None] = list(calibrations or [None] * len(devices))
+        self.calibration_dir = calibration_dir
+        self._calibration_sources = [""] * len(devices)
         self.stats = [DeviceStats(d.url) for d in devices]
         self._stop = asyncio.Event()
         self._stop_reason = "stopped"
@@ -165,13 +179,18 @@ class Recorder:
         )
         zero = SessionZero()
         self._tracks = [FrameTrack(d.info.sampling_rate_hz, zero) for d in self.devices]
-        for dev, st in zip(self.devices, self.stats, strict=True):
+        self._resolve_calibrations()
+        for dev, st, cal, cal_src in zip(
+            self.devices, self.stats, self.calibrations, self._calibration_sources, strict=True
+        ):
             info = dev.info
             st.side, st.state = info.side, "streaming"
             writer.add_foot(
                 info.side,
                 info.layout,
-                units=info.units,
+                calibration=cal,
+                calibration_source=cal_src,
+                units="kPa" if cal is not None else info.units,
                 sampling_rate_hz=info.sampling_rate_hz,
                 device={
                     "url": info.url,
@@ -247,6 +266,27 @@ class Recorder:
             )
         duration = max((s.last_time_s for s in self.stats if np.isfinite(s.last_time_s)), default=0.0)
         return RecordingSummary(self.path, float(duration), self.stats, self._stop_reason, self._error)
+
+    def _resolve_calibrations(self) -> None:
+        """Pick each raw-count device's calibration (given, or found by serial number / model)."""
+        for i, dev in enumerate(self.devices):
+            info = dev.info
+            cal = self.calibrations[i]
+            if cal is None and info.units == "raw":
+                found = find_calibration(info.serial_number, info.model, self.calibration_dir)
+                if found is not None:
+                    cal = Calibration.load(found)
+                    self._calibration_sources[i] = str(found)
+            elif cal is not None:
+                self._calibration_sources[i] = "given"
+            if cal is not None:
+                if info.units != "raw":
+                    raise InsoleError(f"{info.url} already sends {info.units}; a calibration applies to raw counts")
+                if cal.n_sensors != info.n_sensors:
+                    raise InsoleError(
+                        f"calibration for {cal.n_sensors} cells cannot be used with {info.url} ({info.n_sensors} cells)"
+                    )
+            self.calibrations[i] = cal
 
     def _space_left_bytes(self, path: Path) -> float:
         """Free space for the output: the disk's free bytes, or the process file-size limit (``ulimit -f``)."""
@@ -361,19 +401,23 @@ class Recorder:
         for gap in accepted.gaps:
             writer.add_gap(st.side, gap.start_s, gap.end_s, gap.cause)  # type: ignore[arg-type]
         b = accepted.batch
+        cal = self.calibrations[idx]
+        pressure = cal.apply(b.pressure) if cal is not None else b.pressure
         writer.append(
             st.side,  # type: ignore[arg-type]
             accepted.time_s,
-            b.pressure,
+            pressure,
             sequence=b.sequence.astype(np.uint32),
             device_time_us=b.device_time_us,
             saturated=b.saturated,
+            raw=b.pressure if cal is not None else None,
         )
         st.frames = track.frames
         st.lost_frames = track.lost_frames
         st.gaps += len(accepted.gaps)
         st.last_time_s = track.last_time_s
-        self._count_steps(st, b.pressure, dev.info.layout.area_mm2 if dev.info.units == "kPa" else None)
+        in_kpa = cal is not None or dev.info.units == "kPa"
+        self._count_steps(st, pressure, dev.info.layout.area_mm2 if in_kpa else None)
         now = time.monotonic()
         st._rate_marks.append((now, st.frames))
         while len(st._rate_marks) > 2 and (now - st._rate_marks[0][0] > 2.0 or len(st._rate_marks) > 256):

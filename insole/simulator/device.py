@@ -22,6 +22,7 @@ walk_s             86400       length of the simulated walk (the device ends aft
 connect_delay_s    0           seconds ``open()`` takes (a slow or absent device)
 silent_after_s     0           walk time after which the device stops sending without closing (0 = never)
 restart_at_s       0           walk time at which the device reboots: sequence and clock restart (0 = never)
+static_kpa         (none)      instead of walking, every cell under this uniform pressure (a calibration bladder)
 (profile fields)               any :class:`~insole.simulator.profiles.GaitProfile` field, e.g. speed_m_s
 =================  ==========  ==========================================================================
 """
@@ -66,6 +67,7 @@ _DEVICE_PARAMS = {
     "connect_delay_s": "0",
     "silent_after_s": "0",
     "restart_at_s": "0",
+    "static_kpa": "",
 }
 
 #: Host-clock reading of the walk's t = 0 for accelerated (``realtime=0``) devices, which run on a virtual clock.
@@ -80,12 +82,6 @@ def kpa_to_raw(pressure_kpa: np.ndarray) -> np.ndarray:
     resistor in a voltage divider (Interlink FSR 402 integration guide)."""
     p = np.maximum(pressure_kpa, 0.0)
     return RAW_FULL_SCALE * p / (p + RAW_HALF_SCALE_KPA)
-
-
-def raw_to_kpa(counts: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`kpa_to_raw` (the simulated insole's exact calibration)."""
-    c = np.clip(counts, 0.0, RAW_FULL_SCALE - 1)
-    return RAW_HALF_SCALE_KPA * c / (RAW_FULL_SCALE - c)
 
 
 def _num(query: dict[str, str], key: str, lo: float, hi: float) -> float:
@@ -138,6 +134,7 @@ class SimulatedInsole(InsoleDevice):
         self.connect_delay_s = _num(params, "connect_delay_s", 0, 3600)
         self.silent_after_s = _num(params, "silent_after_s", 0, 7 * 86400)
         self.restart_at_s = _num(params, "restart_at_s", 0, 7 * 86400)
+        self.static_kpa = None if params["static_kpa"] == "" else _num(params, "static_kpa", 0, 5000)
         self.layout = builtin_layout(n_sensors, self.profile.foot_length_mm)
         self._info = DeviceInfo(
             url=url,
@@ -208,6 +205,8 @@ class SimulatedInsole(InsoleDevice):
         dropping = False
         p_enter = self.dropout_rate / max(self.dropout_burst * (1.0 - self.dropout_rate), 1e-12)
         p_leave = 1.0 / self.dropout_burst
+        # cells of one insole differ in sensitivity (+-15 %), as FSR cells do: a per-cell calibration matters
+        cell_gain = np.random.default_rng([self.seed, side_id, 3]).uniform(0.85, 1.15, self.layout.n_sensors)
         k0 = 0
         k_restart = int(self.restart_at_s / true_period_s) if self.restart_at_s else n_total + 1
         k_silent = int(self.silent_after_s / true_period_s) if self.silent_after_s else n_total + 1
@@ -235,7 +234,10 @@ class SimulatedInsole(InsoleDevice):
                         break
             else:
                 await asyncio.sleep(0)
-            pressure = walk.pressure_kpa(self.side, t, self.layout)
+            if self.static_kpa is None:
+                pressure = walk.pressure_kpa(self.side, t, self.layout)
+            else:
+                pressure = np.full((len(k), self.layout.n_sensors), self.static_kpa)
             if self.noise_kpa > 0:
                 pressure = pressure + rng.normal(0.0, self.noise_kpa, pressure.shape)
             pressure = np.maximum(pressure, 0.0)
@@ -244,7 +246,7 @@ class SimulatedInsole(InsoleDevice):
                 saturated = (pressure >= self.saturation_kpa).any(axis=1)
                 pressure = np.minimum(pressure, self.saturation_kpa)
             if self.units == "raw":
-                counts = np.round(kpa_to_raw(pressure) + 12.0 + rng.normal(0.0, 2.0, pressure.shape))
+                counts = np.round(kpa_to_raw(pressure * cell_gain) + 12.0 + rng.normal(0.0, 2.0, pressure.shape))
                 pressure = np.clip(counts, 0, RAW_FULL_SCALE - 1)
             keep = np.ones(len(k), bool)
             if self.dropout_rate > 0:

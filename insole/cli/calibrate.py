@@ -1,0 +1,89 @@
+"""``insole calibrate``: build a per-cell calibration from known loads, and recalibrate stored sessions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import numpy as np
+
+from insole.calibration import Calibration, fit_calibration
+from insole.errors import ConfigurationError
+from insole.recalibrate import recalibrate_session
+from insole.session_file import open_session
+
+
+@click.group("calibrate")
+def calibrate_group() -> None:
+    """Calibrate raw insole counts to kPa (procedure: see `insole calibrate fit --help`)."""
+
+
+def _parse_step(text: str) -> tuple[float, Path]:
+    load, sep, path = text.partition(":")
+    try:
+        load_kpa = float(load)
+    except ValueError:
+        load_kpa = float("nan")
+    if not sep or not path or not np.isfinite(load_kpa) or load_kpa < 0:
+        raise ConfigurationError(f"--step must look like LOAD_KPA:FILE.h5 (e.g. 50:load_050.h5), got {text!r}")
+    return load_kpa, Path(path)
+
+
+@calibrate_group.command("fit")
+@click.option("--step", "steps", multiple=True, required=True,
+              help="LOAD_KPA:SESSION.h5, one per known uniform load (0 kPa included); repeat 3 or more times.")
+@click.option("--side", type=click.Choice(["left", "right"]), default=None,
+              help="Foot to use when the sessions hold both (default: the only one).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Calibration file; name it SERIAL_NUMBER.json or MODEL.json for automatic use.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing calibration file.")
+def fit_command(steps: tuple[str, ...], side: str | None, output: Path, overwrite: bool) -> None:
+    """Fit per-cell curves from sessions recorded at known uniform loads.
+
+    \b
+    Procedure (uniform-pressure bladder, as for other pressure-mapping insoles):
+      1. put the insole flat in the bladder and connect it;
+      2. for each load (0 kPa and at least 3 more, spanning 0-600 kPa for walking), settle, then record
+         5 s:  insole record --device URL --duration-s 5 -o load_050.h5
+      3. insole calibrate fit --step 0:load_000.h5 --step 50:load_050.h5 ... -o SERIAL.json
+      4. put SERIAL.json in the calibration folder (insole record --calibration-dir, $INSOLE_CALIBRATION_DIR
+         or ~/.config/insole/calibrations).
+    """
+    if output.exists() and not overwrite:
+        raise ConfigurationError(f"{output} already exists; choose another name or pass --overwrite")
+    data: list[tuple[float, np.ndarray]] = []
+    serials, models = set(), set()
+    for text in steps:
+        load, path = _parse_step(text)
+        with open_session(path) as sf:
+            use = side or (sf.sides[0] if len(sf.sides) == 1 else None)
+            if use is None:
+                raise ConfigurationError(f"{path} holds both feet; choose one with --side")
+            g = sf.foot(use)  # type: ignore[arg-type]
+            raw = g["raw"][()] if "raw" in g else g["pressure"][()]
+            if "raw" not in g and sf.attrs_of(use).get("units") != "raw":  # type: ignore[arg-type]
+                raise ConfigurationError(f"{path} /{use} holds calibrated values, not raw counts")
+            serials.add(str(g.attrs.get("device_serial_number", "")))
+            models.add(str(g.attrs.get("device_model", "")))
+        data.append((load, raw))
+    if len(serials) > 1:
+        raise ConfigurationError(f"the sessions come from different insoles: {sorted(serials)}")
+    cal = fit_calibration(data, model=models.pop(), serial_number=serials.pop())
+    output.write_text(cal.to_json())
+    click.echo(f"wrote {output}: {cal.n_sensors} cells, loads {', '.join(f'{x:g}' for x in cal.load_kpa)} kPa")
+
+
+@calibrate_group.command("apply")
+@click.argument("session", type=click.Path(path_type=Path))
+@click.option("--calibration", "cal_path", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--side", type=click.Choice(["left", "right", "both"]), default="both", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--overwrite", is_flag=True)
+def apply_command(session: Path, cal_path: Path, side: str, output: Path, overwrite: bool) -> None:
+    """Recalibrate SESSION from its raw counts into a new session file."""
+    cal = Calibration.load(cal_path)
+    with open_session(session) as sf:
+        sides = sf.sides if side == "both" else [side]
+    recalibrate_session(session, output, {s: cal for s in sides}, calibration_source=str(cal_path),  # type: ignore[misc]
+                        overwrite=overwrite)
+    click.echo(f"wrote {output} ({', '.join(sides)} recalibrated with {cal_path})")
