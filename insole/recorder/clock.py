@@ -87,11 +87,14 @@ class ClockAligner:
                 self._cur_window, self._cur_delta, self._cur_dev = int(w), d, t
             elif d < self._cur_delta:
                 self._cur_delta, self._cur_dev = d, t
-        self._fit = None
+                if len(self._dev) < 3:
+                    self._fit = None  # early on, every faster sample matters
+
 
     def _close_window(self) -> None:
         if self._cur_window is None:
             return
+        self._fit = None  # refit once per window, not per batch
         self._dev.append(self._cur_dev)
         self._delta.append(self._cur_delta)
         if len(self._dev) > self.max_windows:
@@ -101,7 +104,10 @@ class ClockAligner:
             self._delta = self._delta[:half:2] + self._delta[half:]
 
     def fit(self) -> ClockFit:
-        """Current fit (includes the open window)."""
+        """Current fit: through the closed windows (and the open one while fewer than three are closed).
+
+        Refitted when a window closes, so its cost does not grow with the batch rate.
+        """
         if self._fit is not None:
             return self._fit
         dev = np.array(self._dev + ([self._cur_dev] if self._cur_window is not None else []))

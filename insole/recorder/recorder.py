@@ -146,6 +146,7 @@ class Recorder:
         self._stop = asyncio.Event()
         self._stop_reason = "stopped"
         self._error: str | None = None
+        self._pending: list[list[tuple[Any, np.ndarray]]] = [[] for _ in devices]
         self._size_mark: int | None = None
 
     def stop(self, reason: str = "stopped by user") -> None:
@@ -234,6 +235,7 @@ class Recorder:
                 recorded = max((x.last_time_s for x in self.stats if np.isfinite(x.last_time_s)), default=0.0)
                 # flush every second of wall time, and of data (sources faster than real time)
                 if now - last_flush >= self.flush_interval_s or recorded - last_flush_data >= self.flush_interval_s:
+                    self._write_pending(writer)
                     writer.flush()
                     last_flush, last_flush_data = now, recorded
                     if self._disk_nearly_full(writer.write_path):
@@ -255,9 +257,17 @@ class Recorder:
                     await task
             await self._close_all()
             if write_error is None:
+                try:
+                    self._write_pending(writer)
+                except OSError as exc:
+                    write_error = exc
+            if write_error is None:
                 self._finalise(writer)
             else:
                 writer.abort()
+        for st in self.stats:
+            if st.state in ("streaming", "connected", "connecting", "reconnecting"):
+                st.state = "stopped"
         if write_error is not None:
             raise SessionFileError(
                 str(self.path),
@@ -266,6 +276,27 @@ class Recorder:
             )
         duration = max((s.last_time_s for s in self.stats if np.isfinite(s.last_time_s)), default=0.0)
         return RecordingSummary(self.path, float(duration), self.stats, self._stop_reason, self._error)
+
+    def _write_pending(self, writer: SessionWriter) -> None:
+        """Append the frames and gaps held since the last flush."""
+        for idx, pending in enumerate(self._pending):
+            if not pending:
+                continue
+            side = self.stats[idx].side
+            for acc, _ in pending:
+                for gap in acc.gaps:
+                    writer.add_gap(side, gap.start_s, gap.end_s, gap.cause)  # type: ignore[arg-type]
+            calibrated = self.calibrations[idx] is not None
+            writer.append(
+                side,  # type: ignore[arg-type]
+                np.concatenate([a.time_s for a, _ in pending]),
+                np.concatenate([p for _, p in pending]),
+                sequence=np.concatenate([a.batch.sequence for a, _ in pending]).astype(np.uint32),
+                device_time_us=np.concatenate([a.batch.device_time_us for a, _ in pending]),
+                saturated=np.concatenate([a.batch.saturated for a, _ in pending]),
+                raw=np.concatenate([a.batch.pressure for a, _ in pending]) if calibrated else None,
+            )
+            pending.clear()
 
     def _resolve_calibrations(self) -> None:
         """Pick each raw-count device's calibration (given, or found by serial number / model)."""
@@ -398,20 +429,11 @@ class Recorder:
             return
         if first:
             writer.set_attrs("/", session_zero_host_s=track.zero.host_s)
-        for gap in accepted.gaps:
-            writer.add_gap(st.side, gap.start_s, gap.end_s, gap.cause)  # type: ignore[arg-type]
         b = accepted.batch
         cal = self.calibrations[idx]
         pressure = cal.apply(b.pressure) if cal is not None else b.pressure
-        writer.append(
-            st.side,  # type: ignore[arg-type]
-            accepted.time_s,
-            pressure,
-            sequence=b.sequence.astype(np.uint32),
-            device_time_us=b.device_time_us,
-            saturated=b.saturated,
-            raw=b.pressure if cal is not None else None,
-        )
+        # held until the next flush: one HDF5 append per second instead of one per batch
+        self._pending[idx].append((accepted, pressure))
         st.frames = track.frames
         st.lost_frames = track.lost_frames
         st.gaps += len(accepted.gaps)
