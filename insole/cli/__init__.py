@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import click
 
 from insole import __version__
+from insole.cli.import_cmd import import_command
 from insole.cli.info import info_command
 from insole.cli.record import record_command
 from insole.cli.simulate import simulate_command
@@ -28,6 +29,7 @@ def cli() -> None:
 cli.add_command(simulate_command)
 cli.add_command(info_command)
 cli.add_command(record_command)
+cli.add_command(import_command)
 
 #: Exceptions whose message is shown as a one-line error (extended by pipeline.cli).
 USER_ERRORS: list[type[BaseException]] = [InsoleError]
