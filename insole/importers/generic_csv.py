@@ -117,8 +117,6 @@ def read(src: str | Path) -> ImportedRecording:
         raise ImportSourceError(str(path), "has no column line after the header")
     columns = [c.strip() for c in rows[0]]
     body = rows[1:]
-    if not body:
-        raise ImportSourceError(str(path), "has no data rows")
     if columns[0] != "time_s":
         raise ImportSourceError(str(path), f"first column must be 'time_s', is {columns[0]!r}")
     width = len(columns)
@@ -128,11 +126,10 @@ def read(src: str | Path) -> ImportedRecording:
         hint = " (truncated file?)" if i == len(body) - 1 else ""
         raise ImportSourceError(str(path), f"data line {i + 1} has {len(body[i])} cells, the column line "
                                 f"names {width}{hint}")
-    table = np.array(body, dtype=object)
+    table = np.array(body, dtype=object).reshape(len(body), width)
     long_form = "side" in columns
     if long_form:
         expected = ["time_s", "side", *sensor_names]
-        layout_of = {s: [columns.index(n) for n in sensor_names] for s in ("left", "right")}
     else:
         expected = ["time_s"] + [f"{s}_{n}" for s in ("left", "right") for n in sensor_names]
     unknown = [c for c in columns if c not in expected]
@@ -145,9 +142,14 @@ def read(src: str | Path) -> ImportedRecording:
     else:
         present = [s for s in ("left", "right") if any(c.startswith(s + "_") for c in columns)]
         missing = [f"{s}_{n}" for s in present for n in sensor_names if f"{s}_{n}" not in columns]
-        layout_of = {s: [columns.index(f"{s}_{n}") for n in sensor_names] for s in present}
     if missing:
         raise ImportSourceError(str(path), f"missing sensor column(s) {', '.join(missing[:5])}")
+    if long_form:
+        layout_of = {s: [columns.index(n) for n in sensor_names] for s in ("left", "right")}
+    else:
+        layout_of = {s: [columns.index(f"{s}_{n}") for n in sensor_names] for s in present}
+    if not body:
+        raise ImportSourceError(str(path), "has no data rows")
     t_all = _numbers(path, table[:, 0], "time_s", allow_empty=False)
     feet = {}
     for side, idx in layout_of.items():
