@@ -59,12 +59,12 @@ def sniff(path: Path) -> bool:
     return bool(first) and bool(re.match(r"^\S+ \d+ [\d.]+(/[\d.]+)?( \d+)?", first[0]))
 
 
-def _wfdb():
+def _wfdb(hea: Path):
     try:
         import wfdb
     except ImportError:  # pragma: no cover - wfdb is in the test extra
         raise ImportSourceError(
-            "gaitndd", "reading WFDB records needs the 'wfdb' package: pip install 'open-insole[physionet]'"
+            str(hea), "reading WFDB records needs the 'wfdb' package: pip install 'open-insole[physionet]'"
         ) from None
     return wfdb
 
@@ -145,7 +145,7 @@ def read(src: str | Path) -> ImportedRecording:
             )
         if sig_path not in companions:
             companions.append(sig_path)
-    wfdb = _wfdb()
+    wfdb = _wfdb(hea)
     try:
         rec = wfdb.rdrecord(str(base), physical=False)
     except Exception as exc:  # wfdb raises bare ValueError/IndexError/... on malformed input
