@@ -52,7 +52,9 @@ def test_validation_suite_runs_and_writes_its_table_and_plot(validation_run):
     summary = json.loads((out / "summary.json").read_text())
     with open(out / "checks.csv") as fh:
         checks = list(csv.DictReader(fh))
-    assert len(checks) == len(summary["checks"]) == 8
+    assert len(checks) == len(summary["checks"]) == 9
+    events = pd.read_csv(out / "moticon_events.csv")
+    assert (events["reference"].str.startswith("vendor") & (events["event"] == "ic")).sum() == 42
     assert summary["passed"] == all(c["passed"] == "True" for c in checks)
     assert proc.returncode == (0 if summary["passed"] else 1)
     for c in checks:
@@ -90,13 +92,15 @@ def test_checks_fail_on_out_of_range_figures():
                         "right_stance_pct": [60.0] * 64, "stride_eq_stance_plus_swing": [True] * 64})
     pdb = pd.DataFrame({"cadence_steps_per_min": [110.0] * 18, "left_stance_pct": [62.0] * 18,
                         "right_stance_pct": [62.0] * 18})
-    mot = pd.DataFrame({"reference": ["vendor step events"] * 2, "ic_vendor_n": [7, 7], "ic_matched_n": [7, 7],
-                        "ic_median_abs_ms": [5.0, 10.0], "to_vendor_n": [7, 7], "to_matched_n": [5, 5],
-                        "to_median_abs_ms": [30.0, 40.0]})
-    result = {c.name: c.passed for c in rv.checks_of(ndd, pdb, mot)}
+    ev = [("ic", d) for d in (5.0, -10.0, 0.0, 10.0)] + [("to", d) for d in (30.0, 40.0, -30.0, np.nan)]
+    events = pd.DataFrame({"reference": "vendor step events", "event": [e for e, _ in ev],
+                           "diff_ms": [d for _, d in ev]})
+    result = {c.name: c.passed for c in rv.checks_of(ndd, pdb, events)}
     assert not result["gaitndd records with both median strides in 0.8-2.0 s"]
     assert result["gaitndd records with stance 50-75 % of stride on both sides"]
     assert result["gaitpdb walks with cadence 70-140 steps/min and stance 50-75 % on both sides"]
     assert result["Moticon initial contact: median |detected - vendor| (ms)"]
     assert not result["Moticon toe off: median |detected - vendor| (ms)"]
-    assert not result["Moticon toe off: vendor events matched within 100 ms"]  # 10 of 14 < 90 %
+    assert result["Moticon initial contact: vendor events matched within 100 ms"]
+    assert not result["Moticon toe off: vendor events matched within 100 ms"]  # 3 of 4 < 90 %
+    assert result["gaitndd records analysed without error"]  # no 'error' column: every record analysed
