@@ -319,3 +319,47 @@ def test_every_dataset_file_imports(tmp_path):
             assert np.all(np.isfinite(s.feet["left"].pressure)), src
         else:
             assert all(f.units == "kPa" and f.pressure.shape[1] == 16 for f in s.feet.values()), src
+
+
+@pytest.mark.datasets
+@needs_datasets
+def test_moticon_hand_set_markers_are_kept_apart(tmp_path):
+    """The 2022 live capture has 'Left/Right Events' markers instead of step codes: stored as markers, not IC/TO."""
+    src = DATASETS / "moticon_opengo" / "walk_data_with_events" / "text_export.txt"
+    out = import_recording("moticon", src, tmp_path / "s.h5")
+    names, rows = moticon_cells(src)
+    with h5py.File(out) as f:
+        assert "ic_s" not in f["vendor_events/left"] and f["vendor_events"].attrs["vendor_computed"]
+        for side, col in (("left", "Left Events"), ("right", "Right Events")):
+            j = names.index(col)
+            marked = [(float(r[0]), int(float(r[j]))) for r in rows if r[j]]
+            np.testing.assert_array_equal(f[f"vendor_events/{side}/marker_s"][()], [m[0] for m in marked])
+            np.testing.assert_array_equal(f[f"vendor_events/{side}/marker_code"][()], [m[1] for m in marked])
+        assert f["left"].attrs["device_insole_size"] == "3"
+    s = read_session(out)
+    # size-3 insole: areas fitted from this file's own total-force column, smaller than the size-7 cells
+    assert "fit rejected" not in s.attrs["source_area_fit"]
+    assert s.feet["left"].layout.area_mm2.sum() < 100 * 214
+
+
+def test_sample_recordings_simulated_profiles():
+    """Every simulator profile is in sample_recordings, small, valid, with ground truth; the folder stays small."""
+    from insole.simulator.profiles import PROFILES
+
+    for profile in PROFILES:
+        path = SAMPLES / "simulated" / f"{profile}.h5"
+        assert path.stat().st_size < 1_000_000, path
+        s = read_session(path)
+        assert s.attrs["source"] == "simulated" and s.truth_params["name"] == profile
+        assert 59.0 <= s.duration_s <= 62.0 and set(s.feet) == {"left", "right"}
+    total = sum(p.stat().st_size for p in SAMPLES.rglob("*") if p.is_file())
+    assert total < 15_000_000
+
+
+def test_gaps_follow_the_recorder_convention(tmp_path):
+    """A row missing from a Moticon export is a gap from the first to the last missing frame time."""
+    s = read_session(import_recording("moticon", SAMPLES / "moticon" / "230927_102114.txt", tmp_path / "s.h5"))
+    foot = s.feet["left"]
+    k = [i for i, c in enumerate(foot.gap_causes) if "1 row(s) missing" in c]
+    assert len(k) == 1
+    np.testing.assert_allclose(foot.gaps[k[0]], [16.44, 16.44])  # the export jumps from 16.43 to 16.45 s

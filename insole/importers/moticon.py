@@ -177,8 +177,9 @@ def read(src: str | Path) -> ImportedRecording:
                               area_cm2 * 100.0, float(L))
         gaps = [(float(t[a]), float(t[b]), f"vendor export: {side} insole had no data ({b - a + 1} row(s) empty)")
                 for a, b in runs_of(~has)]
-        gaps += [(float(t[i]), float(t[i + 1]), f"vendor export: {round(dt[i] / period) - 1} row(s) missing")
-                 for i in skipped]
+        # like the recorder's gaps: times of the first and the last missing frame
+        gaps += [(float(t[i] + period), float(t[i + 1] - period),
+                  f"vendor export: {round(dt[i] / period) - 1} row(s) missing") for i in skipped]
         gaps.sort()
         serial = re.search(rf"{side.capitalize()}\s+(SN\w+)", info.get("Sensor insoles", ""))
         attrs = {
@@ -212,8 +213,8 @@ def read(src: str | Path) -> ImportedRecording:
         groups["vendor_events"] = {"attrs": {"vendor_computed": True, "note": note, "kind": events.pop("_kind")}}
         for side, ds in events.items():
             groups[f"vendor_events/{side}"] = {"datasets": ds}
-    md = SessionMetadata(subject_id=info.get("Name") or path.stem,
-                         notes="; ".join(f"{k}: {v}" for k, v in info.items() if v))
+    # the export names the recording, not the person: subject_id stays unknown unless the user gives it
+    md = SessionMetadata(notes="Moticon OpenGo export; " + "; ".join(f"{k}: {v}" for k, v in info.items() if v))
     root = {f"source_header_{re.sub(r'[^a-z0-9]+', '_', k.lower()).strip('_')}": v for k, v in info.items()}
     root["source_area_fit"] = "; ".join(fits)
     assumptions = [feet[s].attrs["layout_assumption"] for s in feet][:1] + [
