@@ -363,3 +363,27 @@ def test_gaps_follow_the_recorder_convention(tmp_path):
     k = [i for i, c in enumerate(foot.gap_causes) if "1 row(s) missing" in c]
     assert len(k) == 1
     np.testing.assert_allclose(foot.gaps[k[0]], [16.44, 16.44])  # the export jumps from 16.43 to 16.45 s
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        b"",
+        b"hello\n",
+        (SAMPLES / "gaitndd" / "control1.let").read_bytes()[:3000],
+        (SAMPLES / "simulated" / "neutral.h5").read_bytes()[:3000],
+        (SAMPLES / "moticon" / "230927_102114.txt").read_bytes().replace(b"\t6.50\t", b"\tabc\t", 1),
+        (SAMPLES / "gaitpdb" / "GaCo01_01.txt").read_bytes()[:300] + b"\x00\xff" * 50,
+    ],
+    ids=["empty", "text", "format212", "hdf5", "bad-number", "binary-tail"],
+)
+def test_garbage_gives_import_source_error(tmp_path, fmt, garbage):
+    """Whatever the bytes, an importer raises ImportSourceError naming the file, never another exception."""
+    for ext in (".txt", ".hea", ".csv"):
+        src = tmp_path / f"in{ext}"
+        src.write_bytes(garbage)
+        with pytest.raises(ImportSourceError) as info:
+            import_recording(fmt, src, tmp_path / "s.h5")
+        assert info.value.path.endswith(("in.txt", "in.hea", "in.csv", ".let", ".rit")), info.value
+        assert not (tmp_path / "s.h5").exists()

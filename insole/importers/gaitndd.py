@@ -52,6 +52,8 @@ def record_base(src: Path) -> Path:
 
 def sniff(path: Path) -> bool:
     """True when ``path`` looks like a WFDB header (or a record with one)."""
+    if path.suffix.lower() not in (".hea", ".let", ".rit", ""):
+        return False
     hea = record_base(path).with_suffix(".hea")
     if not hea.is_file():
         return False
@@ -70,7 +72,7 @@ def _wfdb(hea: Path):
 
 
 def _parse_header(hea: Path) -> tuple[int, float, int, list[dict[str, str]]]:
-    text = hea.read_text(encoding="latin-1").replace("\r\n", "\n")
+    text = hea.read_bytes()[:1 << 20].decode("latin-1").replace("\r\n", "\n")
     lines = [ln for ln in text.split("\n") if ln.strip() and not ln.startswith("#")]
     if not lines:
         raise ImportSourceError(str(hea), "is empty: not a WFDB header")
@@ -80,8 +82,9 @@ def _parse_header(hea: Path) -> tuple[int, float, int, list[dict[str, str]]]:
         fs = float(head[2].split("/")[0])
         n_samp = int(head[3]) if len(head) > 3 else 0
     except (IndexError, ValueError):
+        shown = lines[0][:60] if lines[0][:60].isprintable() else "(binary data)"
         raise ImportSourceError(
-            str(hea), f"first line {lines[0]!r} is not a WFDB record line (name, signals, rate, samples); "
+            str(hea), f"first line {shown!r} is not a WFDB record line (name, signals, rate, samples); "
             "is this a gaitndd .hea file?"
         ) from None
     if len(lines) < 1 + n_sig:

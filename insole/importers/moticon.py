@@ -140,7 +140,10 @@ def read(src: str | Path) -> ImportedRecording:
         except ValueError:
             sub = cells[rows, col]
             k = next(i for i, c in enumerate(sub) if not _is_number(c))
-            raise ImportSourceError(str(path), f"column {names[col]!r} has a non-numeric value {sub[k]!r}") from None
+            row = int(np.arange(len(cells))[rows][k]) + 1
+            raise ImportSourceError(
+                str(path), f"data row {row}, column {names[col]!r}: {str(sub[k])[:40]!r} is not a number"
+            ) from None
 
     if empty[:, 0].any():
         raise ImportSourceError(str(path), f"data row {int(np.argmax(empty[:, 0])) + 1} has no time")
