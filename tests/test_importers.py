@@ -387,3 +387,16 @@ def test_garbage_gives_import_source_error(tmp_path, fmt, garbage):
             import_recording(fmt, src, tmp_path / "s.h5")
         assert info.value.path.endswith(("in.txt", "in.hea", "in.csv", ".let", ".rit")), info.value
         assert not (tmp_path / "s.h5").exists()
+
+
+def test_user_foot_length_scales_the_layout(tmp_path):
+    src = SAMPLES / "moticon" / "230927_102114.txt"
+    default = read_session(import_recording("moticon", src, tmp_path / "a.h5"))
+    given = read_session(import_recording("moticon", src, tmp_path / "b.h5",
+                                          metadata=SessionMetadata(foot_length_mm=286.0)))
+    np.testing.assert_allclose(given.feet["left"].layout.x_mm, default.feet["left"].layout.x_mm * 286.0 / 260.0)
+    assert given.metadata.foot_length_mm == 286.0 and default.metadata.foot_length_mm is None
+    assert "given by the user" in given.feet["left"].attrs["layout_assumption"]
+    pdb = read_session(import_recording("gaitpdb", SAMPLES / "gaitpdb" / "GaCo01_01.txt", tmp_path / "c.h5",
+                                        metadata=SessionMetadata(foot_length_mm=250.0)))
+    assert pdb.feet["right"].layout.foot_length_mm == 250.0

@@ -25,7 +25,7 @@ class ImportFormat:
 
     name: str
     summary: str
-    read: Callable[[str | Path], ImportedRecording]
+    read: Callable[..., ImportedRecording]
     sniff: Callable[[Path], bool]
 
 
@@ -55,12 +55,17 @@ def detect_format(path: str | os.PathLike[str]) -> str | None:
     return None
 
 
-def read_recording(fmt: str, src: str | os.PathLike[str]) -> ImportedRecording:
-    """Parse ``src`` as format ``fmt``; when that fails and the file looks like another format, say so."""
+def read_recording(
+    fmt: str, src: str | os.PathLike[str], *, foot_length_mm: float | None = None
+) -> ImportedRecording:
+    """Parse ``src`` as format ``fmt``; when that fails and the file looks like another format, say so.
+
+    ``foot_length_mm`` (given by the user) scales the sensor layout instead of the importer's estimate.
+    """
     if fmt not in FORMATS:
         raise ImportSourceError(str(src), f"unknown import format {fmt!r}; choose one of {', '.join(FORMATS)}")
     try:
-        return FORMATS[fmt].read(src)
+        return FORMATS[fmt].read(src, foot_length_mm=foot_length_mm)
     except ImportSourceError as exc:
         guess = detect_format(src) if Path(src).exists() or fmt == "gaitndd" else None
         if guess and guess != fmt:
@@ -86,7 +91,7 @@ def import_recording(
     SessionExistsError
         ``output`` exists and ``overwrite`` is false.
     """
-    rec = read_recording(fmt, src)
+    rec = read_recording(fmt, src, foot_length_mm=metadata.foot_length_mm if metadata else None)
     return write_recording(rec, output, metadata=metadata, overwrite=overwrite)
 
 

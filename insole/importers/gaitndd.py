@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from insole.errors import ImportSourceError
-from insole.importers.recording import ImportedFoot, ImportedRecording, check_file, runs_of
+from insole.importers.recording import ImportedFoot, ImportedRecording, check_file, choose_foot_length, runs_of
 from insole.layouts import FOREFOOT_WIDTH_RATIO, SensorLayout
 from insole.session_file import SessionMetadata
 
@@ -36,10 +36,6 @@ from insole.session_file import SessionMetadata
 INVALID_212 = -2048
 #: Counts above the 12-bit minimum within which a neighbour of an invalid sample counts as "at the ADC floor".
 ADC_FLOOR_MARGIN = 10
-#: Foot length from body height, Drillis R, Contini R, Bluestein M. Body segment parameters. Artif Limbs 1964:
-#: foot length ~= 0.152 x height.
-FOOT_LENGTH_PER_HEIGHT = 0.152
-DEFAULT_FOOT_LENGTH_MM = 260.0
 _SIDE_OF_EXT = {".let": "left", ".rit": "right"}
 
 
@@ -121,8 +117,11 @@ def _number(text: str | None) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def read(src: str | Path) -> ImportedRecording:
-    """Read one gaitndd record (``src`` is the ``.hea`` file, a signal file or the record name)."""
+def read(src: str | Path, *, foot_length_mm: float | None = None) -> ImportedRecording:
+    """Read one gaitndd record (``src`` is the ``.hea`` file, a signal file or the record name).
+
+    ``foot_length_mm`` (the user's value) scales the layout; else 0.152 x height from the subject table, else 260 mm.
+    """
     base = record_base(Path(src))
     hea = base.with_suffix(".hea")
     if not hea.exists():
@@ -157,13 +156,9 @@ def read(src: str | Path) -> ImportedRecording:
     table = _subject_table(hea.parent)
     row = table.get(base.name)
     height_m = _number(row.get("HEIGHT(meters)")) if row else None
-    foot_length = FOOT_LENGTH_PER_HEIGHT * height_m * 1000.0 if height_m else DEFAULT_FOOT_LENGTH_MM
-    foot_length = min(max(foot_length, 150.0), 350.0)
-    L = foot_length
+    L, length_note, known = choose_foot_length(foot_length_mm, height_m)
     layout = SensorLayout("gaitndd-fsr-1", np.array([0.5 * L]), np.array([0.0]),
                           np.array([0.35 * L * FOREFOOT_WIDTH_RATIO * L]), float(L))
-    length_note = (f"foot length {L:.0f} mm = 0.152 x height {height_m:g} m (Drillis & Contini 1964)" if height_m
-                   else f"foot length {L:.0f} mm (default; height unknown)")
     assumption = ("single whole-foot FSR: centre placed at mid-foot (x = 0.5 L, y = 0), nominal area "
                   f"0.35 L x 0.38 L; {length_note}")
     t = np.arange(digital.shape[0], dtype=np.float64) / fs
@@ -209,7 +204,7 @@ def read(src: str | Path) -> ImportedRecording:
         }
         feet[side] = ImportedFoot(side, t, values, "raw", fs, layout, gaps, attrs)
     notes = [f"PhysioNet gaitndd record {base.name}"]
-    md = SessionMetadata(subject_id=base.name, foot_length_mm=L if height_m else None, condition="shoes")
+    md = SessionMetadata(subject_id=base.name, foot_length_mm=L if known else None, condition="shoes")
     root = {"source_record": base.name}
     if row:
         companions.append(hea.parent / "subject-description.txt")

@@ -26,8 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from insole.errors import ImportSourceError
-from insole.importers.gaitndd import DEFAULT_FOOT_LENGTH_MM, FOOT_LENGTH_PER_HEIGHT
-from insole.importers.recording import ImportedFoot, ImportedRecording, check_file
+from insole.importers.recording import ImportedFoot, ImportedRecording, check_file, choose_foot_length
 from insole.layouts import SensorLayout
 from insole.session_file import SessionMetadata
 
@@ -119,8 +118,11 @@ def read_table(path: Path) -> np.ndarray:
     return data
 
 
-def read(src: str | Path) -> ImportedRecording:
-    """Read one gaitpdb walk file (e.g. ``GaCo01_01.txt``)."""
+def read(src: str | Path, *, foot_length_mm: float | None = None) -> ImportedRecording:
+    """Read one gaitpdb walk file (e.g. ``GaCo01_01.txt``).
+
+    ``foot_length_mm`` (the user's value) scales the layout; else 0.152 x height from demographics.txt, else 260 mm.
+    """
     path = check_file(Path(src), "gaitpdb walk file")
     data = read_table(path)
     t = data[:, 0]
@@ -132,11 +134,8 @@ def read(src: str | Path) -> ImportedRecording:
     row, table = _demographics(path.parent, subject)
     height_m = _number(row.get("Height")) if row else None
     weight = _number(row.get("Weight")) if row else None
-    L = FOOT_LENGTH_PER_HEIGHT * height_m * 1000.0 if height_m else DEFAULT_FOOT_LENGTH_MM
-    L = min(max(L, 150.0), 350.0)
+    L, length_note, known = choose_foot_length(foot_length_mm, height_m)
     layout = layout_for(L)
-    length_note = (f"foot length {L:.0f} mm = 0.152 x height {height_m:g} m (Drillis & Contini 1964)" if height_m
-                   else f"foot length {L:.0f} mm (default; height unknown)")
     assumption = ("gaitpdb sensor coordinates (format.txt, arbitrary units) mapped to the foot frame: heel sensor at "
                   "0.10 L, toe sensor at 0.90 L, medial-lateral with the same scale (|X| = 300 medial, 700 lateral); "
                   f"{length_note}; cell area nominal {NOMINAL_AREA_MM2:g} mm2 (not published)")
@@ -158,7 +157,7 @@ def read(src: str | Path) -> ImportedRecording:
         }
         feet[side] = ImportedFoot(side, t.copy(), values.astype(np.float32), "N", SAMPLING_RATE_HZ, layout, [], attrs)
     md = SessionMetadata(subject_id=subject, body_mass_kg=weight if weight and 15 <= weight <= 300 else None,
-                         foot_length_mm=L if height_m else None,
+                         foot_length_mm=L if known else None,
                          condition="treadmill" if subject.startswith("Si") else "shoes")
     notes = [f"PhysioNet gaitpdb walk {path.stem}"]
     if m and m.group("walk") == "10" and subject.startswith("Ga"):

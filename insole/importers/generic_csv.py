@@ -50,8 +50,12 @@ def _float(path: Path, key: str, text: str) -> float:
     return value
 
 
-def read(src: str | Path) -> ImportedRecording:
-    """Read a generic insole CSV file."""
+def read(src: str | Path, *, foot_length_mm: float | None = None) -> ImportedRecording:
+    """Read a generic insole CSV file.
+
+    The geometry comes from the file. ``foot_length_mm`` (the user's value) rescales a built-in ``layout`` only;
+    explicit ``sensor`` coordinates are kept as written.
+    """
     path = check_file(Path(src), "CSV file")
     text = path.read_bytes().decode("utf-8-sig", errors="replace")
     lines = text.replace("\r\n", "\n").split("\n")
@@ -81,6 +85,8 @@ def read(src: str | Path) -> ImportedRecording:
     if units not in UNITS:
         raise ImportSourceError(str(path), f"units {units!r} unknown; use one of {', '.join(UNITS)}")
     L = _float(path, "foot_length_mm", header.get("foot_length_mm", "260"))
+    if foot_length_mm is not None and "layout" in header:
+        L = float(foot_length_mm)
     if "layout" in header and sensor_lines:
         raise ImportSourceError(str(path), "give either '# layout:' or '# sensor:' lines, not both")
     if "layout" in header:

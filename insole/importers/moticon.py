@@ -37,13 +37,12 @@ from pathlib import Path
 import numpy as np
 
 from insole.errors import ImportSourceError
-from insole.importers.recording import ImportedFoot, ImportedRecording, check_file, runs_of
+from insole.importers.recording import ImportedFoot, ImportedRecording, check_file, choose_foot_length, runs_of
 from insole.layouts import FOREFOOT_WIDTH_RATIO, SensorLayout
 from insole.session_file import SessionMetadata
 
 SAMPLING_RATE_HZ = 100.0
 KPA_PER_N_CM2 = 10.0
-DEFAULT_FOOT_LENGTH_MM = 260.0
 #: Normalised cell centres (X along the foot, Y medial positive, both in [-0.5, 0.5]) fitted from the 2023 exports.
 CELL_XY = np.array([
     (-0.403, 0.109), (-0.417, -0.166), (-0.266, 0.089), (-0.287, -0.225),
@@ -82,8 +81,8 @@ def _split_columns(path: Path, line: str) -> list[tuple[str, str]]:
     return cols
 
 
-def read(src: str | Path) -> ImportedRecording:
-    """Read a Moticon OpenGo text export."""
+def read(src: str | Path, *, foot_length_mm: float | None = None) -> ImportedRecording:
+    """Read a Moticon OpenGo text export; ``foot_length_mm`` (the user's value) scales the layout, else 260 mm."""
     path = check_file(Path(src), "Moticon export")
     raw = path.read_bytes()
     try:
@@ -153,7 +152,7 @@ def read(src: str | Path) -> ImportedRecording:
         raise ImportSourceError(str(path), f"time does not increase at data row {int(np.argmax(dt <= 0)) + 2}")
     period = 1.0 / SAMPLING_RATE_HZ
     skipped = np.flatnonzero(dt > 1.5 * period)
-    L = DEFAULT_FOOT_LENGTH_MM
+    L, length_note, _ = choose_foot_length(foot_length_mm)
     size = info.get("Size", "")
     feet: dict[str, ImportedFoot] = {}
     vendor_signals: dict[str, tuple[np.ndarray, dict]] = {}
@@ -191,7 +190,7 @@ def read(src: str | Path) -> ImportedRecording:
             "device_insole_size": size,
             "layout_assumption": "Moticon publishes no cell geometry: centres and areas derived by least squares from "
                                  "the vendor's total force and COP columns (see insole/importers/moticon.py); insole "
-                                 f"width 0.38 L; foot length {L:.0f} mm default",
+                                 f"width 0.38 L; {length_note}",
             "source_pressure_units": "N/cm2 (x10 -> kPa)",
         }
         feet[side] = ImportedFoot(

@@ -23,6 +23,11 @@ from insole.session_file import SessionMetadata, SessionWriter
 
 #: Version of the importer family; bump when an importer changes what it writes for the same source.
 IMPORTER_VERSION = "1"
+#: Foot length from body height: Drillis R, Contini R, Bluestein M. Body segment parameters: a survey of
+#: measurement techniques. Artif Limbs 1964;8:44-66 (foot length ~= 0.152 x height).
+FOOT_LENGTH_PER_HEIGHT = 0.152
+#: Foot length used when neither the user nor the source gives one (adult mean, about EU size 41).
+DEFAULT_FOOT_LENGTH_MM = 260.0
 
 
 @dataclass
@@ -156,6 +161,21 @@ def write_recording(
             for name, (array, attrs) in spec.get("datasets", {}).items():
                 w.write_extra(path, name, array, **attrs)
     return Path(output)
+
+
+def choose_foot_length(given_mm: float | None, height_m: float | None = None) -> tuple[float, str, bool]:
+    """Foot length for scaling a layout: the user's value, else 0.152 x height, else the default.
+
+    Returns
+    -------
+    (foot_length_mm, how it was chosen (text for the file), whether it is a measured/subject-specific value)
+    """
+    if given_mm is not None:
+        return float(given_mm), f"foot length {given_mm:.0f} mm (given by the user)", True
+    if height_m and 1.0 <= height_m <= 2.5:
+        L = min(max(FOOT_LENGTH_PER_HEIGHT * height_m * 1000.0, 150.0), 350.0)
+        return L, f"foot length {L:.0f} mm = 0.152 x height {height_m:g} m (Drillis & Contini 1964)", True
+    return DEFAULT_FOOT_LENGTH_MM, f"foot length {DEFAULT_FOOT_LENGTH_MM:.0f} mm (default; not known)", False
 
 
 def runs_of(mask: np.ndarray) -> np.ndarray:
