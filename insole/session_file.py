@@ -215,7 +215,7 @@ class SessionWriter:
             g.attrs[f"device_{key}"] = value
 
     def set_attrs(self, where: str, **attrs: Any) -> None:
-        """Set attributes on ``/``, ``session``, ``left`` or ``right`` (e.g. clock fits, gap totals)."""
+        """Set attributes on ``/``, ``session``, ``left``, ``right`` or another group (created if needed)."""
         obj = self._h5 if where in ("", "/") else self._h5.require_group(where)
         for key, value in attrs.items():
             obj.attrs[key] = value

@@ -400,3 +400,11 @@ def test_user_foot_length_scales_the_layout(tmp_path):
     pdb = read_session(import_recording("gaitpdb", SAMPLES / "gaitpdb" / "GaCo01_01.txt", tmp_path / "c.h5",
                                         metadata=SessionMetadata(foot_length_mm=250.0)))
     assert pdb.feet["right"].layout.foot_length_mm == 250.0
+
+
+def test_auto_format(tmp_path):
+    r = _cli("import", "auto", str(SAMPLES / "gaitndd" / "hunt13.hea"), "-o", str(tmp_path / "a.h5"))
+    assert r.returncode == 0 and "(gaitndd: left 18000 frames x 1 sensors (raw" in r.stdout, r.stderr
+    (tmp_path / "x.bin").write_bytes(b"\x00\x01")
+    with pytest.raises(ImportSourceError, match="format not recognised"):
+        import_recording("auto", tmp_path / "x.bin", tmp_path / "b.h5")

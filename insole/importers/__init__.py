@@ -62,12 +62,18 @@ def read_recording(
 
     ``foot_length_mm`` (given by the user) scales the sensor layout instead of the importer's estimate.
     """
+    if fmt == "auto":
+        guess = detect_format(src)
+        if guess is None:
+            raise ImportSourceError(str(src), "format not recognised; name it: insole import "
+                                    f"{{{','.join(FORMATS)}}} {src} -o FILE.h5")
+        fmt = guess
     if fmt not in FORMATS:
         raise ImportSourceError(str(src), f"unknown import format {fmt!r}; choose one of {', '.join(FORMATS)}")
     try:
         return FORMATS[fmt].read(src, foot_length_mm=foot_length_mm)
     except ImportSourceError as exc:
-        guess = detect_format(src) if Path(src).exists() or fmt == "gaitndd" else None
+        guess = detect_format(src)
         if guess and guess != fmt:
             raise ImportSourceError(exc.path, f"{exc.problem}. It looks like a {guess} file: "
                                     f"try 'insole import {guess} {src}'") from None
