@@ -408,3 +408,10 @@ def test_auto_format(tmp_path):
     (tmp_path / "x.bin").write_bytes(b"\x00\x01")
     with pytest.raises(ImportSourceError, match="format not recognised"):
         import_recording("auto", tmp_path / "x.bin", tmp_path / "b.h5")
+
+
+def test_info_shows_provenance_of_imported_sessions():
+    r = _cli("info", str(SAMPLES / "moticon" / "230927_102114.h5"))
+    assert r.returncode == 0, r.stderr
+    assert "imported from moticon file 230927_102114.txt" in r.stdout
+    assert "vendor reference data (not used by analysis): /vendor_events, /vendor_signals" in r.stdout
