@@ -133,6 +133,8 @@ def analyse(fmt: str, src: Path, work: Path) -> tuple[Any, str]:
         return analyze_session(out), ""
     except (InsoleError, PipelineError) as exc:
         return None, f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # noqa: BLE001 - a crash on one record is reported in its row and fails the checks
+        return None, f"unexpected {type(exc).__name__}: {exc}"
     finally:
         out.unlink(missing_ok=True)
 
@@ -229,6 +231,8 @@ def moticon_table(folder: Path, work: Path) -> tuple[pd.DataFrame, pd.DataFrame]
             error = ""
         except (InsoleError, PipelineError) as exc:
             result, error, vendor = None, f"{type(exc).__name__}: {exc}", {}
+        except Exception as exc:  # noqa: BLE001 - reported in the table; the event checks then fail
+            result, error, vendor = None, f"unexpected {type(exc).__name__}: {exc}", {}
         finally:
             out.unlink(missing_ok=True)
         for side in SIDES:
