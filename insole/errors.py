@@ -46,3 +46,20 @@ class DeviceTimeoutError(DeviceError, TimeoutError):
 
 class ProtocolError(InsoleError):
     """Bytes on the wire do not follow the protocol (framing, CRC, version, sizes)."""
+
+
+class ImportSourceError(InsoleError):
+    """A third-party recording cannot be imported (missing companion file, wrong format, truncated, bad columns).
+
+    Parameters
+    ----------
+    path : str
+        The source file concerned.
+    problem : str
+        What is wrong and, where possible, what to do.
+    """
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")

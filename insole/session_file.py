@@ -243,10 +243,32 @@ class SessionWriter:
             g.attrs[f"device_{key}"] = value
 
     def set_attrs(self, where: str, **attrs: Any) -> None:
-        """Set attributes on ``/``, ``session``, ``left`` or ``right`` (e.g. clock fits, gap totals)."""
-        obj = self._h5 if where in ("", "/") else self._h5[where]
+        """Set attributes on ``/``, ``session``, ``left``, ``right`` or another group (created if needed)."""
+        obj = self._h5 if where in ("", "/") else self._h5.require_group(where)
         for key, value in attrs.items():
             obj.attrs[key] = value
+
+    def write_extra(self, where: str, name: str, data: Any, **attrs: Any) -> None:
+        """Write an optional dataset ``/where/name`` (e.g. ``left/imu``, ``vendor_events/left/ic_s``).
+
+        Groups are created as needed. The core datasets of a foot group cannot be replaced this way; extra
+        datasets are documented in ``docs/session-format.md`` ("Optional extra datasets").
+        """
+        core = {"pressure", "time_s", "sequence", "device_time_us", "saturated", "gaps", "gap_causes", "sensors"}
+        parts = [p for p in where.strip("/").split("/") if p]
+        if len(parts) == 1 and parts[0] in SIDES and name in core:
+            raise SessionFileError(str(self.path), f"/{parts[0]}/{name} is a core dataset; use add_foot/append")
+        grp = self._h5.require_group("/".join(parts)) if parts else self._h5
+        if name in grp:
+            del grp[name]
+        arr = np.asarray(data)
+        if arr.dtype.kind in "OU":
+            grp.create_dataset(name, data=arr.astype(object), dtype=h5py.string_dtype())
+        else:
+            opts = {"compression": "gzip", "compression_opts": 1, "shuffle": True} if arr.size > 1024 else {}
+            grp.create_dataset(name, data=arr, **opts)
+        for key, value in attrs.items():
+            grp[name].attrs[key] = value
 
     # -------------------------------------------------------------- data
     def append(
@@ -308,6 +330,19 @@ class SessionWriter:
         g["gaps"][k] = (start_s, max(start_s, end_s))
         g["gap_causes"].resize(k + 1, axis=0)
         g["gap_causes"][k] = cause
+
+    def add_gaps(self, side: Side, gaps_s: np.ndarray, causes: list[str]) -> None:
+        """Record many gaps at once: ``gaps_s`` (n, 2) start/end seconds and one cause per gap."""
+        g = self._group(side)
+        gaps_s = np.asarray(gaps_s, np.float64).reshape(-1, 2)
+        if len(causes) != len(gaps_s):
+            raise SessionFileError(str(self.path), f"/{side}: {len(gaps_s)} gaps but {len(causes)} causes")
+        k = g["gaps"].shape[0]
+        n = len(gaps_s)
+        g["gaps"].resize(k + n, axis=0)
+        g["gaps"][k:] = np.c_[gaps_s[:, 0], np.maximum(gaps_s[:, 0], gaps_s[:, 1])]
+        g["gap_causes"].resize(k + n, axis=0)
+        g["gap_causes"][k:] = np.array(causes, dtype=object)
 
     def write_truth(self, truth: Mapping[str, Mapping[str, np.ndarray]], params: Mapping[str, Any]) -> None:
         """Write simulator ground truth: ``truth[side]["ic_s" | "to_s"]`` and the profile parameters."""

@@ -14,6 +14,7 @@ import click
 
 from insole import __version__
 from insole.cli.calibrate import calibrate_group
+from insole.cli.import_cmd import import_command
 from insole.cli.info import info_command
 from insole.cli.record import record_command
 from insole.cli.simulate import simulate_command
@@ -30,6 +31,7 @@ cli.add_command(simulate_command)
 cli.add_command(info_command)
 cli.add_command(record_command)
 cli.add_command(calibrate_group)
+cli.add_command(import_command)
 
 #: Exceptions whose message is shown as a one-line error (extended by pipeline.cli).
 USER_ERRORS: list[type[BaseException]] = [InsoleError]

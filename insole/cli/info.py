@@ -48,6 +48,10 @@ def describe_session(path: Path) -> dict[str, Any]:
                 if key in g.attrs:
                     foot[key] = sf.attrs_of(side)[key]
             out["feet"][side] = foot
+        if "source_format" in sf.attrs:
+            out["imported_from"] = {k: sf.attrs.get(k) for k in
+                                    ("source_format", "source_file", "source_sha256", "importer_version")}
+            out["vendor_groups"] = [g for g in ("vendor_events", "vendor_signals") if g in sf.h5]
         truth, params = sf.truth()
         if truth is not None:
             out["truth"] = {s: {k: int(len(v)) for k, v in ev.items()} for s, ev in truth.items()}
@@ -81,6 +85,12 @@ def info_command(file: Path, as_json: bool) -> None:
             click.echo(
                 f"        clock drift {f['clock_drift_ppm']:+.1f} ppm, residual {f['clock_residual_s'] * 1e3:.2f} ms"
             )
+    if "imported_from" in d:
+        imp = d["imported_from"]
+        click.echo(f"  imported from {imp['source_format']} file {imp['source_file']} (sha256 "
+                   f"{str(imp['source_sha256'])[:16]}..., importer {imp['importer_version']})")
+        if d["vendor_groups"]:
+            click.echo(f"  vendor reference data (not used by analysis): /{', /'.join(d['vendor_groups'])}")
     if "truth" in d:
         counts = ", ".join(f"{s}: {v.get('ic_s', 0)} IC / {v.get('to_s', 0)} TO" for s, v in d["truth"].items())
         click.echo(f"  ground truth ({d['truth_profile']}): {counts}")

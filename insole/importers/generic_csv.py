@@ -1,0 +1,223 @@
+"""Importer for the generic insole CSV layout (for DIY insoles and other systems); spec in docs/import-csv.md.
+
+A file is ``#`` header lines (``# key: value``) followed by a comma-separated table whose first line names the
+columns. Header keys: ``insole-csv`` (layout version, ``1``, required), ``sampling_rate_hz`` (required), ``units``
+(``kPa``, ``N`` or ``raw``, required), ``foot_length_mm`` (default 260), then either ``layout`` (a built-in layout:
+``generic-8``, ``generic-16``, ``grid-99``; sensors are then named ``s1..sN``) or one ``sensor`` line per cell
+(``# sensor: NAME x_mm=.. y_mm=.. area_mm2=..``, foot frame). Optional metadata keys: ``subject_id``,
+``body_mass_kg``, ``shoe_size_eu``, ``condition``, ``notes``; ``device_model``.
+
+Columns, wide form: ``time_s``, then ``left_NAME`` and/or ``right_NAME`` for every sensor NAME. Long form:
+``time_s``, ``side`` (``left``/``right``), then ``NAME`` for every sensor. In the wide form, a row whose cells of
+one foot are all empty means that foot had no data then (frames absent, gap recorded).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+
+from insole.errors import ConfigurationError, ImportSourceError
+from insole.importers.recording import ImportedFoot, ImportedRecording, check_file, runs_of
+from insole.layouts import SensorLayout, builtin_layout
+from insole.session_file import UNITS, SessionMetadata
+
+CSV_VERSION = "1"
+_BUILTIN = {"generic-8": 8, "generic-16": 16, "grid-99": 99}
+_SENSOR = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)\s+x_mm=(?P<x>\S+)\s+y_mm=(?P<y>\S+)\s+area_mm2=(?P<a>\S+)\s*$")
+
+
+def sniff(path: Path) -> bool:
+    """True when the file starts with the ``# insole-csv:`` line."""
+    try:
+        return path.read_bytes()[:200].decode("utf-8", errors="replace").lstrip().startswith("# insole-csv:")
+    except OSError:
+        return False
+
+
+def _float(path: Path, key: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ImportSourceError(str(path), f"header '{key}' must be a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise ImportSourceError(str(path), f"header '{key}' must be finite, got {text!r}")
+    return value
+
+
+def read(src: str | Path, *, foot_length_mm: float | None = None) -> ImportedRecording:
+    """Read a generic insole CSV file.
+
+    The geometry comes from the file. ``foot_length_mm`` (the user's value) rescales a built-in ``layout`` only;
+    explicit ``sensor`` coordinates are kept as written.
+    """
+    path = check_file(Path(src), "CSV file")
+    text = path.read_bytes().decode("utf-8-sig", errors="replace")
+    lines = text.replace("\r\n", "\n").split("\n")
+    header: dict[str, str] = {}
+    sensor_lines: list[str] = []
+    k = 0
+    while k < len(lines) and lines[k].startswith("#"):
+        key, sep, value = lines[k][1:].partition(":")
+        if sep:
+            if key.strip() == "sensor":
+                sensor_lines.append(value.strip())
+            else:
+                header[key.strip()] = value.strip()
+        k += 1
+    if "insole-csv" not in header:
+        raise ImportSourceError(str(path), "first line must be '# insole-csv: 1' (see docs/import-csv.md); "
+                                "is this file in another format?")
+    if header["insole-csv"] != CSV_VERSION:
+        raise ImportSourceError(str(path), f"insole-csv version {header['insole-csv']!r} not supported (reads 1)")
+    for key in ("sampling_rate_hz", "units"):
+        if key not in header:
+            raise ImportSourceError(str(path), f"header line '# {key}: ...' is missing (required)")
+    rate = _float(path, "sampling_rate_hz", header["sampling_rate_hz"])
+    if rate <= 0:
+        raise ImportSourceError(str(path), "sampling_rate_hz must be positive")
+    units = header["units"]
+    if units not in UNITS:
+        raise ImportSourceError(str(path), f"units {units!r} unknown; use one of {', '.join(UNITS)}")
+    L = _float(path, "foot_length_mm", header.get("foot_length_mm", "260"))
+    if foot_length_mm is not None and "layout" in header:
+        L = float(foot_length_mm)
+    if "layout" in header and sensor_lines:
+        raise ImportSourceError(str(path), "give either '# layout:' or '# sensor:' lines, not both")
+    if "layout" in header:
+        if header["layout"] not in _BUILTIN:
+            raise ImportSourceError(str(path), f"layout {header['layout']!r} unknown; built-in: {', '.join(_BUILTIN)}"
+                                    " (or describe each cell with '# sensor:' lines)")
+        try:
+            layout = builtin_layout(_BUILTIN[header["layout"]], L)
+        except ConfigurationError as exc:
+            raise ImportSourceError(str(path), str(exc)) from None
+        sensor_names = [f"s{i + 1}" for i in range(layout.n_sensors)]
+    elif sensor_lines:
+        parsed = []
+        for ln in sensor_lines:
+            m = _SENSOR.match(ln)
+            if not m:
+                raise ImportSourceError(str(path), f"sensor line {ln!r} must read 'NAME x_mm=.. y_mm=.. area_mm2=..'")
+            parsed.append((m["name"], _float(path, "x_mm", m["x"]), _float(path, "y_mm", m["y"]),
+                           _float(path, "area_mm2", m["a"])))
+        sensor_names = [p[0] for p in parsed]
+        if len(set(sensor_names)) != len(sensor_names):
+            raise ImportSourceError(str(path), "sensor names must be unique")
+        try:
+            layout = SensorLayout(header.get("layout_id", "csv-custom"), np.array([p[1] for p in parsed]),
+                                  np.array([p[2] for p in parsed]), np.array([p[3] for p in parsed]), L)
+        except ConfigurationError as exc:
+            raise ImportSourceError(str(path), str(exc)) from None
+    else:
+        raise ImportSourceError(str(path), "sensor geometry is missing: add '# layout: generic-16' (or 8, grid-99) "
+                                "or one '# sensor: NAME x_mm=.. y_mm=.. area_mm2=..' line per cell")
+    reader = csv.reader(io.StringIO("\n".join(lines[k:])))
+    rows = [r for r in reader if r]
+    if not rows:
+        raise ImportSourceError(str(path), "has no column line after the header")
+    columns = [c.strip() for c in rows[0]]
+    body = rows[1:]
+    if columns[0] != "time_s":
+        raise ImportSourceError(str(path), f"first column must be 'time_s', is {columns[0]!r}")
+    width = len(columns)
+    short = [i for i, r in enumerate(body) if len(r) != width]
+    if short:
+        i = short[0]
+        hint = " (truncated file?)" if i == len(body) - 1 else ""
+        raise ImportSourceError(str(path), f"data line {i + 1} has {len(body[i])} cells, the column line "
+                                f"names {width}{hint}")
+    table = np.array(body, dtype=object).reshape(len(body), width)
+    long_form = "side" in columns
+    if long_form:
+        expected = ["time_s", "side", *sensor_names]
+    else:
+        expected = ["time_s"] + [f"{s}_{n}" for s in ("left", "right") for n in sensor_names]
+    unknown = [c for c in columns if c not in expected]
+    if unknown:
+        raise ImportSourceError(str(path), f"unknown column(s) {', '.join(map(repr, unknown[:5]))}; expected "
+                                f"time_s, {'side, ' if long_form else ''}and sensor columns named from "
+                                f"{', '.join(sensor_names[:3])}...")
+    if long_form:
+        missing = [n for n in sensor_names if n not in columns]
+    else:
+        present = [s for s in ("left", "right") if any(c.startswith(s + "_") for c in columns)]
+        missing = [f"{s}_{n}" for s in present for n in sensor_names if f"{s}_{n}" not in columns]
+    if missing:
+        raise ImportSourceError(str(path), f"missing sensor column(s) {', '.join(missing[:5])}")
+    if long_form:
+        layout_of = {s: [columns.index(n) for n in sensor_names] for s in ("left", "right")}
+    else:
+        layout_of = {s: [columns.index(f"{s}_{n}") for n in sensor_names] for s in present}
+    if not body:
+        raise ImportSourceError(str(path), "has no data rows")
+    t_all = _numbers(path, table[:, 0], "time_s", allow_empty=False)
+    feet = {}
+    for side, idx in layout_of.items():
+        if long_form:
+            sides = table[:, columns.index("side")]
+            bad = set(sides) - {"left", "right"}
+            if bad:
+                raise ImportSourceError(str(path), f"column 'side' has value(s) {sorted(bad)[:3]}; use left/right")
+            rows_of = np.flatnonzero(sides == side)
+            if rows_of.size == 0:
+                continue
+            block = table[np.ix_(rows_of, idx)]
+        else:
+            block = table[:, idx]
+            rows_of = np.arange(len(table))
+        blank = block == ""
+        has = ~blank.all(axis=1)
+        if np.any(blank[has].any(axis=1)):
+            i = int(rows_of[has][np.argmax(blank[has].any(axis=1))])
+            raise ImportSourceError(str(path), f"data line {i + 1}: some {side} cells are empty and some are not")
+        t = t_all[rows_of]
+        values = np.column_stack([_numbers(path, block[has, j], columns[idx[j]]) for j in range(len(idx))])
+        if not np.all(np.diff(t[has]) > 0):
+            i = int(rows_of[has][np.argmax(np.diff(t[has]) <= 0) + 1])
+            raise ImportSourceError(str(path), f"time_s of {side} does not increase at data line {i + 1}")
+        if not has.any():
+            continue
+        gaps = [(float(t[a]), float(t[b]), f"csv: {side} cells empty ({b - a + 1} row(s))") for a, b in runs_of(~has)]
+        attrs = {"device_model": header.get("device_model", "")}
+        feet[side] = ImportedFoot(side, t[has], values.astype(np.float32), units, rate, layout, gaps, attrs)
+    if not feet:
+        raise ImportSourceError(str(path), "no row has sensor values for either foot")
+    md = SessionMetadata(
+        subject_id=header.get("subject_id") or None,
+        body_mass_kg=_float(path, "body_mass_kg", header["body_mass_kg"]) if header.get("body_mass_kg") else None,
+        foot_length_mm=L if "foot_length_mm" in header else None,
+        shoe_size_eu=_float(path, "shoe_size_eu", header["shoe_size_eu"]) if header.get("shoe_size_eu") else None,
+        condition=header.get("condition") or None,
+        notes=header.get("notes") or None,
+    )
+    geometry = (f"built-in layout {header['layout']}" if "layout" in header else "sensor lines of the file")
+    return ImportedRecording("csv", path, [], feet, md, [f"geometry from the {geometry}, foot length {L:g} mm"],
+                             {"source_csv_version": CSV_VERSION})
+
+
+def _numbers(path: Path, cells: np.ndarray, name: str, allow_empty: bool = False) -> np.ndarray:
+    try:
+        out = np.array(cells, dtype=np.float64)
+    except ValueError:
+        k = next(i for i, c in enumerate(cells) if not _is_number(c))
+        raise ImportSourceError(
+            str(path), f"column {name!r}, data line {k + 1}: {cells[k]!r} is not a number"
+        ) from None
+    if not np.all(np.isfinite(out)) and not allow_empty:
+        k = int(np.argmax(~np.isfinite(out)))
+        raise ImportSourceError(str(path), f"column {name!r}, data line {k + 1}: value is not finite")
+    return out
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except (TypeError, ValueError):
+        return False
+    return True

@@ -1,0 +1,203 @@
+"""What every importer produces (:class:`ImportedRecording`) and how it becomes a session file.
+
+An importer only parses; :func:`write_recording` is the one place that writes imported data, through
+:class:`insole.session_file.SessionWriter`, adding provenance (source file names, SHA-256, original format,
+importer version) and the stated assumptions to the root attributes. ``source`` is always ``"imported"``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import insole
+from insole.errors import ImportSourceError
+from insole.layouts import SensorLayout
+from insole.session_file import SessionMetadata, SessionWriter
+
+#: Version of the importer family; bump when an importer changes what it writes for the same source.
+IMPORTER_VERSION = "1"
+#: Foot length from body height: Drillis R, Contini R, Bluestein M. Body segment parameters: a survey of
+#: measurement techniques. Artif Limbs 1964;8:44-66 (foot length ~= 0.152 x height).
+FOOT_LENGTH_PER_HEIGHT = 0.152
+#: Foot length used when neither the user nor the source gives one (adult mean, about EU size 41).
+DEFAULT_FOOT_LENGTH_MM = 260.0
+
+
+@dataclass
+class ImportedFoot:
+    """One foot of an imported recording.
+
+    Attributes
+    ----------
+    side : {"left", "right"}
+    time_s : numpy.ndarray, shape (n_frames,)
+        Strictly increasing session time.
+    values : numpy.ndarray, shape (n_frames, n_sensors)
+        Samples in ``units``; NaN marks a sample the source flags as invalid.
+    units : {"kPa", "N", "raw"}
+    sampling_rate_hz : float
+    layout : SensorLayout
+    gaps : list of (start_s, end_s, cause)
+    attrs : dict
+        Extra attributes of the foot group (``device_*``, source gain, layout assumption, ...).
+    extras : dict
+        Optional per-foot datasets: name -> (array, attrs), e.g. ``"imu"``.
+    """
+
+    side: str
+    time_s: np.ndarray
+    values: np.ndarray
+    units: str
+    sampling_rate_hz: float
+    layout: SensorLayout
+    gaps: list[tuple[float, float, str]] = field(default_factory=list)
+    attrs: dict[str, Any] = field(default_factory=dict)
+    extras: dict[str, tuple[np.ndarray, dict[str, Any]]] = field(default_factory=dict)
+
+
+@dataclass
+class ImportedRecording:
+    """A parsed third-party recording, ready to be written as a session.
+
+    Attributes
+    ----------
+    source_format : str
+        Importer name (``gaitndd``, ``gaitpdb``, ``moticon``, ``csv``).
+    primary : Path
+        The file the user named.
+    companions : list of Path
+        Other files read (signal files, demographics tables, sidecars).
+    feet : dict
+        side -> :class:`ImportedFoot`.
+    metadata : SessionMetadata
+        What the source says about the subject (overridden by the user's options).
+    assumptions : list of str
+        Everything the importer had to assume (geometry, foot length, ...); stored in the file.
+    root_attrs : dict
+        Extra root attributes (``source_*``: header fields of the original).
+    groups : dict
+        Extra top-level groups: group path -> {"attrs": {...}, "datasets": {name: (array, attrs)}}.
+    """
+
+    source_format: str
+    primary: Path
+    companions: list[Path]
+    feet: dict[str, ImportedFoot]
+    metadata: SessionMetadata = field(default_factory=SessionMetadata)
+    assumptions: list[str] = field(default_factory=list)
+    root_attrs: dict[str, Any] = field(default_factory=dict)
+    groups: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def sha256_of(path: str | os.PathLike[str]) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def merge_metadata(found: SessionMetadata, given: SessionMetadata | None) -> SessionMetadata:
+    """Values the user gave win over values found in the source; missing stays missing."""
+    if given is None:
+        return found
+    values = {f.name: getattr(given, f.name) if getattr(given, f.name) is not None else getattr(found, f.name)
+              for f in fields(SessionMetadata)}
+    return SessionMetadata(**values)
+
+
+def write_recording(
+    rec: ImportedRecording,
+    output: str | os.PathLike[str],
+    *,
+    metadata: SessionMetadata | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write ``rec`` as a session file (atomically) and return its path.
+
+    Parameters
+    ----------
+    rec : ImportedRecording
+    output : path
+    metadata : SessionMetadata, optional
+        User-given metadata; its known fields replace what the importer found.
+    overwrite : bool
+    """
+    if not rec.feet:
+        raise ImportSourceError(str(rec.primary), "contains no samples for either foot; nothing to import")
+    md = merge_metadata(rec.metadata, metadata)
+    with SessionWriter(output, md, source="imported", overwrite=overwrite, atomic=True) as w:
+        companions = "; ".join(f"{p.name} sha256={sha256_of(p)}" for p in rec.companions)
+        w.set_attrs(
+            "/",
+            source_format=rec.source_format,
+            source_file=rec.primary.name,
+            source_sha256=sha256_of(rec.primary),
+            source_companions=companions,
+            importer=f"insole.importers.{rec.source_format}",
+            importer_version=f"{IMPORTER_VERSION} (insole {insole.__version__})",
+            import_assumptions="\n".join(rec.assumptions),
+            **rec.root_attrs,
+        )
+        for side, foot in rec.feet.items():
+            w.add_foot(side, foot.layout, units=foot.units, sampling_rate_hz=foot.sampling_rate_hz,
+                       with_sequence=False, with_device_time=False)
+            w.append(side, foot.time_s, foot.values)
+            if foot.gaps:
+                w.add_gaps(side, np.array([g[:2] for g in foot.gaps]), [g[2] for g in foot.gaps])
+            w.set_attrs(side, **foot.attrs)
+            for name, (array, attrs) in foot.extras.items():
+                w.write_extra(side, name, array, **attrs)
+        for path, spec in rec.groups.items():
+            w.set_attrs(path, **spec.get("attrs", {}))
+            for name, (array, attrs) in spec.get("datasets", {}).items():
+                w.write_extra(path, name, array, **attrs)
+    return Path(output)
+
+
+def choose_foot_length(given_mm: float | None, height_m: float | None = None) -> tuple[float, str, bool]:
+    """Foot length for scaling a layout: the user's value, else 0.152 x height, else the default.
+
+    Returns
+    -------
+    (foot_length_mm, how it was chosen (text for the file), whether it is a measured/subject-specific value)
+    """
+    if given_mm is not None:
+        return float(given_mm), f"foot length {given_mm:.0f} mm (given by the user)", True
+    if height_m and 1.0 <= height_m <= 2.5:
+        L = min(max(FOOT_LENGTH_PER_HEIGHT * height_m * 1000.0, 150.0), 350.0)
+        return L, f"foot length {L:.0f} mm = 0.152 x height {height_m:g} m (Drillis & Contini 1964)", True
+    return DEFAULT_FOOT_LENGTH_MM, f"foot length {DEFAULT_FOOT_LENGTH_MM:.0f} mm (default; not known)", False
+
+
+def runs_of(mask: np.ndarray) -> np.ndarray:
+    """Start and end index (inclusive) of every run of ``True`` in a 1-D boolean mask, shape (n_runs, 2)."""
+    m = np.asarray(mask, bool)
+    if not m.any():
+        return np.zeros((0, 2), np.int64)
+    d = np.diff(np.concatenate([[0], m.astype(np.int8), [0]]))
+    return np.c_[np.flatnonzero(d == 1), np.flatnonzero(d == -1) - 1]
+
+
+def check_file(path: Path, what: str) -> Path:
+    """Raise :class:`ImportSourceError` unless ``path`` is an existing, non-empty regular file."""
+    if not path.exists():
+        raise ImportSourceError(str(path), f"{what} does not exist")
+    if path.is_dir():
+        raise ImportSourceError(str(path), f"{what} is a folder, not a file")
+    if path.stat().st_size == 0:
+        raise ImportSourceError(str(path), f"{what} is empty (0 bytes)")
+    return path
+
+
+def attr_text(mapping: Mapping[str, Any]) -> str:
+    """``key=value; ...`` text for an attribute (stable order)."""
+    return "; ".join(f"{k}={v}" for k, v in mapping.items())
