@@ -54,7 +54,8 @@ TIER_NOT_ASSESSED = "not assessed"
 TIER_RULES: tuple[dict[str, str], ...] = (
     {
         "tier": TIER_NOT_ASSESSED,
-        "rule": "The session failed one or more data-quality gates: no tier is given and no card is interpreted.",
+        "rule": "The session failed one or more data-quality gates (no card is interpreted), or no kinetic-chain "
+        "link could be assessed because the analysis did not provide the measures.",
     },
     {"tier": TIER_NONE, "rule": "No kinetic-chain link is flagged (links that could not be assessed are listed)."},
     {"tier": TIER_INTEREST, "rule": "Exactly one kinetic-chain link is flagged."},
@@ -389,7 +390,7 @@ def build_findings(metrics: Mapping[str, Any], steps: pd.DataFrame | None = None
     ]
     flagged = [c["link_id"] for c in cards if c["status"] == "flagged"]
     unassessed = [c["link_id"] for c in cards if c["status"] == "not available"]
-    if failed:
+    if failed or len(unassessed) == len(cards):
         tier, applied = TIER_NOT_ASSESSED, 0
     elif not flagged:
         tier, applied = TIER_NONE, 1

@@ -260,6 +260,35 @@ def _compare(b: np.ndarray, a: np.ndarray, measure: str, sem_overrides) -> dict[
     }
 
 
+def load_sem_file(path: Any) -> dict[str, dict[str, Any]]:
+    """Read published SEMs: a JSON object ``{measure: {"sem": positive number, "source": text}}``.
+
+    Raises
+    ------
+    ReportError
+        If the file cannot be read or an entry is malformed (the message names the entry).
+    """
+    import json
+    from pathlib import Path
+
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ReportError(f"{p}: cannot read the SEM file ({exc})") from exc
+    if not isinstance(data, dict):
+        raise ReportError(f'{p}: expected a JSON object like {{"stance_s": {{"sem": 0.012, "source": "..."}}}}')
+    out = {}
+    for measure, entry in data.items():
+        sem = entry.get("sem") if isinstance(entry, dict) else None
+        if isinstance(sem, bool) or not isinstance(sem, int | float) or not np.isfinite(sem) or sem <= 0:
+            raise ReportError(f"{p}: entry {measure!r} needs a positive number 'sem' (and a 'source' text)")
+        if not str(entry.get("source") or "").strip():
+            raise ReportError(f"{p}: entry {measure!r} needs a 'source' naming the reliability study")
+        out[str(measure)] = {"sem": float(sem), "source": str(entry["source"])}
+    return out
+
+
 def comparison_json(before: Any, after: Any, **kwargs: Any) -> dict[str, Any]:
     """:func:`compare_results` without the per-step arrays (what ``--json`` writes)."""
     doc = compare_results(before, after, **kwargs)

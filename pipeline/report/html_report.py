@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChainableUndefined, Environment, PackageLoader
+from jinja2 import ChainableUndefined, Environment, PackageLoader, Undefined
 
 from pipeline.errors import ReportError
 from pipeline.report import figures
@@ -25,16 +25,18 @@ DEFAULT_FOOT_LENGTH_MM = 260.0
 
 
 def _fmt(value: Any, digits: int = 2) -> str:
-    if value is None or isinstance(value, bool):
+    if value is None or isinstance(value, bool | Undefined):
         return "not available"
     try:
-        return f"{float(value):.{digits}f}"
+        f = float(value)
+        text = f"{f:.{digits}f}"
+        return text[1:] if text.startswith("-") and float(text) == 0 else text
     except (TypeError, ValueError):
         return "not available"
 
 
 def _fmt_summary(s: Mapping[str, Any] | None, digits: int = 2) -> str:
-    if not s:
+    if not isinstance(s, Mapping) or not s:
         return "not available"
     centre = s.get("mean") if s.get("mean") is not None else s.get("median")
     text = _fmt(centre, digits)
@@ -44,7 +46,7 @@ def _fmt_summary(s: Mapping[str, Any] | None, digits: int = 2) -> str:
 
 
 def _fmt_ci(ci: Any, digits: int = 2) -> str:
-    if not ci or len(ci) != 2 or ci[0] is None or ci[1] is None:
+    if not isinstance(ci, list | tuple) or len(ci) != 2 or ci[0] is None or ci[1] is None:
         return "not available"
     return f"{_fmt(ci[0], digits)} to {_fmt(ci[1], digits)}"
 
