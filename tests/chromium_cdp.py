@@ -160,6 +160,13 @@ class Chromium:
         path.write_bytes(base64.b64decode(data))
         return path
 
+    def print_pdf(self, path: Path) -> Path:
+        """Print the page to PDF with the page's print CSS (A4)."""
+        data = self.send("Page.printToPDF", {"printBackground": True, "preferCSSPageSize": True})["data"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(base64.b64decode(data))
+        return path
+
     def close(self) -> None:
         """Close the browser and remove its profile."""
         try:

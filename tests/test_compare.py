@@ -8,8 +8,8 @@ import sys
 
 import numpy as np
 import pytest
-
 from contract_results import make_result
+
 from pipeline.errors import ReportError
 from pipeline.interpretation import forbidden_phrases
 from pipeline.report.comparison import (

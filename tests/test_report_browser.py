@@ -7,14 +7,15 @@ kept in ``test-artifacts/`` (gitignored) for a human to look at.
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 from pathlib import Path
 
 import pytest
-
 from chromium_cdp import Chromium, chromium_path
 from contract_results import make_result
+
 from pipeline.analysis import analyze_session
 from pipeline.report import write_report
 from pipeline.report.comparison import write_comparison
@@ -67,6 +68,10 @@ def _load(page: Path, sections: list[str], shot: str) -> dict:
         state = browser.evaluate(VISIBILITY_JS % sections)
         problems = browser.problems()
         png = browser.screenshot(ARTIFACTS / shot)
+        pdf = browser.print_pdf(ARTIFACTS / shot.replace(".png", ".pdf"))
+    pdf_bytes = pdf.read_bytes()
+    assert pdf_bytes.startswith(b"%PDF")
+    state["pdf_pages"] = len(re.findall(rb"/Type\s*/Page(?!s)", pdf_bytes))
     assert problems == [], problems
     assert png.stat().st_size > 20_000 and _png_is_not_blank(png)
     return state
@@ -81,6 +86,7 @@ def test_session_report_in_chromium(tmp_path):
     assert state["scripts"] == 0
     assert state["subject"] == evil and state["notes"] == "<b>not bold</b>"  # shown as text, not run/parsed
     assert state["tier"] == "pattern of interest"
+    assert state["pdf_pages"] >= 3  # the print stylesheet paginates the whole report onto A4 pages
 
 
 def test_failed_quality_report_in_chromium(tmp_path):
