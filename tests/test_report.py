@@ -188,3 +188,39 @@ def test_write_errors_are_clear(tmp_path):
         write_report(make_result("neutral"), tmp_path / "missing" / "r.html")
     with pytest.raises(ReportError, match="is a folder"):
         write_report(make_result("neutral"), tmp_path)
+
+
+def _malformed(case: str):
+    r = make_result("pronation", n_steps=12)
+    m = r.metrics
+    if case == "side_not_a_dict":
+        m["left"] = "garbage"
+    elif case == "summary_fields_wrong_types":
+        m["left"]["stance_time_s"] = {"median": "fast", "mean": float("nan"), "sd": [1], "n": "x", "ci95": [1]}
+        m["right"]["cpei_pct"] = {"median": float("inf"), "ci95": None}
+    elif case == "quality_wrong_types":
+        m["quality"] = {"passed": False, "failures": "one string", "strides": [3, 4], "sync_ok": "yes",
+                        "saturation_pct": None}
+    elif case == "regions_and_labels_odd":
+        m["left"]["regions"] = {"heel": "n/a", "forefoot": {"peak_pressure_kpa": None}, "??": {}}
+        m["right"]["foot_function"] = {"label": None, "confidence": "high"}
+    elif case == "bilateral_odd":
+        m["bilateral"] = {"symmetry": {"stance_time_s": "n/a"}, "lld_pattern": "yes", "cadence_steps_per_min": 5}
+    elif case == "curves_odd":
+        r.curves = {"left": {"force": [[1.0, 2.0]], "cop_ap": None}, "right": {"force": [[float("nan")] * 101]}}
+    elif case == "steps_odd":
+        r.steps = r.steps.drop(columns=["valid"]).assign(cpei_pct="x")
+    elif case == "one_foot":
+        del m["right"]
+        r.curves.pop("right")
+    return r
+
+
+@pytest.mark.parametrize("case", ["side_not_a_dict", "summary_fields_wrong_types", "quality_wrong_types",
+                                  "regions_and_labels_odd", "bilateral_odd", "curves_odd", "steps_odd", "one_foot"])
+def test_malformed_analysis_fields_do_not_crash_the_report(case):
+    result = _malformed(case)
+    doc = report_json(result)
+    json.dumps(doc, allow_nan=False)
+    text = render_report_html(result)
+    assert 'id="back-strain"' in text and "not available" in text

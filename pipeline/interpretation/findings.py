@@ -353,15 +353,26 @@ def quality_status(metrics: Mapping[str, Any]) -> dict[str, Any]:
             "This analysis version reports no data-quality gates; treat every figure with caution."],
             "strides": {}, "sync_ok": None, "saturation_pct": {}, "dropout_pct": {}}
     passed = q.get("passed")
+
+    def texts(value: Any) -> list[str]:
+        if value is None:
+            return []
+        if isinstance(value, str):
+            return [value]
+        return [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
+
+    def per_side(value: Any) -> dict[str, Any]:
+        return {str(k): v for k, v in value.items()} if isinstance(value, Mapping) else {}
+
     return {
         "available": True,
         "passed": None if passed is None else bool(passed),
-        "failures": [str(f) for f in (q.get("failures") or [])],
-        "warnings": [str(w) for w in (q.get("warnings") or [])],
-        "strides": {str(k): v for k, v in (q.get("strides") or {}).items()},
-        "sync_ok": q.get("sync_ok"),
-        "saturation_pct": dict(q.get("saturation_pct") or {}),
-        "dropout_pct": dict(q.get("dropout_pct") or {}),
+        "failures": texts(q.get("failures")),
+        "warnings": texts(q.get("warnings")),
+        "strides": per_side(q.get("strides")),
+        "sync_ok": q.get("sync_ok") if isinstance(q.get("sync_ok"), bool) else None,
+        "saturation_pct": per_side(q.get("saturation_pct")),
+        "dropout_pct": per_side(q.get("dropout_pct")),
     }
 
 

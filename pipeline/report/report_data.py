@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -230,7 +231,7 @@ def withheld_figures(quality: Mapping[str, Any], sides: list[str]) -> dict[str, 
     reason = "; ".join(failures)
     affected: set[str] = set()
     for f in failures:
-        named = [s for s in SIDES if s in f.lower()]
+        named = [s for s in SIDES if re.search(rf"\b{s}\b", f, flags=re.IGNORECASE)]
         affected.update(named or sides)
     out = {"symmetry": {"sides": sorted(sides), "reason": reason},
            "back_strain": {"sides": sorted(sides), "reason": reason}}
