@@ -111,8 +111,7 @@ def test_every_figure_says_how_and_from_how_many_steps():
     assert {k for k, _ in captions} == {"force_curves", "cop", "regions", "symmetry"}
     for key, cap in captions:
         assert len(cap) > 60, key
-        if key != "symmetry":
-            assert "left 33" in cap and "right 33" in cap, (key, cap)
+        assert "left 33" in cap and "right 33" in cap, (key, cap)
     assert "n left" in text  # the symmetry table gives n per side
 
 

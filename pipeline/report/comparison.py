@@ -73,6 +73,8 @@ METHODS = (
     "its large-sample 95 % CI, and Cliff's delta (Cliff 1993; magnitudes after Romano et al. 2006).",
     "Minimal detectable change MDC95 = 1.96 x sqrt(2) x SEM (Haley & Fragala-Pinkham 2006). The SEM source is "
     "stated per measure.",
+    "Between footwear or orthosis conditions the insole sits above a different midsole or shell: pressure and "
+    "loading-rate changes partly reflect where the sensor sits, not only the load the body receives.",
     "A change is reported as beyond measurement variability only when |change| exceeds the MDC95 and its 95 % CI "
     "excludes zero; otherwise it is within measurement variability. Neither says why the gait changed.",
 )

@@ -111,7 +111,12 @@ def build_figures(result: Any, doc: Mapping[str, Any]) -> dict[str, dict[str, An
 
     def symmetry(_shown: list[str]):
         uri = figures.symmetry_chart(doc["symmetry"])
-        return None if uri is None else (uri, {})
+        if uri is None:
+            return None
+        counted = [r for r in doc["symmetry"] if r.get("n_left") is not None and r.get("n_right") is not None]
+        n = {"left": int(max(r["n_left"] for r in counted)), "right": int(max(r["n_right"] for r in counted))} \
+            if counted else {}
+        return uri, n
 
     figs["symmetry"] = _figure("symmetry", doc, symmetry, sides if len(sides) == 2 else [])
     if len(sides) < 2:
