@@ -223,3 +223,15 @@ def test_malformed_analysis_fields_do_not_crash_the_report(case):
     json.dumps(doc, allow_nan=False)
     text = render_report_html(result)
     assert 'id="back-strain"' in text and "not available" in text
+
+
+def test_session_info_accepts_per_side_maps():
+    """metrics["session"] may give layout ids, rates and units as {side: value} maps (contract wording)."""
+    result = make_result("neutral")
+    del result.metrics["session"]["feet"]
+    result.metrics["session"].update(layout_ids={"left": "moticon-16", "right": "moticon-16"},
+                                     sampling_rates_hz={"left": 50, "right": 50}, units={"left": "N", "right": "N"})
+    result.layouts = {}
+    feet = report_json(result)["session"]["feet"]
+    assert feet["left"]["layout_id"] == "moticon-16" and feet["right"]["sampling_rate_hz"] == 50.0
+    assert feet["left"]["units"] == "N"

@@ -138,13 +138,20 @@ def session_info(result: Any) -> dict[str, Any]:
                 foot_ms = container[side]
                 break
         foot = (getattr(sess, "feet", None) or {}).get(side)
-        if not foot_ms and foot is None and side not in layouts:
+        side_maps = any(isinstance(v, Mapping) and side in v for v in ms.values())
+        if not foot_ms and foot is None and side not in layouts and not side_maps:
             continue
         fattrs = getattr(foot, "attrs", {}) or {}
         layout = layouts.get(side) or getattr(foot, "layout", None)
 
-        def fpick(key: str, attr: str | None = None, _f=foot_ms, _a=fattrs, _foot=foot) -> Any:
+        def fpick(key: str, attr: str | None = None, _f=foot_ms, _a=fattrs, _foot=foot, _side=side) -> Any:
             v = _f.get(key)
+            if v is None:  # per-side maps at the top of metrics["session"]: {"layout_ids": {"left": ...}}
+                stem = key.removesuffix("_hz").removesuffix("_id")
+                for k in (key + "s", f"{stem}_ids", f"{stem}s_hz", f"{stem}s", key):
+                    if isinstance(ms.get(k), Mapping) and ms[k].get(_side) is not None:
+                        v = ms[k][_side]
+                        break
             if v is None and attr and _foot is not None:
                 v = getattr(_foot, attr, None)
             if v is None:
