@@ -179,3 +179,15 @@ def test_hedges_g_bias_correction_and_sign():
 
 def test_mdc_formula():
     assert mdc95(1.0) == pytest.approx(1.96 * np.sqrt(2))
+
+
+def test_insole_cpei_is_positioned_by_the_analysis_rule_not_platform_cut_offs():
+    """An insole CPEI reads on a compressed scale: a neutral foot at CPEI 4 must not be placed 'below planus'."""
+    result = make_result("neutral")
+    for side in ("left", "right"):
+        s = result.metrics[side]["cpei_pct"]
+        s.update(mean=4.0, median=4.0, ci95=[3.9, 4.1])
+    card = build_findings(result.metrics, result.steps)["cards"][0]
+    for m in card["measurements"]:
+        assert m["position"].startswith("neutral by the analysis's insole rule")
+        assert "context only" in m["position"] and "below" not in m["position"]

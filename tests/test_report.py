@@ -51,7 +51,7 @@ def _check_report_structure(doc: dict) -> None:
         _check_summary(row["right"])
     assert [r["metric"] for r in doc["temporal"]][:3] == ["stride_time_s", "stance_time_s", "swing_time_s"]
     for row in doc["symmetry"]:
-        assert set(row) == {"metric", "label", "si_pct", "sa_pct", "n_left", "n_right", "source"}
+        assert set(row) == {"metric", "label", "si_pct", "sa_pct", "n_left", "n_right", "source", "in_chart"}
         assert isinstance(row["sa_pct"], OPT_NUM)
     bs = doc["back_strain"]
     assert set(bs) == {"quality", "tier", "tier_rules", "tier_caveat", "cards", "general_next_steps", "limits"}

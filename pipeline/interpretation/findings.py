@@ -112,18 +112,18 @@ def _measurement(
     return out
 
 
-def _cpei_position(m: dict[str, Any]) -> str:
-    means = CPEI_REFERENCE["group_means_pct"]
-    lo_ref, hi_ref = min(means.values()), max(means.values())
+def _cpei_position(m: dict[str, Any], label: dict[str, Any] | None) -> str:
+    """Where an insole CPEI sits: against the analysis's stated insole rule, with the platform means as context.
+
+    An insole CPEI (a few cells; CoP confined to the sensor hull) reads on a different, compressed scale from a
+    pressure-platform CPEI, so the platform group means of the cadet study are context only, never a cut-off.
+    """
     if not m["available"]:
         return "not available"
-    lo, hi = m["ci95"] if m["ci95"] else (m["value"], m["value"])
-    qualifier = "95% CI" if m["ci95"] else "value (no CI available)"
-    if hi < lo_ref:
-        return f"{qualifier} lies below the lowest reference group mean (planus {lo_ref})"
-    if lo > hi_ref:
-        return f"{qualifier} lies above the highest reference group mean (cavus {hi_ref})"
-    return f"{qualifier} overlaps the range of reference group means ({lo_ref}-{hi_ref})"
+    if label:
+        return (f"{label['label']} by the analysis's insole rule (confidence {_fmt(label['confidence'], 2)}; the "
+                "rule is shown below); platform group means are context only, not comparable cut-offs")
+    return "no insole rule from the analysis; platform group means are context only, not comparable cut-offs"
 
 
 def _labels(metrics: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -189,11 +189,12 @@ def _pronation_card(metrics, steps, labels, quality_failed) -> dict[str, Any]:
     ]
     for m in measurements:
         m["reference"] = (
-            f"Group means of {CPEI_REFERENCE['source']}: "
+            "The analysis's insole foot-function rule (stated below). Context: platform CPEI group means of "
+            f"{CPEI_REFERENCE['source']}: "
             + ", ".join(f"{k} {v}" for k, v in CPEI_REFERENCE["group_means_pct"].items())
             + ". Lower = more medial CoP path."
         )
-        m["position"] = _cpei_position(m)
+        m["position"] = _cpei_position(m, labels.get(m["side"]))
     rule = _label_rule(labels, "pronation")
     status = _status(rule["met"], quality_failed)
     flagged_sides = [s for s, v in labels.items() if v["label"] == "pronation"]
@@ -225,7 +226,7 @@ def _supination_card(metrics, steps, labels, quality_failed) -> dict[str, Any]:
     for side in SIDES:
         m = _measurement(metrics, steps, side, "cpei_pct", "insole CPEI (%)", "cpei_pct")
         m["reference"] = "Same reference as the pronation card; higher = more lateral CoP path."
-        m["position"] = _cpei_position(m)
+        m["position"] = _cpei_position(m, labels.get(side))
         measurements.append(m)
     lr = {side: _measurement(metrics, steps, side, "loading_rate_bw_s", "loading rate (BW/s)", "loading_rate_bw_s")
           for side in SIDES}

@@ -28,6 +28,22 @@ _RC = {"svg.fonttype": "none", "svg.hashsalt": "insole-report", "font.size": 9, 
        "axes.spines.right": False}
 
 
+def _nanmean(a: np.ndarray) -> np.ndarray:
+    """Column mean ignoring NaN; NaN (without a warning) where a column has no finite value."""
+    finite = np.isfinite(a)
+    count = finite.sum(axis=0)
+    total = np.where(finite, a, 0.0).sum(axis=0)
+    return np.divide(total, count, out=np.full(a.shape[1], np.nan), where=count > 0)
+
+
+def _nanstd(a: np.ndarray) -> np.ndarray:
+    """Column SD (ddof=1) ignoring NaN; NaN where fewer than two finite values."""
+    finite = np.isfinite(a)
+    count = finite.sum(axis=0)
+    dev = np.where(finite, a - _nanmean(a)[None, :], 0.0)
+    return np.sqrt(np.divide((dev**2).sum(axis=0), count - 1, out=np.full(a.shape[1], np.nan), where=count > 1))
+
+
 def _to_data_uri(fig: plt.Figure) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
@@ -57,7 +73,7 @@ def force_curves(curves: Mapping[str, Any] | None, sides: Sequence[str]) -> tupl
         fig, ax = plt.subplots(figsize=(6.4, 3.0))
         for side, a in data.items():
             x = np.linspace(0, 100, a.shape[1])
-            mean, sd = np.nanmean(a, axis=0), np.nanstd(a, axis=0, ddof=1) if a.shape[0] > 1 else np.zeros(a.shape[1])
+            mean, sd = _nanmean(a), _nanstd(a) if a.shape[0] > 1 else np.zeros(a.shape[1])
             ax.fill_between(x, mean - sd, mean + sd, color=SIDE_COLOURS[side], alpha=0.2, linewidth=0)
             ax.plot(x, mean, color=SIDE_COLOURS[side], label=f"{side} (n = {a.shape[0]} steps)")
         ax.set_xlabel("stance (%)")
@@ -111,7 +127,7 @@ def cop_gait_lines(
             for i in range(x_mm.shape[0]):
                 h, v = _display_xy(x_mm[i], y_mm[i], side)
                 ax.plot(h, v, color=SIDE_COLOURS[side], alpha=0.15, linewidth=0.6)
-            h, v = _display_xy(np.nanmean(x_mm, axis=0), np.nanmean(y_mm, axis=0), side)
+            h, v = _display_xy(_nanmean(x_mm), _nanmean(y_mm), side)
             ax.plot(h, v, color="black", linewidth=2.0)
             ax.text(0.5, -0.04, f"n = {x_mm.shape[0]} steps", transform=ax.transAxes, ha="center", fontsize=8)
         return _to_data_uri(fig), {s: int(a[0].shape[0]) for s, a in data.items()}

@@ -110,10 +110,11 @@ def build_figures(result: Any, doc: Mapping[str, Any]) -> dict[str, dict[str, An
     figs["regions"]["unplaced"] = figs_unplaced
 
     def symmetry(_shown: list[str]):
-        uri = figures.symmetry_chart(doc["symmetry"])
+        rows = [r for r in doc["symmetry"] if r.get("in_chart")]
+        uri = figures.symmetry_chart(rows)
         if uri is None:
             return None
-        counted = [r for r in doc["symmetry"] if r.get("n_left") is not None and r.get("n_right") is not None]
+        counted = [r for r in rows if r.get("n_left") is not None and r.get("n_right") is not None]
         n = {"left": int(max(r["n_left"] for r in counted)), "right": int(max(r["n_right"] for r in counted))} \
             if counted else {}
         return uri, n

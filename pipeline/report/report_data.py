@@ -163,8 +163,9 @@ def session_info(result: Any) -> dict[str, Any]:
             "n_sensors": int(fpick("n_sensors") or getattr(layout, "n_sensors", 0) or 0) or None,
             "sampling_rate_hz": number(fpick("sampling_rate_hz", "sampling_rate_hz")),
             "units": _text(fpick("units", "units")),
-            "device_model": _text(fpick("device_model")),
-            "device_serial": _text(fpick("device_serial_number") or fpick("device_serial")),
+            "device_model": _text(fpick("device_model") or dig(foot_ms, "device", "model")),
+            "device_serial": _text(fpick("device_serial_number") or fpick("device_serial")
+                                   or dig(foot_ms, "device", "serial_number")),
         }
     return info
 
@@ -190,6 +191,21 @@ def _lmfi_rows(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
              "method": "(F_lat - F_med) / (F_lat + F_med) (Buldt et al. 2018)"} for n in names]
 
 
+#: Measures drawn in the symmetry chart (positive quantities where a symmetry angle means something); every other
+#: symmetry the analysis reports is listed in the table only.
+SYMMETRY_CHART_METRICS = (
+    "stride_time_s", "stance_time_s", "swing_time_s", "step_time_s", "single_support_s", "peak1_bw", "peak1_n",
+    "valley_bw", "valley_n", "peak2_bw", "peak2_n", "loading_rate_bw_s", "loading_rate_n_s", "impulse_bw_s",
+    "impulse_n_s", "cop_path_length_pct",
+)
+EXTRA_LABELS = {
+    "step_time_s": "Step time", "single_support_s": "Single support", "double_support_s": "Double support",
+    "swing_pct": "Swing (% of stride)", "cadence_steps_per_min": "Cadence", "max_force_bw": "Maximum force",
+    "mean_force_bw": "Mean force", "loading_rate_inst_bw_s": "Instantaneous loading rate",
+    "cop_width_pct": "CoP width", "cop_ap_excursion_pct": "CoP AP excursion", "cop_velocity_mm_s": "CoP velocity",
+}
+
+
 def present_both(metrics: Mapping[str, Any], name: str) -> set[str]:
     """``{name}`` when both sides carry the metric, else the empty set."""
     return {name} if summary(metrics, "left", name) and summary(metrics, "right", name) else set()
@@ -200,6 +216,7 @@ def symmetry_rows(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
     given = dig(metrics, "bilateral", "symmetry")
     labels = {n: lab for n, lab, _ in TEMPORAL_METRICS + KINETIC_METRICS}
     labels.update({alt: labels[n] for n, (alt, _) in NEWTON_VARIANTS.items()})
+    labels.update(EXTRA_LABELS)
     rows = []
     names = list(given.keys()) if isinstance(given, Mapping) else []
     for name, _, _ in TEMPORAL_METRICS + KINETIC_METRICS:
@@ -222,7 +239,10 @@ def symmetry_rows(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
             n_l, n_r = (left or {}).get("n"), (right or {}).get("n")
             source = "computed by the report from the side means"
         rows.append({"metric": str(name), "label": labels.get(str(name), str(name).replace("_", " ")),
-                     "si_pct": si, "sa_pct": sa, "n_left": number(n_l), "n_right": number(n_r), "source": source})
+                     "si_pct": si, "sa_pct": sa, "n_left": number(n_l), "n_right": number(n_r), "source": source,
+                     "in_chart": str(name) in SYMMETRY_CHART_METRICS})
+    order = {m: i for i, m in enumerate(SYMMETRY_CHART_METRICS)}
+    rows.sort(key=lambda r: (not r["in_chart"], order.get(r["metric"], 0)))
     return rows
 
 
