@@ -190,4 +190,4 @@ def test_insole_cpei_is_positioned_by_the_analysis_rule_not_platform_cut_offs():
     card = build_findings(result.metrics, result.steps)["cards"][0]
     for m in card["measurements"]:
         assert m["position"].startswith("neutral by the analysis's insole rule")
-        assert "context only" in m["position"] and "below" not in m["position"]
+        assert "context only" in m["position"] and "planus" not in m["position"]
