@@ -146,10 +146,15 @@ def _label_rule(labels: dict[str, dict[str, Any]], wanted: str) -> dict[str, Any
     else:
         sides = [s for s, v in labels.items() if v["label"] == wanted]
         met = bool(sides)
-        detail = "; ".join(
-            f"{s}: {v['label']} (confidence {_fmt(v['confidence'], 2)}; analysis rule: {v['rule']})"
-            for s, v in labels.items()
-        )
+        rules = {v["rule"] for v in labels.values()}
+        if len(rules) == 1:
+            detail = "; ".join(f"{s}: {v['label']} (confidence {_fmt(v['confidence'], 2)})"
+                               for s, v in labels.items()) + f"; analysis rule: {rules.pop()}"
+        else:
+            detail = "; ".join(
+                f"{s}: {v['label']} (confidence {_fmt(v['confidence'], 2)}; analysis rule: {v['rule']})"
+                for s, v in labels.items()
+            )
     return {
         "rule": f"Flag when the analysis labels foot function as {wanted} on at least one side.",
         "met": met,
