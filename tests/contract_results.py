@@ -36,7 +36,7 @@ def _summary(x: np.ndarray, units: str, method: str) -> dict[str, Any]:
     mean, sd = float(x.mean()), float(x.std(ddof=1))
     half = 1.96 * sd / np.sqrt(x.size)
     return {"median": float(np.median(x)), "mean": mean, "sd": sd, "n": int(x.size),
-            "cv_pct": 100 * sd / mean if mean else None, "ci95": [mean - half, mean + half], "units": units,
+            "cv_pct": 100 * sd / mean if mean > 0 else None, "ci95": [mean - half, mean + half], "units": units,
             "method": method}
 
 
