@@ -14,7 +14,8 @@ from insole.cli.simulate import simulate_session
 from insole.simulator.profiles import PROFILES
 from pipeline.analysis import analyze_session
 from pipeline.errors import PipelineError
-from pipeline.report import write_report
+from pipeline.report import write_report, write_report_json
+from pipeline.report.comparison import load_sem_file, write_comparison, write_comparison_json
 
 USER_ERRORS.append(PipelineError)
 
@@ -40,10 +41,36 @@ def analyze_command(file: Path, json_path: Path | None, steps_path: Path | None)
 @cli.command("report")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="HTML file.")
-def report_command(file: Path, output: Path) -> None:
-    """Write the HTML report of a session FILE."""
-    out = write_report(analyze_session(file), output)
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the report's content as JSON here.")
+def report_command(file: Path, output: Path, json_path: Path | None) -> None:
+    """Write the self-contained HTML report of a session FILE (and optionally its JSON twin)."""
+    result = analyze_session(file)
+    out = write_report(result, output)
     click.echo(f"wrote {out}")
+    if json_path:
+        click.echo(f"wrote {write_report_json(result, json_path)}")
+
+
+@cli.command("compare")
+@click.argument("before", type=click.Path(path_type=Path))
+@click.argument("after", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="HTML file.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the comparison as JSON here.")
+@click.option("--allow-different-devices", is_flag=True,
+              help="Compare sessions recorded with different sensor layouts, cell counts or units (caveated).")
+@click.option("--sem", "sem_path", type=click.Path(dir_okay=False, path_type=Path),
+              help='JSON of published test-retest SEMs: {"stance_s": {"sem": 0.012, "source": "..."}}.')
+def compare_command(before: Path, after: Path, output: Path, json_path: Path | None, allow_different_devices: bool,
+                    sem_path: Path | None) -> None:
+    """Compare two sessions, BEFORE and AFTER (e.g. shoes vs orthotic): change, effect size, CI and MDC95."""
+    sem = load_sem_file(sem_path) if sem_path else None
+    b, a = analyze_session(before), analyze_session(after)
+    kwargs = {"allow_different_devices": allow_different_devices, "sem_overrides": sem}
+    click.echo(f"wrote {write_comparison(b, a, output, **kwargs)}")
+    if json_path:
+        click.echo(f"wrote {write_comparison_json(b, a, json_path, **kwargs)}")
 
 
 @cli.command("demo")
@@ -63,7 +90,8 @@ def demo_command(out_dir: Path, profile: str, duration_s: float, seed: int) -> N
     result.steps.to_csv(out_dir / "steps.csv", index=False)
     click.echo(f"analysed   {out_dir / 'metrics.json'}  {out_dir / 'steps.csv'}")
     report = write_report(result, out_dir / "report.html")
-    click.echo(f"report     {report}")
+    write_report_json(result, out_dir / "report.json")
+    click.echo(f"report     {report}  {out_dir / 'report.json'}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -164,3 +164,28 @@ def test_demo_writes_everything(tmp_path):
     for name in ("session.h5", "metrics.json", "steps.csv", "report.html"):
         assert (tmp_path / "demo" / name).stat().st_size > 0
         assert name in r.stdout
+
+
+def test_report_command_writes_html_and_json(neutral_session, tmp_path):
+    out, js = tmp_path / "r.html", tmp_path / "r.json"
+    r = run("report", str(neutral_session), "-o", str(out), "--json", str(js))
+    assert r.returncode == 0, r.stderr
+    text = out.read_text(encoding="utf-8")
+    assert 'id="back-strain"' in text and 'id="temporal"' in text and "SIM-neutral-1" in text
+    doc = json.loads(js.read_text())
+    assert doc["schema"] == "insole-report" and doc["session"]["subject_id"] == "SIM-neutral-1"
+
+
+def test_report_command_on_a_missing_file(tmp_path):
+    msg = _one_line_error(run("report", str(tmp_path / "nope.h5"), "-o", str(tmp_path / "r.html")))
+    assert "nope.h5" in msg
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_demo_produces_the_full_report(tmp_path):
+    r = run("demo", "--out", str(tmp_path / "d"), "--duration-s", "20")
+    assert r.returncode == 0, r.stderr
+    text = (tmp_path / "d" / "report.html").read_text(encoding="utf-8")
+    for section in ("summary", "quality", "temporal", "symmetry", "back-strain", "methods", "references"):
+        assert f'id="{section}"' in text
+    assert json.loads((tmp_path / "d" / "report.json").read_text())["kind"] == "session"

@@ -1,0 +1,321 @@
+"""Before/after comparison of two sessions (e.g. barefoot vs shoes, shoes vs orthotic).
+
+For every per-step measure present in both sessions and every side: the per-step distributions, the change of the
+mean with a Welch 95 % CI (Welch 1947), Hedges' g with its CI (Hedges & Olkin 1985), Cliff's delta (Cliff 1993)
+and whether the change exceeds the minimal detectable change MDC95 = 1.96 x sqrt(2) x SEM (Haley &
+Fragala-Pinkham 2006).
+
+Where the SEM comes from (stated in every comparison):
+
+- by default, the within-session standard error of the session mean, pooled over both sessions,
+  ``SEM = sqrt((SD_before^2 / n_before + SD_after^2 / n_after) / 2)`` (SEM as the error of the measured value,
+  Weir 2005; here the measured value is a session's mean over n steps). It reflects step-to-step variability only,
+  not re-fitting the insoles on another day, so this MDC is a lower bound of a test-retest MDC;
+- or, when the user supplies them, published test-retest SEMs per measure (``sem_overrides``), each with its
+  source, which then take precedence.
+
+Sessions recorded with different sensor layouts, cell counts or units are refused unless the caller explicitly
+allows it, in which case every output carries the caveat; other differences (sampling rate, device model, subject)
+are always caveated.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pipeline import __version__
+from pipeline.errors import ReportError
+from pipeline.interpretation import STATISTICS_REFERENCES, build_findings
+from pipeline.interpretation.statistics import (
+    cliffs_delta,
+    cliffs_delta_magnitude,
+    hedges_g,
+    mdc95,
+    welch_ci95,
+)
+from pipeline.report import figures
+from pipeline.report.html_report import _write_text, environment
+from pipeline.report.report_data import jsonable, session_info, withheld_figures
+
+SCHEMA = "insole-comparison"
+SCHEMA_VERSION = 1
+
+#: Per-step columns compared, with label and units; other numeric per-step columns present in both are added.
+STEP_MEASURES = {
+    "stride_s": ("Stride time", "s"),
+    "stance_s": ("Stance time", "s"),
+    "swing_s": ("Swing time", "s"),
+    "peak1_bw": ("First force peak", "BW"),
+    "valley_bw": ("Mid-stance valley", "BW"),
+    "peak2_bw": ("Second force peak", "BW"),
+    "loading_rate_bw_s": ("Loading rate", "BW/s"),
+    "impulse_bw_s": ("Impulse", "BW s"),
+    "cpei_pct": ("Insole CPEI", "%"),
+    "cop_path_length_pct": ("CoP path length", "% foot length"),
+}
+#: Per-step columns that are events or bookkeeping, never compared.
+NOT_MEASURES = {"side", "ic_s", "to_s", "valid", "step", "index", "stride_index", "bout"}
+
+SEM_WITHIN_SESSION = (
+    "within-session standard error of the mean, pooled over both sessions: sqrt((SD_b^2/n_b + SD_a^2/n_a)/2) "
+    "(Weir 2005); step-to-step variability only, so the MDC is a lower bound of a test-retest MDC"
+)
+
+METHODS = (
+    "Each session is analysed on its own; valid steps (as marked by the analysis) of each side are compared.",
+    "Change = mean(after) - mean(before) with a Welch 95 % confidence interval (Welch 1947).",
+    "Effect sizes: Hedges' g (bias-corrected standardised mean difference, pooled SD; Hedges & Olkin 1985) with "
+    "its large-sample 95 % CI, and Cliff's delta (Cliff 1993; magnitudes after Romano et al. 2006).",
+    "Minimal detectable change MDC95 = 1.96 x sqrt(2) x SEM (Haley & Fragala-Pinkham 2006). The SEM source is "
+    "stated per measure.",
+    "Between footwear or orthosis conditions the insole sits above a different midsole or shell: pressure and "
+    "loading-rate changes partly reflect where the sensor sits, not only the load the body receives.",
+    "A change is reported as beyond measurement variability only when |change| exceeds the MDC95 and its 95 % CI "
+    "excludes zero; otherwise it is within measurement variability. Neither says why the gait changed.",
+)
+
+
+def _foot_signature(info: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    return {side: {k: f.get(k) for k in ("layout_id", "n_sensors", "units", "sampling_rate_hz", "device_model")}
+            for side, f in (info.get("feet") or {}).items()}
+
+
+def check_compatibility(before: Any, after: Any, allow_different_devices: bool = False) -> dict[str, Any]:
+    """Compare the devices, layouts and subjects of two results.
+
+    Raises
+    ------
+    ReportError
+        When the layouts, cell counts or pressure units differ and ``allow_different_devices`` is False.
+    """
+    bi, ai = session_info(before), session_info(after)
+    bs, as_ = _foot_signature(bi), _foot_signature(ai)
+    blocking, caveats, differences = [], [], {}
+    for side in sorted(set(bs) | set(as_)):
+        if side not in bs or side not in as_:
+            caveats.append(f"the {side} foot is recorded in only one of the sessions; it is not compared")
+            continue
+        for key in ("layout_id", "n_sensors", "units", "sampling_rate_hz", "device_model"):
+            b, a = bs[side][key], as_[side][key]
+            if b is None or a is None:
+                if key in ("layout_id", "n_sensors"):
+                    caveats.append(f"{side} {key.replace('_', ' ')} is not recorded in both sessions; "
+                                   "comparability of the insoles could not be checked")
+                continue
+            if b != a:
+                differences[f"{side}.{key}"] = {"before": b, "after": a}
+                if key in ("layout_id", "n_sensors", "units"):
+                    blocking.append(f"{side} {key.replace('_', ' ')}: {b} before, {a} after")
+                elif key == "sampling_rate_hz":
+                    caveats.append(f"{side} sampling rate differs ({b:g} vs {a:g} Hz): loading rates and event "
+                                   "timing are not directly comparable")
+                else:
+                    caveats.append(f"{side} device model differs ({b} vs {a})")
+    if bi.get("subject_id") != ai.get("subject_id"):
+        caveats.append(f"subject ids differ ({bi.get('subject_id') or 'not given'} vs "
+                       f"{ai.get('subject_id') or 'not given'}): this is not a within-person comparison")
+    if blocking and not allow_different_devices:
+        raise ReportError(
+            "the sessions were recorded with different insoles (" + "; ".join(blocking) + "): pressure-derived "
+            "measures are not comparable across sensor layouts. Record both conditions with the same insoles, or "
+            "pass --allow-different-devices to compare anyway with a caveat on every figure."
+        )
+    if blocking:
+        caveats.insert(0, "DIFFERENT INSOLES: " + "; ".join(blocking) + ". Pressure, CoP and CPEI measures depend on "
+                       "the sensor layout; differences may reflect the devices rather than the walking.")
+    return {"comparable": not blocking, "different_devices": bool(blocking), "caveats": caveats,
+            "differences": differences}
+
+
+def _valid_steps(result: Any) -> pd.DataFrame:
+    steps = getattr(result, "steps", None)
+    if steps is None or not hasattr(steps, "columns") or "side" not in steps.columns:
+        return pd.DataFrame(columns=["side"])
+    if "valid" in steps.columns:
+        steps = steps[steps["valid"].fillna(False).astype(bool)]
+    return steps
+
+
+def _measures(b: pd.DataFrame, a: pd.DataFrame) -> list[str]:
+    common = [c for c in b.columns if c in a.columns and c not in NOT_MEASURES]
+    numeric = [c for c in common if pd.api.types.is_numeric_dtype(b[c]) and pd.api.types.is_numeric_dtype(a[c])]
+    ordered = [c for c in STEP_MEASURES if c in numeric]
+    return ordered + sorted(c for c in numeric if c not in STEP_MEASURES)
+
+
+def _values(steps: pd.DataFrame, side: str, column: str) -> np.ndarray:
+    v = pd.to_numeric(steps.loc[steps["side"] == side, column], errors="coerce").to_numpy(dtype=float)
+    return v[np.isfinite(v)]
+
+
+def compare_results(
+    before: Any,
+    after: Any,
+    *,
+    allow_different_devices: bool = False,
+    sem_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The comparison as a JSON-ready dict, plus the per-step values (key ``"_values"``) for the figures.
+
+    Parameters
+    ----------
+    before, after : AnalysisResult
+    allow_different_devices : bool
+        Compare sessions recorded with different layouts/cell counts/units (with a caveat) instead of refusing.
+    sem_overrides : mapping, optional
+        ``{measure: {"sem": float, "source": str}}``: published test-retest SEMs that replace the within-session
+        SEM for those measures.
+    """
+    compat = check_compatibility(before, after, allow_different_devices)
+    bi, ai = session_info(before), session_info(after)
+    bf = build_findings(getattr(before, "metrics", {}) or {}, getattr(before, "steps", None))
+    af = build_findings(getattr(after, "metrics", {}) or {}, getattr(after, "steps", None))
+    sides = ["left", "right"]
+    withheld: dict[str, set[str]] = {"before": set(), "after": set()}
+    for key, f in (("before", bf), ("after", af)):
+        w = withheld_figures(f["quality"], sides)
+        withheld[key] = set(w.get("force_curves", {}).get("sides", []))
+    bsteps, asteps = _valid_steps(before), _valid_steps(after)
+    rows, values = [], {}
+    for measure in _measures(bsteps, asteps):
+        label, units = STEP_MEASURES.get(measure, (measure.replace("_", " "), ""))
+        for side in sides:
+            b, a = _values(bsteps, side, measure), _values(asteps, side, measure)
+            if b.size == 0 or a.size == 0:
+                continue
+            values.setdefault(measure, {"before": {}, "after": {}})
+            values[measure]["before"][side] = b
+            values[measure]["after"][side] = a
+            row = _compare(b, a, measure, sem_overrides)
+            row.update(measure=measure, label=label, units=units, side=side)
+            if side in withheld["before"] or side in withheld["after"]:
+                row["verdict"] = "not interpreted: a session failed a quality gate for this side"
+                row["quality_withheld"] = True
+            rows.append(row)
+    doc = {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "kind": "comparison",
+        "software": {"name": "insole", "version": __version__},
+        "generated_utc": _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "before": {"session": bi, "quality": bf["quality"], "tier": bf["tier"]["tier"],
+                   "provenance": (getattr(before, "metrics", {}) or {}).get("provenance") or {}},
+        "after": {"session": ai, "quality": af["quality"], "tier": af["tier"]["tier"],
+                  "provenance": (getattr(after, "metrics", {}) or {}).get("provenance") or {}},
+        "compatibility": compat,
+        "metrics": rows,
+        "methods": list(METHODS),
+        "references": list(STATISTICS_REFERENCES),
+    }
+    out = jsonable(doc)
+    out["_values"] = values
+    return out
+
+
+def _compare(b: np.ndarray, a: np.ndarray, measure: str, sem_overrides) -> dict[str, Any]:
+    diff = float(a.mean() - b.mean())
+    ci = welch_ci95(b, a)
+    g = hedges_g(b, a)
+    delta = cliffs_delta(b, a)
+    override = (sem_overrides or {}).get(measure)
+    if override and override.get("sem") is not None:
+        sem = float(override["sem"])
+        sem_source = f"published test-retest SEM: {override.get('source') or 'source not given'}"
+    elif b.size >= 2 and a.size >= 2:
+        sem = float(np.sqrt((b.var(ddof=1) / b.size + a.var(ddof=1) / a.size) / 2.0))
+        sem_source = SEM_WITHIN_SESSION
+    else:
+        sem, sem_source = None, "not available (fewer than 2 steps)"
+    mdc = mdc95(sem) if sem is not None else None
+    exceeds = None if mdc is None else bool(abs(diff) > mdc)
+    ci_excludes_zero = None if ci is None else bool(ci[0] > 0 or ci[1] < 0)
+    if exceeds and ci_excludes_zero:
+        verdict = "change beyond measurement variability"
+    elif exceeds is None:
+        verdict = "not available"
+    else:
+        verdict = "within measurement variability"
+    return {
+        "before": {"n": int(b.size), "mean": float(b.mean()), "sd": float(b.std(ddof=1)) if b.size > 1 else None,
+                   "median": float(np.median(b))},
+        "after": {"n": int(a.size), "mean": float(a.mean()), "sd": float(a.std(ddof=1)) if a.size > 1 else None,
+                  "median": float(np.median(a))},
+        "change": diff,
+        "change_pct": float(diff / b.mean() * 100.0) if b.mean() else None,
+        "change_ci95": list(ci) if ci else None,
+        "hedges_g": g[0] if g else None,
+        "hedges_g_ci95": list(g[1]) if g else None,
+        "cliffs_delta": delta,
+        "cliffs_delta_magnitude": cliffs_delta_magnitude(delta) if delta is not None else None,
+        "sem": sem,
+        "sem_source": sem_source,
+        "mdc95": mdc,
+        "exceeds_mdc95": exceeds,
+        "ci_excludes_zero": ci_excludes_zero,
+        "verdict": verdict,
+        "quality_withheld": False,
+    }
+
+
+def load_sem_file(path: Any) -> dict[str, dict[str, Any]]:
+    """Read published SEMs: a JSON object ``{measure: {"sem": positive number, "source": text}}``.
+
+    Raises
+    ------
+    ReportError
+        If the file cannot be read or an entry is malformed (the message names the entry).
+    """
+    import json
+    from pathlib import Path
+
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ReportError(f"{p}: cannot read the SEM file ({exc})") from exc
+    if not isinstance(data, dict):
+        raise ReportError(f'{p}: expected a JSON object like {{"stance_s": {{"sem": 0.012, "source": "..."}}}}')
+    out = {}
+    for measure, entry in data.items():
+        sem = entry.get("sem") if isinstance(entry, dict) else None
+        if isinstance(sem, bool) or not isinstance(sem, int | float) or not np.isfinite(sem) or sem <= 0:
+            raise ReportError(f"{p}: entry {measure!r} needs a positive number 'sem' (and a 'source' text)")
+        if not str(entry.get("source") or "").strip():
+            raise ReportError(f"{p}: entry {measure!r} needs a 'source' naming the reliability study")
+        out[str(measure)] = {"sem": float(sem), "source": str(entry["source"])}
+    return out
+
+
+def comparison_json(before: Any, after: Any, **kwargs: Any) -> dict[str, Any]:
+    """:func:`compare_results` without the per-step arrays (what ``--json`` writes)."""
+    doc = compare_results(before, after, **kwargs)
+    doc.pop("_values", None)
+    return doc
+
+
+def render_comparison_html(before: Any, after: Any, **kwargs: Any) -> str:
+    """The self-contained HTML comparison report."""
+    doc = compare_results(before, after, **kwargs)
+    values = doc.pop("_values")
+    figs = {}
+    for measure, v in values.items():
+        row = next(r for r in doc["metrics"] if r["measure"] == measure)
+        figs[measure] = figures.distributions(v["before"], v["after"], f"{row['label']} ({row['units']})")
+    return environment().get_template("compare.html.j2").render(doc=doc, figs=figs)
+
+
+def write_comparison(before: Any, after: Any, path: Any, **kwargs: Any) -> Any:
+    """Write the HTML comparison of two results to ``path``; return the path."""
+    return _write_text(path, render_comparison_html(before, after, **kwargs))
+
+
+def write_comparison_json(before: Any, after: Any, path: Any, **kwargs: Any) -> Any:
+    """Write :func:`comparison_json` to ``path``; return the path."""
+    import json
+
+    return _write_text(path, json.dumps(comparison_json(before, after, **kwargs), indent=2, allow_nan=False))

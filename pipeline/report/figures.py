@@ -1,0 +1,266 @@
+"""Figures of the report, drawn with matplotlib's Agg/SVG backends and returned as self-contained data URIs.
+
+Each figure is an SVG embedded as ``data:image/svg+xml;base64``: no network, no script, no id clashes between
+figures, and it prints sharply. Colours are the Okabe-Ito colour-blind-safe palette (left blue, right vermilion).
+Functions return None when their input is missing, so the caller can say "not available".
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.collections import PatchCollection  # noqa: E402
+from matplotlib.patches import Polygon  # noqa: E402
+
+from insole.layouts import FOREFOOT_WIDTH_RATIO, SensorLayout, foot_outline_mm  # noqa: E402
+
+SIDE_COLOURS = {"left": "#0072B2", "right": "#D55E00"}
+BEFORE_AFTER_COLOURS = {"before": "#999999", "after": "#009E73"}
+_RC = {"svg.fonttype": "none", "svg.hashsalt": "insole-report", "font.size": 9, "axes.spines.top": False,
+       "axes.spines.right": False}
+
+
+def _nanmean(a: np.ndarray) -> np.ndarray:
+    """Column mean ignoring NaN; NaN (without a warning) where a column has no finite value."""
+    finite = np.isfinite(a)
+    count = finite.sum(axis=0)
+    total = np.where(finite, a, 0.0).sum(axis=0)
+    return np.divide(total, count, out=np.full(a.shape[1], np.nan), where=count > 0)
+
+
+def _nanstd(a: np.ndarray) -> np.ndarray:
+    """Column SD (ddof=1) ignoring NaN; NaN where fewer than two finite values."""
+    finite = np.isfinite(a)
+    count = finite.sum(axis=0)
+    dev = np.where(finite, a - _nanmean(a)[None, :], 0.0)
+    return np.sqrt(np.divide((dev**2).sum(axis=0), count - 1, out=np.full(a.shape[1], np.nan), where=count > 1))
+
+
+def _to_data_uri(fig: plt.Figure) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+    return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _valid_curves(curves: Mapping[str, Any] | None, side: str, key: str) -> np.ndarray | None:
+    arr = None if not curves else (curves.get(side) or {}).get(key)
+    if arr is None:
+        return None
+    a = np.asarray(arr, dtype=float)
+    if a.ndim != 2 or a.shape[0] == 0 or a.shape[1] < 2:
+        return None
+    keep = np.isfinite(a).sum(axis=1) > a.shape[1] // 2
+    return a[keep] if keep.any() else None
+
+
+def force_curves(curves: Mapping[str, Any] | None, sides: Sequence[str]) -> tuple[str, dict[str, int]] | None:
+    """Mean +- SD of the per-step force curves, 0-100 % stance, one line per side; None without curves."""
+    data = {s: _valid_curves(curves, s, "force") for s in sides}
+    data = {s: a for s, a in data.items() if a is not None}
+    if not data:
+        return None
+    units = next((str((curves.get(s) or {}).get("force_units", "")) for s in data), "")
+    with plt.rc_context(_RC):
+        fig, ax = plt.subplots(figsize=(6.4, 3.0))
+        for side, a in data.items():
+            x = np.linspace(0, 100, a.shape[1])
+            mean, sd = _nanmean(a), _nanstd(a) if a.shape[0] > 1 else np.zeros(a.shape[1])
+            ax.fill_between(x, mean - sd, mean + sd, color=SIDE_COLOURS[side], alpha=0.2, linewidth=0)
+            ax.plot(x, mean, color=SIDE_COLOURS[side], label=f"{side} (n = {a.shape[0]} steps)")
+        ax.set_xlabel("stance (%)")
+        ax.set_ylabel(f"vertical force ({units or 'units not stated'})")
+        ax.set_xlim(0, 100)
+        ax.legend(frameon=False, loc="upper center", ncol=2)
+        return _to_data_uri(fig), {s: int(a.shape[0]) for s, a in data.items()}
+
+
+def _outline(foot_length_mm: float) -> np.ndarray:
+    return foot_outline_mm(foot_length_mm)
+
+
+def _display_xy(x_mm: np.ndarray, y_mm: np.ndarray, side: str) -> tuple[np.ndarray, np.ndarray]:
+    """Foot frame -> page, seen from above: anterior up; medial to the right for the left foot, left for the right."""
+    return (y_mm if side == "left" else -y_mm), x_mm
+
+
+def _foot_axes(ax: plt.Axes, side: str, foot_length_mm: float) -> None:
+    out = _outline(foot_length_mm)
+    h, v = _display_xy(out[:, 0], out[:, 1], side)
+    ax.fill(h, v, facecolor="#f4f4f4", edgecolor="#555555", linewidth=1.0, zorder=0)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    med = 0.2 * foot_length_mm
+    ax.annotate("medial", xy=(med if side == "left" else -med, 0.02 * foot_length_mm), ha="center", fontsize=7,
+                color="#555555")
+    ax.set_title(f"{side} foot", fontsize=9)
+
+
+def cop_gait_lines(
+    curves: Mapping[str, Any] | None, sides: Sequence[str], foot_length_mm: float
+) -> tuple[str, dict[str, int]] | None:
+    """Per-step CoP gait lines (thin) and their mean (bold) on a generic foot outline, one panel per foot."""
+    data = {}
+    for s in sides:
+        ap, ml = _valid_curves(curves, s, "cop_ap"), _valid_curves(curves, s, "cop_ml")
+        if ap is not None and ml is not None and ap.shape == ml.shape:
+            data[s] = (ap, ml)
+    if not data:
+        return None
+    width = FOREFOOT_WIDTH_RATIO * foot_length_mm
+    with plt.rc_context(_RC):
+        fig, axes = plt.subplots(1, len(data), figsize=(2.6 * len(data), 4.2), squeeze=False)
+        for ax, (side, (ap, ml)) in zip(axes[0], data.items(), strict=True):
+            _foot_axes(ax, side, foot_length_mm)
+            x_mm, y_mm = ap * foot_length_mm, ml * width
+            for i in range(x_mm.shape[0]):
+                h, v = _display_xy(x_mm[i], y_mm[i], side)
+                ax.plot(h, v, color=SIDE_COLOURS[side], alpha=0.15, linewidth=0.6)
+            h, v = _display_xy(_nanmean(x_mm), _nanmean(y_mm), side)
+            ax.plot(h, v, color="black", linewidth=2.0)
+            ax.text(0.5, -0.04, f"n = {x_mm.shape[0]} steps", transform=ax.transAxes, ha="center", fontsize=8)
+        return _to_data_uri(fig), {s: int(a[0].shape[0]) for s, a in data.items()}
+
+
+#: Bands along the foot (share of foot length) used to place named regions on the outline.
+_BANDS = {"heel": (0.0, 0.27), "midfoot": (0.27, 0.55), "forefoot": (0.55, 0.83), "toes": (0.83, 1.0)}
+_BAND_WORDS = (
+    ("heel", ("heel", "rearfoot", "hindfoot", "calcan")),
+    ("midfoot", ("mid", "arch")),
+    ("forefoot", ("forefoot", "meta", "mth", "met_", "ball")),
+    ("toes", ("toe", "hallux", "phalan", "digit")),
+)
+
+
+def region_zone(name: str) -> tuple[str, str] | None:
+    """Place a region by its name: (band, "medial" | "lateral" | "full"), or None when the name is not recognised."""
+    n = name.lower()
+    band = next((b for b, words in _BAND_WORDS if any(w in n for w in words)), None)
+    if band is None:
+        return None
+    if "medial" in n or "hallux" in n or "big" in n:
+        half = "medial"
+    elif "lateral" in n or "lesser" in n:
+        half = "lateral"
+    else:
+        half = "full"
+    return band, half
+
+
+def _zone_polygon(band: str, half: str, foot_length_mm: float) -> np.ndarray:
+    out = _outline(foot_length_mm)
+    n = len(out) // 2
+    medial, lateral = out[:n], out[n:][::-1]
+    lo, hi = _BANDS[band]
+    x = np.linspace(lo, hi, 30) * foot_length_mm
+    y_med = np.interp(x, medial[:, 0], medial[:, 1])
+    y_lat = np.interp(x, lateral[:, 0], lateral[:, 1])
+    mid = 0.5 * (y_med + y_lat)
+    top = y_med if half in ("medial", "full") else mid
+    bottom = y_lat if half in ("lateral", "full") else mid
+    return np.concatenate([np.c_[x, top], np.c_[x[::-1], bottom[::-1]]])
+
+
+def region_map(
+    regions: Mapping[str, Mapping[str, Mapping[str, Any]]],
+    layouts: Mapping[str, SensorLayout] | None,
+    foot_length_mm: float,
+    value_key: str = "peak_pressure_kpa",
+) -> tuple[str, list[str]] | None:
+    """Regional peak pressure drawn on the outline; returns (figure, names of regions that could not be placed)."""
+    sides = [s for s in ("left", "right") if regions.get(s)]
+    if not sides:
+        return None
+    values = [float(v.get(value_key)) for s in sides for v in regions[s].values()
+              if isinstance(v, Mapping) and isinstance(v.get(value_key), int | float) and np.isfinite(v.get(value_key))]
+    if not values:
+        return None
+    vmax = max(values) or 1.0
+    unplaced: list[str] = []
+    cmap = plt.get_cmap("viridis")
+    with plt.rc_context(_RC):
+        fig, axes = plt.subplots(1, len(sides), figsize=(2.8 * len(sides) + 0.8, 4.2), squeeze=False)
+        for ax, side in zip(axes[0], sides, strict=True):
+            _foot_axes(ax, side, foot_length_mm)
+            patches, colours = [], []
+            for name, v in sorted(regions[side].items(), key=lambda kv: str(kv[0])):
+                val = v.get(value_key) if isinstance(v, Mapping) else None
+                zone = region_zone(str(name))
+                if zone is None or not isinstance(val, int | float) or not np.isfinite(val):
+                    unplaced.append(f"{side}: {name}")
+                    continue
+                poly = _zone_polygon(*zone, foot_length_mm)
+                h, vv = _display_xy(poly[:, 0], poly[:, 1], side)
+                patches.append(Polygon(np.c_[h, vv], closed=True))
+                colours.append(val)
+                cx, cy = np.mean(h), np.mean(vv)
+                ax.text(cx, cy, f"{val:.0f}", ha="center", va="center", fontsize=7,
+                        color="white" if val / vmax < 0.6 else "black")
+            pc = PatchCollection(patches, cmap=cmap, edgecolor="white", linewidth=0.8)
+            pc.set_array(np.asarray(colours, dtype=float))
+            pc.set_clim(0, vmax)
+            ax.add_collection(pc)
+            layout = (layouts or {}).get(side)
+            if layout is not None:
+                scale = foot_length_mm / layout.foot_length_mm if layout.foot_length_mm else 1.0
+                h, vv = _display_xy(np.asarray(layout.x_mm) * scale, np.asarray(layout.y_mm) * scale, side)
+                ax.scatter(h, vv, s=6, c="#222222", marker="o", linewidths=0, zorder=3)
+        sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, vmax))
+        fig.colorbar(sm, ax=axes[0].tolist(), shrink=0.7, label=value_key.replace("_kpa", " (kPa)").replace("_", " "))
+        return _to_data_uri(fig), unplaced
+
+
+def symmetry_chart(rows: Sequence[Mapping[str, Any]]) -> str | None:
+    """Horizontal bars of the symmetry angle per metric (0 = symmetric; positive = right larger)."""
+    rows = [r for r in rows if r.get("sa_pct") is not None]
+    if not rows:
+        return None
+    with plt.rc_context(_RC):
+        fig, ax = plt.subplots(figsize=(6.4, 0.35 * len(rows) + 0.9))
+        y = np.arange(len(rows))[::-1]
+        vals = np.array([r["sa_pct"] for r in rows], dtype=float)
+        ax.barh(y, vals, color=[SIDE_COLOURS["right"] if v > 0 else SIDE_COLOURS["left"] for v in vals])
+        ax.axvline(0, color="black", linewidth=0.8)
+        ax.set_yticks(y, [str(r["label"]) for r in rows])
+        lim = max(5.0, float(np.max(np.abs(vals))) * 1.2)
+        ax.set_xlim(-lim, lim)
+        ax.set_xlabel("symmetry angle (%): negative = left larger, positive = right larger")
+        return _to_data_uri(fig)
+
+
+def distributions(before: Mapping[str, np.ndarray], after: Mapping[str, np.ndarray], label: str) -> str | None:
+    """Per-step distributions before vs after (box plot with every step as a dot), one pair per side."""
+    sides = [s for s in ("left", "right") if s in before and s in after]
+    if not sides:
+        return None
+    rng = np.random.default_rng(0)  # jitter only; does not affect any number
+    with plt.rc_context(_RC):
+        fig, ax = plt.subplots(figsize=(3.4, 2.4))
+        pos, data, colours, ticks = [], [], [], []
+        for i, side in enumerate(sides):
+            for j, (which, vals) in enumerate((("before", before[side]), ("after", after[side]))):
+                p = i * 3 + j
+                pos.append(p)
+                data.append(vals)
+                colours.append(BEFORE_AFTER_COLOURS[which])
+                ticks.append(f"{side[0].upper()} {which}\n(n={len(vals)})")
+        bp = ax.boxplot(data, positions=pos, widths=0.6, showfliers=False, patch_artist=True)
+        for patch, c in zip(bp["boxes"], colours, strict=True):
+            patch.set_facecolor(c)
+            patch.set_alpha(0.35)
+        for p, vals, c in zip(pos, data, colours, strict=True):
+            ax.scatter(p + rng.uniform(-0.18, 0.18, len(vals)), vals, s=4, color=c, linewidths=0)
+        ax.set_xticks(pos, ticks, fontsize=7)
+        ax.set_ylabel(label, fontsize=8)
+        return _to_data_uri(fig)
