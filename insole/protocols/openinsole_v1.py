@@ -498,6 +498,8 @@ class Decoder:
                 d = b""
             if len(d) >= MIN_FRAME and crc_hqx(d[:-2], 0xFFFF) == d[-2] | (d[-1] << 8):
                 append(d)
+                if d[1] == MsgType.SAMPLE:
+                    enc_len = len(c)
                 continue
             # damaged: classify, then try to salvage frames of the usual size at either end
             if not d:
@@ -518,6 +520,7 @@ class Decoder:
                         kept += enc_len
                         cnt.salvaged += 1
             cnt.bytes_discarded += len(c) + 1 - kept
+        self._enc_len = enc_len
         if not good:
             return []
         return self._parse(good, host_time_s)
@@ -554,7 +557,6 @@ class Decoder:
             if is_sample[i0]:
                 self._emit_samples(out, blob, int(offs[i0]), int(offs[i1 - 1] + lens[i1 - 1]), int(count[i0]),
                                    bool(flags[i0] & FLAG_IMU), host_time_s)
-                self._enc_len = int(lens[i0]) + 1 + (int(lens[i0]) // 254)
             else:
                 for i in range(i0, i1):
                     if ok[i]:
