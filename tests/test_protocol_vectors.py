@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from insole.frames import FrameBatch
 from insole.protocols.crc import crc16_ibm3740, crc16_ibm3740_bitwise
 from insole.protocols.openinsole_v1 import (
     CommandDecoder,
@@ -17,7 +18,6 @@ from insole.protocols.openinsole_v1 import (
     StatusMessage,
     SyncReply,
 )
-from insole.frames import FrameBatch
 
 VECTORS = Path(__file__).resolve().parents[1] / "firmware_protocols" / "vectors"
 CASES = sorted(p for p in VECTORS.glob("*.json") if p.name != "crc-check.json")
