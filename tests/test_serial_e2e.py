@@ -123,7 +123,10 @@ def test_unplugged_port_is_an_outage_gap(link, tmp_path):
     url = f"serial://{link.host_path}?protocol=openinsole-v1&reconnect_s=10"
     rec = subprocess.Popen([*INSOLE, "record", "--device", url, "--duration-s", "5", "-o", str(out), "--quiet"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(2.5)
+    deadline = time.monotonic() + 30
+    while not out.exists() and time.monotonic() < deadline:  # the recorder creates the file once streaming
+        time.sleep(0.05)
+    time.sleep(1.0)
     link.unplug()
     time.sleep(1.0)
     link.replug()
