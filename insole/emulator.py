@@ -294,6 +294,8 @@ class FirmwareEmulator:
         self._log(type="config", port=self.port_path, protocol=self.protocol, profile=self.profile, side=self.side,
                   rate_hz=self.rate_hz, duration_s=self.duration_s, seed=self.seed, sensors=self.sensors,
                   units=self.units, faults=cfg)
+        if self.log is not None:
+            self.log.flush()  # lets a test see that the port is open
         streaming = self.autostart
         t_open = time.monotonic()
         samples = self._samples()

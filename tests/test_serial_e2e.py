@@ -37,6 +37,16 @@ def start_emulator(link: PtyLink, log: Path, *args: str) -> subprocess.Popen[str
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def wait_started(log: Path, timeout_s: float = 30.0) -> None:
+    """Wait until the emulator process has opened its port (its log starts with the config line)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if log.exists() and log.stat().st_size > 0:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the emulator did not start")
+
+
 def record(url: str, out: Path, duration_s: float) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*INSOLE, "record", "--device", url, "--duration-s", str(duration_s), "-o", str(out),
                            "--quiet", "--connect-timeout-s", "10"], capture_output=True, text=True, timeout=120)
@@ -159,8 +169,10 @@ def test_port_that_never_sends_times_out_clearly(link):
 
 
 def test_wrong_baud_rate_is_named(link, tmp_path):
-    emu = start_emulator(link, tmp_path / "emu.jsonl", "--rate-hz", "200", "--duration-s", "4", "--autostart",
+    log = tmp_path / "emu.jsonl"
+    emu = start_emulator(link, log, "--rate-hz", "200", "--duration-s", "6", "--autostart",
                          "--baud", "115200", "--receiver-baud", "921600")
+    wait_started(log)
     dev = open_device(f"serial://{link.host_path}?baud=921600&timeout_s=2")
 
     async def go():

@@ -317,13 +317,11 @@ class SerialInsole(InsoleDevice):
                 f"running its firmware, that {self.path} is its port (`insole scan`), and that nothing else has the "
                 "port open."
             )
-        damaged = c["framing_errors"] + c["crc_failures"] + c["bad_size"]
         return DeviceError(
             f"{self.url} {what}: {c['bytes_in']} bytes arrived in {self.timeout_s:g} s but no valid "
             f"{self.protocol} data ({c['framing_errors']} framing errors, {c['crc_failures']} checksum failures, "
-            f"{c['bad_size']} bad sizes). "
-            + (f"The baud rate is probably wrong: the URL says baud={self.baud}; try the firmware's rate "
-               "(common: 115200, 230400, 460800, 921600)" if damaged else "Nothing decodable arrived")
+            f"{c['bad_size']} bad sizes, {c['bytes_discarded']} bytes discarded). The baud rate is probably wrong: "
+            f"the URL says baud={self.baud}; set the firmware's rate (common: 115200, 230400, 460800, 921600)"
             + (". If the device sends text lines, use protocol=csv." if self.protocol != "csv"
                else ". If the device sends binary frames, use protocol=openinsole-v1.")
         )
