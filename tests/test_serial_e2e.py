@@ -170,7 +170,7 @@ def test_port_that_never_sends_times_out_clearly(link):
 
 def test_wrong_baud_rate_is_named(link, tmp_path):
     log = tmp_path / "emu.jsonl"
-    emu = start_emulator(link, log, "--rate-hz", "200", "--duration-s", "6", "--autostart",
+    emu = start_emulator(link, log, "--rate-hz", "200", "--duration-s", "30", "--autostart",
                          "--baud", "115200", "--receiver-baud", "921600")
     wait_started(log)
     dev = open_device(f"serial://{link.host_path}?baud=921600&timeout_s=2")
@@ -182,7 +182,8 @@ def test_wrong_baud_rate_is_named(link, tmp_path):
         with pytest.raises(DeviceError, match="baud rate is probably wrong"):
             asyncio.run(go())
     finally:
-        finish(emu)
+        emu.terminate()
+        emu.wait(10)
 
 
 def test_missing_port_error_says_what_to_do(tmp_path):
