@@ -319,7 +319,7 @@ class FirmwareEmulator:
                     elif cmd == Command.STOP:
                         streaming = False
                     elif cmd == Command.GET_INFO:
-                        self._send(frame_bytes(encode_device_info(self.device_info(last_seq, dev_now))))
+                        self._send(b"\x00" + frame_bytes(encode_device_info(self.device_info(last_seq, dev_now))))
                     elif cmd in (Command.GET_STATUS, Command.SET_RATE):
                         if cmd == Command.SET_RATE and not streaming and sent_k == 0 and value and 10 <= value <= 1000:
                             self.rate_hz = float(value)
@@ -328,11 +328,11 @@ class FirmwareEmulator:
                             n_total = int(round(self.duration_s * self.rate_hz))
                             self.injector = FaultInjector(self.faults, self.rng, self.rate_hz)
                         battery = max(0.0, 100.0 - (now - t_open) / 36.0)
-                        self._send(frame_bytes(encode_status(StatusMessage(
+                        self._send(b"\x00" + frame_bytes(encode_status(StatusMessage(
                             self.side, battery, 3700, streaming, int(round(self.rate_hz)), 0, last_seq, dev_now))))
                     elif cmd == Command.SYNC:
-                        self._send(frame_bytes(encode_sync_reply(SyncReply(self.side, int(value or 0), dev_now,
-                                                                           last_seq))))
+                        reply = SyncReply(self.side, int(value or 0), dev_now, last_seq)
+                        self._send(b"\x00" + frame_bytes(encode_sync_reply(reply)))
                 if not streaming:
                     if t_start is None and now - t_open > self.start_timeout_s:
                         raise DeviceError(f"emulator: the host sent no START within {self.start_timeout_s:g} s")
