@@ -216,6 +216,7 @@ class FirmwareEmulator:
         self.frames_sent = 0
         self.frames_damaged = 0
         self._port: serial.Serial | None = None
+        self._port_lost_at = 0.0
 
     # ------------------------------------------------------------------ simulated insole
     def _make_sim(self) -> SimulatedInsole:
@@ -269,12 +270,25 @@ class FirmwareEmulator:
         if self.faults.receiver_baud:
             data = uart_resample(data, self.faults.baud, self.faults.receiver_baud)
         if self._port is None:
-            return False
+            if time.monotonic() - self._port_lost_at < 0.2:
+                return False
+            try:  # the port vanished (e.g. the cable was pulled): the device keeps sampling and retries
+                self._open()
+                self._log(type="port_reopened", host_s=time.monotonic())
+            except DeviceError:
+                self._port_lost_at = time.monotonic()
+                return False
         try:
             self._port.write(data)
             return True
         except (serial.SerialException, OSError) as exc:
             self._log(type="port_error", host_s=time.monotonic(), error=str(exc))
+            try:
+                self._port.close()
+            except (serial.SerialException, OSError):
+                pass
+            self._port = None
+            self._port_lost_at = time.monotonic()
             return False
 
     def _read_commands(self) -> list[tuple[Command, int | None]]:

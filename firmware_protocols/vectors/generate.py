@@ -86,13 +86,13 @@ def main() -> None:
     v2 += crc16_ibm3740(bytes(v2)).to_bytes(2, "little")
     write("wrong-version", "A frame with version 2 (valid CRC) is rejected; the next frame decodes.",
           b"\x00" + frame_bytes(bytes(v2)) + f[1], [sample(1, 10_000, [1, 2, 3, 4])],
-          {"frames_ok": 1, "wrong_version": 1})
+          {"frames_ok": 1, "wrong_version": 1, "unknown_type": 0, "bytes_discarded": len(frame_bytes(bytes(v2)))})
     nc = bytearray(seq_frames[0][:-2])
     nc[3] = 20  # claims 20 sensors, carries 4
     nc += crc16_ibm3740(bytes(nc)).to_bytes(2, "little")
     write("impossible-sensor-count", "Count byte says 20 sensors but the frame holds 4 (CRC valid): bad size.",
           b"\x00" + frame_bytes(bytes(nc)) + f[1], [sample(1, 10_000, [1, 2, 3, 4])],
-          {"frames_ok": 1, "bad_size": 1})
+          {"frames_ok": 1, "bad_size": 1, "unknown_type": 0, "bytes_discarded": len(frame_bytes(bytes(nc)))})
     info = DeviceInfoMessage("right", 16, 2, 100, "1.2.3", 1, 4095, 265, "SN-0042", "acme-insole", 7, 123_456)
     write("device-info", "DEVICE_INFO: right, 16 sensors, generic-16, 100 Hz, fw 1.2.3, 0.1 kPa units.",
           b"\x00" + frame_bytes(encode_device_info(info)),
