@@ -498,7 +498,7 @@ class Decoder:
                 d = b""
             if len(d) >= MIN_FRAME and crc_hqx(d[:-2], 0xFFFF) == d[-2] | (d[-1] << 8):
                 append(d)
-                if d[1] == MsgType.SAMPLE:
+                if d[1] == 1:  # MsgType.SAMPLE
                     enc_len = len(c)
                 continue
             # damaged: classify, then try to salvage frames of the usual size at either end
