@@ -320,6 +320,8 @@ class FirmwareEmulator:
         last_seq, last_dev = 0, 0
         next_pause = self.faults.pause_every_s if self.faults.pause_every_s > 0 else float("inf")
         header_sent = False
+        if streaming and self.protocol == "openinsole-v1":
+            self._send(b"\x00")  # autostart: let the host sync on the first frame
         try:
             while sent_k < n_total:
                 now = time.monotonic()

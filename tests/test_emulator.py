@@ -109,3 +109,34 @@ def test_emulator_answers_commands_and_streams_the_real_protocol(tmp_path):
     host = np.concatenate([b.host_time_s for b in batches])
     assert 0.7 < host[-1] - host[0] < 3.0  # written at the real pace, not all at once
     assert sent[-1]["type"] == "summary" and sent[-1]["frames_sent"] == 250
+
+
+def test_pauses_delay_frames_but_lose_none(tmp_path):
+    link = PtyLink(tmp_path)
+    log = io.StringIO()
+    emu = FirmwareEmulator(str(link.device_path), rate_hz=200, duration_s=1.0, seed=4, log=log, autostart=True,
+                           faults=FaultConfig(pause_every_s=0.4, pause_s=0.25))
+    fd = os.open(link.host_path, os.O_RDWR | os.O_NOCTTY)
+    import select
+    import tty
+
+    tty.setraw(fd)
+    thread = threading.Thread(target=emu.run, daemon=True)
+    thread.start()
+    dec = Decoder()
+    items = []
+    try:
+        deadline = time.monotonic() + 20
+        while (thread.is_alive() or select.select([fd], [], [], 0.2)[0]) and time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.05)[0]:
+                items += dec.feed(os.read(fd, 4096), time.monotonic())
+    finally:
+        os.close(fd)
+        link.close()
+    batches = [x for x in items if isinstance(x, FrameBatch)]
+    seq = np.concatenate([b.sequence for b in batches])
+    assert seq.tolist() == list(range(seq[0], seq[0] + 200))
+    host = np.concatenate([b.host_time_s for b in batches])
+    assert np.diff(host).max() > 0.2  # the stall is visible in the receive times
+    pauses = [json.loads(x) for x in log.getvalue().splitlines() if '"pause"' in x]
+    assert len(pauses) == 2
