@@ -108,3 +108,66 @@ def test_restarted_device_is_rebased_and_the_outage_reported(tmp_path):
 
 def dev_info_ok(batches: list[FrameBatch]) -> bool:
     return bool(batches) and all(b.n_sensors == 8 and b.side == "left" for b in batches)
+
+
+def noisy_firmware(link: PtyLink, stop: threading.Event) -> None:
+    """Answers like a device, then streams line noise, as a host at the wrong baud rate would see it."""
+    fd = os.open(link.device_path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+    tty.setraw(fd)
+    cmds = CommandDecoder()
+    rng = np.random.default_rng(0)
+    streaming = False
+    while not stop.is_set():
+        try:
+            data = os.read(fd, 1024)
+        except BlockingIOError:
+            data = b""
+        for cmd, _ in cmds.feed(data):
+            if cmd == Command.GET_INFO:
+                info = DeviceInfoMessage("right", 16, layout_code=2, sampling_rate_hz=100, units_code=1)
+                os.write(fd, b"\x00" + frame_bytes(encode_device_info(info)))
+            elif cmd == Command.START:
+                streaming = True
+        if streaming:
+            noise = rng.integers(0, 256, 400, dtype=np.uint8)
+            noise[rng.random(400) < 0.05] = 0  # delimiters appear by chance
+            try:
+                os.write(fd, noise.tobytes())
+            except BlockingIOError:
+                pass
+        time.sleep(0.01)
+    os.close(fd)
+
+
+def test_damaged_stream_while_streaming_warns_about_the_baud_rate(tmp_path):
+    link = PtyLink(tmp_path)
+    stop = threading.Event()
+    fw = threading.Thread(target=noisy_firmware, args=(link, stop), daemon=True)
+    fw.start()
+
+    async def run() -> tuple[list[DeviceEvent], dict]:
+        dev = open_device(f"serial://{link.host_path}?timeout_s=5")
+        await dev.open()
+        assert dev.info.side == "right" and dev.info.units == "kPa" and dev.info.layout.layout_id == "generic-16"
+        events = []
+        t0 = time.monotonic()
+        async for item in dev.stream():
+            if isinstance(item, DeviceEvent):
+                events.append(item)
+                if item.kind == "warning":
+                    break
+            if time.monotonic() - t0 > 5:
+                break
+        counters = dev.counters()
+        await dev.close()
+        return events, counters
+
+    try:
+        events, counters = asyncio.run(run())
+    finally:
+        stop.set()
+        fw.join(5)
+        link.close()
+    warnings = [e.message for e in events if e.kind == "warning"]
+    assert warnings and "baud rate" in warnings[0]
+    assert counters["framing_errors"] + counters["crc_failures"] + counters["bad_size"] >= 20

@@ -174,8 +174,9 @@ class SerialInsole(InsoleDevice):
             await self.close()
             raise
         self._opening = False
-        for item in self._early:
-            self._queue.put_nowait(item)
+        for item in self._early:  # samples decoded while opening; answers (info, status) were consumed
+            if isinstance(item, FrameBatch | DeviceEvent):
+                self._queue.put_nowait(item)
         self._early.clear()
 
     async def close(self) -> None:
