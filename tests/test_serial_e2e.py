@@ -112,7 +112,7 @@ def test_csv_protocol_end_to_end(link, tmp_path):
     emu = start_emulator(link, log, "--protocol", "csv", "--rate-hz", "200", "--duration-s", "4", "--units", "raw",
                          "--csv-checksum", "--byte-error-rate", "1e-3", "--seed", "5")
     out = tmp_path / "c.h5"
-    r = record(f"serial://{link.host_path}?baud=115200&protocol=csv&side=left&rate_hz=200&units=raw", out, 2.5)
+    r = record(f"serial://{link.host_path}?baud=115200&protocol=csv&side=left&units=raw", out, 2.5)
     finish(emu)
     assert r.returncode == 0, r.stderr
     sent = read_log(log)
@@ -120,6 +120,7 @@ def test_csv_protocol_end_to_end(link, tmp_path):
         g = f["left"]
         seq = g["sequence"][()].astype(np.int64)
         assert g["pressure"].attrs["units"] == "raw"
+        assert g.attrs["sampling_rate_hz"] == 200 and g.attrs["device_rate_source"] == "device clock"
         np.testing.assert_array_equal(g["pressure"][()], [sent[int(s)]["counts"] for s in seq])
         span = [s for s in sent if seq[0] <= s <= seq[-1]]
         assert int(g.attrs["frames_lost"]) == len(span) - len(seq)
