@@ -14,9 +14,11 @@ import click
 
 from insole import __version__
 from insole.cli.calibrate import calibrate_group
+from insole.cli.emulate import emulate_command
 from insole.cli.import_cmd import import_command
 from insole.cli.info import info_command
 from insole.cli.record import record_command
+from insole.cli.scan import scan_command
 from insole.cli.simulate import simulate_command
 from insole.errors import InsoleError
 
@@ -32,6 +34,8 @@ cli.add_command(info_command)
 cli.add_command(record_command)
 cli.add_command(calibrate_group)
 cli.add_command(import_command)
+cli.add_command(emulate_command)
+cli.add_command(scan_command)
 
 #: Exceptions whose message is shown as a one-line error (extended by pipeline.cli).
 USER_ERRORS: list[type[BaseException]] = [InsoleError]
