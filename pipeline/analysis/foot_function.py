@@ -68,44 +68,66 @@ def lmfi(lateral_impulse: np.ndarray, medial_impulse: np.ndarray) -> np.ndarray:
         return np.where(total > 0, (lateral_impulse - medial_impulse) / total, np.nan)
 
 
-#: Insole-CPEI cut-offs of the label (see :func:`foot_function_label`).
-CPEI_PRONATED_BELOW = 13.0
-CPEI_SUPINATED_ABOVE = 26.0
+#: Cut-offs of the label (see :func:`foot_function_label`).
+CPEI_PRONATED_BELOW = 6.7
+CPEI_SUPINATED_ABOVE = 16.0
+LMFI_TERMINAL_PRONATED_BELOW = -0.175
+LMFI_TERMINAL_SUPINATED_ABOVE = 0.215
 LABEL_MIN_STEPS = 10
 
+LABEL_RULE = (
+    f"pronation if median insole CPEI < {CPEI_PRONATED_BELOW:g} or median terminal-stance LMFI < "
+    f"{LMFI_TERMINAL_PRONATED_BELOW:g}; supination if median insole CPEI > {CPEI_SUPINATED_ABOVE:g} or median "
+    f"terminal-stance LMFI > {LMFI_TERMINAL_SUPINATED_ABOVE:g}; neutral otherwise; undetermined if the two indices "
+    f"disagree or fewer than {LABEL_MIN_STEPS} steps; cut-offs set on simulated neutral / over-pronating / "
+    "over-supinating walkers (8, 16, 99 cells), not clinically validated; confidence = probability (normal "
+    "approximation, SE of a median = 1.2533 SD / sqrt(n)) that the true medians fall in the labelled class"
+)
 
-def foot_function_label(cpei_steps: np.ndarray) -> dict[str, object]:
-    """Pronation / neutral / supination label of one foot from its per-step insole CPEI.
 
-    Rule: the median insole CPEI over steady-state steps is compared with fixed cut-offs (below
-    ``CPEI_PRONATED_BELOW`` = pronation, above ``CPEI_SUPINATED_ABOVE`` = supination, neutral in between). Song et al.
-    (1996) and the Framingham Foot Study (Menz et al. 2013) used sample quintiles, not fixed cut-offs, and the
-    published group means (planus 21.6, rectus 22.8, cavus 23.9 on force-plate CPEI) differ by less than the
-    per-step error of an insole CPEI, so these cut-offs are set for the insole CPEI of this software: half-way
-    between the insole CPEI of the reference neutral walker and those of its over-pronating and over-supinating
-    variants (simulator profiles, measured with the generic 8/16/99-cell layouts). They are a screening aid, not
-    a clinical threshold. Confidence: the probability, under a normal approximation of the sampling error of
-    the median (SE = 1.2533 x SD / sqrt(n)), that the true median lies in the labelled class. Fewer than 10 steps
-    give "undetermined".
+def _median_se(x: np.ndarray) -> tuple[float, float]:
+    return float(np.median(x)), max(1.2533 * float(np.std(x, ddof=1)) / math.sqrt(x.size), 1e-9)
+
+
+def foot_function_label(cpei_steps: np.ndarray, lmfi_terminal_steps: np.ndarray | None = None) -> dict[str, object]:
+    """Pronation / neutral / supination label of one foot from per-step insole CPEI and terminal-stance LMFI.
+
+    Rule (:data:`LABEL_RULE`): lower CPEI (Song et al. 1996) and a more medial force share in terminal stance
+    (LMFI; Buldt et al. 2018 found planus feet differ there) mean a more pronated foot function. Song et al. and
+    the Framingham Foot Study (Menz et al. 2013) used sample quintiles, not fixed cut-offs, and the published
+    force-plate group means (planus 21.6, rectus 22.8, cavus 23.9) differ by less than the per-step error of an
+    insole CPEI, whose scale also depends on the cell layout. The cut-offs here were therefore set half-way
+    between the simulated neutral walker and its over-pronating / over-supinating variants across the generic
+    8/16/99-cell layouts, raw and calibrated units. They are a screening aid for this software, not a clinical
+    threshold; the report should show the indices and their SD beside the label.
     """
+    rule = LABEL_RULE
     x = np.asarray(cpei_steps, float)
     x = x[np.isfinite(x)]
-    rule = (
-        f"median insole CPEI < {CPEI_PRONATED_BELOW:g} -> pronation, > {CPEI_SUPINATED_ABOVE:g} -> supination, "
-        f"else neutral; needs >= {LABEL_MIN_STEPS} steps; confidence = P(true median in that class), "
-        "SE of the median = 1.2533 SD / sqrt(n)"
-    )
+    y = np.asarray(lmfi_terminal_steps if lmfi_terminal_steps is not None else [], float)
+    y = y[np.isfinite(y)]
+    base = {"rule": rule, "n": int(x.size), "median_cpei_pct": float(np.median(x)) if x.size else None,
+            "median_lmfi_terminal": float(np.median(y)) if y.size else None}
     if x.size < LABEL_MIN_STEPS:
-        return {"label": "undetermined", "confidence": 0.0, "rule": rule, "n": int(x.size), "median_cpei_pct": None}
-    med = float(np.median(x))
-    se = max(1.2533 * float(np.std(x, ddof=1)) / math.sqrt(x.size), 1e-9)
-    p_low = float(norm.cdf((CPEI_PRONATED_BELOW - med) / se))
-    p_high = float(norm.sf((CPEI_SUPINATED_ABOVE - med) / se))
-    if med < CPEI_PRONATED_BELOW:
-        label, conf = "pronation", p_low
-    elif med > CPEI_SUPINATED_ABOVE:
-        label, conf = "supination", p_high
+        return {"label": "undetermined", "confidence": 0.0, **base}
+    indices = [(*_median_se(x), CPEI_PRONATED_BELOW, CPEI_SUPINATED_ABOVE)]
+    if y.size >= LABEL_MIN_STEPS:
+        indices.append((*_median_se(y), LMFI_TERMINAL_PRONATED_BELOW, LMFI_TERMINAL_SUPINATED_ABOVE))
+    votes = []
+    p_low, p_high, p_mid = [], [], []
+    for med, se, lo, hi in indices:
+        pl = float(norm.cdf((lo - med) / se))
+        ph = float(norm.sf((hi - med) / se))
+        p_low.append(pl)
+        p_high.append(ph)
+        p_mid.append(1.0 - pl - ph)
+        votes.append("pronation" if med < lo else "supination" if med > hi else "neutral")
+    if "pronation" in votes and "supination" in votes:
+        return {"label": "undetermined", "confidence": 0.0, **base, "votes": votes}
+    if "pronation" in votes:
+        label, conf = "pronation", max(p_low)
+    elif "supination" in votes:
+        label, conf = "supination", max(p_high)
     else:
-        label, conf = "neutral", 1.0 - p_low - p_high
-    return {"label": label, "confidence": round(conf, 3), "rule": rule, "n": int(x.size),
-            "median_cpei_pct": med}
+        label, conf = "neutral", min(p_mid)
+    return {"label": label, "confidence": round(conf, 3), **base, "votes": votes}

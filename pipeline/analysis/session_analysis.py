@@ -29,7 +29,7 @@ import pandas as pd
 from insole.layouts import SensorLayout
 from insole.session_file import Session, SessionMetadata, open_session
 from pipeline import __version__
-from pipeline.analysis import cop, events, force, foot_function, regions, strides, symmetry
+from pipeline.analysis import cop, events, foot_function, force, regions, strides, symmetry
 from pipeline.analysis.events import ContactEventDetection
 from pipeline.analysis.foot_function import LMFI_PHASES, cpei_pct, foot_function_label, lmfi
 from pipeline.analysis.foot_source import FootSource
@@ -367,12 +367,15 @@ def _assemble(path: Path, attrs: dict, metadata: SessionMetadata, sides: dict[st
                                                                            ", saturated steps excluded"),
                                   ratio_scale=_ratio_scale(name))
             sym_inputs[side][name] = vals
-        per["foot_function"] = foot_function_label(t["cpei_pct"].to_numpy(float)[valid])
+        per["foot_function"] = foot_function_label(
+            t["cpei_pct"].to_numpy(float)[valid],
+            t["lmfi_terminal"].to_numpy(float)[valid] if "lmfi_terminal" in t else None,
+        )
         reg: dict[str, Any] = {}
         pu = sd.pressure_units
         for name in sd.region_names:
-            def med(col: str) -> float | None:
-                v = t[col].to_numpy(float)[force_ok]
+            def med(col: str, t: pd.DataFrame = t, sel: np.ndarray = force_ok) -> float | None:
+                v = t[col].to_numpy(float)[sel]
                 v = v[np.isfinite(v)]
                 return float(np.median(v)) if v.size else None
             reg[name] = {"peak_pressure_kpa": med(f"{name}_peak_pressure_{pu}"),
@@ -443,8 +446,7 @@ def _assemble(path: Path, attrs: dict, metadata: SessionMetadata, sides: dict[st
         "parameters": {**asdict(params), "steady_state_rule": STEADY_STATE_RULE,
                        "events": events.__doc__.split("\n\n")[0] if events.__doc__ else "",
                        "cop_min_force_share": cop.COP_MIN_FORCE_SHARE,
-                       "foot_function_rule": foot_function.foot_function_label.__doc__.split("\n\n")[1].strip()
-                       if foot_function.foot_function_label.__doc__ else "",
+                       "foot_function_rule": foot_function.LABEL_RULE,
                        "force_units_rule": force.__doc__.split("\n\n")[0] if force.__doc__ else ""},
         "input_sha256": _sha256(path) if path.is_file() else "",
         "input_path": str(path),

@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.analysis.cop import COP_MIN_FORCE_SHARE, cop_frames
-from pipeline.analysis.force import ForceTrace, cell_force_factor
-from pipeline.analysis.force_curve import N_POINTS, resample_stance, segment_sums
 from pipeline.analysis.foot_function import LMFI_PHASES
 from pipeline.analysis.foot_source import FootSource
+from pipeline.analysis.force import ForceTrace, cell_force_factor
+from pipeline.analysis.force_curve import N_POINTS, resample_stance, segment_sums
 from pipeline.analysis.regions import REGION_CONTACT_SHARE, region_weights
 
 
