@@ -28,7 +28,11 @@ _TEMPLATE = """<!doctype html>
 def write_report(result: AnalysisResult, path: str | Path) -> Path:
     """Write the HTML report of ``result`` to ``path``."""
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
-    sides = {s: result.metrics[s] for s in ("left", "right") if s in result.metrics}
+    sides = {
+        s: {k: v for k, v in result.metrics[s].items() if isinstance(v, dict) and "median" in v}
+        for s in ("left", "right")
+        if s in result.metrics
+    }
     html = env.from_string(_TEMPLATE).render(
         subject=result.session.metadata.subject_id or "(not given)", version=__version__, sides=sides
     )
