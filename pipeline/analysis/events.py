@@ -16,8 +16,8 @@ Salis et al. 2021 and Blades et al. 2023, who report 1-20 ms IC and 5-10 ms FO e
 5. Refinement to the onset of loading / unloading: IC moves back to the last frame whose force is at or below
    the onset level ``max(noise_sd_onset x sd, onset_share x L)``, TO forward to the first such frame; at most
    ``max_refine_s`` away, else the threshold crossing is kept. The event time is then placed between that
-   unloaded frame and its loaded neighbour by extrapolating the slope of the first two loaded frames back to zero
-   force (sub-sample timing; never outside that one-frame interval).
+   unloaded frame and the first clearly loaded frame (above twice the onset level) by extrapolating the slope of
+   the clearly loaded frames back to zero force (sub-sample timing, never outside that bracket).
 6. No event across a gap: an event whose refinement interval spans missing frames (time step above 1.5 sample
    periods, or frames without any valid cell) is unknown (NaN), as is any event at the edge of the recording.
 
@@ -194,12 +194,21 @@ class ContactEventDetection:
         self.to_idx_ = to.astype(np.int64)
         self.run_start_idx_ = starts
         self.run_stop_idx_ = stops
-        # the true onset lies between the last unloaded frame and the next one: extrapolate the first loaded
-        # frames' slope back to zero force, kept inside that interval
-        a1, a2 = np.minimum(ic + 1, n - 1), np.minimum(ic + 2, n - 1)
+        # the true onset lies between the last unloaded frame and the first clearly loaded one (above twice the
+        # onset level): extrapolate the slope of the clearly loaded frames back to zero force, inside that bracket
+        clear = fb > 2.0 * onset
+        nh = np.where(clear, np.arange(n), n)
+        next_high = np.minimum.accumulate(nh[::-1])[::-1]
+        ph = np.where(clear, np.arange(n), -1)
+        prev_high = np.maximum.accumulate(ph)
+        a1 = np.minimum(next_high[np.minimum(ic + 1, n - 1)], starts)
+        a1 = np.clip(a1, ic + 1, n - 1)
+        a2 = np.minimum(a1 + 1, n - 1)
         ic_t = time_s[a1] - _zero_offset(fb[a1], fb[a2], time_s[a2] - time_s[a1])
         ic_t = np.clip(ic_t, time_s[ic], time_s[a1])
-        b1, b2 = np.maximum(to - 1, 0), np.maximum(to - 2, 0)
+        b1 = np.maximum(prev_high[np.maximum(to - 1, 0)], stops - 1)
+        b1 = np.clip(b1, 0, np.maximum(to - 1, 0))
+        b2 = np.maximum(b1 - 1, 0)
         to_t = time_s[b1] + _zero_offset(fb[b1], fb[b2], time_s[b1] - time_s[b2])
         to_t = np.clip(to_t, time_s[b1], time_s[to])
         self.ic_s_ = np.where(ic_known, ic_t, np.nan)

@@ -76,6 +76,7 @@ class AnalysisParams:
     noise_sd_on: float = 4.0
     noise_sd_off: float = 3.0
     noise_sd_onset: float = 3.0
+    onset_share: float = 0.005
     baseline_window_s: float = 4.0
     merge_gap_s: float = 0.05
     min_blip_s: float = 0.08
@@ -87,7 +88,7 @@ class AnalysisParams:
         """The event detector with these parameters."""
         return ContactEventDetection(
             on_share=self.on_share, off_share=self.off_share, noise_sd_on=self.noise_sd_on,
-            noise_sd_off=self.noise_sd_off, noise_sd_onset=self.noise_sd_onset,
+            noise_sd_off=self.noise_sd_off, noise_sd_onset=self.noise_sd_onset, onset_share=self.onset_share,
             baseline_window_s=self.baseline_window_s, merge_gap_s=self.merge_gap_s, min_blip_s=self.min_blip_s,
             max_refine_s=self.max_refine_s,
         )
