@@ -21,6 +21,9 @@ Salis et al. 2021 and Blades et al. 2023, who report 1-20 ms IC and 5-10 ms FO e
 6. No event across a gap: an event whose refinement interval spans missing frames (time step above 1.5 sample
    periods, or frames without any valid cell) is unknown (NaN), as is any event at the edge of the recording.
 
+Secondary threshold-style events (crossings of 5 % / 10 % of the stance level, interpolated) are kept beside the
+onsets for comparison with vendor reports.
+
 Validity (stance 0.25-2 s, swing >= 0.15 s) is applied when strides are built (:mod:`.strides`).
 """
 
@@ -89,6 +92,11 @@ class ContactEventDetection:
         Window of the running-minimum baseline.
     merge_gap_s, min_blip_s, max_refine_s : float
         See the module description.
+    threshold_ic_share, threshold_to_share : float
+        Levels (shares of the stance level) of the secondary, threshold-style events ``ic_threshold_s_`` /
+        ``to_threshold_s_``: the crossing times of 5 % (loading) and 10 % (unloading). Vendor software reports
+        such threshold events (the Moticon exports' events sit at about 5 % and 10-15 % of the stance level);
+        the primary events are the onsets, which is what force plates and the simulator's truth define.
 
     Attributes
     ----------
@@ -112,6 +120,8 @@ class ContactEventDetection:
     merge_gap_s: float = 0.05
     min_blip_s: float = 0.08
     max_refine_s: float = 0.15
+    threshold_ic_share: float = 0.05
+    threshold_to_share: float = 0.10
 
     def detect(
         self,
@@ -211,6 +221,10 @@ class ContactEventDetection:
         b2 = np.maximum(b1 - 1, 0)
         to_t = time_s[b1] + _zero_offset(fb[b1], fb[b2], time_s[b1] - time_s[b2])
         to_t = np.clip(to_t, time_s[b1], time_s[to])
+        # threshold-style events (for comparison with vendor software that reports threshold crossings)
+        self.ic_threshold_s_, self.to_threshold_s_ = self._threshold_events(
+            time_s, fb, starts, stops, self.threshold_ic_share * level, self.threshold_to_share * level,
+            ic_known, to_known)
         self.ic_s_ = np.where(ic_known, ic_t, np.nan)
         self.to_s_ = np.where(to_known, to_t, np.nan)
         self.force_ = fb
@@ -221,6 +235,27 @@ class ContactEventDetection:
         self.onset_level_ = onset
         self.contiguous_ = contiguous
         return self
+
+    @staticmethod
+    def _threshold_events(time_s, fb, starts, stops, lvl_ic, lvl_to, ic_known, to_known):
+        """Interpolated upward crossing of ``lvl_ic`` and downward crossing of ``lvl_to`` within each contact."""
+        n = len(fb)
+        idx = np.arange(n)
+        up = np.where(fb >= lvl_ic, idx, n)
+        next_up = np.minimum.accumulate(up[::-1])[::-1]
+        k = np.clip(next_up[starts], 1, n - 1)
+        f0, f1 = fb[k - 1].astype(float), fb[k].astype(float)
+        w = np.clip((lvl_ic - f0) / np.where(f1 > f0, f1 - f0, 1.0), 0.0, 1.0)
+        ic = time_s[k - 1] + w * (time_s[k] - time_s[k - 1])
+        dn = np.where(fb >= lvl_to, idx, -1)
+        prev_up = np.maximum.accumulate(dn)
+        j = np.clip(prev_up[np.maximum(stops - 1, 0)], 0, n - 2)
+        g0, g1 = fb[j].astype(float), fb[j + 1].astype(float)
+        v = np.clip((g0 - lvl_to) / np.where(g0 > g1, g0 - g1, 1.0), 0.0, 1.0)
+        to = time_s[j] + v * (time_s[j + 1] - time_s[j])
+        ok_ic = ic_known & (k < stops)
+        ok_to = to_known & (j >= starts)
+        return np.where(ok_ic, ic, np.nan), np.where(ok_to, to, np.nan)
 
     def levels(self) -> dict[str, float]:
         """The thresholds used, for the provenance of the result."""

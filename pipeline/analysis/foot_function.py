@@ -74,6 +74,8 @@ CPEI_SUPINATED_ABOVE = 16.0
 LMFI_TERMINAL_PRONATED_BELOW = -0.175
 LMFI_TERMINAL_SUPINATED_ABOVE = 0.215
 LABEL_MIN_STEPS = 10
+#: Layouts on which the cut-offs were set; other layouts get "undetermined" (their CPEI scale is unknown).
+CALIBRATED_LAYOUTS = ("generic-8", "generic-16", "grid-99")
 
 LABEL_RULE = (
     f"pronation if median insole CPEI < {CPEI_PRONATED_BELOW:g} or median terminal-stance LMFI < "
@@ -89,7 +91,8 @@ def _median_se(x: np.ndarray) -> tuple[float, float]:
     return float(np.median(x)), max(1.2533 * float(np.std(x, ddof=1)) / math.sqrt(x.size), 1e-9)
 
 
-def foot_function_label(cpei_steps: np.ndarray, lmfi_terminal_steps: np.ndarray | None = None) -> dict[str, object]:
+def foot_function_label(cpei_steps: np.ndarray, lmfi_terminal_steps: np.ndarray | None = None,
+                        layout_id: str | None = None) -> dict[str, object]:
     """Pronation / neutral / supination label of one foot from per-step insole CPEI and terminal-stance LMFI.
 
     Rule (:data:`LABEL_RULE`): lower CPEI (Song et al. 1996) and a more medial force share in terminal stance
@@ -99,7 +102,8 @@ def foot_function_label(cpei_steps: np.ndarray, lmfi_terminal_steps: np.ndarray 
     insole CPEI, whose scale also depends on the cell layout. The cut-offs here were therefore set half-way
     between the simulated neutral walker and its over-pronating / over-supinating variants across the generic
     8/16/99-cell layouts, raw and calibrated units. They are a screening aid for this software, not a clinical
-    threshold; the report should show the indices and their SD beside the label.
+    threshold; the report should show the indices and their SD beside the label. Sessions on other layouts
+    (``layout_id`` not in :data:`CALIBRATED_LAYOUTS`) are "undetermined".
     """
     rule = LABEL_RULE
     x = np.asarray(cpei_steps, float)
@@ -108,8 +112,13 @@ def foot_function_label(cpei_steps: np.ndarray, lmfi_terminal_steps: np.ndarray 
     y = y[np.isfinite(y)]
     base = {"rule": rule, "n": int(x.size), "median_cpei_pct": float(np.median(x)) if x.size else None,
             "median_lmfi_terminal": float(np.median(y)) if y.size else None}
+    if layout_id is not None and layout_id not in CALIBRATED_LAYOUTS:
+        return {"label": "undetermined", "confidence": 0.0, **base,
+                "reason": f"the cut-offs were set for the layouts {', '.join(CALIBRATED_LAYOUTS)}, not {layout_id!r}; "
+                          "compare the indices within this subject instead"}
     if x.size < LABEL_MIN_STEPS:
-        return {"label": "undetermined", "confidence": 0.0, **base}
+        return {"label": "undetermined", "confidence": 0.0, **base,
+                "reason": f"fewer than {LABEL_MIN_STEPS} steps with a defined CPEI"}
     indices = [(*_median_se(x), CPEI_PRONATED_BELOW, CPEI_SUPINATED_ABOVE)]
     if y.size >= LABEL_MIN_STEPS:
         indices.append((*_median_se(y), LMFI_TERMINAL_PRONATED_BELOW, LMFI_TERMINAL_SUPINATED_ABOVE))

@@ -183,6 +183,8 @@ def _analyse_foot(src: FootSource, params: AnalysisParams, body_mass_kg: float |
     gaps = max_gap_between(trace.time_s, det.contiguous_, ic_idx, np.maximum(nxt, to_idx))
     ss = SideSteps(src.side, ic_idx, to_idx, det.ic_s_, det.to_s_, gaps)
     table = side_table(ss)
+    table.insert(4, "ic_threshold_s", det.ic_threshold_s_)
+    table.insert(5, "to_threshold_s", det.to_threshold_s_)
     if int(table["timing_ok"].sum()) < MIN_WALKING_STRIDES:
         raise AnalysisError(
             f"{src.side} foot: no walking detected ({len(table)} contacts, {int(table['timing_ok'].sum())} "
@@ -371,6 +373,7 @@ def _assemble(path: Path, attrs: dict, metadata: SessionMetadata, sides: dict[st
         per["foot_function"] = foot_function_label(
             t["cpei_pct"].to_numpy(float)[valid],
             t["lmfi_terminal"].to_numpy(float)[valid] if "lmfi_terminal" in t else None,
+            sd.layout.layout_id,
         )
         reg: dict[str, Any] = {}
         pu = sd.pressure_units
