@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from dataset_sessions import DATASETS, gaitndd_records, gaitndd_session, gaitpdb_session, moticon_session
+
 from pipeline.analysis import analyze_session
 
 pytestmark = pytest.mark.skipif(not DATASETS.is_dir(), reason="shared/datasets not present")

@@ -57,7 +57,7 @@ def hysteresis(x: np.ndarray, on: float, off: float) -> np.ndarray:
     Vectorised with a forward fill of the last decision's index.
     """
     decided = (x > on) | (x < off)
-    idx = np.where(decided, np.arange(len(x)), 0)
+    idx = np.where(decided, np.arange(len(x), dtype=np.int32 if len(x) < 2**31 - 1 else np.int64), 0)
     np.maximum.accumulate(idx, out=idx)
     state = x[idx] > on
     state[: np.argmax(decided) if decided.any() else len(x)] = False
@@ -151,8 +151,7 @@ class ContactEventDetection:
         finite = np.isfinite(force)
         if finite.sum() < 10:
             raise AnalysisError("fewer than 10 valid frames of force")
-        base = running_baseline(force, int(round(self.baseline_window_s * fs)))
-        fb = (force - base).astype(np.float32)
+        fb = (force - running_baseline(force, int(round(self.baseline_window_s * fs)))).astype(np.float32)
         level = float(np.nanpercentile(fb, 95))
         if not level > 0:
             raise AnalysisError("the force signal is constant (no loading and unloading): no walking to analyse")
@@ -183,10 +182,9 @@ class ContactEventDetection:
         long_enough = dur >= self.min_blip_s
         starts, stops = starts[long_enough], stops[long_enough]
 
-        low = np.where(fb <= onset, np.arange(n), -1)
-        prev_low = np.maximum.accumulate(low)
-        nxt = np.where(fb <= onset, np.arange(n), n)
-        next_low = np.minimum.accumulate(nxt[::-1])[::-1]
+        idx = np.arange(n, dtype=np.int32 if n < 2**31 - 1 else np.int64)
+        prev_low = np.maximum.accumulate(np.where(fb <= onset, idx, -1))
+        next_low = np.minimum.accumulate(np.where(fb <= onset, idx, n)[::-1])[::-1]
         max_ref = max(int(round(self.max_refine_s * fs)), 1)
 
         ic = prev_low[np.maximum(starts - 1, 0)]
@@ -207,10 +205,9 @@ class ContactEventDetection:
         # the true onset lies between the last unloaded frame and the first clearly loaded one (above twice the
         # onset level): extrapolate the slope of the clearly loaded frames back to zero force, inside that bracket
         clear = fb > 2.0 * onset
-        nh = np.where(clear, np.arange(n), n)
-        next_high = np.minimum.accumulate(nh[::-1])[::-1]
-        ph = np.where(clear, np.arange(n), -1)
-        prev_high = np.maximum.accumulate(ph)
+        next_high = np.minimum.accumulate(np.where(clear, idx, n)[::-1])[::-1]
+        prev_high = np.maximum.accumulate(np.where(clear, idx, -1))
+        del clear
         a1 = np.minimum(next_high[np.minimum(ic + 1, n - 1)], starts)
         a1 = np.clip(a1, ic + 1, n - 1)
         a2 = np.minimum(a1 + 1, n - 1)

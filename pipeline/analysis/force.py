@@ -54,6 +54,8 @@ class ForceTrace:
         Per-cell unloaded level (median over the lowest-load fifth of each block, then median over blocks),
         subtracted before CoP and regional measures so that sensor offsets do not pull the CoP.
     n_nan_frames, n_saturated_frames : int
+    has_nan_cells : bool
+        Whether any cell of any frame was NaN.
     pressure_cache : list of numpy.ndarray or None
         The pressure blocks when the foot fitted in the memory budget (pass 2 then reads nothing again).
     """
@@ -64,6 +66,7 @@ class ForceTrace:
     cell_floor: np.ndarray
     n_nan_frames: int
     n_saturated_frames: int
+    has_nan_cells: bool = False
     pressure_cache: list[np.ndarray] | None = field(default=None, repr=False)
     saturated_cache: list[np.ndarray | None] | None = field(default=None, repr=False)
 
@@ -96,14 +99,23 @@ def total_force_trace(source: FootSource, block_frames: int = 1 << 16, cache_byt
     sat_cache: list[np.ndarray | None] | None = [] if keep else None
     n_nan = 0
     n_sat = 0
+    has_nan = False
     for start, t, p, sat in source.iter_blocks(block_frames):
         stop = start + len(t)
         time_s[start:stop] = t
-        finite = np.isfinite(p)
-        all_bad = ~finite.any(axis=1)
-        pz = np.where(finite, p, np.float32(0.0))
-        f = pz @ factor
-        f[all_bad] = np.nan
+        f = p @ factor
+        bad_rows = np.flatnonzero(np.isnan(f))
+        all_bad = np.zeros(len(t), bool)
+        has_nan |= bool(bad_rows.size)
+        if bad_rows.size:  # rows with NaN cells: sum the valid cells; rows without any valid cell stay NaN
+            sub = p[bad_rows]
+            ok = np.isfinite(sub)
+            f[bad_rows] = np.where(ok, sub, np.float32(0.0)) @ factor
+            all_bad[bad_rows[~ok.any(axis=1)]] = True
+            f[all_bad] = np.nan
+            pz = np.where(np.isfinite(p), p, np.float32(0.0))
+        else:
+            pz = p
         force[start:stop] = f
         n_nan += int(all_bad.sum())
         flagged = np.zeros(len(t), bool) if sat is None else sat.copy()
@@ -112,9 +124,10 @@ def total_force_trace(source: FootSource, block_frames: int = 1 << 16, cache_byt
         n_sat += int(flagged.sum())
         good = ~all_bad
         if good.sum() >= 20:
-            fg = f[good]
-            low = fg <= np.percentile(fg, 20)
-            floors.append(np.median(pz[good][low], axis=0))
+            step = max(1, int(good.sum()) // 8192)  # a systematic subsample is plenty for a per-cell floor
+            fg = np.where(good, f, np.inf)[::step]
+            low = fg <= np.percentile(fg[np.isfinite(fg)], 20)
+            floors.append(np.median(pz[::step][low], axis=0))
         if keep:
             cache.append(p)  # type: ignore[union-attr]
             sat_cache.append(flagged)  # type: ignore[union-attr]
@@ -126,6 +139,7 @@ def total_force_trace(source: FootSource, block_frames: int = 1 << 16, cache_byt
         cell_floor=np.asarray(floor, np.float32),
         n_nan_frames=n_nan,
         n_saturated_frames=n_sat,
+        has_nan_cells=has_nan,
         pressure_cache=cache,
         saturated_cache=sat_cache,
     )

@@ -7,8 +7,8 @@ the foot frame); a cell on the axis counts half to each. These cut-offs are our 
 none); they are stored in the result.
 
 Per step and region: peak pressure (highest cell pressure), pressure-time integral (highest per-cell integral of
-pressure over stance, kPa s), contact time (% of stance during which the region's highest cell exceeds 5 % of the
-step's peak pressure) and load share (% of the step's force-time integral carried by the region).
+pressure over stance, kPa s), contact time (% of stance during which the region carries more than 2 % of the step's
+peak total force) and load share (% of the step's force-time integral carried by the region).
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from insole.layouts import SensorLayout
 
 #: Region bounds along the foot as fractions of foot length.
 REGION_BOUNDS = {"heel": (0.0, 0.30), "midfoot": (0.30, 0.55), "forefoot": (0.55, 0.82), "toes": (0.82, 10.0)}
-#: Contact threshold of a region, as a share of the step's peak pressure.
-REGION_CONTACT_SHARE = 0.05
+#: Contact threshold of a region, as a share of the step's peak total force.
+REGION_CONTACT_SHARE = 0.02
 REGION_RULE = (
     "regions by share of foot length from the heel (Cavanagh & Ulbrecht 1994 style masks): heel < 30 %, "
     "midfoot 30-55 %, forefoot 55-82 %, toes >= 82 %; medial y > 0, lateral y < 0 (cells on the axis count "
-    "half); contact = region's highest cell above 5 % of the step's peak pressure"
+    "half); contact = region force above 2 % of the step's peak total force"
 )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.analysis.cop import COP_MIN_FORCE_SHARE, cop_frames
+from pipeline.analysis.cop import COP_MIN_FORCE_SHARE
 from pipeline.analysis.foot_function import LMFI_PHASES
 from pipeline.analysis.foot_source import FootSource
 from pipeline.analysis.force import ForceTrace, cell_force_factor
@@ -64,6 +64,9 @@ def step_frame_features(
     n_ph = len(LMFI_PHASES)
     fs = source.sampling_rate_hz
 
+    proj = np.column_stack([factor, factor * x_rel, factor * y_rel, factor[:, None] * M]).astype(np.float32)
+    unit_pressure = bool(np.all(pfac == 1.0))
+    has_nan = trace.has_nan_cells
     out: dict[str, list[np.ndarray]] = {k: [] for k in ("cop_ap", "cop_ml", "saturated", "peak_pressure")}
     for name in names:
         for what in ("peak", "pti", "contact", "load"):
@@ -84,11 +87,19 @@ def step_frame_features(
             t, p, sat = _from_cache(trace, cache_starts, a, b)
         else:
             t, p, sat = source.read(a, b)
-        p = np.where(np.isfinite(p), p, np.float32(0.0)) - trace.cell_floor[None, :]
+        p = np.array(p, np.float32, copy=True)
+        if has_nan:
+            np.nan_to_num(p, copy=False, nan=0.0)
+        p -= trace.cell_floor[None, :]
         np.maximum(p, 0.0, out=p)
-        cf = p * factor[None, :]
-        pk = p * pfac[None, :]
-        f, ap, ml = cop_frames(cf, x_rel, y_rel)
+        # force, CoP moments and regional forces straight from the cells (one matrix product)
+        mom = p @ proj
+        f = mom[:, 0]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ap = np.where(f > 0, mom[:, 1] / f, np.nan)
+            ml = np.where(f > 0, mom[:, 2] / f, np.nan)
+        reg_force = mom[:, 3:]
+        pk = p if unit_pressure else p * pfac[None, :]
         s, e = s_idx - a, np.minimum(e_idx - a, b - a)
         m = b - a
         idx = np.arange(m)
@@ -108,15 +119,13 @@ def step_frame_features(
         step_peak = cell_peak.max(axis=1)
         out["peak_pressure"].append(step_peak)
         stance_dur = np.maximum(segment_sums(dt, s, e), 1e-9)
-        reg_force = cf @ M if names else np.zeros((m, 0), np.float32)
         reg_imp = segment_sums(reg_force * dt[:, None], s, e)
         total_imp = segment_sums(f * dt, s, e)
         for r, name in enumerate(names):
             mk = masks[r]
             out[f"{name}_peak"].append(cell_peak[:, mk].max(axis=1))
             out[f"{name}_pti"].append(cell_pti[:, mk].max(axis=1))
-            reg_max = pk[:, mk].max(axis=1)
-            touching = (reg_max > REGION_CONTACT_SHARE * step_peak[lab]) & in_st
+            touching = (reg_force[:, r] > REGION_CONTACT_SHARE * fmax[lab]) & in_st
             out[f"{name}_contact"].append(100.0 * segment_sums(touching * dt, s, e) / stance_dur)
             with np.errstate(invalid="ignore", divide="ignore"):
                 out[f"{name}_load"].append(100.0 * reg_imp[:, r] / np.where(total_imp > 0, total_imp, np.nan))
