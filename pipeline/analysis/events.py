@@ -66,13 +66,14 @@ def hysteresis(x: np.ndarray, on: float, off: float) -> np.ndarray:
 
 def running_baseline(force: np.ndarray, window_frames: int) -> np.ndarray:
     """Lower envelope of ``force``: running minimum then running mean, both over ``window_frames`` (NaN-safe)."""
-    f = np.where(np.isfinite(force), force, np.inf).astype(np.float64)
+    f = np.where(np.isfinite(force), force, np.inf).astype(np.float32)
     low = minimum_filter1d(f, size=max(window_frames, 1), mode="nearest")
+    del f
     if not np.isfinite(low).all():
         finite = np.isfinite(low)
         if not finite.any():
             return np.zeros_like(low)
-        low = np.interp(np.arange(len(low)), np.flatnonzero(finite), low[finite])
+        low = np.interp(np.arange(len(low)), np.flatnonzero(finite), low[finite]).astype(np.float32)
     return uniform_filter1d(low, size=max(window_frames, 1), mode="nearest")
 
 
@@ -151,7 +152,7 @@ class ContactEventDetection:
         finite = np.isfinite(force)
         if finite.sum() < 10:
             raise AnalysisError("fewer than 10 valid frames of force")
-        fb = (force - running_baseline(force, int(round(self.baseline_window_s * fs)))).astype(np.float32)
+        fb = force.astype(np.float32) - running_baseline(force, int(round(self.baseline_window_s * fs)))
         level = float(np.nanpercentile(fb, 95))
         if not level > 0:
             raise AnalysisError("the force signal is constant (no loading and unloading): no walking to analyse")
@@ -167,8 +168,7 @@ class ContactEventDetection:
         onset = min(max(self.noise_sd_onset * sd, self.onset_share * level), off)
 
         # contiguity: frame i and i+1 are neighbours without missing data between them
-        dt = np.diff(time_s)
-        contiguous = (dt <= 1.5 / fs) & finite[:-1] & finite[1:]
+        contiguous = (np.diff(time_s) <= 1.5 / fs) & finite[:-1] & finite[1:]
 
         state = hysteresis(np.where(finite, fb, np.nan), on, off)
         starts, stops = _runs(state)
@@ -194,7 +194,7 @@ class ContactEventDetection:
         ic_known = (starts > 0) & contiguous[np.minimum(ic, n - 2)] & (fb[ic] <= off)
         to_known = (stops < n) & contiguous[np.maximum(to - 1, 0)] & (fb[to] <= off)
         # an event is also unknown when frames are missing between it and the threshold crossing
-        cum_gap = np.concatenate([[0], np.cumsum(~contiguous)])
+        cum_gap = np.concatenate([[0], np.cumsum(~contiguous, dtype=np.int32)])
         ic_known &= cum_gap[np.maximum(starts, ic)] - cum_gap[ic] == 0
         to_known &= cum_gap[to] - cum_gap[np.minimum(stops - 1, to)] == 0
 

@@ -18,7 +18,8 @@ N_POINTS = 101
 
 def resample_stance(time_s: np.ndarray, values: np.ndarray, start_s: np.ndarray, stop_s: np.ndarray,
                     n_points: int = N_POINTS) -> np.ndarray:
-    """Values at ``n_points`` equally spaced instants from each step's start to stop; shape (n_steps, n_points).
+    """Values at ``n_points`` equally spaced instants from each step's start to stop; shape (n_steps, n_points),
+    float32 (curves of a day-long recording stay small).
 
     Linear interpolation between frames; NaN frames make their neighbourhood NaN (never interpolated across).
     """
@@ -29,7 +30,7 @@ def resample_stance(time_s: np.ndarray, values: np.ndarray, start_s: np.ndarray,
     t0, t1 = time_s[j], time_s[j + 1]
     w = np.clip((flat - t0) / np.where(t1 > t0, t1 - t0, 1.0), 0.0, 1.0)
     v = values[j] * (1.0 - w) + values[j + 1] * w
-    return v.reshape(targets.shape)
+    return v.reshape(targets.shape).astype(np.float32)
 
 
 def segment_sums(values: np.ndarray, start: np.ndarray, stop: np.ndarray, op: np.ufunc = np.add) -> np.ndarray:
@@ -50,15 +51,17 @@ def step_force_stats(time_s: np.ndarray, force: np.ndarray, start_idx: np.ndarra
     The impulse sums force x frame duration; frame durations are capped at 1.5 sample periods so a gap is not
     counted as load.
     """
-    dt = np.diff(time_s, append=time_s[-1] + 1.0 / sampling_rate_hz)
-    dt = np.minimum(dt, 1.5 / sampling_rate_hz)
-    f = np.nan_to_num(force.astype(np.float64), nan=0.0)
+    dt = np.minimum(np.diff(time_s, append=time_s[-1] + 1.0 / sampling_rate_hz), 1.5 / sampling_rate_hz)
+    dt = dt.astype(np.float32)
+    f = np.nan_to_num(force.astype(np.float32, copy=True), nan=0.0, copy=False)
     count = np.maximum(stop_idx - start_idx, 1)
-    return {
-        "max": segment_sums(f, start_idx, stop_idx, np.maximum),
-        "mean": segment_sums(f, start_idx, stop_idx) / count,
-        "impulse": segment_sums(f * dt, start_idx, stop_idx),
+    out = {
+        "max": segment_sums(f, start_idx, stop_idx, np.maximum).astype(np.float64),
+        "mean": segment_sums(f, start_idx, stop_idx).astype(np.float64) / count,
     }
+    f *= dt
+    out["impulse"] = segment_sums(f, start_idx, stop_idx).astype(np.float64)
+    return out
 
 
 def _first_crossing(curve: np.ndarray, level: np.ndarray, limit: np.ndarray) -> np.ndarray:

@@ -192,17 +192,21 @@ def _analyse_foot(src: FootSource, params: AnalysisParams, body_mass_kg: float |
         )
     start_s = np.where(np.isfinite(det.ic_s_), det.ic_s_, trace.time_s[ic_idx])
     stop_s = np.where(np.isfinite(det.to_s_), det.to_s_, trace.time_s[np.minimum(to_idx, n - 1)])
-    fb = det.force_.astype(np.float64)
+    trace.force = np.zeros(0, np.float32)  # pass 2 needs the time and cells only: free the raw force
+    fb = det.force_
     if bw:
         scale, suffix, funits = 1.0 / bw, "bw", "BW"
     elif trace.force_units == "N":
         scale, suffix, funits = 1.0, "n", "N"
     else:
         scale, suffix, funits = 1.0, "au", "counts"
-    curves = resample_stance(trace.time_s, fb * scale, start_s, stop_s, N_POINTS)
+    curves = resample_stance(trace.time_s, fb, start_s, stop_s, N_POINTS) * np.float32(scale)
     stance = stop_s - start_s
-    lm = curve_landmarks(curves, stance)
-    stats = step_force_stats(trace.time_s, fb * scale, ic_idx + 1, np.maximum(to_idx, ic_idx + 1), fs)
+    lm = curve_landmarks(curves.astype(np.float64), stance)
+    stats = {k: v * scale for k, v in
+             step_force_stats(trace.time_s, fb, ic_idx + 1, np.maximum(to_idx, ic_idx + 1), fs).items()}
+    levels = det.levels()
+    del det, fb  # free the per-frame arrays of the detector before pass 2
     table[f"peak1_{suffix}"] = lm["peak1"]
     table["peak1_pct"] = lm["peak1_pct"]
     table[f"valley_{suffix}"] = lm["valley"]
@@ -242,7 +246,7 @@ def _analyse_foot(src: FootSource, params: AnalysisParams, body_mass_kg: float |
     dropout = max(0.0, 100.0 * (1.0 - valid_frames / max(duration * fs, 1.0)))
     return _Side(
         table=table, force_curves=curves, cop_ap=cop_curves["cop_ap"], cop_ml=cop_curves["cop_ml"],
-        levels=det.levels(), force_suffix=suffix, force_units=funits, pressure_units=punits, layout=layout,
+        levels=levels, force_suffix=suffix, force_units=funits, pressure_units=punits, layout=layout,
         region_names=names, saturation_pct=100.0 * trace.n_saturated_frames / n, dropout_pct=dropout,
         n_frames=n, sampling_rate_hz=fs,
     )
@@ -456,9 +460,8 @@ def _assemble(path: Path, attrs: dict, metadata: SessionMetadata, sides: dict[st
         "input_path": str(path),
         "analysed_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
-    metrics["session"] = {**session_info, "duration_s": max(
-        (float(tables[s]["to_s"].max() - tables[s]["ic_s"].min()) for s in tables), default=0.0)}
-    metrics["session"]["duration_s"] = max(v.n_frames / v.sampling_rate_hz for v in sides.values())
+    metrics["session"] = {**session_info,
+                          "duration_s": max(v.n_frames / v.sampling_rate_hz for v in sides.values())}
     steps = pd.concat([tables[s] for s in ("left", "right") if s in tables], ignore_index=True)
     session = Session(path=path, attrs=attrs, metadata=metadata, feet={})
     return AnalysisResult(steps=_json_safe_steps(steps), metrics=_json_ready(metrics), session=session,
