@@ -170,7 +170,7 @@ class ContactEventDetection:
         # contiguity: frame i and i+1 are neighbours without missing data between them
         contiguous = (np.diff(time_s) <= 1.5 / fs) & finite[:-1] & finite[1:]
 
-        state = hysteresis(np.where(finite, fb, np.nan), on, off)
+        state = hysteresis(fb, on, off)  # fb is NaN where the force is
         starts, stops = _runs(state)
         # merge short off-intervals, then drop short blips
         if len(starts) > 1:
@@ -191,6 +191,7 @@ class ContactEventDetection:
         ic = np.where((starts > 0) & (ic >= 0) & (starts - ic <= max_ref), ic, np.maximum(starts - 1, 0))
         to = next_low[np.minimum(stops, n - 1)]
         to = np.where((stops < n) & (to < n) & (to - stops <= max_ref), to, np.minimum(stops, n - 1))
+        del prev_low, next_low
         ic_known = (starts > 0) & contiguous[np.minimum(ic, n - 2)] & (fb[ic] <= off)
         to_known = (stops < n) & contiguous[np.maximum(to - 1, 0)] & (fb[to] <= off)
         # an event is also unknown when frames are missing between it and the threshold crossing
@@ -218,6 +219,7 @@ class ContactEventDetection:
         b2 = np.maximum(b1 - 1, 0)
         to_t = time_s[b1] + _zero_offset(fb[b1], fb[b2], time_s[b1] - time_s[b2])
         to_t = np.clip(to_t, time_s[b1], time_s[to])
+        del next_high, prev_high
         # threshold-style events (for comparison with vendor software that reports threshold crossings)
         self.ic_threshold_s_, self.to_threshold_s_ = self._threshold_events(
             time_s, fb, starts, stops, self.threshold_ic_share * level, self.threshold_to_share * level,

@@ -16,13 +16,26 @@ import numpy as np
 N_POINTS = 101
 
 
+#: Steps processed at once by the curve functions (bounds their temporary memory on day-long recordings).
+STEP_BATCH = 4096
+
+
 def resample_stance(time_s: np.ndarray, values: np.ndarray, start_s: np.ndarray, stop_s: np.ndarray,
                     n_points: int = N_POINTS) -> np.ndarray:
     """Values at ``n_points`` equally spaced instants from each step's start to stop; shape (n_steps, n_points),
-    float32 (curves of a day-long recording stay small).
+    float32, computed in batches of :data:`STEP_BATCH` steps.
 
     Linear interpolation between frames; NaN frames make their neighbourhood NaN (never interpolated across).
     """
+    out = np.empty((len(start_s), n_points), np.float32)
+    for a in range(0, len(start_s), STEP_BATCH):
+        out[a : a + STEP_BATCH] = _resample(time_s, values, start_s[a : a + STEP_BATCH],
+                                            stop_s[a : a + STEP_BATCH], n_points)
+    return out
+
+
+def _resample(time_s: np.ndarray, values: np.ndarray, start_s: np.ndarray, stop_s: np.ndarray,
+              n_points: int) -> np.ndarray:
     u = np.linspace(0.0, 1.0, n_points)
     targets = start_s[:, None] + u[None, :] * (stop_s - start_s)[:, None]
     flat = targets.ravel()
@@ -79,6 +92,13 @@ def _first_crossing(curve: np.ndarray, level: np.ndarray, limit: np.ndarray) -> 
 
 
 def curve_landmarks(curves: np.ndarray, stance_s: np.ndarray) -> dict[str, np.ndarray]:
+    """Peaks, valley and loading rates of force curves (see :func:`_landmarks`), in batches of steps."""
+    parts = [_landmarks(curves[a : a + STEP_BATCH].astype(np.float64), stance_s[a : a + STEP_BATCH])
+             for a in range(0, max(len(curves), 1), STEP_BATCH)]
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def _landmarks(curves: np.ndarray, stance_s: np.ndarray) -> dict[str, np.ndarray]:
     """Peaks, valley and loading rates of force curves sampled at 0..100 % stance.
 
     Parameters

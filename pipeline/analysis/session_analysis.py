@@ -202,7 +202,7 @@ def _analyse_foot(src: FootSource, params: AnalysisParams, body_mass_kg: float |
         scale, suffix, funits = 1.0, "au", "counts"
     curves = resample_stance(trace.time_s, fb, start_s, stop_s, N_POINTS) * np.float32(scale)
     stance = stop_s - start_s
-    lm = curve_landmarks(curves.astype(np.float64), stance)
+    lm = curve_landmarks(curves, stance)
     stats = {k: v * scale for k, v in
              step_force_stats(trace.time_s, fb, ic_idx + 1, np.maximum(to_idx, ic_idx + 1), fs).items()}
     levels = det.levels()
@@ -396,10 +396,11 @@ def _assemble(path: Path, attrs: dict, metadata: SessionMetadata, sides: dict[st
         per["n_steps_detected"] = int(len(t))
         per["n_steps_valid"] = int(valid.sum())
         metrics[side] = per
-        curves[side] = {
-            "force": sd.force_curves[valid], "force_units": "BW" if sd.force_suffix == "bw" else sd.force_units,
-            "cop_ap": sd.cop_ap[valid], "cop_ml": sd.cop_ml[valid], "stance_pct": np.linspace(0, 100, N_POINTS),
-        }
+        curves[side] = {"force_units": "BW" if sd.force_suffix == "bw" else sd.force_units,
+                        "stance_pct": np.linspace(0, 100, N_POINTS)}
+        for key, attr in (("force", "force_curves"), ("cop_ap", "cop_ap"), ("cop_ml", "cop_ml")):
+            curves[side][key] = getattr(sd, attr)[valid]
+            setattr(sd, attr, None)  # keep only the valid steps' curves
     # bilateral
     bil: dict[str, Any] = {}
     both = "left" in sides and "right" in sides
@@ -462,14 +463,13 @@ def _assemble(path: Path, attrs: dict, metadata: SessionMetadata, sides: dict[st
     }
     metrics["session"] = {**session_info,
                           "duration_s": max(v.n_frames / v.sampling_rate_hz for v in sides.values())}
-    steps = pd.concat([tables[s] for s in ("left", "right") if s in tables], ignore_index=True)
+    steps = pd.concat([tables.pop(s) for s in ("left", "right") if s in tables], ignore_index=True)
     session = Session(path=path, attrs=attrs, metadata=metadata, feet={})
     return AnalysisResult(steps=_json_safe_steps(steps), metrics=_json_ready(metrics), session=session,
                           curves=curves, layouts={s: v.layout for s, v in sides.items()})
 
 
 def _json_safe_steps(steps: pd.DataFrame) -> pd.DataFrame:
-    steps = steps.copy()
     steps["valid"] = steps["valid"].astype(bool)
     return steps
 

@@ -119,7 +119,7 @@ def side_table(s: SideSteps) -> pd.DataFrame:
 
 
 def steady_state(table: pd.DataFrame) -> pd.DataFrame:
-    """Add ``bout``, ``steady`` and ``valid`` columns to one side's table (rule in :data:`STEADY_STATE_RULE`)."""
+    """Add ``bout``, ``steady`` and ``valid`` columns to one side's table, in place (rule: :data:`STEADY_STATE_RULE`)."""
     ok = table["timing_ok"].to_numpy()
     n = len(ok)
     bout = np.cumsum(np.concatenate([[ok[0]] if n else [], ok[1:] & ~ok[:-1]])) if n else np.array([], int)
@@ -137,7 +137,7 @@ def steady_state(table: pd.DataFrame) -> pd.DataFrame:
         outlier = core & (np.abs(stride - med) > OUTLIER_ROBUST_SD * rsd)
         reasons = np.where(outlier, "outlier stride (turn?)", reasons)
     steady = core & ~outlier
-    out = table.copy()
+    out = table  # columns are added in place (no copy of a day-long table)
     out["bout"] = bout
     out["steady"] = steady
     out["exclusion"] = reasons
@@ -156,7 +156,7 @@ def pair_sides(left: pd.DataFrame, right: pd.DataFrame) -> tuple[pd.DataFrame, p
 
 
 def _pair(ipsi: pd.DataFrame, contra: pd.DataFrame) -> pd.DataFrame:
-    out = ipsi.copy()
+    out = ipsi  # columns are added in place
     ic = ipsi["ic_s"].to_numpy()
     to = ipsi["to_s"].to_numpy()
     stride = ipsi["stride_s"].to_numpy()
