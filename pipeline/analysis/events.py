@@ -43,6 +43,34 @@ def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
 
 
+class _Mask:
+    """A boolean per-frame mask stored as its True runs, with vectorised "previous / next True frame" queries.
+
+    Storing runs instead of per-frame index arrays keeps memory per step, not per frame.
+    """
+
+    def __init__(self, mask: np.ndarray) -> None:
+        self.n = len(mask)
+        self.starts, self.stops = _runs(mask)
+
+    def prev(self, p: np.ndarray) -> np.ndarray:
+        """Last True frame at or before each ``p`` (-1 if none)."""
+        k = np.searchsorted(self.starts, p, side="right") - 1
+        if len(self.starts) == 0:
+            return np.full(len(p), -1)
+        kk = np.maximum(k, 0)
+        out = np.where(p < self.stops[kk], p, self.stops[kk] - 1)
+        return np.where(k >= 0, out, -1)
+
+    def next(self, p: np.ndarray) -> np.ndarray:
+        """First True frame at or after each ``p`` (``n`` if none)."""
+        k = np.searchsorted(self.stops, p, side="right")
+        if len(self.starts) == 0:
+            return np.full(len(p), self.n)
+        kk = np.minimum(k, len(self.starts) - 1)
+        return np.where(k < len(self.starts), np.maximum(p, self.starts[kk]), self.n)
+
+
 def _zero_offset(f1: np.ndarray, f2: np.ndarray, dt: np.ndarray) -> np.ndarray:
     """Time from zero force to ``f1`` on the line through ``f1`` and ``f2`` (one frame ``dt`` apart)."""
     slope = (f2.astype(np.float64) - f1) / np.where(dt > 0, dt, np.inf)
@@ -182,22 +210,23 @@ class ContactEventDetection:
         long_enough = dur >= self.min_blip_s
         starts, stops = starts[long_enough], stops[long_enough]
 
-        idx = np.arange(n, dtype=np.int32 if n < 2**31 - 1 else np.int64)
-        prev_low = np.maximum.accumulate(np.where(fb <= onset, idx, -1))
-        next_low = np.minimum.accumulate(np.where(fb <= onset, idx, n)[::-1])[::-1]
+        low = _Mask(fb <= onset)
         max_ref = max(int(round(self.max_refine_s * fs)), 1)
 
-        ic = prev_low[np.maximum(starts - 1, 0)]
+        ic = low.prev(np.maximum(starts - 1, 0))
         ic = np.where((starts > 0) & (ic >= 0) & (starts - ic <= max_ref), ic, np.maximum(starts - 1, 0))
-        to = next_low[np.minimum(stops, n - 1)]
+        to = low.next(np.minimum(stops, n - 1))
         to = np.where((stops < n) & (to < n) & (to - stops <= max_ref), to, np.minimum(stops, n - 1))
-        del prev_low, next_low
         ic_known = (starts > 0) & contiguous[np.minimum(ic, n - 2)] & (fb[ic] <= off)
         to_known = (stops < n) & contiguous[np.maximum(to - 1, 0)] & (fb[to] <= off)
         # an event is also unknown when frames are missing between it and the threshold crossing
-        cum_gap = np.concatenate([[0], np.cumsum(~contiguous, dtype=np.int32)])
-        ic_known &= cum_gap[np.maximum(starts, ic)] - cum_gap[ic] == 0
-        to_known &= cum_gap[to] - cum_gap[np.minimum(stops - 1, to)] == 0
+        gap_at = np.flatnonzero(~contiguous)  # pair (i, i + 1) broken; sparse
+
+        def gaps_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            return np.searchsorted(gap_at, b) - np.searchsorted(gap_at, a)
+
+        ic_known &= gaps_between(ic, np.maximum(starts, ic)) == 0
+        to_known &= gaps_between(np.minimum(stops - 1, to), to) == 0
 
         self.ic_idx_ = ic.astype(np.int64)
         self.to_idx_ = to.astype(np.int64)
@@ -205,21 +234,17 @@ class ContactEventDetection:
         self.run_stop_idx_ = stops
         # the true onset lies between the last unloaded frame and the first clearly loaded one (above twice the
         # onset level): extrapolate the slope of the clearly loaded frames back to zero force, inside that bracket
-        clear = fb > 2.0 * onset
-        next_high = np.minimum.accumulate(np.where(clear, idx, n)[::-1])[::-1]
-        prev_high = np.maximum.accumulate(np.where(clear, idx, -1))
-        del clear
-        a1 = np.minimum(next_high[np.minimum(ic + 1, n - 1)], starts)
+        clear = _Mask(fb > 2.0 * onset)
+        a1 = np.minimum(clear.next(np.minimum(ic + 1, n - 1)), starts)
         a1 = np.clip(a1, ic + 1, n - 1)
         a2 = np.minimum(a1 + 1, n - 1)
         ic_t = time_s[a1] - _zero_offset(fb[a1], fb[a2], time_s[a2] - time_s[a1])
         ic_t = np.clip(ic_t, time_s[ic], time_s[a1])
-        b1 = np.maximum(prev_high[np.maximum(to - 1, 0)], stops - 1)
+        b1 = np.maximum(clear.prev(np.maximum(to - 1, 0)), stops - 1)
         b1 = np.clip(b1, 0, np.maximum(to - 1, 0))
         b2 = np.maximum(b1 - 1, 0)
         to_t = time_s[b1] + _zero_offset(fb[b1], fb[b2], time_s[b1] - time_s[b2])
         to_t = np.clip(to_t, time_s[b1], time_s[to])
-        del next_high, prev_high
         # threshold-style events (for comparison with vendor software that reports threshold crossings)
         self.ic_threshold_s_, self.to_threshold_s_ = self._threshold_events(
             time_s, fb, starts, stops, self.threshold_ic_share * level, self.threshold_to_share * level,
@@ -239,16 +264,11 @@ class ContactEventDetection:
     def _threshold_events(time_s, fb, starts, stops, lvl_ic, lvl_to, ic_known, to_known):
         """Interpolated upward crossing of ``lvl_ic`` and downward crossing of ``lvl_to`` within each contact."""
         n = len(fb)
-        idx = np.arange(n)
-        up = np.where(fb >= lvl_ic, idx, n)
-        next_up = np.minimum.accumulate(up[::-1])[::-1]
-        k = np.clip(next_up[starts], 1, n - 1)
+        k = np.clip(_Mask(fb >= lvl_ic).next(starts), 1, n - 1)
         f0, f1 = fb[k - 1].astype(float), fb[k].astype(float)
         w = np.clip((lvl_ic - f0) / np.where(f1 > f0, f1 - f0, 1.0), 0.0, 1.0)
         ic = time_s[k - 1] + w * (time_s[k] - time_s[k - 1])
-        dn = np.where(fb >= lvl_to, idx, -1)
-        prev_up = np.maximum.accumulate(dn)
-        j = np.clip(prev_up[np.maximum(stops - 1, 0)], 0, n - 2)
+        j = np.clip(_Mask(fb >= lvl_to).prev(np.maximum(stops - 1, 0)), 0, n - 2)
         g0, g1 = fb[j].astype(float), fb[j + 1].astype(float)
         v = np.clip((g0 - lvl_to) / np.where(g0 > g1, g0 - g1, 1.0), 0.0, 1.0)
         to = time_s[j] + v * (time_s[j + 1] - time_s[j])

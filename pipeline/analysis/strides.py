@@ -119,7 +119,7 @@ def side_table(s: SideSteps) -> pd.DataFrame:
 
 
 def steady_state(table: pd.DataFrame) -> pd.DataFrame:
-    """Add ``bout``, ``steady`` and ``valid`` columns to one side's table, in place (rule: :data:`STEADY_STATE_RULE`)."""
+    """Add ``bout``, ``steady`` and ``valid`` columns to one side's table, in place (:data:`STEADY_STATE_RULE`)."""
     ok = table["timing_ok"].to_numpy()
     n = len(ok)
     bout = np.cumsum(np.concatenate([[ok[0]] if n else [], ok[1:] & ~ok[:-1]])) if n else np.array([], int)
