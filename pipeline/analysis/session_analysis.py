@@ -391,10 +391,13 @@ def _assemble(path: Path, attrs: dict, metadata: SessionMetadata, sides: dict[st
                          "load_share_pct": med(f"{name}_load_pct"), "n": int(force_ok.sum()),
                          "pressure_units": "kPa" if pu == "kpa" else "counts", "statistic": "median over steps"}
         per["regions"] = reg
-        per["region_rule"] = regions.REGION_RULE
-        per["event_levels"] = {**sd.levels, "force_units": sd.force_units if sd.force_units != "BW" else "N"}
-        per["n_steps_detected"] = int(len(t))
-        per["n_steps_valid"] = int(valid.sum())
+        # everything that is not a summary object, foot_function or regions goes under "details"
+        per["details"] = {
+            "region_rule": regions.REGION_RULE,
+            "event_levels": {**sd.levels, "force_units": sd.force_units if sd.force_units != "BW" else "N"},
+            "n_steps_detected": int(len(t)),
+            "n_steps_valid": int(valid.sum()),
+        }
         metrics[side] = per
         curves[side] = {"force_units": "BW" if sd.force_suffix == "bw" else sd.force_units,
                         "stance_pct": np.linspace(0, 100, N_POINTS)}
