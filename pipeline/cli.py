@@ -34,8 +34,23 @@ def analyze_command(file: Path, json_path: Path | None, steps_path: Path | None)
     for side in ("left", "right"):
         m = result.metrics.get(side)
         if m:
-            s = m["stride_time_s"]
-            click.echo(f"{side}: {s['n']} strides, median stride {s['median']:.3f} s" if s["n"] else f"{side}: none")
+            s, st = m["stride_time_s"], m["stance_pct"]
+            ff = m["foot_function"]
+            click.echo(
+                f"{side}: {s['n']} strides, median stride {s['median']:.3f} s, stance {st['median']:.1f} %, "
+                f"foot function {ff['label']} (confidence {ff['confidence']:.2f})"
+                if s["n"]
+                else f"{side}: no steady-state strides"
+            )
+    bil = result.metrics["bilateral"]
+    cad = bil["cadence_steps_per_min"]
+    if cad["n"]:
+        click.echo(f"cadence {cad['median']:.1f} steps/min ({cad['n']} strides)")
+    click.echo(bil["lld_pattern"]["wording"])
+    q = result.metrics["quality"]
+    click.echo("quality: passed" if q["passed"] else "quality: FAILED: " + "; ".join(q["failures"]))
+    for w in q["warnings"]:
+        click.echo(f"warning: {w}")
 
 
 @cli.command("report")

@@ -1,22 +1,13 @@
 """Simulator profiles through the real analysis into the back-strain section: the expected findings appear.
 
-These depend on the analysis core (issue 6) filling ``foot_function``, ``bilateral.lld_pattern`` and ``quality``
-(notes/analysis-contract.md). The placeholder analysis fills none of them, so the tests are marked
-``xfail(strict=False)`` until the real analysis is merged; then they should XPASS and the marker be removed.
+They depend on the analysis core filling ``foot_function``, ``bilateral.lld_pattern`` and ``quality``.
 """
 
 from __future__ import annotations
 
-import pytest
-
 from pipeline.analysis import analyze_session
 from pipeline.interpretation import build_findings
 from pipeline.report import render_report_html
-
-NEEDS_ANALYSIS = pytest.mark.xfail(
-    strict=False,
-    reason="needs the real analysis core (issue 6): the placeholder gives no foot_function, lld_pattern or quality",
-)
 
 
 def _findings(session_factory, profile: str):
@@ -25,7 +16,6 @@ def _findings(session_factory, profile: str):
     return result, findings, {c["link_id"]: c for c in findings["cards"]}
 
 
-@NEEDS_ANALYSIS
 def test_overpronation_flags_the_pronation_card(session_factory):
     result, findings, cards = _findings(session_factory, "overpronation")
     assert findings["quality"]["passed"] is True
@@ -35,7 +25,6 @@ def test_overpronation_flags_the_pronation_card(session_factory):
     assert 'id="card-pronation" data-status="flagged"' in render_report_html(result)
 
 
-@NEEDS_ANALYSIS
 def test_neutral_gives_no_notable_pattern(session_factory):
     result, findings, cards = _findings(session_factory, "neutral")
     assert findings["quality"]["passed"] is True
@@ -43,13 +32,11 @@ def test_neutral_gives_no_notable_pattern(session_factory):
     assert findings["tier"]["tier"] == "no notable pattern"
 
 
-@NEEDS_ANALYSIS
 def test_oversupination_flags_the_supination_card(session_factory):
     _, findings, cards = _findings(session_factory, "oversupination")
     assert cards["supination"]["status"] == "flagged" and cards["pronation"]["status"] == "not flagged"
 
 
-@NEEDS_ANALYSIS
 def test_leg_length_profile_flags_the_asymmetry_card(session_factory):
     _, findings, cards = _findings(session_factory, "leg-length-discrepancy")
     assert cards["asymmetry"]["status"] == "flagged"

@@ -64,8 +64,6 @@ def test_validation_suite_runs_and_writes_its_table_and_plot(validation_run):
 @pytest.mark.datasets
 @pytest.mark.slow
 @needs_datasets
-@pytest.mark.xfail(strict=False, reason="the placeholder analysis does not meet the thresholds (raw gaitndd "
-                   "counts with a negative offset, late Moticon toe off); flip after the analysis core is merged")
 def test_validation_thresholds_pass(validation_run):
     proc, out = validation_run
     failed = [c["name"] for c in json.loads((out / "summary.json").read_text())["checks"] if not c["passed"]]

@@ -1,0 +1,153 @@
+"""Per-step vertical force curve: resampling to % stance and its landmarks (Moticon gait-report parity).
+
+Landmarks on the curve resampled to 101 points (0-100 % stance): first peak = maximum over 0-50 % stance,
+second peak = maximum over 50-100 %, mid-stance valley = minimum between the two peaks, each with its timing in
+% stance. Maximum and mean force and the impulse (time integral over stance) use the recorded frames.
+Loading rate (Woodard et al. 1999, as in ``shared/design/gait-evidence.md``, "Shock absorption"): average =
+slope between 20 % and 80 % of the first peak; instantaneous = maximum slope between those two points. Both in
+force units per second (body weights per second when body mass is known). At 50-100 Hz insoles see the load
+above the midsole: the loading rate is a within-subject, between-side proxy only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+N_POINTS = 101
+
+
+#: Steps processed at once by the curve functions (bounds their temporary memory on day-long recordings).
+STEP_BATCH = 4096
+
+
+def resample_stance(time_s: np.ndarray, values: np.ndarray, start_s: np.ndarray, stop_s: np.ndarray,
+                    n_points: int = N_POINTS) -> np.ndarray:
+    """Values at ``n_points`` equally spaced instants from each step's start to stop; shape (n_steps, n_points),
+    float32, computed in batches of :data:`STEP_BATCH` steps.
+
+    Linear interpolation between frames; NaN frames make their neighbourhood NaN (never interpolated across).
+    """
+    out = np.empty((len(start_s), n_points), np.float32)
+    for a in range(0, len(start_s), STEP_BATCH):
+        out[a : a + STEP_BATCH] = _resample(time_s, values, start_s[a : a + STEP_BATCH],
+                                            stop_s[a : a + STEP_BATCH], n_points)
+    return out
+
+
+def _resample(time_s: np.ndarray, values: np.ndarray, start_s: np.ndarray, stop_s: np.ndarray,
+              n_points: int) -> np.ndarray:
+    u = np.linspace(0.0, 1.0, n_points)
+    targets = start_s[:, None] + u[None, :] * (stop_s - start_s)[:, None]
+    flat = targets.ravel()
+    j = np.clip(np.searchsorted(time_s, flat, side="right") - 1, 0, len(time_s) - 2)
+    t0, t1 = time_s[j], time_s[j + 1]
+    w = np.clip((flat - t0) / np.where(t1 > t0, t1 - t0, 1.0), 0.0, 1.0)
+    v = values[j] * (1.0 - w) + values[j + 1] * w
+    return v.reshape(targets.shape).astype(np.float32)
+
+
+def segment_sums(values: np.ndarray, start: np.ndarray, stop: np.ndarray, op: np.ufunc = np.add) -> np.ndarray:
+    """``op``-reduction of ``values[start[i]:stop[i]]`` along axis 0 for non-overlapping, sorted segments."""
+    if len(start) == 0:
+        return np.zeros((0,) + values.shape[1:], values.dtype)
+    idx = np.empty(2 * len(start), np.int64)
+    idx[0::2] = start
+    idx[1::2] = stop
+    pad = np.concatenate([values, np.zeros((1,) + values.shape[1:], values.dtype)])
+    return op.reduceat(pad, idx, axis=0)[0::2]
+
+
+def step_force_stats(time_s: np.ndarray, force: np.ndarray, start_idx: np.ndarray, stop_idx: np.ndarray,
+                     sampling_rate_hz: float) -> dict[str, np.ndarray]:
+    """Maximum, mean and impulse of force over each step's frames ``[start_idx, stop_idx)``.
+
+    The impulse sums force x frame duration; frame durations are capped at 1.5 sample periods so a gap is not
+    counted as load.
+    """
+    dt = np.minimum(np.diff(time_s, append=time_s[-1] + 1.0 / sampling_rate_hz), 1.5 / sampling_rate_hz)
+    dt = dt.astype(np.float32)
+    f = np.nan_to_num(force.astype(np.float32, copy=True), nan=0.0, copy=False)
+    count = np.maximum(stop_idx - start_idx, 1)
+    out = {
+        "max": segment_sums(f, start_idx, stop_idx, np.maximum).astype(np.float64),
+        "mean": segment_sums(f, start_idx, stop_idx).astype(np.float64) / count,
+    }
+    f *= dt
+    out["impulse"] = segment_sums(f, start_idx, stop_idx).astype(np.float64)
+    return out
+
+
+def _first_crossing(curve: np.ndarray, level: np.ndarray, limit: np.ndarray) -> np.ndarray:
+    """Fractional index where each row first reaches ``level`` before ``limit`` (NaN if never)."""
+    n = curve.shape[1]
+    cols = np.arange(n)[None, :]
+    above = (curve >= level[:, None]) & (cols <= limit[:, None])
+    hit = above.any(axis=1)
+    k = np.argmax(above, axis=1)
+    rows = np.arange(len(curve))
+    prev = np.maximum(k - 1, 0)
+    y0, y1 = curve[rows, prev], curve[rows, k]
+    frac = np.where((k > 0) & (y1 > y0), (level - y0) / np.where(y1 > y0, y1 - y0, 1.0), 0.0)
+    return np.where(hit, prev + np.where(k > 0, frac, 0.0), np.nan)
+
+
+def curve_landmarks(curves: np.ndarray, stance_s: np.ndarray) -> dict[str, np.ndarray]:
+    """Peaks, valley and loading rates of force curves (see :func:`_landmarks`), in batches of steps."""
+    parts = [_landmarks(curves[a : a + STEP_BATCH].astype(np.float64), stance_s[a : a + STEP_BATCH])
+             for a in range(0, max(len(curves), 1), STEP_BATCH)]
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def _landmarks(curves: np.ndarray, stance_s: np.ndarray) -> dict[str, np.ndarray]:
+    """Peaks, valley and loading rates of force curves sampled at 0..100 % stance.
+
+    Parameters
+    ----------
+    curves : numpy.ndarray, shape (n_steps, 101)
+    stance_s : numpy.ndarray, shape (n_steps,)
+
+    Returns
+    -------
+    dict of numpy.ndarray
+        ``peak1``, ``peak1_pct``, ``peak2``, ``peak2_pct``, ``valley``, ``valley_pct``, ``loading_rate``
+        (average 20-80 %, per second) and ``loading_rate_inst``.
+    """
+    n_steps, n = curves.shape
+    if n_steps == 0:
+        return {k: np.zeros(0) for k in ("peak1", "peak1_pct", "peak2", "peak2_pct", "valley", "valley_pct",
+                                          "loading_rate", "loading_rate_inst")}
+    c = np.where(np.isfinite(curves), curves, -np.inf)
+    half = n // 2
+    rows = np.arange(n_steps)
+    i1 = np.argmax(c[:, : half + 1], axis=1)
+    i2 = half + np.argmax(c[:, half:], axis=1)
+    p1 = curves[rows, i1]
+    p2 = curves[rows, i2]
+    cols = np.arange(n)[None, :]
+    between = (cols >= i1[:, None]) & (cols <= i2[:, None])
+    cv = np.where(between & np.isfinite(curves), curves, np.inf)
+    iv = np.argmin(cv, axis=1)
+    valley = curves[rows, iv]
+    pct_per_point = 100.0 / (n - 1)
+    x20 = _first_crossing(curves, 0.2 * p1, i1)
+    x80 = _first_crossing(curves, 0.8 * p1, i1)
+    dt_point = stance_s / (n - 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lr = 0.6 * p1 / ((x80 - x20) * dt_point)
+        slope = np.diff(curves, axis=1) / dt_point[:, None]
+        win = (cols[:, :-1] >= np.floor(np.nan_to_num(x20, nan=n))[:, None]) & (
+            cols[:, :-1] < np.ceil(np.nan_to_num(x80, nan=-1))[:, None]
+        )
+        inst = np.where(win, slope, -np.inf).max(axis=1)
+    lr = np.where(np.isfinite(lr) & (lr > 0), lr, np.nan)
+    inst = np.where(np.isfinite(inst) & (inst > 0), inst, np.nan)
+    return {
+        "peak1": p1,
+        "peak1_pct": i1 * pct_per_point,
+        "peak2": p2,
+        "peak2_pct": i2 * pct_per_point,
+        "valley": valley,
+        "valley_pct": iv * pct_per_point,
+        "loading_rate": lr,
+        "loading_rate_inst": inst,
+    }

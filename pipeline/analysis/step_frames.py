@@ -1,0 +1,163 @@
+"""Pass 2 of the analysis: per-step CoP, regional and medio-lateral measures from the frames of each step.
+
+Steps are processed in groups whose frames span about one read block; each group's frames are read once (or taken
+from the pass-1 cache) and reduced to per-step numbers with segment reductions (no per-frame Python loop). Memory
+is one block plus the per-step results.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline.analysis.cop import COP_MIN_FORCE_SHARE
+from pipeline.analysis.foot_function import LMFI_PHASES
+from pipeline.analysis.foot_source import FootSource
+from pipeline.analysis.force import ForceTrace, cell_force_factor
+from pipeline.analysis.force_curve import N_POINTS, resample_stance, segment_sums
+from pipeline.analysis.regions import REGION_CONTACT_SHARE, region_weights
+
+
+def pressure_factor(units: str, area_mm2: np.ndarray) -> tuple[np.ndarray, str]:
+    """Multiplier from stored cell values to pressure, and the pressure unit (kPa, or counts for raw)."""
+    if units == "N":
+        return (1000.0 / np.asarray(area_mm2, np.float32)).astype(np.float32), "kPa"
+    return np.ones(len(area_mm2), np.float32), "kPa" if units == "kPa" else "counts"
+
+
+def step_frame_features(
+    source: FootSource,
+    trace: ForceTrace,
+    ic_idx: np.ndarray,
+    to_idx: np.ndarray,
+    start_s: np.ndarray,
+    stop_s: np.ndarray,
+    block_frames: int = 1 << 16,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Per-step features needing the cells: CoP gait lines, regions, LMFI by phase, saturation.
+
+    Parameters
+    ----------
+    source, trace : the foot and its pass-1 result.
+    ic_idx, to_idx : numpy.ndarray of int
+        First and end (exclusive) frame of each stance, sorted.
+    start_s, stop_s : numpy.ndarray
+        Stance start and end times used for the 0-100 % resampling.
+
+    Returns
+    -------
+    features : dict of numpy.ndarray, one value per step
+    curves : dict with ``cop_ap`` and ``cop_ml``, each (n_steps, 101)
+    """
+    layout = source.layout
+    n_steps = len(ic_idx)
+    L = layout.foot_length_mm
+    W = layout.forefoot_width_mm
+    x_rel = (np.asarray(layout.x_mm) / L).astype(np.float64)
+    y_rel = (np.asarray(layout.y_mm) / W).astype(np.float64)
+    factor = cell_force_factor(source.units, layout.area_mm2)
+    pfac, _ = pressure_factor(source.units, layout.area_mm2)
+    regions = region_weights(layout)
+    names = list(regions)
+    M = np.stack([regions[k] for k in names], axis=1) if names else np.zeros((layout.n_sensors, 0), np.float32)
+    masks = [regions[k] > 0 for k in names]
+    phase_edges = np.array([v[1] for v in LMFI_PHASES.values()])[:-1] / 100.0
+    n_ph = len(LMFI_PHASES)
+    fs = source.sampling_rate_hz
+
+    proj = np.column_stack([factor, factor * x_rel, factor * y_rel, factor[:, None] * M]).astype(np.float32)
+    unit_pressure = bool(np.all(pfac == 1.0))
+    has_nan = trace.has_nan_cells
+    out: dict[str, list[np.ndarray]] = {k: [] for k in ("cop_ap", "cop_ml", "saturated", "peak_pressure")}
+    for name in names:
+        for what in ("peak", "pti", "contact", "load"):
+            out[f"{name}_{what}"] = []
+    out["lat_phase"] = []
+    out["med_phase"] = []
+    cache_starts = None
+    if trace.pressure_cache is not None:
+        cache_starts = np.cumsum([0] + [len(b) for b in trace.pressure_cache])
+
+    group = ic_idx // block_frames
+    bounds = np.flatnonzero(np.diff(np.concatenate([[-1], group, [group[-1] + 1 if n_steps else 0]])))
+    for g0, g1 in zip(bounds[:-1], bounds[1:], strict=False):
+        s_idx, e_idx = ic_idx[g0:g1], to_idx[g0:g1]
+        a = int(s_idx[0])
+        b = int(min(e_idx.max() + 2, source.n_frames))
+        if cache_starts is not None:
+            t, p, sat = _from_cache(trace, cache_starts, a, b)
+        else:
+            t, p, sat = source.read(a, b)
+        p = np.array(p, np.float32, copy=True)
+        if has_nan:
+            np.nan_to_num(p, copy=False, nan=0.0)
+        p -= trace.cell_floor[None, :]
+        np.maximum(p, 0.0, out=p)
+        # force, CoP moments and regional forces straight from the cells (one matrix product)
+        mom = p @ proj
+        f = mom[:, 0]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ap = np.where(f > 0, mom[:, 1] / f, np.nan)
+            ml = np.where(f > 0, mom[:, 2] / f, np.nan)
+        reg_force = mom[:, 3:]
+        pk = p if unit_pressure else p * pfac[None, :]
+        s, e = s_idx - a, np.minimum(e_idx - a, b - a)
+        m = b - a
+        idx = np.arange(m)
+        lab = np.clip(np.searchsorted(s, idx, side="right") - 1, 0, len(s) - 1)
+        in_st = (idx >= s[lab]) & (idx < e[lab])
+        fmax = segment_sums(f, s, e, np.maximum)
+        cop_ok = in_st & (f >= COP_MIN_FORCE_SHARE * fmax[lab])
+        ap = np.where(cop_ok, ap, np.nan)
+        ml = np.where(cop_ok, ml, np.nan)
+        out["cop_ap"].append(resample_stance(t, ap, start_s[g0:g1], stop_s[g0:g1], N_POINTS))
+        out["cop_ml"].append(resample_stance(t, ml, start_s[g0:g1], stop_s[g0:g1], N_POINTS))
+        dt = np.minimum(np.diff(t, append=t[-1] + 1.0 / fs), 1.5 / fs).astype(np.float32)
+        sat_any = np.zeros(len(s), bool) if sat is None else segment_sums(sat.astype(np.int32), s, e) > 0
+        out["saturated"].append(sat_any)
+        cell_peak = segment_sums(pk, s, e, np.maximum)  # (n_g, ns)
+        cell_pti = segment_sums(pk * dt[:, None], s, e)
+        step_peak = cell_peak.max(axis=1)
+        out["peak_pressure"].append(step_peak)
+        stance_dur = np.maximum(segment_sums(dt, s, e), 1e-9)
+        reg_imp = segment_sums(reg_force * dt[:, None], s, e)
+        total_imp = segment_sums(f * dt, s, e)
+        for r, name in enumerate(names):
+            mk = masks[r]
+            out[f"{name}_peak"].append(cell_peak[:, mk].max(axis=1))
+            out[f"{name}_pti"].append(cell_pti[:, mk].max(axis=1))
+            touching = (reg_force[:, r] > REGION_CONTACT_SHARE * fmax[lab]) & in_st
+            out[f"{name}_contact"].append(100.0 * segment_sums(touching * dt, s, e) / stance_dur)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[f"{name}_load"].append(100.0 * reg_imp[:, r] / np.where(total_imp > 0, total_imp, np.nan))
+        # LMFI: lateral and medial force-time integrals per stance phase
+        if "medial" in regions:
+            u = (t - start_s[g0:g1][lab]) / (stop_s[g0:g1][lab] - start_s[g0:g1][lab])
+            ph = np.searchsorted(phase_edges, u, side="right")
+            key = np.where(in_st & np.isfinite(u), lab * n_ph + ph, len(s) * n_ph)
+            lat = reg_force[:, names.index("lateral")] * dt
+            med = reg_force[:, names.index("medial")] * dt
+            out["lat_phase"].append(np.bincount(key, lat, minlength=len(s) * n_ph + 1)[:-1].reshape(len(s), n_ph))
+            out["med_phase"].append(np.bincount(key, med, minlength=len(s) * n_ph + 1)[:-1].reshape(len(s), n_ph))
+
+    def cat(k: str, shape: tuple[int, ...] = ()) -> np.ndarray:
+        return np.concatenate(out[k]) if out[k] else np.zeros((0,) + shape)
+
+    curves = {"cop_ap": cat("cop_ap", (N_POINTS,)), "cop_ml": cat("cop_ml", (N_POINTS,))}
+    feats = {k: cat(k) for k in out if k not in ("cop_ap", "cop_ml", "lat_phase", "med_phase")}
+    if out["lat_phase"]:
+        feats["lat_phase"] = cat("lat_phase", (n_ph,))
+        feats["med_phase"] = cat("med_phase", (n_ph,))
+    feats["region_names"] = np.array(names, dtype=object)
+    return feats, curves
+
+
+def _from_cache(trace: ForceTrace, starts: np.ndarray, a: int, b: int):
+    """Frames ``a:b`` from the cached pass-1 blocks."""
+    i0 = int(np.searchsorted(starts, a, side="right") - 1)
+    i1 = int(np.searchsorted(starts, b - 1, side="right") - 1)
+    blocks = trace.pressure_cache[i0 : i1 + 1]  # type: ignore[index]
+    p = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
+    sat_blocks = trace.saturated_cache[i0 : i1 + 1]  # type: ignore[index]
+    sat = np.concatenate(sat_blocks) if len(sat_blocks) > 1 else sat_blocks[0]
+    off = a - int(starts[i0])
+    return trace.time_s[a:b], p[off : off + (b - a)], sat[off : off + (b - a)]
