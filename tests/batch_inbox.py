@@ -66,17 +66,18 @@ def _session_skeleton(path: Path, n_frames: int = 100, side: str = "left") -> No
             w.append(side, np.arange(n_frames) / 100.0, np.ones((n_frames, 16), np.float32))
 
 
-def add_hostile(inbox: Inbox, base: Path, outside: Path) -> None:
-    """Malformed and hostile uploads, each with the reason code the batch must give."""
+def add_hostile(inbox: Inbox, base: Path, outside: Path, folder: str = "hostile-clinic/H001") -> None:
+    """Malformed and hostile uploads (15), each with the reason code the batch must give."""
     root = inbox.root
-    d = root / "hostile-clinic" / "H001"
+    d = root / folder
     d.mkdir(parents=True, exist_ok=True)
     outside.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(7)
+    rng = np.random.default_rng(sum(folder.encode()))
+    safe = folder.replace("/", "_")
     data = base.read_bytes()
 
     def bad(name: str, reason: str) -> Path:
-        inbox.bad[f"hostile-clinic/H001/{name}"] = reason
+        inbox.bad[f"{folder}/{name}"] = reason
         return d / name
 
     bad("truncated.h5", "unreadable").write_bytes(data[: len(data) // 2])
@@ -100,7 +101,7 @@ def add_hostile(inbox: Inbox, base: Path, outside: Path) -> None:
         for name in ("x_mm", "y_mm", "area_mm2"):
             g[f"sensors/{name}"] = np.ones(99)
         g.attrs["units"], g.attrs["sampling_rate_hz"] = "kPa", 100.0
-    secret = outside / "secret.h5"
+    secret = outside / f"secret-{safe}.h5"
     _session_skeleton(secret)
     p = bad("external-link.h5", "unsafe")
     _session_skeleton(p)
@@ -117,7 +118,7 @@ def add_hostile(inbox: Inbox, base: Path, outside: Path) -> None:
         f["left/pressure"].attrs["units"] = "kPa"
     p = bad("external-storage.h5", "unsafe")
     _session_skeleton(p)
-    raw = outside / "raw.bin"
+    raw = outside / f"raw-{safe}.bin"
     raw.write_bytes(np.ones((100, 16), np.float32).tobytes())
     with h5py.File(p, "r+") as f:
         del f["left/pressure"]
@@ -131,13 +132,13 @@ def add_hostile(inbox: Inbox, base: Path, outside: Path) -> None:
     with h5py.File(p, "r+") as f:
         f.attrs["format_version"] = 99
     link = bad("link-outside.h5", "unsafe")
-    shutil.copyfile(base, outside / "elsewhere.h5")
-    os.symlink(outside / "elsewhere.h5", link)
+    shutil.copyfile(base, outside / f"elsewhere-{safe}.h5")
+    os.symlink(outside / f"elsewhere-{safe}.h5", link)
     fifo = bad("pipe.h5", "unsafe")
     os.mkfifo(fifo)
 
 
-def build_inbox(root: Path, bases: list[Path], *, n_good: int, outside: Path, hostile: bool = True,
+def build_inbox(root: Path, bases: list[Path], *, n_good: int, outside: Path, hostile: int = 1,
                 n_clinics: int = 3, sessions_per_subject: int = 4) -> Inbox:
     """Make an inbox with ``n_good`` valid sessions (plus duplicates, odd names and hostile files)."""
     inbox = Inbox(root)
@@ -166,6 +167,6 @@ def build_inbox(root: Path, bases: list[Path], *, n_good: int, outside: Path, ho
         inbox.either.append(rel)
     (root / "clinic-0" / "README.txt").write_text("not a session\n")
     (root / "clinic-0" / ".upload-in-progress.h5.partial").write_bytes(b"partial")
-    if hostile:
-        add_hostile(inbox, walking[0], outside)
+    for h in range(hostile):
+        add_hostile(inbox, walking[h % len(walking)], outside, folder=f"hostile-clinic/H{h + 1:03d}")
     return inbox
