@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
 from pipeline.analysis import AnalysisParams
-from pipeline.batch.night import EXIT_USAGE, BatchConfig, BatchError, run_night
+from pipeline.batch.night import BatchConfig, run_night
 from pipeline.batch.progress import NightProgress
 from pipeline.batch.safety import Limits
 
@@ -87,10 +88,7 @@ def batch_command(inbox: Path, out_dir: Path, workers: int, scheduler: str | Non
         retry_failed=retry_failed, min_age_s=min_age_s, change_pct=change_pct,
     )
     progress = NightProgress(quiet=quiet)
-    try:
-        result = run_night(cfg, progress)
-    except BatchError:
-        raise
+    result = run_night(cfg, progress)
     c = result.counts
     click.echo(
         f"night {result.run_id}: {c['processed']} processed, {c['unchanged']} unchanged, {c['duplicates']} "
@@ -98,7 +96,8 @@ def batch_command(inbox: Path, out_dir: Path, workers: int, scheduler: str | Non
         f"summary {result.summary_html}"
     )
     if result.exit_code:
-        raise click.exceptions.Exit(result.exit_code)
+        # sys.exit, not click's Exit: insole.cli.run turns click's Exit into 0 when standalone_mode is off
+        sys.exit(result.exit_code)
 
 
-__all__ = ["EXIT_USAGE", "batch_command"]
+__all__ = ["batch_command"]
