@@ -11,6 +11,7 @@ workers write the outputs, the batch process alone writes the ledger.
 from __future__ import annotations
 
 import json
+import multiprocessing
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
@@ -72,12 +73,18 @@ class LocalRunner:
 
 
 def dask_task(task_json: str) -> str:
-    """The function Dask runs: one task (JSON text in) under the guards, in a child process (JSON text out)."""
+    """The function Dask runs: one task (JSON text in) under the guards, in a child process (JSON text out).
+
+    A daemonic Dask worker process (the default under a nanny) may not start multiprocessing children, so the
+    child is a fresh interpreter (``subprocess``, ~1 s start-up per file); with non-daemonic workers
+    (``DASK_DISTRIBUTED__WORKER__DAEMON=False``, or ``dask worker --no-nanny``) children are forked from a
+    preloaded server, as in the local runner.
+    """
     task = json.loads(task_json)
     timeout_s, memory_mb = _limits(task)
     entry = task.get("entry") or DEFAULT_ENTRY
-    return json.dumps(run_isolated(task, timeout_s=timeout_s, max_memory_mb=memory_mb, mode="subprocess",
-                                   entry=entry))
+    mode = "subprocess" if multiprocessing.current_process().daemon else "fork"
+    return json.dumps(run_isolated(task, timeout_s=timeout_s, max_memory_mb=memory_mb, mode=mode, entry=entry))
 
 
 class DaskRunner:
@@ -126,7 +133,9 @@ class DaskRunner:
                                      key=f"insole-batch-{t['job_key'][:24]}-{id(t):x}")
             futures[fut] = t
         try:
-            for fut in dask_as_completed(list(futures)):
+            with self.client.as_current():
+                finished = dask_as_completed(list(futures))
+            for fut in finished:
                 task = futures[fut]
                 try:
                     outcome = json.loads(fut.result())
