@@ -27,3 +27,8 @@ def crash(task: dict[str, Any]) -> dict[str, Any]:
 def echo(task: dict[str, Any]) -> dict[str, Any]:
     """Return the task and the child's pid."""
     return {"ok": True, "task": task, "pid": os.getpid()}
+
+
+def hungry_task(task: dict[str, Any]) -> dict[str, Any]:
+    """A batch task that over-allocates (8 GiB) whatever file it is given."""
+    return hungry({"mb": 8192})

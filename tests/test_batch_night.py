@@ -229,3 +229,52 @@ def test_refuses_overlapping_folders_and_concurrent_runs(tmp_path):
             run_night(BatchConfig(inbox=inbox, out_dir=out), NightProgress(quiet=True))
     r = run_batch(inbox, out, "--param", "nonsense=1")
     assert r.returncode == 2 and "nonsense" in r.stderr
+
+
+@pytest.mark.parametrize(("entry", "limits", "reason"), [
+    ("batch_tasks:sleepy", {"timeout_s": 1.5}, "timeout"),
+    ("batch_tasks:hungry_task", {"max_memory_mb": 256}, "memory"),
+])
+def test_timeouts_and_memory_guard_quarantine_and_the_night_goes_on(tmp_path, entry, limits, reason):
+    """Real child processes that hang or over-allocate (test task functions stand in for a pathological file)."""
+    from pipeline.batch.safety import Limits
+
+    bases = make_bases(tmp_path / "bases", duration_s=10)
+    small = build_inbox(tmp_path / "inbox", bases, n_good=2, outside=tmp_path / "outside", hostile=0)
+    cfg = BatchConfig(inbox=small.root, out_dir=tmp_path / "out", workers=2, entry=entry,
+                      limits=Limits(**limits))
+    result = run_night(cfg, NightProgress(quiet=True))
+    rows = summary_rows(tmp_path / "out")
+    assert result.exit_code == 3 and result.counts["processed"] == 0
+    assert {r["reason"] for r in rows.values() if r["status"] == "quarantined"} == {reason}
+    assert all(r["status"] in ("quarantined",) for r in rows.values())
+    text = next((tmp_path / "out" / "quarantine").rglob("REASON.txt")).read_text()
+    assert reason in text and "what to do" in text
+
+
+def test_summary_flags_changes_against_the_previous_session_and_progress_lines(tmp_path):
+    bases = make_bases(tmp_path / "bases", duration_s=10)
+    small = build_inbox(tmp_path / "inbox", bases, n_good=8, outside=tmp_path / "outside", hostile=0,
+                        sessions_per_subject=4)
+    stream = io.StringIO()
+    cfg = BatchConfig(inbox=small.root, out_dir=tmp_path / "out", workers=2, change_pct=0.0)
+    run_night(cfg, NightProgress(stream))  # not a terminal: plain time-stamped lines
+    log = stream.getvalue()
+    assert re.search(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ done clinic-0/S0000/visit-0\.h5", log, re.M)
+    rows = summary_rows(tmp_path / "out")
+    later = [r for r in rows.values() if r["status"] == "processed" and r["previous_session"]]
+    assert later, "each subject has several sessions"
+    for r in later:
+        prev = rows[r["previous_session"]]
+        assert (prev["clinic"], prev["subject"]) == (r["clinic"], r["subject"])
+        assert prev["recorded_utc"] <= r["recorded_utc"]
+    # consecutive sessions of a subject come from different simulated walkers: with a 0 % threshold, changes show
+    assert any(r["changes"] for r in later)
+    assert "Findings changed" in (tmp_path / "out" / "summary.html").read_text()
+    rich_stream = io.StringIO()
+    progress = NightProgress(rich_stream, rich=True)
+    progress.start(2)
+    progress.advance("done a")
+    progress.advance("failed b", warning=True)
+    progress.stop()
+    assert "2/2" in rich_stream.getvalue() and "failed b" in rich_stream.getvalue()
