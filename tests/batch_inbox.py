@@ -67,7 +67,7 @@ def _session_skeleton(path: Path, n_frames: int = 100, side: str = "left") -> No
 
 
 def add_hostile(inbox: Inbox, base: Path, outside: Path, folder: str = "hostile-clinic/H001") -> None:
-    """Malformed and hostile uploads (15), each with the reason code the batch must give."""
+    """Malformed and hostile uploads (16), each with the reason code the batch must give."""
     root = inbox.root
     d = root / folder
     d.mkdir(parents=True, exist_ok=True)
@@ -136,6 +136,9 @@ def add_hostile(inbox: Inbox, base: Path, outside: Path, folder: str = "hostile-
     os.symlink(outside / f"elsewhere-{safe}.h5", link)
     fifo = bad("pipe.h5", "unsafe")
     os.mkfifo(fifo)
+    inbox.bad[f"{folder}/bad-\ufffd-name.h5"] = "unsafe"  # a name that is not UTF-8 (shown with U+FFFD)
+    with open(os.fsencode(d) + b"/bad-\xff-name.h5", "wb") as fh:
+        fh.write(data)
 
 
 def build_inbox(root: Path, bases: list[Path], *, n_good: int, outside: Path, hostile: int = 1,

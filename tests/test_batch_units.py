@@ -61,7 +61,10 @@ def test_discovery_classifies_links_fifos_hidden_and_unknown(tmp_path, base):
     (d / ".hidden.h5").write_bytes(b"x")
     (d / "upload.h5.partial").write_bytes(b"x")
     (d / "notes.txt").write_text("x")
+    with open(os.fsencode(d) + b"/bad-\xff-name.h5", "wb") as fh:
+        fh.write(b"x")
     entries = {e.rel_path: e for e in discover(inbox)}
+    assert entries["c/s/bad-\ufffd-name.h5"].kind == "refused" and "UTF-8" in entries["c/s/bad-\ufffd-name.h5"].reason
     assert entries["c/s/a.h5"].kind == "candidate" and entries["c/s/a.h5"].format == "insole-h5"
     assert entries["c/s/inside-link.h5"].kind == "candidate"
     link = entries["c/s/outside-link.h5"]

@@ -222,6 +222,13 @@ def discover(inbox: Path, *, min_age_s: float = 0.0, now: float | None = None) -
                 continue
             fmt = format_for(name)
             try:
+                rel.encode("utf-8")
+            except UnicodeEncodeError:  # undecodable bytes in a name: shown with U+FFFD, never used in a path
+                shown = rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                out.append(InboxEntry(shown, path, "refused", fmt and fmt.name,
+                                      "file or folder name is not valid UTF-8; rename it and upload again"))
+                continue
+            try:
                 lst = path.lstat()
             except OSError as exc:
                 out.append(InboxEntry(rel, path, "refused", fmt and fmt.name, f"cannot be examined: {exc.strerror}"))
