@@ -7,13 +7,16 @@ Usage::
 Builds an inbox of valid simulated sessions (byte-level variants of a few simulated walks), warms up the
 worker server, then runs a whole night (discovery, hashing, processing, ledger, summary) into a fresh output
 folder with ``--workers 1`` and with ``--workers 2``. Goal: 2 workers at least 1.7x one. The machine may be
-shared: the load average before each run is printed, and the ratio is only meaningful with 2 idle cores.
+shared: the load average before each run is printed, and the ratio is only meaningful with 2 idle cores. The
+"workers busy" figure (sum of per-file processing times / wall time) separates the batch's own overhead (it
+should approach the worker count) from CPU contention (which inflates the per-file time instead).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import sys
 import tempfile
 import time
@@ -28,10 +31,14 @@ from pipeline.batch.night import BatchConfig, run_night  # noqa: E402
 from pipeline.batch.progress import NightProgress  # noqa: E402
 
 
-def night(inbox: Path, out: Path, workers: int) -> tuple[float, int]:
+def night(inbox: Path, out: Path, workers: int) -> tuple[float, int, float]:
+    """Wall time, sessions processed, and worker-busy seconds (sum of per-file durations from the ledger)."""
     t0 = time.perf_counter()
     result = run_night(BatchConfig(inbox=inbox, out_dir=out, workers=workers), NightProgress(quiet=True))
-    return time.perf_counter() - t0, result.counts["processed"]
+    wall_s = time.perf_counter() - t0
+    with sqlite3.connect(out / "ledger.sqlite") as db:
+        busy_s = db.execute("SELECT coalesce(sum(duration_s), 0) FROM jobs").fetchone()[0]
+    return wall_s, result.counts["processed"], busy_s
 
 
 def main() -> None:
@@ -55,10 +62,11 @@ def main() -> None:
             best = 0.0
             for r in range(args.repeats):
                 load = os.getloadavg()[0]
-                wall_s, processed = night(inbox.root, tmp_path / f"out-{workers}-{r}", workers)
+                wall_s, processed, busy_s = night(inbox.root, tmp_path / f"out-{workers}-{r}", workers)
                 rate = processed / wall_s * 60
-                print(f"workers={workers}: {processed} sessions in {wall_s:.1f} s = {rate:.1f} sessions/min "
-                      f"(load average before: {load:.1f})")
+                print(f"workers={workers}: {processed} sessions in {wall_s:.1f} s = {rate:.1f} sessions/min; "
+                      f"{busy_s / max(processed, 1):.3f} s per file in a worker, workers busy {busy_s / wall_s:.2f} "
+                      f"of the time on average (load average before: {load:.1f})")
                 best = max(best, rate)
             rates[workers] = best
         ratio = rates[2] / rates[1]

@@ -108,13 +108,13 @@ def _forkserver_context() -> multiprocessing.context.BaseContext:
         paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
         if root not in paths:
             os.environ["PYTHONPATH"] = os.pathsep.join([root, *filter(None, paths)])
-        preload = ["pipeline.batch.process", "pipeline.batch.isolation"]
+        preload = []
         main_file = getattr(sys.modules.get("__main__"), "__file__", None)
         if main_file and Path(main_file).is_file():
             # import the main script once in the server: children then skip re-importing it (multiprocessing
             # re-imports __main__ in every child otherwise, e.g. the whole CLI or pytest for each file)
             preload.append("__main__")
-        ctx.set_forkserver_preload(preload)
+        ctx.set_forkserver_preload([*preload, "pipeline.batch.prefork"])
         _FORKSERVER_READY = True
     return ctx
 
