@@ -46,6 +46,8 @@ ALARM_GRACE_S = 10
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 _FORKSERVER_READY = False
+#: Environment variable telling the worker server the path of the parent's main script.
+MAIN_PATH_ENV = "INSOLE_BATCH_PARENT_MAIN"
 
 
 def _address_space_bytes() -> int | None:
@@ -108,13 +110,13 @@ def _forkserver_context() -> multiprocessing.context.BaseContext:
         paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
         if root not in paths:
             os.environ["PYTHONPATH"] = os.pathsep.join([root, *filter(None, paths)])
-        preload = []
+        # multiprocessing re-runs the parent's main script in every child (to find functions defined there); ours
+        # live in modules, so the server pretends to be that script and children skip the re-run (see prefork)
         main_file = getattr(sys.modules.get("__main__"), "__file__", None)
-        if main_file and Path(main_file).is_file():
-            # import the main script once in the server: children then skip re-importing it (multiprocessing
-            # re-imports __main__ in every child otherwise, e.g. the whole CLI or pytest for each file)
-            preload.append("__main__")
-        ctx.set_forkserver_preload([*preload, "pipeline.batch.prefork"])
+        if main_file:
+            origin = multiprocessing.process.ORIGINAL_DIR or ""
+            os.environ[MAIN_PATH_ENV] = os.path.normpath(os.path.join(origin, main_file))
+        ctx.set_forkserver_preload(["pipeline.batch.prefork"])
         _FORKSERVER_READY = True
     return ctx
 
