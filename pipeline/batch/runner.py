@@ -100,7 +100,7 @@ class DaskRunner:
         Task function, as for :class:`LocalRunner`.
     """
 
-    def __init__(self, address: str, *, connect_timeout_s: float = 30.0, entry: str = DEFAULT_ENTRY) -> None:
+    def __init__(self, address: str, *, connect_timeout_s: float = 10.0, entry: str = DEFAULT_ENTRY) -> None:
         try:
             from dask.distributed import Client
         except ImportError as exc:  # pragma: no cover - dask is an optional extra
