@@ -13,11 +13,13 @@ from insole.cli import USER_ERRORS, cli, run
 from insole.cli.simulate import simulate_session
 from insole.simulator.profiles import PROFILES
 from pipeline.analysis import analyze_session
+from pipeline.batch.command import batch_command
 from pipeline.errors import PipelineError
 from pipeline.report import write_report, write_report_json
 from pipeline.report.comparison import load_sem_file, write_comparison, write_comparison_json
 
 USER_ERRORS.append(PipelineError)
+cli.add_command(batch_command)
 
 
 @cli.command("analyze")

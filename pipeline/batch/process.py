@@ -1,0 +1,235 @@
+"""Processing of ONE upload: convert (if needed), check, analyse, write report HTML, metrics JSON and steps CSV.
+
+:func:`process_session` is the single place where the batch touches the analysis and the report, so those can
+evolve behind their fixed contract (``pipeline.analysis.analyze_session``, ``pipeline.report.write_report``).
+It never raises for a bad upload: every failure becomes a :class:`ProcessOutcome` with a reason code and a
+message a clinician can act on. :func:`process_task` is the same with plain-dict input and output, the form the
+workers (local processes or Dask) receive: only strings, numbers and plain dicts cross process boundaries.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+import time
+import traceback
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from insole.errors import SessionFileError
+from pipeline.analysis import AnalysisParams, analyze_session
+from pipeline.batch.atomic import write_text_atomic, write_with_atomic
+from pipeline.batch.discovery import NATIVE, format_by_name
+from pipeline.batch.safety import EmptyRecordingError, Limits, UnsafeInputError, check_session_limits
+from pipeline.errors import AnalysisError
+from pipeline.report import write_report
+
+#: Output files of a processed session, in the session's output folder.
+OUTPUT_FILES = ("report.html", "metrics.json", "steps.csv")
+
+#: Reason codes of failures and what they mean (shown in the summary).
+REASONS = {
+    "unreadable": "not a readable HDF5 file (truncated, corrupted, random bytes or empty)",
+    "invalid-format": "readable but not a valid insole session (missing or malformed parts)",
+    "unsafe": "refused for safety (external links, virtual datasets, declared sizes beyond the limits, "
+    "links leaving the inbox, special files)",
+    "empty": "a valid session without any frames",
+    "not-analysable": "the analysis found nothing to analyse (no walking, no load, unusable units)",
+    "conversion": "the importer for this format could not convert the file",
+    "analysis-error": "unexpected error in the analysis or report (a software defect: please report it)",
+    "memory": "the memory guard stopped the worker",
+    "timeout": "processing took longer than the per-file time limit",
+    "crashed": "the worker process died while processing the file",
+    "output-error": "outputs could not be written (disk full, permissions); retried next run",
+}
+
+
+@dataclass
+class ProcessOutcome:
+    """What happened to one upload.
+
+    Attributes
+    ----------
+    ok : bool
+    reason : str
+        Reason code (key of :data:`REASONS`), empty when ``ok``.
+    message : str
+        Human-readable explanation (what was wrong, where).
+    duration_s : float
+        Wall-clock processing time in the worker.
+    outputs : list of str
+        Names of the files written in the output folder.
+    info : dict
+        ``subject_id`` (from the file), ``created_utc``, ``frames`` per side (when the file could be opened).
+    detail : str
+        Traceback of an unexpected error (empty otherwise).
+    """
+
+    ok: bool
+    reason: str = ""
+    message: str = ""
+    duration_s: float = 0.0
+    outputs: list[str] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+    detail: str = ""
+
+    @property
+    def retry(self) -> bool:
+        """True when the failure is not the upload's fault and the file should be tried again next run."""
+        return not self.ok and self.reason == "output-error"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain, JSON-ready dict."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ProcessOutcome:
+        """Inverse of :meth:`to_dict` (unknown keys ignored)."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def jsonable(value: Any) -> Any:
+    """Strict-JSON version of ``value``: numpy types to Python, NaN/inf to None, tuples to lists."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def analysis_params(params: dict[str, Any] | None) -> AnalysisParams:
+    """Build :class:`AnalysisParams` from a plain dict (unknown names raise ``TypeError``)."""
+    return AnalysisParams(**(params or {}))
+
+
+def _classify_session_error(exc: SessionFileError) -> str:
+    problem = exc.problem
+    if problem.startswith("refused for safety"):
+        return "unsafe"
+    if any(k in problem for k in ("not an HDF5 file", "cannot be opened", "is damaged", "does not exist")):
+        return "unreadable"
+    return "invalid-format"
+
+
+def _write_outputs(result: Any, out_dir: Path) -> list[str]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    metrics = json.dumps(jsonable(result.to_dict()), indent=2, allow_nan=False, sort_keys=True)
+    write_with_atomic(out_dir / "steps.csv", lambda tmp: result.steps.to_csv(tmp, index=False))
+    write_with_atomic(out_dir / "report.html", lambda tmp: write_report(result, tmp))
+    write_text_atomic(out_dir / "metrics.json", metrics + "\n")
+    return list(OUTPUT_FILES)
+
+
+def process_session(
+    path: str | Path,
+    out_dir: str | Path,
+    params: dict[str, Any] | None = None,
+    *,
+    format_name: str = NATIVE.name,
+    limits: Limits | None = None,
+    display_name: str | None = None,
+) -> ProcessOutcome:
+    """Process one upload into ``out_dir`` (report.html, metrics.json, steps.csv), atomically.
+
+    Parameters
+    ----------
+    path : path
+        The upload (an insole session, or a file of a registered import format).
+    out_dir : path
+        Folder for this session's outputs; created if needed. Each file is written under a temporary name and
+        renamed, so ``out_dir`` never holds a half-written output.
+    params : dict, optional
+        Analysis parameters (field names of :class:`pipeline.analysis.AnalysisParams`).
+    format_name : str
+        Name of the registered :class:`~pipeline.batch.discovery.InputFormat`.
+    limits : Limits, optional
+        Size and shape limits checked before reading data.
+    display_name : str, optional
+        Name used for the file in messages (e.g. its path relative to the inbox) instead of the full path.
+
+    Returns
+    -------
+    ProcessOutcome
+        Never raises for a bad upload; ``ok`` is False with a reason code and message instead.
+    """
+    t0 = time.perf_counter()
+    src = Path(path)
+    limits = limits or Limits()
+    shown = display_name or src.name
+    outcome = ProcessOutcome(ok=False)
+
+    def clean(msg: str, *names: Path) -> str:
+        for n in names:
+            msg = msg.replace(str(n), shown)
+        return msg
+
+    try:
+        params_obj = analysis_params(params)
+        fmt = format_by_name(format_name)
+        with tempfile.TemporaryDirectory(prefix="insole-batch-") as tmp:
+            session_path = src
+            if fmt.convert is not None:
+                size_mb = src.stat().st_size / 2**20
+                if size_mb > limits.max_file_mb:
+                    raise UnsafeInputError(f"file is {size_mb:.1f} MB, above the limit of {limits.max_file_mb:g} MB")
+                session_path = Path(tmp) / "converted.h5"
+                try:
+                    fmt.convert(src, session_path)
+                except MemoryError:
+                    raise
+                except Exception as exc:
+                    outcome.reason, outcome.message = "conversion", clean(f"{fmt.name} importer: {exc}", src)
+                    return outcome
+            outcome.info = check_session_limits(session_path, limits)
+            result = analyze_session(session_path, params_obj)
+            outcome.outputs = _write_outputs(result, Path(out_dir))
+            outcome.ok = True
+    except SessionFileError as exc:
+        outcome.reason, outcome.message = _classify_session_error(exc), f"{shown}: {exc.problem}"
+    except UnsafeInputError as exc:
+        outcome.reason, outcome.message = "unsafe", f"{shown}: {exc}"
+    except EmptyRecordingError as exc:
+        outcome.reason, outcome.message = "empty", f"{shown}: {exc}"
+    except AnalysisError as exc:
+        outcome.reason, outcome.message = "not-analysable", clean(str(exc), src)
+    except MemoryError:
+        outcome.reason = "memory"
+        outcome.message = f"{shown}: ran out of the memory allowed per file ({limits.max_memory_mb:g} MB)"
+    except OSError as exc:
+        if exc.filename and Path(exc.filename).is_relative_to(Path(out_dir)):
+            outcome.reason, outcome.message = "output-error", f"cannot write outputs: {exc}"
+        else:
+            outcome.reason, outcome.message = "unreadable", clean(f"{shown}: {exc}", src)
+    except Exception as exc:  # a defect in analysis/report must quarantine the file, not stop the night
+        outcome.reason = "analysis-error"
+        outcome.message = clean(f"{shown}: {type(exc).__name__}: {exc}", src)
+        outcome.detail = clean(traceback.format_exc(limit=20), src)
+    finally:
+        outcome.duration_s = time.perf_counter() - t0
+    return outcome
+
+
+def process_task(task: dict[str, Any]) -> dict[str, Any]:
+    """:func:`process_session` on a plain-dict task (keys ``path``, ``out_dir``, ``params``, ``format``,
+    ``limits``, ``rel_path``); returns :meth:`ProcessOutcome.to_dict`."""
+    return process_session(
+        task["path"],
+        task["out_dir"],
+        task.get("params") or {},
+        format_name=task.get("format") or NATIVE.name,
+        limits=Limits.from_dict(task.get("limits") or {}),
+        display_name=task.get("rel_path"),
+    ).to_dict()
