@@ -1,0 +1,1 @@
+"""Hardware transports: Bluetooth Low Energy (bleak) and the bumble-based test rig."""
