@@ -1,95 +1,79 @@
 """Which wire-protocol codec turns a BLE byte stream into samples (and back, for the emulator).
 
-The BLE transport is codec-agnostic: the driver feeds every notification into an object with
-``feed(bytes) -> list[SampleFrame]`` (a sans-IO decoder) and the emulator turns samples into bytes with an encoder.
-This module is the one place that maps a protocol name to that pair:
+The BLE transport reuses the sans-IO decoders of :mod:`insole.protocols` unchanged: the driver feeds every
+notification into ``decoder.feed(bytes, host_time_s)`` and gets :class:`~insole.frames.FrameBatch` objects (and,
+for openinsole-v1, status / sync / device-info messages) back. The emulator encodes with the same modules.
 
 ``openinsole-v1``
-    COBS-framed binary frames with CRC-16/IBM-3740 (``firmware_protocols/openinsole-v1.md``,
-    :mod:`insole.protocols.openinsole_v1`); the protocol of the custom insole service.
+    COBS-framed binary frames with CRC-16/IBM-3740 (``firmware_protocols/openinsole-v1.md``); the protocol of the
+    custom insole service.
 ``csv``
-    Text lines over the Nordic UART service (:mod:`insole.transports.nus_csv`).
+    csv-text-v1 lines (``firmware_protocols/csv-text-v1.md``), as DIY insoles send over the Nordic UART service.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
-from insole.errors import ConfigurationError
 from insole.frames import Side
-from insole.transports.nus_csv import CsvLineDecoder, encode_csv_line
-
-
-class StreamDecoder(Protocol):
-    """What the driver needs from a decoder."""
-
-    def feed(self, data: bytes) -> list[Any]:
-        """Consume bytes, return the samples (and other frames) they complete."""
-
-
-@dataclass(frozen=True)
-class SampleSpec:
-    """What the emulator encodes: one sample."""
-
-    side: Side
-    sequence: int
-    device_time_us: int
-    pressure: np.ndarray  # raw counts or device units
-    saturated: bool = False
+from insole.protocols import make_decoder, protocol_name
+from insole.protocols import openinsole_v1 as v1
+from insole.protocols.cobs_framing import frame_bytes
+from insole.protocols.csv_text import encode_line
 
 
 @dataclass(frozen=True)
 class Codec:
-    """A protocol's decoder factory, sample encoder and counter reader."""
+    """A protocol's decoder factory and sample encoder.
+
+    Attributes
+    ----------
+    name : str
+    new_decoder : callable
+        ``(side, n_sensors, rate_hz) -> decoder`` with ``feed(bytes, host_time_s) -> list`` and ``counters()``.
+    encode_samples : callable
+        ``(side, sequence, device_time_us, pressure) -> list of bytes`` (one wire chunk per sample, framed).
+    resync : bytes
+        What a device sends at the start of a connection so that any decoder starts clean (a delimiter).
+    """
 
     name: str
-    new_decoder: Callable[[Side, int], StreamDecoder]
-    encode_sample: Callable[[SampleSpec], bytes]
-    counters: Callable[[StreamDecoder], dict[str, int]]
-    #: bytes that make any decoder drop a partial frame and resynchronise (sent at each new connection)
-    resync: bytes = b""
+    new_decoder: Callable[[Side, int, float], Any]
+    encode_samples: Callable[[Side, np.ndarray, np.ndarray, np.ndarray], list[bytes]]
+    resync: bytes
 
 
-def _csv_counters(dec: StreamDecoder) -> dict[str, int]:
-    c = dec.counters  # type: ignore[attr-defined]
-    return {"bytes_in": c.bytes_in, "frames_ok": c.lines_ok, "frames_bad": c.lines_bad + c.overlong}
+def _v1_encode(side: Side, seq: np.ndarray, t_us: np.ndarray, pressure: np.ndarray) -> list[bytes]:
+    return [frame_bytes(f) for f in v1.encode_samples(seq, t_us, pressure.astype(np.uint16), side=side)]
 
 
-CSV = Codec(
-    name="csv",
-    new_decoder=lambda side, n: CsvLineDecoder(side, n),
-    encode_sample=lambda s: encode_csv_line(s.sequence, s.device_time_us, s.pressure),
-    counters=_csv_counters,
-    resync=b"\n",
-)
+def _csv_encode(side: Side, seq: np.ndarray, t_us: np.ndarray, pressure: np.ndarray) -> list[bytes]:
+    return [encode_line(int(s), int(t), p) for s, t, p in zip(seq, t_us, pressure, strict=True)]
 
 
-def _v1_codec() -> Codec:
-    # INTEGRATION POINT (issue-3): the openinsole-v1 codec lives in insole.protocols.openinsole_v1.
-    try:
-        from insole.protocols import openinsole_v1  # noqa: F401
-    except ImportError:
-        raise ConfigurationError(
-            "protocol openinsole-v1 needs insole.protocols.openinsole_v1 (the wire-protocol codec), which is not "
-            "installed in this build; use protocol=csv (Nordic UART) meanwhile"
-        ) from None
-    raise ConfigurationError("openinsole-v1 codec is present but not yet wired into the BLE transport")
+_CODECS = {
+    "openinsole-v1": Codec(
+        "openinsole-v1", lambda side, n, rate: make_decoder("openinsole-v1"), _v1_encode, b"\x00"
+    ),
+    "csv": Codec(
+        "csv",
+        lambda side, n, rate: make_decoder("csv", side=side, n_sensors=n, rate_hz=rate),
+        _csv_encode,
+        b"\n",
+    ),
+}
 
 
 def get_codec(name: str) -> Codec:
-    """The codec called ``name``.
+    """The codec of protocol ``name`` (or an alias such as ``binary``, ``text``).
 
     Raises
     ------
     ConfigurationError
         Unknown protocol name.
     """
-    if name == "csv":
-        return CSV
-    if name == "openinsole-v1":
-        return _v1_codec()
-    raise ConfigurationError(f"unknown BLE wire protocol {name!r}; known: openinsole-v1, csv")
+    return _CODECS[protocol_name(name)]

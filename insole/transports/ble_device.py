@@ -64,10 +64,11 @@ from bleak_retry_connector import BleakNotFoundError, establish_connection
 
 from insole.devices import DeviceEvent, DeviceInfo, InsoleDevice, parse_device_url
 from insole.errors import ConfigurationError, DeviceError, DeviceTimeoutError, InsoleError, ProtocolError
-from insole.frames import FrameBatch, SampleFrame, Side, check_side
+from insole.frames import FrameBatch, Side, check_side
 from insole.layouts import builtin_layout
+from insole.protocols import openinsole_v1 as v1
 from insole.transports import ble_profile as P
-from insole.transports.ble_codecs import Codec, StreamDecoder, get_codec
+from insole.transports.ble_codecs import Codec, get_codec
 
 log = logging.getLogger(__name__)
 
@@ -221,12 +222,13 @@ class BleInsole(InsoleDevice):
         self.buffer_frames = int(_num(url, params, "buffer_frames", 10, 10_000_000))
         self._info: DeviceInfo | None = None
         self._codec: Codec | None = None
-        self._decoder: StreamDecoder | None = None
+        self._decoder: Any = None
         self._counter_totals: dict[str, int] = collections.Counter()
         self._client: BleakClient | None = None
         self._ble_device: BLEDevice | None = None
         self._adv_side: str | None = None
-        self._frames: collections.deque[tuple[SampleFrame, float]] = collections.deque()
+        self._frames: collections.deque[FrameBatch] = collections.deque()
+        self._n_buffered = 0
         self._events: collections.deque[DeviceEvent] = collections.deque()
         self._wake = asyncio.Event()
         self._lost = asyncio.Event()
@@ -236,6 +238,7 @@ class BleInsole(InsoleDevice):
         self._last_rx_s = float("nan")
         self._lost_at_s = float("nan")
         self.overflow_frames = 0
+        self.wrong_side_frames = 0
         self.reconnects = 0
 
     # ------------------------------------------------------------------ contract
@@ -249,8 +252,8 @@ class BleInsole(InsoleDevice):
     def decoder_counters(self) -> dict[str, int]:
         """Bytes and frames seen by the decoders of every connection so far (good, bad)."""
         totals = collections.Counter(self._counter_totals)
-        if self._decoder is not None and self._codec is not None:
-            totals.update(self._codec.counters(self._decoder))
+        if self._decoder is not None:
+            totals.update(self._decoder.counters())
         return dict(totals)
 
     async def open(self) -> None:
@@ -277,8 +280,9 @@ class BleInsole(InsoleDevice):
         client, self._client = self._client, None
         if client is not None:
             with contextlib.suppress(Exception):
-                if self._codec is not None and self._codec.name != "csv":
-                    await client.write_gatt_char(P.INSOLE_CONTROL_UUID, P.command_stop(), response=True)
+                if client.services.get_characteristic(P.INSOLE_CONTROL_UUID) is not None:
+                    await client.write_gatt_char(P.INSOLE_CONTROL_UUID, v1.encode_command(v1.Command.STOP),
+                                                 response=True)
             with contextlib.suppress(Exception):
                 await client.disconnect()
 
@@ -388,8 +392,8 @@ class BleInsole(InsoleDevice):
             self._info, self._codec = await self._describe(client, data_char is not None)
         assert self._codec is not None and self._info is not None
         if self._decoder is not None:
-            self._counter_totals.update(self._codec.counters(self._decoder))
-        self._decoder = self._codec.new_decoder(self._info.side, self._info.n_sensors)
+            self._counter_totals.update(self._decoder.counters())
+        self._decoder = self._codec.new_decoder(self._info.side, self._info.n_sensors, self._info.sampling_rate_hz)
         self._client = client
         self._lost.clear()
         battery = self._find_char(client, P.BATTERY_LEVEL_UUID)
@@ -403,7 +407,7 @@ class BleInsole(InsoleDevice):
                     await client.start_notify(battery, self._on_battery)
         await client.start_notify(data_char or nus_char, self._on_data)
         if data_char is not None:
-            await client.write_gatt_char(P.INSOLE_CONTROL_UUID, P.command_start(), response=True)
+            await client.write_gatt_char(P.INSOLE_CONTROL_UUID, v1.encode_command(v1.Command.START), response=True)
         self._events.append(DeviceEvent("connected", time.monotonic(), f"{self.url}: streaming from {client.address}"))
         self._wake.set()
 
@@ -463,13 +467,19 @@ class BleInsole(InsoleDevice):
         decoder = self._decoder
         if decoder is None:
             return
-        for frame in decoder.feed(bytes(data)):
-            if not isinstance(frame, SampleFrame):
-                continue
-            if len(self._frames) >= self.buffer_frames:
-                self._frames.popleft()
-                self.overflow_frames += 1
-            self._frames.append((frame, host_s))
+        for item in decoder.feed(bytes(data), host_time_s=host_s):
+            if isinstance(item, FrameBatch):
+                if item.side != self._info.side:  # type: ignore[union-attr]
+                    self.wrong_side_frames += len(item)
+                    continue
+                self._frames.append(item)
+                self._n_buffered += len(item)
+                while self._n_buffered > self.buffer_frames and self._frames:
+                    dropped = self._frames.popleft()
+                    self._n_buffered -= len(dropped)
+                    self.overflow_frames += len(dropped)
+            elif isinstance(item, v1.StatusMessage) and item.battery_pct is not None:
+                self._on_battery(_char, bytearray([int(item.battery_pct)]))
         self._wake.set()
 
     def _on_battery(self, _char: BleakGATTCharacteristic, data: bytearray) -> None:
@@ -543,20 +553,17 @@ class BleInsole(InsoleDevice):
 
     # ------------------------------------------------------------------ batches
     def _take_batch(self) -> FrameBatch:
-        items = list(self._frames)
+        batches = list(self._frames)
         self._frames.clear()
-        frames = [f for f, _ in items]
-        assert self._info is not None
-        n = self._info.n_sensors
-        pressure = np.full((len(frames), n), np.nan, np.float32)
-        for i, f in enumerate(frames):
-            m = min(n, len(f.pressure))
-            pressure[i, :m] = f.pressure[:m]
+        self._n_buffered = 0
+        if len(batches) == 1:
+            return batches[0]
+        n = min(b.n_sensors for b in batches)
         return FrameBatch(
-            side=self._info.side,
-            sequence=np.fromiter((f.sequence for f in frames), np.uint32, len(frames)),
-            device_time_us=np.fromiter((f.device_time_us for f in frames), np.uint64, len(frames)),
-            host_time_s=np.fromiter((h for _, h in items), np.float64, len(items)),
-            pressure=pressure,
-            saturated=np.fromiter((f.saturated for f in frames), bool, len(frames)),
+            side=batches[0].side,
+            sequence=np.concatenate([b.sequence for b in batches]),
+            device_time_us=np.concatenate([b.device_time_us for b in batches]),
+            host_time_s=np.concatenate([b.host_time_s for b in batches]),
+            pressure=np.concatenate([b.pressure[:, :n] for b in batches]),
+            saturated=np.concatenate([b.saturated for b in batches]),
         )

@@ -38,14 +38,16 @@ from bumble.host import Host
 from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink
 
-from insole.errors import ConfigurationError, ProtocolError
+from insole.errors import ConfigurationError
 from insole.frames import Side, check_side
 from insole.layouts import builtin_layout
+from insole.protocols import openinsole_v1 as v1
+from insole.protocols.cobs_framing import frame_bytes
 from insole.simulator.device import kpa_to_raw
 from insole.simulator.gait_model import simulate_walk
 from insole.simulator.profiles import profile_from_query
 from insole.transports import ble_profile as P
-from insole.transports.ble_codecs import SampleSpec, get_codec
+from insole.transports.ble_codecs import get_codec
 from insole.transports.bumble_backend import register_local_link, unregister_local_link
 
 log = logging.getLogger(__name__)
@@ -171,6 +173,9 @@ class InsoleEmulator:
         self._next_k = 0
         self._pending = bytearray()
         self._resync_sent = False
+        self._commands = v1.CommandDecoder()
+        self._replies: list[bytes] = []
+        self._clock_offset_us = int(self._rng.uniform(1.0, 1000.0) * 1e6)
 
     # ------------------------------------------------------------------ GATT
     def _build(self) -> Device:
@@ -314,17 +319,17 @@ class InsoleEmulator:
         self._subscribed = bool(enabled)
 
     def _on_control(self, connection: Connection, value: bytes) -> None:
-        try:
-            op, arg = P.parse_command(bytes(value))
-        except ProtocolError as exc:
-            log.warning("%s: %s", self.name, exc)
-            return
-        if op == P.CMD_START:
-            self._streaming = True
-        elif op == P.CMD_STOP:
-            self._streaming = False
-        elif op == P.CMD_SET_RATE and arg is not None and abs(arg - self.rate_hz) > 1e-9:
-            log.warning("%s: only %g Hz is supported; ignoring a request for %d Hz", self.name, self.rate_hz, arg)
+        for cmd, arg in self._commands.feed(bytes(value)):
+            if cmd == v1.Command.START:
+                self._streaming = True
+            elif cmd == v1.Command.STOP:
+                self._streaming = False
+            elif cmd == v1.Command.SYNC and arg is not None:
+                t_us = self._clock_offset_us + int((time.monotonic() - self._start_mono) * 1e6)
+                reply = v1.encode_sync_reply(v1.SyncReply(self.side, arg, t_us, sequence=self._next_k))
+                self._replies.append(frame_bytes(reply))
+            elif cmd == v1.Command.SET_RATE and arg is not None and abs(arg - self.rate_hz) > 1e-9:
+                log.warning("%s: only %g Hz is supported; ignoring a request for %d Hz", self.name, self.rate_hz, arg)
 
     # ------------------------------------------------------------------ faults
     @property
@@ -388,7 +393,7 @@ class InsoleEmulator:
         return np.clip(np.round(kpa_to_raw(kpa) + 12.0 + noise), 0, 4094)
 
     async def _run(self) -> None:
-        clock_offset_us = int(self._rng.uniform(1.0, 1000.0) * 1e6)
+        clock_offset_us = self._clock_offset_us
         while True:
             await asyncio.sleep(TICK_S)
             due = int((time.monotonic() - self._start_mono) * self.rate_hz)
@@ -402,12 +407,10 @@ class InsoleEmulator:
                 for i in range(len(k)):
                     self._log(int(k[i]), int(device_us[i]), False)
                 continue
-            blobs = [
-                self.codec.encode_sample(
-                    SampleSpec(self.side, int(k[i]) % 2**32, int(device_us[i]), pressure[i])
-                )
-                for i in range(len(k))
-            ]
+            blobs = self.codec.encode_samples(self.side, k % 2**32, device_us, pressure)
+            if self._replies:
+                extra, self._replies = b"".join(self._replies), []
+                await self._send(np.zeros(0, np.int64), np.zeros(0, np.int64), [], extra)
             await self._send(k, device_us, blobs)
 
     def _log(self, seq: int, t_us: int, ok: bool) -> None:
@@ -415,14 +418,15 @@ class InsoleEmulator:
         self.log.device_time_us.append(t_us)
         self.log.delivered.append(ok)
 
-    async def _send(self, k: np.ndarray, device_us: np.ndarray, blobs: list[bytes]) -> None:
+    async def _send(self, k: np.ndarray, device_us: np.ndarray, blobs: list[bytes], prefix: bytes = b"") -> None:
         conn, device, char = self._connection, self._device, self._data_char
         assert device is not None and char is not None
-        prefix = b"" if self._resync_sent else self.codec.resync
+        prefix = (b"" if self._resync_sent else self.codec.resync) + prefix
         self._resync_sent = True
         stream = prefix + b"".join(blobs)
-        ends = len(prefix) + np.cumsum([len(b) for b in blobs])
-        starts = ends - np.array([len(b) for b in blobs])
+        lengths = np.array([len(b) for b in blobs], np.int64)
+        ends = len(prefix) + np.cumsum(lengths)
+        starts = ends - lengths
         ok = np.ones(len(blobs), bool)
         size = max(1, (conn.att_mtu if conn is not None else 23) - P.ATT_NOTIFY_OVERHEAD)
         sent = 0

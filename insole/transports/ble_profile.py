@@ -8,7 +8,6 @@ emulator (:mod:`insole.transports.ble_emulator`); the normative description for 
 from __future__ import annotations
 
 import json
-import struct
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +17,8 @@ from insole.errors import ProtocolError
 INSOLE_SERVICE_UUID = "4f1e0001-8b5a-4c6e-9d2f-3a7b6c5d4e10"
 #: Notify: the wire-protocol byte stream (openinsole-v1 COBS frames), cut into notifications of <= ATT_MTU-3 bytes.
 INSOLE_DATA_UUID = "4f1e0002-8b5a-4c6e-9d2f-3a7b6c5d4e10"
-#: Write (with or without response): control opcodes (:data:`CMD_START` ...).
+#: Write (with or without response): openinsole-v1 command frames (START, STOP, SET_RATE, SYNC, GET_STATUS;
+#: :func:`insole.protocols.openinsole_v1.encode_command`); replies (sync, status) come on the data stream.
 INSOLE_CONTROL_UUID = "4f1e0003-8b5a-4c6e-9d2f-3a7b6c5d4e10"
 #: Read: UTF-8 JSON device-info record (:class:`BleDeviceRecord`).
 INSOLE_INFO_UUID = "4f1e0004-8b5a-4c6e-9d2f-3a7b6c5d4e10"
@@ -40,12 +40,6 @@ FIRMWARE_REVISION_UUID = "00002a26-0000-1000-8000-00805f9b34fb"
 #: Service UUIDs an insole may advertise; scans are filtered on these.
 SCAN_SERVICE_UUIDS = (INSOLE_SERVICE_UUID, NUS_SERVICE_UUID)
 
-# Control opcodes (first byte of a write to INSOLE_CONTROL_UUID; little-endian arguments follow).
-CMD_START = 0x01  #: start streaming samples
-CMD_STOP = 0x02  #: stop streaming samples
-CMD_SET_RATE = 0x03  #: u16 sampling rate in Hz
-CMD_SYNC = 0x04  #: u32 host token; the device answers with a sync-reply frame on the data stream
-
 #: Manufacturer-specific advertising data: company id 0xFFFF ("no company", reserved for tests and prototypes by
 #: the Bluetooth SIG), then the two bytes ``b"OI"`` and one side byte (:data:`SIDE_BYTES`).
 ADV_COMPANY_ID = 0xFFFF
@@ -57,49 +51,6 @@ SIDE_FROM_BYTE = {v: k for k, v in SIDE_BYTES.items()}
 ATT_NOTIFY_OVERHEAD = 3
 #: The ATT MTU every LE link starts with (Core spec vol 3 part F 3.2.8).
 ATT_DEFAULT_MTU = 23
-
-
-def command_start() -> bytes:
-    """Control write that starts streaming."""
-    return bytes([CMD_START])
-
-
-def command_stop() -> bytes:
-    """Control write that stops streaming."""
-    return bytes([CMD_STOP])
-
-
-def command_set_rate(rate_hz: int) -> bytes:
-    """Control write that sets the sampling rate (1-65535 Hz)."""
-    if not 1 <= int(rate_hz) <= 0xFFFF:
-        raise ProtocolError(f"sampling rate must be 1-65535 Hz, got {rate_hz}")
-    return struct.pack("<BH", CMD_SET_RATE, int(rate_hz))
-
-
-def command_sync(token: int) -> bytes:
-    """Control write that asks for a sync reply carrying ``token`` (u32)."""
-    return struct.pack("<BI", CMD_SYNC, int(token) & 0xFFFFFFFF)
-
-
-def parse_command(data: bytes) -> tuple[int, int | None]:
-    """Decode a control write into ``(opcode, argument)``.
-
-    Raises
-    ------
-    ProtocolError
-        Empty write, unknown opcode or wrong argument length.
-    """
-    if not data:
-        raise ProtocolError("empty control write")
-    op = data[0]
-    sizes = {CMD_START: 0, CMD_STOP: 0, CMD_SET_RATE: 2, CMD_SYNC: 4}
-    if op not in sizes:
-        raise ProtocolError(f"unknown control opcode 0x{op:02x}")
-    if len(data) - 1 != sizes[op]:
-        raise ProtocolError(f"control opcode 0x{op:02x} takes {sizes[op]} argument bytes, got {len(data) - 1}")
-    if sizes[op] == 0:
-        return op, None
-    return op, int.from_bytes(data[1:], "little")
 
 
 def split_notifications(data: bytes, att_mtu: int) -> list[bytes]:
