@@ -68,11 +68,22 @@ class SampleLog:
     device_time_us : list of int
     delivered : list of bool
         All bytes of the sample went out in notifications while a host was subscribed and streaming.
+    pressure : list of numpy.ndarray
+        The wire counts of each sample.
     """
 
     sequence: list[int] = field(default_factory=list)
     device_time_us: list[int] = field(default_factory=list)
     delivered: list[bool] = field(default_factory=list)
+    pressure: list[np.ndarray] = field(default_factory=list)
+
+    def delivered_sequences(self) -> list[int]:
+        """Sequence numbers of the samples that reached the link whole."""
+        return [s for s, d in zip(self.sequence, self.delivered, strict=True) if d]
+
+    def pressure_of(self, sequence: int) -> np.ndarray:
+        """Wire counts of sample ``sequence``."""
+        return self.pressure[self.sequence.index(sequence)]
 
     def missed_between_delivered(self) -> list[int]:
         """Sequence numbers not delivered, between the first and the last delivered sample."""
@@ -168,6 +179,8 @@ class InsoleEmulator:
         self._away_until = 0.0
         self._cut_mid_frame = False
         self._dead = False
+        self._stopping = False
+        self._adv_tasks: set[asyncio.Future[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._start_mono = 0.0
         self._next_k = 0
@@ -271,6 +284,12 @@ class InsoleEmulator:
 
     async def stop(self) -> None:
         """Stop sampling, drop the connection and leave the air."""
+        self._stopping = True
+        for fut in self._adv_tasks:  # let a half-done advertising start finish its HCI commands
+            if not fut.done():
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(asyncio.shield(fut), 1.0)
+                fut.cancel()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -285,7 +304,7 @@ class InsoleEmulator:
 
     async def _advertise(self) -> None:
         assert self._device is not None
-        if self._dead or self._connection is not None:
+        if self._dead or self._stopping or self._connection is not None:
             return
         adv, scan = self.advertising_data()
         await self._device.start_advertising(
@@ -308,10 +327,11 @@ class InsoleEmulator:
         self._subscribed = False
         self._pending.clear()
         delay = max(0.0, self._away_until - time.monotonic())
-        if not self._dead:
-            asyncio.get_running_loop().call_later(delay, lambda: asyncio.ensure_future(self._advertise_safely()))
+        if not self._dead and not self._stopping:
+            self._adv_tasks.add(asyncio.ensure_future(self._advertise_later(delay)))
 
-    async def _advertise_safely(self) -> None:
+    async def _advertise_later(self, delay_s: float) -> None:
+        await asyncio.sleep(delay_s)
         with contextlib.suppress(Exception):
             await self._advertise()
 
@@ -405,20 +425,22 @@ class InsoleEmulator:
             device_us = clock_offset_us + np.round(k * 1e6 / self.rate_hz).astype(np.int64)
             if not self.streaming:
                 for i in range(len(k)):
-                    self._log(int(k[i]), int(device_us[i]), False)
+                    self._log(int(k[i]), int(device_us[i]), False, pressure[i])
                 continue
             blobs = self.codec.encode_samples(self.side, k % 2**32, device_us, pressure)
             if self._replies:
                 extra, self._replies = b"".join(self._replies), []
                 await self._send(np.zeros(0, np.int64), np.zeros(0, np.int64), [], extra)
-            await self._send(k, device_us, blobs)
+            await self._send(k, device_us, blobs, pressure=pressure)
 
-    def _log(self, seq: int, t_us: int, ok: bool) -> None:
+    def _log(self, seq: int, t_us: int, ok: bool, pressure: np.ndarray) -> None:
+        self.log.pressure.append(pressure)
         self.log.sequence.append(seq)
         self.log.device_time_us.append(t_us)
         self.log.delivered.append(ok)
 
-    async def _send(self, k: np.ndarray, device_us: np.ndarray, blobs: list[bytes], prefix: bytes = b"") -> None:
+    async def _send(self, k: np.ndarray, device_us: np.ndarray, blobs: list[bytes], prefix: bytes = b"",
+                    pressure: np.ndarray | None = None) -> None:
         conn, device, char = self._connection, self._device, self._data_char
         assert device is not None and char is not None
         prefix = (b"" if self._resync_sent else self.codec.resync) + prefix
@@ -453,7 +475,7 @@ class InsoleEmulator:
                 break
         ok &= ends <= sent
         for i in range(len(k)):
-            self._log(int(k[i]), int(device_us[i]), bool(ok[i]))
+            self._log(int(k[i]), int(device_us[i]), bool(ok[i]), pressure[i] if pressure is not None else None)
 
 
 class EmulatorRig:
