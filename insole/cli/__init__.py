@@ -13,8 +13,10 @@ from collections.abc import Sequence
 import click
 
 from insole import __version__
+from insole.cli.emulate_ble import emulate_ble_command
 from insole.cli.info import info_command
 from insole.cli.record import record_command
+from insole.cli.scan import scan_command
 from insole.cli.simulate import simulate_command
 from insole.errors import InsoleError
 
@@ -28,6 +30,8 @@ def cli() -> None:
 cli.add_command(simulate_command)
 cli.add_command(info_command)
 cli.add_command(record_command)
+cli.add_command(scan_command)
+cli.add_command(emulate_ble_command)
 
 #: Exceptions whose message is shown as a one-line error (extended by pipeline.cli).
 USER_ERRORS: list[type[BaseException]] = [InsoleError]

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from bumble import hci
+from bumble import hci, ll
 from bumble.controller import Controller
 from bumble.core import AdvertisingData
 from bumble.device import Connection, Device
@@ -478,6 +478,18 @@ class InsoleEmulator:
             self._log(int(k[i]), int(device_us[i]), bool(ok[i]), pressure[i] if pressure is not None else None)
 
 
+class _HostController(Controller):
+    """The controller a host in another process drives: an HCI Reset from a new host (e.g. the next
+    ``insole record``) ends the links a vanished host left behind, so the emulators advertise again."""
+
+    def on_hci_reset_command(self, command: hci.HCI_Reset_Command) -> Any:
+        for peer, connection in list(self.le_connections.items()):
+            with contextlib.suppress(Exception):
+                connection.send_ll_control_pdu(ll.TerminateInd(hci.HCI_REMOTE_USER_TERMINATED_CONNECTION_ERROR))
+            self.le_connections.pop(peer, None)
+        return super().on_hci_reset_command(command)
+
+
 class EmulatorRig:
     """Emulators on one simulated link, reachable by the driver in-process or over an HCI transport.
 
@@ -520,8 +532,8 @@ class EmulatorRig:
         transport = await open_transport(transport_name)
         self._transports.append(transport)
         self._controllers.append(
-            Controller(f"hci{len(self._transports)}", host_source=transport.source, host_sink=transport.sink,
-                       link=self.link)
+            _HostController(f"hci{len(self._transports)}", host_source=transport.source, host_sink=transport.sink,
+                            link=self.link)
         )
 
     async def start(self) -> None:
