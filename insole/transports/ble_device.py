@@ -63,7 +63,7 @@ from bleak.exc import BleakError
 from bleak_retry_connector import BleakNotFoundError, establish_connection
 
 from insole.devices import DeviceEvent, DeviceInfo, InsoleDevice, parse_device_url
-from insole.errors import ConfigurationError, DeviceError, DeviceTimeoutError, InsoleError, ProtocolError
+from insole.errors import ConfigurationError, DeviceError, InsoleError, ProtocolError
 from insole.frames import FrameBatch, Side, check_side
 from insole.layouts import builtin_layout
 from insole.protocols import openinsole_v1 as v1
@@ -334,7 +334,9 @@ class BleInsole(InsoleDevice):
         if device is None:
             if diagnose:
                 await self._diagnose_missing()
-            raise DeviceTimeoutError(
+            # DeviceError rather than DeviceTimeoutError: callers wrap open() in their own timeouts and must not
+            # mistake this for theirs
+            raise DeviceError(
                 f"{self.url}: no insole called {self.target!r} advertised the insole or Nordic UART service within "
                 f"{timeout_s:g} s; is it on, charged, in range and not connected to another host? (`insole scan` "
                 "lists what is around)"
@@ -515,7 +517,9 @@ class BleInsole(InsoleDevice):
             while not self._closed:
                 remaining = self.give_up_s - (time.monotonic() - lost_at)
                 if remaining <= 0:
-                    self._fatal = DeviceTimeoutError(
+                    # DeviceError, not DeviceTimeoutError: a consumer's timeout handling must not mistake it for
+                    # its own timeout (the recorder would report "went silent")
+                    self._fatal = DeviceError(
                         f"{self.url}: the link was lost and the insole did not come back within {self.give_up_s:g} s "
                         f"(give_up_s; {attempt} reconnection attempts); recording goes on without it and keeps "
                         "everything received before"

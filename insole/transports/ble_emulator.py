@@ -377,7 +377,13 @@ class InsoleEmulator:
 
     async def _drop(self) -> None:
         conn = self._connection
-        if conn is not None:
+        self._streaming = False  # nothing new goes out on a link about to drop
+        if conn is not None and self._device is not None:
+            # let what was already handed to the stack reach the air, so that the truth log ("delivered") is exact
+            queue = self._device.host.le_acl_packet_queue or self._device.host.acl_packet_queue
+            if queue is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(queue.drain(conn.handle), 1.0)
             with contextlib.suppress(Exception):
                 await conn.disconnect(hci.HCI_CONNECTION_TIMEOUT_ERROR)
 
