@@ -60,7 +60,8 @@ def main() -> None:
         assert n == args.frames and dec.count.crc_failures == 0, (n, dec.counters())
 
     rate = args.frames / best_dec
-    print(f"stream: {args.frames} frames x {args.sensors} sensors, {len(stream)} bytes, fed in {args.chunk}-byte chunks")
+    print(f"stream: {args.frames} frames x {args.sensors} sensors, {len(stream)} bytes, "
+          f"fed in {args.chunk}-byte chunks")
     print(f"decode: {rate:,.0f} frames/s ({len(stream) / best_dec / 1e6:.1f} MB/s), best of {args.repeat}")
     print(f"bytes copy baseline: {len(stream) / best_copy / 1e6:.1f} MB/s")
     print(f"ratio decode time / copy time: {best_dec / best_copy:.1f}x")

@@ -5,7 +5,7 @@ Devices are addressed by URL, as in pyserial's ``serial_for_url``:
 ``sim://PROFILE?side=left&rate_hz=100&sensors=16&seed=1``
     The simulated insole (:mod:`insole.simulator.device`).
 ``serial:///dev/ttyUSB0?baud=921600&protocol=openinsole-v1``
-    A serial insole (``insole.transports.serial``).
+    A serial insole (``insole.transports.serial_device``).
 ``ble://NAME_OR_ADDRESS``
     A Bluetooth Low Energy insole (``insole.transports.ble_device``).
 
@@ -126,6 +126,7 @@ class InsoleDevice(abc.ABC):
 # scheme -> "module:factory"; imported on first use so that, e.g., BLE libraries load only for ble:// URLs.
 _SCHEMES: dict[str, str] = {
     "sim": "insole.simulator.device:SimulatedInsole",
+    "serial": "insole.transports.serial_device:SerialInsole",
     "ble": "insole.transports.ble_device:BleInsole",
 }
 

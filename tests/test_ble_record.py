@@ -116,8 +116,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _insole(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def _insole(*args: str, timeout: float = 60, **env_extra: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **env_extra}
     return subprocess.run([sys.executable, "-c", "from pipeline.cli import main; main()", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
@@ -140,9 +140,10 @@ def test_cli_emulate_scan_and_record_over_hci_tcp(tmp_path: Path) -> None:
         else:
             pytest.fail("insole emulate-ble did not open its HCI port")
         transport = f"tcp-client:127.0.0.1:{port}"
-        scan = _insole("scan", "--transport", transport, "--timeout-s", "1")
+        scan = _insole("scan", "--transport", "ble", "--timeout-s", "1", INSOLE_BLE_TRANSPORT=transport)
         assert scan.returncode == 0, scan.stderr
-        assert "InsoleL" in scan.stdout and "side=left" in scan.stdout and "InsoleR" in scan.stdout
+        assert f"ble://InsoleL?transport={transport}" in scan.stdout and "side left" in scan.stdout
+        assert f"ble://InsoleR?transport={transport}" in scan.stdout
         out = tmp_path / "cli.h5"
         rec = _insole("record", "--device", f"ble://InsoleL?transport={transport}",
                       "--device", f"ble://InsoleR?transport={transport}", "-o", str(out), "--duration-s", "2",

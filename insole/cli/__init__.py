@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import click
 
 from insole import __version__
+from insole.cli.emulate import emulate_command
 from insole.cli.emulate_ble import emulate_ble_command
 from insole.cli.info import info_command
 from insole.cli.record import record_command
@@ -30,6 +31,7 @@ def cli() -> None:
 cli.add_command(simulate_command)
 cli.add_command(info_command)
 cli.add_command(record_command)
+cli.add_command(emulate_command)
 cli.add_command(scan_command)
 cli.add_command(emulate_ble_command)
 

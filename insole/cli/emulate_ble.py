@@ -21,7 +21,8 @@ def _parse_insole(spec: str, service: str) -> tuple[str, str, str]:
 
 @click.command("emulate-ble")
 @click.option("--hci", "hci_transports", multiple=True, default=("tcp-server:127.0.0.1:19001",), show_default=True,
-              help="bumble HCI transport a host (`insole record`, `insole scan`) connects to; repeatable.")
+              help="bumble HCI transport a host (`insole record`, `insole scan`) connects to; one host at a time per "
+              "transport (a new host takes over); repeatable.")
 @click.option("--insole", "insoles", multiple=True, help="Emulated insole NAME:SIDE with the insole service "
               "(openinsole-v1). Default: InsoleL:left and InsoleR:right.")
 @click.option("--nus", "nus", multiple=True, help="Emulated DIY insole NAME:SIDE on the Nordic UART service (CSV).")
@@ -46,7 +47,7 @@ def emulate_ble_command(hci_transports: tuple[str, ...], insoles: tuple[str, ...
 
     \b
     Then, in another terminal:
-      insole scan --transport tcp-client:127.0.0.1:19001
+      INSOLE_BLE_TRANSPORT=tcp-client:127.0.0.1:19001 insole scan --transport ble
       insole record --device 'ble://InsoleL?transport=tcp-client:127.0.0.1:19001' \\
                     --device 'ble://InsoleR?transport=tcp-client:127.0.0.1:19001' -o walk.h5 --duration-s 30
     """

@@ -1,28 +1,33 @@
-"""``insole scan``: list the BLE insoles in range."""
+"""``insole scan``: list candidate insoles on every transport (serial ports now; BLE registers its scanner)."""
 
 from __future__ import annotations
 
-import asyncio
+import json
 
 import click
 
+from insole.transports.discovery import scan, scanners
+
 
 @click.command("scan")
-@click.option("--timeout-s", type=click.FloatRange(0.1, 120), default=5.0, show_default=True,
-              help="How long to listen for advertisements.")
-@click.option("--transport", default="", help="bumble HCI transport instead of the system's Bluetooth, e.g. "
-              "tcp-client:127.0.0.1:19001 for `insole emulate-ble` (default: $INSOLE_BLE_TRANSPORT).")
-@click.option("--all", "include_all", is_flag=True, help="List every BLE device, not only insoles.")
-def scan_command(timeout_s: float, transport: str, include_all: bool) -> None:
-    """Scan for insoles advertising the insole or Nordic UART service, with the URL to record each."""
-    from insole.transports.ble_device import scan_insoles
-
-    results = asyncio.run(scan_insoles(timeout_s, transport=transport, include_all=include_all))
-    if not results:
-        click.echo(f"no insole found in {timeout_s:g} s (is it on, charged, and not connected to another host?)")
+@click.option("--transport", "transports", multiple=True, help="Only these transports (default: all registered).")
+@click.option("--timeout-s", type=click.FloatRange(min=0), default=5.0, show_default=True,
+              help="How long scanners that listen (BLE) may take.")
+@click.option("--all", "show_all", is_flag=True, help="Also list ports that do not look like insoles.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def scan_command(transports: tuple[str, ...], timeout_s: float, show_all: bool, as_json: bool) -> None:
+    """List candidate insoles with the URL to record them (transports: serial, plus any registered)."""
+    results, problems = scan(list(transports) or None, timeout_s)
+    shown = results if show_all or not any(r.likely_insole for r in results) else [r for r in results
+                                                                                   if r.likely_insole]
+    if as_json:
+        click.echo(json.dumps({"devices": [r.__dict__ for r in shown], "problems": problems,
+                               "transports": scanners()}, indent=2))
         return
-    query = f"?transport={transport}" if transport else ""
-    for r in results:
-        target = r.name or r.address
-        click.echo(f"{target:<20} {r.address}  side={r.side or '?':<5} service={r.service:<6} rssi={r.rssi_dbm} dBm"
-                   + (f"  ble://{target}{query}" if r.service != "none" else ""))
+    if not shown:
+        click.echo(f"no candidate devices found (transports scanned: {', '.join(transports or scanners())})")
+    for r in shown:
+        extra = ", ".join(f"{k} {v}" for k, v in r.details.items())
+        click.echo(f"{r.url}  {r.description}" + (f"  ({extra})" if extra else ""))
+    for name, why in problems.items():
+        click.echo(f"{name}: not scanned: {why}", err=True)

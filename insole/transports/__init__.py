@@ -1,1 +1,2 @@
-"""Hardware transports: Bluetooth Low Energy (bleak) and the bumble-based test rig."""
+"""Transports: the I/O half of device drivers (serial, Bluetooth LE and its bumble test rig); codecs live in
+:mod:`insole.protocols`."""

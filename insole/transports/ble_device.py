@@ -172,10 +172,10 @@ async def scan_insoles(
         )
 
     uuids = None if include_all else list(P.SCAN_SERVICE_UUIDS)
-    scanner = BleakScanner(on_adv, service_uuids=uuids, **kwargs["scanner"])
     try:
+        scanner = BleakScanner(on_adv, service_uuids=uuids, **kwargs["scanner"])
         await scanner.start()
-    except BleakError as exc:
+    except Exception as exc:  # no adapter, no BlueZ/D-Bus, transport refused: say so, do not crash `insole scan`
         raise DeviceError(f"cannot scan for Bluetooth devices: {exc}") from exc
     try:
         await asyncio.sleep(timeout_s)
@@ -183,6 +183,29 @@ async def scan_insoles(
         with contextlib.suppress(Exception):
             await scanner.stop()
     return sorted(found.values(), key=lambda r: (r.name or "", r.address))
+
+
+def scan_ble(timeout_s: float) -> list[Any]:
+    """``insole scan`` scanner of the ``ble`` transport (:mod:`insole.transports.discovery`).
+
+    Uses the system's Bluetooth, or the bumble transport named by ``$INSOLE_BLE_TRANSPORT``; every device is
+    listed, insoles (insole or Nordic UART service advertised) marked as likely.
+    """
+    from insole.transports.discovery import ScanResult as Found
+
+    transport = os.environ.get(TRANSPORT_ENV, "")
+    query = f"?transport={transport}" if transport else ""
+    found = asyncio.run(scan_insoles(max(timeout_s, 0.1), transport=transport, include_all=True))
+    out = []
+    for r in found:
+        target = r.name or r.address
+        nus = "&" if query else "?"
+        extra = f"{nus}sensors=N&rate_hz=HZ" if r.service == "nus" else ""
+        details = {"address": r.address, "rssi": f"{r.rssi_dbm} dBm", "service": r.service}
+        if r.side:
+            details["side"] = r.side
+        out.append(Found("ble", f"ble://{target}{query}{extra}", f"BLE {target}", details, r.service != "none"))
+    return out
 
 
 class BleInsole(InsoleDevice):

@@ -1,0 +1,396 @@
+"""A firmware emulator: a simulated insole speaking the real byte protocol on a serial port, with line faults.
+
+``insole emulate --port PATH ...`` opens an existing serial device (a pty, a USB gadget, a loopback adapter),
+answers the host's commands (openinsole-v1: start, stop, device info, status, set rate, sync) and writes sample
+frames at the real pace, driven by :class:`insole.simulator.device.SimulatedInsole`. Faults are injected on the
+encoded bytes with a seeded random generator, so a run is reproducible:
+
+* byte errors at ``byte_error_rate`` per byte, each one a bit flip, a dropped byte or a duplicated byte;
+* bursts of line noise (``burst_rate_hz`` per second, ``burst_bytes`` random bytes over a frame and its end);
+* pauses (the link stalls ``pause_s`` every ``pause_every_s``; samples queue up and leave late, none is lost);
+* a receiver at the wrong baud rate (``receiver_baud``): the bytes written are what a UART set to that rate
+  would decode from the true signal, bit by bit (start bit, 8 data bits LSB first, stop bit).
+
+Every frame is logged as one JSON line (sequence, device time, wire counts, the faults that touched its bytes),
+so tests can compare what arrived with what was sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from typing import IO, Any
+
+import numpy as np
+import serial
+
+import insole
+from insole.errors import ConfigurationError, DeviceError
+from insole.frames import FrameBatch
+from insole.protocols import protocol_name
+from insole.protocols.cobs_framing import frame_bytes
+from insole.protocols.csv_text import encode_line
+from insole.protocols.openinsole_v1 import (
+    Command,
+    CommandDecoder,
+    DeviceInfoMessage,
+    StatusMessage,
+    SyncReply,
+    encode_device_info,
+    encode_samples,
+    encode_status,
+    encode_sync_reply,
+)
+from insole.simulator.device import SimulatedInsole
+
+FAULT_KINDS = ("flip", "drop", "dup")
+_LAYOUT_CODES = {8: 1, 16: 2, 99: 3}
+_UNITS_CODES = {"raw": 0, "kPa": 1}
+
+
+@dataclass
+class FaultConfig:
+    """Line faults to inject (all off by default).
+
+    Attributes
+    ----------
+    byte_error_rate : float
+        Probability that a byte is hit (0..0.5).
+    kinds : tuple of str
+        What a hit does, chosen uniformly: ``flip`` (one random bit), ``drop`` (byte lost), ``dup`` (byte sent twice).
+    burst_rate_hz : float
+        Mean bursts of line noise per second (Poisson).
+    burst_bytes : int
+        Random bytes per burst; they overwrite the end of a frame and run on into the gap after it.
+    pause_every_s, pause_s : float
+        Every ``pause_every_s`` seconds the link stalls for ``pause_s`` seconds (0 = never).
+    receiver_baud : int or None
+        Simulate a host UART at this rate while the device sends at ``baud``.
+    baud : int
+        The device's line rate (only used with ``receiver_baud``).
+    """
+
+    byte_error_rate: float = 0.0
+    kinds: tuple[str, ...] = FAULT_KINDS
+    burst_rate_hz: float = 0.0
+    burst_bytes: int = 32
+    pause_every_s: float = 0.0
+    pause_s: float = 0.0
+    receiver_baud: int | None = None
+    baud: int = 921600
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.byte_error_rate <= 0.5:
+            raise ConfigurationError(f"byte error rate must be within 0..0.5, got {self.byte_error_rate}")
+        bad = [k for k in self.kinds if k not in FAULT_KINDS]
+        if bad or not self.kinds:
+            raise ConfigurationError(f"fault kinds must be among {', '.join(FAULT_KINDS)}, got {self.kinds}")
+        if self.burst_bytes < 1 or self.burst_rate_hz < 0 or self.pause_s < 0 or self.pause_every_s < 0:
+            raise ConfigurationError("burst and pause settings must be positive")
+
+
+def uart_resample(data: bytes, tx_baud: int, rx_baud: int) -> bytes:
+    """What a UART receiving at ``rx_baud`` decodes from ``data`` sent back to back at ``tx_baud`` (8N1).
+
+    The receiver waits for a falling edge, samples the start bit and 8 data bits at the middle of its own bit
+    periods and drops bytes whose stop bit reads 0 (a framing error, as Linux does with IGNPAR).
+    """
+    if not data:
+        return b""
+    bits = np.unpackbits(np.frombuffer(data, np.uint8)[:, None], axis=1, bitorder="little")
+    frames = np.concatenate([np.zeros((len(data), 1), np.uint8), bits, np.ones((len(data), 1), np.uint8)], axis=1)
+    line = np.concatenate([frames.ravel(), np.ones(12, np.uint8)])  # idle high after the last byte
+    t_tx = 1.0 / tx_baud
+    t_rx = 1.0 / rx_baud
+    n = len(line)
+
+    def level(t_s: float) -> int:
+        return int(line[min(int(t_s / t_tx + 1e-6), n - 1)])
+
+    out = bytearray()
+    t = 0.0
+    end = n * t_tx
+    while t < end:
+        if level(t) == 1:  # idle or data high: look for the next falling edge at the next transmitted bit
+            t = (int(t / t_tx + 1e-6) + 1) * t_tx
+            continue
+        if level(t + 0.5 * t_rx) != 0:  # a glitch, not a start bit
+            t += t_rx / 2
+            continue
+        value = sum(level(t + (1.5 + b) * t_rx) << b for b in range(8))
+        if level(t + 9.5 * t_rx) == 1:
+            out.append(value)
+        t += 9.5 * t_rx
+        j = int(t / t_tx)
+        while j < n and line[j] == 0:  # stop bit low (framing error): wait for the line to go high
+            j += 1
+        t = max(t, j * t_tx)
+    return bytes(out)
+
+
+class FaultInjector:
+    """Apply :class:`FaultConfig` to frames, reporting which faults touched each frame's bytes."""
+
+    def __init__(self, config: FaultConfig, rng: np.random.Generator, rate_hz: float) -> None:
+        self.config = config
+        self.rng = rng
+        self.burst_p = config.burst_rate_hz / rate_hz if rate_hz > 0 else 0.0
+
+    def apply(self, wire: bytes) -> tuple[bytes, list[str]]:
+        """Return the damaged bytes of one encoded frame (with its delimiter) and the fault names applied."""
+        cfg, rng = self.config, self.rng
+        faults: list[str] = []
+        if cfg.byte_error_rate > 0:
+            hit = np.flatnonzero(rng.random(len(wire)) < cfg.byte_error_rate)
+            if len(hit):
+                buf = bytearray()
+                prev = 0
+                for i in hit:
+                    buf += wire[prev:i]
+                    kind = cfg.kinds[int(rng.integers(len(cfg.kinds)))]
+                    faults.append(kind)
+                    if kind == "flip":
+                        buf.append(wire[i] ^ (1 << int(rng.integers(8))))
+                    elif kind == "dup":
+                        buf += wire[i : i + 1] * 2
+                    prev = i + 1
+                buf += wire[prev:]
+                wire = bytes(buf)
+        if self.burst_p > 0 and rng.random() < self.burst_p:
+            start = int(rng.integers(len(wire)))
+            noise = rng.integers(0, 256, cfg.burst_bytes, dtype=np.uint8).tobytes()
+            wire = wire[:start] + noise
+            faults.append("burst")
+        return wire, faults
+
+
+class FirmwareEmulator:
+    """Emulate an insole's firmware on ``port`` (see the module docstring).
+
+    Parameters
+    ----------
+    port : str
+        Serial device path (opened with pyserial) or any pyserial URL.
+    protocol : {"openinsole-v1", "csv"}
+    profile, side, rate_hz, sensors, seed : simulated insole settings (:mod:`insole.simulator.device`).
+    duration_s : float
+        Seconds of samples to stream after the host's start command (csv: after opening).
+    units : {"kPa", "raw"}
+        kPa goes on the wire in 0.1 kPa counts; raw as 12-bit ADC counts.
+    faults : FaultConfig
+    log : file-like or None
+        JSON-lines log of everything sent.
+    autostart : bool
+        Stream without waiting for START (csv devices always do).
+    start_timeout_s : float
+        Give up if the host sends no START within this time.
+    """
+
+    def __init__(self, port: str, *, protocol: str = "openinsole-v1", profile: str = "neutral", side: str = "left",
+                 rate_hz: float = 100.0, duration_s: float = 10.0, seed: int = 1, sensors: int = 16,
+                 units: str = "kPa", faults: FaultConfig | None = None, log: IO[str] | None = None,
+                 autostart: bool = False, start_timeout_s: float = 60.0, baud: int = 921600,
+                 csv_checksum: bool = False) -> None:
+        self.port_path = port
+        self.protocol = protocol_name(protocol)
+        if units not in _UNITS_CODES:
+            raise ConfigurationError(f"units must be kPa or raw, got {units!r}")
+        if duration_s <= 0:
+            raise ConfigurationError(f"duration must be positive, got {duration_s}")
+        self.profile, self.side, self.sensors, self.seed, self.units = profile, side, sensors, seed, units
+        self.rate_hz = float(rate_hz)
+        self.duration_s = float(duration_s)
+        self.faults = faults or FaultConfig()
+        self.log = log
+        self.autostart = autostart or self.protocol == "csv"
+        self.start_timeout_s = start_timeout_s
+        self.baud = baud
+        self.csv_checksum = csv_checksum
+        self.rng = np.random.default_rng([seed, 7331])
+        self.injector = FaultInjector(self.faults, self.rng, self.rate_hz)
+        self.commands = CommandDecoder()
+        self._sim = self._make_sim()
+        self.frames_sent = 0
+        self.frames_damaged = 0
+        self._port: serial.Serial | None = None
+
+    # ------------------------------------------------------------------ simulated insole
+    def _make_sim(self) -> SimulatedInsole:
+        url = (f"sim://{self.profile}?side={self.side}&rate_hz={self.rate_hz:g}&sensors={self.sensors}"
+               f"&seed={self.seed}&realtime=0&units={self.units}&walk_s={self.duration_s + 5:g}")
+        return SimulatedInsole(url)
+
+    def _samples(self) -> Iterator[FrameBatch]:
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(self._sim.open())
+            agen = self._sim.stream()
+            while True:
+                try:
+                    item = loop.run_until_complete(agen.__anext__())
+                except StopAsyncIteration:
+                    return
+                if isinstance(item, FrameBatch):
+                    yield item
+        finally:
+            loop.close()
+
+    def _wire_counts(self, pressure: np.ndarray) -> np.ndarray:
+        scale = 10.0 if self.units == "kPa" else 1.0
+        return np.clip(np.round(pressure * scale), 0, 0xFFFE).astype(np.uint16)
+
+    def device_info(self, seq: int = 0, device_time_us: int = 0) -> DeviceInfoMessage:
+        """The DEVICE_INFO this emulator sends."""
+        return DeviceInfoMessage(
+            side=self.side, n_sensors=self.sensors, layout_code=_LAYOUT_CODES.get(self.sensors, 0),
+            sampling_rate_hz=int(round(self.rate_hz)), firmware_version=insole.__version__,
+            units_code=_UNITS_CODES[self.units], adc_full_scale=4095 if self.units == "raw" else 0,
+            foot_length_mm=int(round(self._sim.profile.foot_length_mm)),
+            serial_number=f"EMU-{self.side[0].upper()}-{self.seed}", model="insole-emulator",
+            sequence=seq, device_time_us=device_time_us,
+        )
+
+    # ------------------------------------------------------------------ I/O
+    def _log(self, **record: Any) -> None:
+        if self.log is not None:
+            self.log.write(json.dumps(record) + "\n")
+
+    def _open(self) -> None:
+        try:
+            self._port = serial.serial_for_url(self.port_path, self.baud, timeout=0, write_timeout=2.0)
+        except (serial.SerialException, OSError, ValueError) as exc:
+            raise DeviceError(f"emulator: cannot open {self.port_path} ({exc}); give an existing serial device "
+                              "such as one end of a pty pair") from None
+
+    def _send(self, data: bytes) -> bool:
+        if self.faults.receiver_baud:
+            data = uart_resample(data, self.faults.baud, self.faults.receiver_baud)
+        if self._port is None:
+            return False
+        try:
+            self._port.write(data)
+            return True
+        except (serial.SerialException, OSError) as exc:
+            self._log(type="port_error", host_s=time.monotonic(), error=str(exc))
+            return False
+
+    def _read_commands(self) -> list[tuple[Command, int | None]]:
+        if self._port is None:
+            return []
+        try:
+            data = self._port.read(self._port.in_waiting or 1)
+        except (serial.SerialException, OSError):
+            return []
+        return self.commands.feed(data) if data and self.protocol == "openinsole-v1" else []
+
+    # ------------------------------------------------------------------ main loop
+    def run(self) -> dict[str, Any]:
+        """Emulate until ``duration_s`` of samples are sent; returns the summary (also logged)."""
+        self._open()
+        cfg = asdict(self.faults)
+        self._log(type="config", port=self.port_path, protocol=self.protocol, profile=self.profile, side=self.side,
+                  rate_hz=self.rate_hz, duration_s=self.duration_s, seed=self.seed, sensors=self.sensors,
+                  units=self.units, faults=cfg)
+        streaming = self.autostart
+        t_open = time.monotonic()
+        samples = self._samples()
+        pending: list[tuple[int, int, np.ndarray, bool]] = []
+        t_start = t_open if streaming else None
+        sent_k = 0
+        n_total = int(round(self.duration_s * self.rate_hz))
+        last_seq, last_dev = 0, 0
+        next_pause = self.faults.pause_every_s if self.faults.pause_every_s > 0 else float("inf")
+        header_sent = False
+        try:
+            while sent_k < n_total:
+                now = time.monotonic()
+                for cmd, value in self._read_commands():
+                    self._log(type="command", command=cmd.name, value=value, host_s=now)
+                    dev_now = last_dev + (int((now - t_start) * 1e6) if t_start else 0)
+                    if cmd == Command.START and not streaming:
+                        streaming = True
+                        t_start = now - sent_k / self.rate_hz
+                        self._send(b"\x00")  # lets the host sync at once
+                    elif cmd == Command.STOP:
+                        streaming = False
+                    elif cmd == Command.GET_INFO:
+                        self._send(frame_bytes(encode_device_info(self.device_info(last_seq, dev_now))))
+                    elif cmd in (Command.GET_STATUS, Command.SET_RATE):
+                        if cmd == Command.SET_RATE and not streaming and sent_k == 0 and value and 10 <= value <= 1000:
+                            self.rate_hz = float(value)
+                            self._sim = self._make_sim()
+                            samples = self._samples()
+                            n_total = int(round(self.duration_s * self.rate_hz))
+                            self.injector = FaultInjector(self.faults, self.rng, self.rate_hz)
+                        battery = max(0.0, 100.0 - (now - t_open) / 36.0)
+                        self._send(frame_bytes(encode_status(StatusMessage(
+                            self.side, battery, 3700, streaming, int(round(self.rate_hz)), 0, last_seq, dev_now))))
+                    elif cmd == Command.SYNC:
+                        self._send(frame_bytes(encode_sync_reply(SyncReply(self.side, int(value or 0), dev_now,
+                                                                           last_seq))))
+                if not streaming:
+                    if t_start is None and now - t_open > self.start_timeout_s:
+                        raise DeviceError(f"emulator: the host sent no START within {self.start_timeout_s:g} s")
+                    time.sleep(0.002)
+                    continue
+                assert t_start is not None
+                if now - t_start >= next_pause:
+                    self._log(type="pause", host_s=now, pause_s=self.faults.pause_s)
+                    time.sleep(self.faults.pause_s)
+                    next_pause += self.faults.pause_every_s
+                    continue
+                due = min(n_total, int((now - t_start) * self.rate_hz) + 1)
+                while len(pending) < due - sent_k:
+                    batch = next(samples)
+                    counts = self._wire_counts(batch.pressure)
+                    for i in range(len(batch)):
+                        pending.append((int(batch.sequence[i]), int(batch.device_time_us[i]), counts[i],
+                                        bool(batch.saturated[i])))
+                chunk, pending = pending[: due - sent_k], pending[due - sent_k :]
+                if chunk:
+                    if self.protocol == "csv" and not header_sent:
+                        names = ",".join(f"p{i}" for i in range(self.sensors))
+                        self._send(f"# insole-emulator {insole.__version__} {self.side}\nseq,t_us,{names}\n".encode())
+                        header_sent = True
+                    self._send_chunk(chunk, now)
+                    sent_k += len(chunk)
+                    last_seq, last_dev = chunk[-1][0], chunk[-1][1]
+                time.sleep(max(0.0005, min(0.005, t_start + (sent_k + 1) / self.rate_hz - time.monotonic())))
+        finally:
+            summary = {"type": "summary", "frames_sent": self.frames_sent, "frames_damaged": self.frames_damaged,
+                       "commands_rejected": self.commands.rejected}
+            self._log(**summary)
+            if self.log is not None:
+                self.log.flush()
+            if self._port is not None:
+                try:
+                    self._port.flush()
+                    time.sleep(0.05)
+                finally:
+                    self._port.close()
+        return summary
+
+    def _send_chunk(self, chunk: list[tuple[int, int, np.ndarray, bool]], now: float) -> None:
+        if self.protocol == "openinsole-v1":
+            bodies = encode_samples(np.array([c[0] for c in chunk]), np.array([c[1] for c in chunk], np.uint64),
+                                    np.stack([c[2] for c in chunk]), side=self.side,
+                                    saturated=np.array([c[3] for c in chunk]))
+            wires = [frame_bytes(b) for b in bodies]
+        else:
+            wires = [encode_line(c[0], c[1], c[2], checksum=self.csv_checksum) for c in chunk]
+        out = bytearray()
+        for (seq, dev, counts, _), wire in zip(chunk, wires, strict=True):
+            damaged, faults = self.injector.apply(wire)
+            if self.faults.receiver_baud:
+                faults.append("baud")
+            out += damaged
+            self.frames_sent += 1
+            self.frames_damaged += bool(faults)
+            self._log(type="frame", seq=seq, device_time_us=dev, counts=counts.tolist(), faults=faults,
+                      host_s=round(now, 6))
+        ok = self._send(bytes(out))
+        if not ok:
+            self._log(type="unsent", first_seq=chunk[0][0], last_seq=chunk[-1][0], host_s=now)

@@ -1,0 +1,176 @@
+"""End to end over real ptys: emulator process -> pty -> serial driver -> recorder -> session file.
+
+The cable is two real pty pairs joined by a relay thread (tests/pty_link.py) so that the host end can be
+unplugged and plugged back like a USB cable. Nothing is mocked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+from pty_link import PtyLink
+
+from insole.devices import open_device
+from insole.errors import DeviceError, DeviceTimeoutError
+
+INSOLE = [sys.executable, "-c", "from pipeline.cli import main; main()"]
+
+
+@pytest.fixture
+def link(tmp_path):
+    lk = PtyLink(tmp_path)
+    yield lk
+    lk.close()
+
+
+def start_emulator(link: PtyLink, log: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([*INSOLE, "emulate", "--port", str(link.device_path), "--log", str(log), *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def record(url: str, out: Path, duration_s: float) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*INSOLE, "record", "--device", url, "--duration-s", str(duration_s), "-o", str(out),
+                           "--quiet", "--connect-timeout-s", "10"], capture_output=True, text=True, timeout=120)
+
+
+def read_log(path: Path) -> dict[int, dict]:
+    frames = {}
+    for line in path.read_text().splitlines():
+        rec = json.loads(line)
+        if rec["type"] == "frame":
+            frames[rec["seq"]] = rec
+    return frames
+
+
+def finish(emu: subprocess.Popen[str]) -> None:
+    try:
+        emu.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        emu.kill()
+        emu.wait()
+
+
+def test_byte_errors_cost_only_the_frames_they_touch(link, tmp_path):
+    log = tmp_path / "emu.jsonl"
+    emu = start_emulator(link, log, "--rate-hz", "1000", "--duration-s", "6", "--seed", "3",
+                         "--byte-error-rate", "1e-3")
+    out = tmp_path / "s.h5"
+    r = record(f"serial://{link.host_path}?baud=921600&protocol=openinsole-v1", out, 4.0)
+    finish(emu)
+    assert r.returncode == 0, r.stderr
+    sent = read_log(log)
+    with h5py.File(out) as f:
+        g = f["left"]
+        seq = g["sequence"][()].astype(np.int64)
+        pressure = g["pressure"][()]
+        dev_us = g["device_time_us"][()]
+        causes = [c.decode() if isinstance(c, bytes) else c for c in g["gap_causes"][()]]
+        frames_lost_attr = int(g.attrs["frames_lost"])
+        assert g.attrs["device_protocol"] == "openinsole-v1"
+    assert len(seq) > 3000 and np.all(np.diff(seq) > 0)
+    # zero corrupt frames accepted: every recorded frame is exactly what the emulator sent under that number
+    expected = np.array([sent[int(s)]["counts"] for s in seq]) * 0.1
+    np.testing.assert_allclose(pressure, expected, atol=1e-3)
+    assert np.array_equal(dev_us, [sent[int(s)]["device_time_us"] for s in seq])
+    # >= 99.9 % of the frames no fault touched were recovered
+    span = [s for s in sent if seq[0] <= s <= seq[-1]]
+    untouched = [s for s in span if not sent[s]["faults"]]
+    damaged = len(span) - len(untouched)
+    recovered = set(seq.tolist())
+    share = sum(s in recovered for s in untouched) / len(untouched)
+    assert damaged > 50, "the fault injector did not damage enough frames for the check to mean anything"
+    assert share >= 0.999, share
+    # the gaps recorded add up to the frames actually lost
+    lost = len(span) - len(seq)
+    gap_frames = sum(int(m.group(1)) for c in causes if (m := re.match(r"sequence gap: (\d+) frames", c)))
+    assert gap_frames == lost == frames_lost_attr
+    print(f"\nBER 1e-3: {len(span)} frames sent, {damaged} damaged, {len(seq)} recorded, "
+          f"untouched recovered {share:.4%}, lost {lost} in {len(causes)} gaps")
+
+
+def test_csv_protocol_end_to_end(link, tmp_path):
+    log = tmp_path / "emu.jsonl"
+    emu = start_emulator(link, log, "--protocol", "csv", "--rate-hz", "200", "--duration-s", "4", "--units", "raw",
+                         "--csv-checksum", "--byte-error-rate", "1e-3", "--seed", "5")
+    out = tmp_path / "c.h5"
+    r = record(f"serial://{link.host_path}?baud=115200&protocol=csv&side=left&rate_hz=200&units=raw", out, 2.5)
+    finish(emu)
+    assert r.returncode == 0, r.stderr
+    sent = read_log(log)
+    with h5py.File(out) as f:
+        g = f["left"]
+        seq = g["sequence"][()].astype(np.int64)
+        assert g["pressure"].attrs["units"] == "raw"
+        np.testing.assert_array_equal(g["pressure"][()], [sent[int(s)]["counts"] for s in seq])
+        span = [s for s in sent if seq[0] <= s <= seq[-1]]
+        assert int(g.attrs["frames_lost"]) == len(span) - len(seq)
+    assert len(seq) > 300
+
+
+def test_unplugged_port_is_an_outage_gap(link, tmp_path):
+    log = tmp_path / "emu.jsonl"
+    emu = start_emulator(link, log, "--rate-hz", "200", "--duration-s", "8", "--seed", "2")
+    out = tmp_path / "o.h5"
+    url = f"serial://{link.host_path}?protocol=openinsole-v1&reconnect_s=10"
+    rec = subprocess.Popen([*INSOLE, "record", "--device", url, "--duration-s", "5", "-o", str(out), "--quiet"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(2.5)
+    link.unplug()
+    time.sleep(1.0)
+    link.replug()
+    stdout, stderr = rec.communicate(timeout=60)
+    finish(emu)
+    assert rec.returncode == 0, stderr
+    with h5py.File(out) as f:
+        g = f["left"]
+        causes = [c.decode() if isinstance(c, bytes) else c for c in g["gap_causes"][()]]
+        gaps = g["gaps"][()]
+        t = g["time_s"][()]
+    outage = [i for i, c in enumerate(causes) if c.startswith("outage")]
+    assert len(outage) == 1, causes
+    start, end = gaps[outage[0]]
+    assert 0.8 <= end - start <= 3.0, (start, end)
+    # no sample inside the outage, samples on both sides of it
+    assert not np.any((t > start + 0.05) & (t < end - 0.05))
+    assert t[0] < start and t[-1] > end
+    assert link.bytes_lost_unplugged > 0
+
+
+def test_port_that_never_sends_times_out_clearly(link):
+    dev = open_device(f"serial://{link.host_path}?timeout_s=1")
+
+    async def go():
+        await dev.open()
+
+    with pytest.raises(DeviceTimeoutError, match="no byte arrived in 1 s"):
+        asyncio.run(go())
+
+
+def test_wrong_baud_rate_is_named(link, tmp_path):
+    emu = start_emulator(link, tmp_path / "emu.jsonl", "--rate-hz", "200", "--duration-s", "4", "--autostart",
+                         "--baud", "115200", "--receiver-baud", "921600")
+    dev = open_device(f"serial://{link.host_path}?baud=921600&timeout_s=2")
+
+    async def go():
+        await dev.open()
+
+    try:
+        with pytest.raises(DeviceError, match="baud rate is probably wrong"):
+            asyncio.run(go())
+    finally:
+        finish(emu)
+
+
+def test_missing_port_error_says_what_to_do(tmp_path):
+    dev = open_device(f"serial://{tmp_path}/nope?timeout_s=1")
+    with pytest.raises(DeviceError, match="insole scan"):
+        asyncio.run(dev.open())
