@@ -216,6 +216,7 @@ class FirmwareEmulator:
         self.frames_sent = 0
         self.frames_damaged = 0
         self._port: serial.Serial | None = None
+        self._port_lost_at = 0.0
 
     # ------------------------------------------------------------------ simulated insole
     def _make_sim(self) -> SimulatedInsole:
@@ -269,12 +270,25 @@ class FirmwareEmulator:
         if self.faults.receiver_baud:
             data = uart_resample(data, self.faults.baud, self.faults.receiver_baud)
         if self._port is None:
-            return False
+            if time.monotonic() - self._port_lost_at < 0.2:
+                return False
+            try:  # the port vanished (e.g. the cable was pulled): the device keeps sampling and retries
+                self._open()
+                self._log(type="port_reopened", host_s=time.monotonic())
+            except DeviceError:
+                self._port_lost_at = time.monotonic()
+                return False
         try:
             self._port.write(data)
             return True
         except (serial.SerialException, OSError) as exc:
             self._log(type="port_error", host_s=time.monotonic(), error=str(exc))
+            try:
+                self._port.close()
+            except (serial.SerialException, OSError):
+                pass
+            self._port = None
+            self._port_lost_at = time.monotonic()
             return False
 
     def _read_commands(self) -> list[tuple[Command, int | None]]:
@@ -294,6 +308,8 @@ class FirmwareEmulator:
         self._log(type="config", port=self.port_path, protocol=self.protocol, profile=self.profile, side=self.side,
                   rate_hz=self.rate_hz, duration_s=self.duration_s, seed=self.seed, sensors=self.sensors,
                   units=self.units, faults=cfg)
+        if self.log is not None:
+            self.log.flush()  # lets a test see that the port is open
         streaming = self.autostart
         t_open = time.monotonic()
         samples = self._samples()
@@ -304,6 +320,8 @@ class FirmwareEmulator:
         last_seq, last_dev = 0, 0
         next_pause = self.faults.pause_every_s if self.faults.pause_every_s > 0 else float("inf")
         header_sent = False
+        if streaming and self.protocol == "openinsole-v1":
+            self._send(b"\x00")  # autostart: let the host sync on the first frame
         try:
             while sent_k < n_total:
                 now = time.monotonic()
@@ -317,7 +335,7 @@ class FirmwareEmulator:
                     elif cmd == Command.STOP:
                         streaming = False
                     elif cmd == Command.GET_INFO:
-                        self._send(frame_bytes(encode_device_info(self.device_info(last_seq, dev_now))))
+                        self._send(b"\x00" + frame_bytes(encode_device_info(self.device_info(last_seq, dev_now))))
                     elif cmd in (Command.GET_STATUS, Command.SET_RATE):
                         if cmd == Command.SET_RATE and not streaming and sent_k == 0 and value and 10 <= value <= 1000:
                             self.rate_hz = float(value)
@@ -326,11 +344,11 @@ class FirmwareEmulator:
                             n_total = int(round(self.duration_s * self.rate_hz))
                             self.injector = FaultInjector(self.faults, self.rng, self.rate_hz)
                         battery = max(0.0, 100.0 - (now - t_open) / 36.0)
-                        self._send(frame_bytes(encode_status(StatusMessage(
+                        self._send(b"\x00" + frame_bytes(encode_status(StatusMessage(
                             self.side, battery, 3700, streaming, int(round(self.rate_hz)), 0, last_seq, dev_now))))
                     elif cmd == Command.SYNC:
-                        self._send(frame_bytes(encode_sync_reply(SyncReply(self.side, int(value or 0), dev_now,
-                                                                           last_seq))))
+                        reply = SyncReply(self.side, int(value or 0), dev_now, last_seq)
+                        self._send(b"\x00" + frame_bytes(encode_sync_reply(reply)))
                 if not streaming:
                     if t_start is None and now - t_open > self.start_timeout_s:
                         raise DeviceError(f"emulator: the host sent no START within {self.start_timeout_s:g} s")

@@ -32,6 +32,7 @@ class PtyLink:
     def _pair(link: Path) -> tuple[int, int]:
         master, slave = os.openpty()
         tty.setraw(slave)
+        os.set_blocking(master, False)  # a full buffer (nobody reading) drops bytes instead of blocking
         with contextlib.suppress(FileNotFoundError):
             link.unlink()
         link.symlink_to(os.ttyname(slave))

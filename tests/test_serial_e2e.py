@@ -37,6 +37,16 @@ def start_emulator(link: PtyLink, log: Path, *args: str) -> subprocess.Popen[str
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def wait_started(log: Path, timeout_s: float = 30.0) -> None:
+    """Wait until the emulator process has opened its port (its log starts with the config line)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if log.exists() and log.stat().st_size > 0:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the emulator did not start")
+
+
 def record(url: str, out: Path, duration_s: float) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*INSOLE, "record", "--device", url, "--duration-s", str(duration_s), "-o", str(out),
                            "--quiet", "--connect-timeout-s", "10"], capture_output=True, text=True, timeout=120)
@@ -102,7 +112,7 @@ def test_csv_protocol_end_to_end(link, tmp_path):
     emu = start_emulator(link, log, "--protocol", "csv", "--rate-hz", "200", "--duration-s", "4", "--units", "raw",
                          "--csv-checksum", "--byte-error-rate", "1e-3", "--seed", "5")
     out = tmp_path / "c.h5"
-    r = record(f"serial://{link.host_path}?baud=115200&protocol=csv&side=left&rate_hz=200&units=raw", out, 2.5)
+    r = record(f"serial://{link.host_path}?baud=115200&protocol=csv&side=left&units=raw", out, 2.5)
     finish(emu)
     assert r.returncode == 0, r.stderr
     sent = read_log(log)
@@ -110,6 +120,7 @@ def test_csv_protocol_end_to_end(link, tmp_path):
         g = f["left"]
         seq = g["sequence"][()].astype(np.int64)
         assert g["pressure"].attrs["units"] == "raw"
+        assert g.attrs["sampling_rate_hz"] == 200 and g.attrs["device_rate_source"] == "device clock"
         np.testing.assert_array_equal(g["pressure"][()], [sent[int(s)]["counts"] for s in seq])
         span = [s for s in sent if seq[0] <= s <= seq[-1]]
         assert int(g.attrs["frames_lost"]) == len(span) - len(seq)
@@ -123,7 +134,10 @@ def test_unplugged_port_is_an_outage_gap(link, tmp_path):
     url = f"serial://{link.host_path}?protocol=openinsole-v1&reconnect_s=10"
     rec = subprocess.Popen([*INSOLE, "record", "--device", url, "--duration-s", "5", "-o", str(out), "--quiet"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(2.5)
+    deadline = time.monotonic() + 30
+    while not out.exists() and time.monotonic() < deadline:  # the recorder creates the file once streaming
+        time.sleep(0.05)
+    time.sleep(1.0)
     link.unplug()
     time.sleep(1.0)
     link.replug()
@@ -156,8 +170,10 @@ def test_port_that_never_sends_times_out_clearly(link):
 
 
 def test_wrong_baud_rate_is_named(link, tmp_path):
-    emu = start_emulator(link, tmp_path / "emu.jsonl", "--rate-hz", "200", "--duration-s", "4", "--autostart",
+    log = tmp_path / "emu.jsonl"
+    emu = start_emulator(link, log, "--rate-hz", "200", "--duration-s", "30", "--autostart",
                          "--baud", "115200", "--receiver-baud", "921600")
+    wait_started(log)
     dev = open_device(f"serial://{link.host_path}?baud=921600&timeout_s=2")
 
     async def go():
@@ -167,7 +183,8 @@ def test_wrong_baud_rate_is_named(link, tmp_path):
         with pytest.raises(DeviceError, match="baud rate is probably wrong"):
             asyncio.run(go())
     finally:
-        finish(emu)
+        emu.terminate()
+        emu.wait(10)
 
 
 def test_missing_port_error_says_what_to_do(tmp_path):

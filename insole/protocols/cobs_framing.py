@@ -68,7 +68,7 @@ class Deframer:
             self.synced = False  # the next delimiter ends a run whose start we threw away
         self._tail = tail
         if not self.synced and parts:
-            self.bytes_resync += len(parts[0]) + 1
+            self.bytes_resync += len(parts[0]) + (1 if parts[0] else 0)  # a lone leading 0x00 is no loss
             del parts[0]
             self.synced = True
         if b"" in parts:

@@ -20,7 +20,7 @@ from insole.errors import ConfigurationError
 from insole.frames import FrameBatch, check_side
 
 MAX_LINE = 1024
-_SPLIT = re.compile(rb"[,;\t ]+")
+_SPLIT = re.compile(rb"[ \t]*[,;\t][ \t]*| +")
 _SEQ_NAMES = {"seq", "sequence", "n", "count"}
 _US_NAMES = {"t_us", "time_us", "us", "micros"}
 _MS_NAMES = {"t_ms", "time_ms", "ms", "millis"}
@@ -168,7 +168,7 @@ class CsvDecoder:
                     cnt.bytes_discarded += len(raw) + 1
                     continue
                 line = body
-            parts = _SPLIT.split(line.strip(b" ,;\t"))
+            parts = _SPLIT.split(line.strip(b" "))
             if parts and not _is_number(parts[0]):
                 if all(_is_name(p) for p in parts):
                     self._set_header(parts)
@@ -179,6 +179,8 @@ class CsvDecoder:
                     cnt.bytes_discarded += len(raw) + 1
                 continue
             lead = self.header if self.header is not None else self.fields
+            if parts[-1] == b"" and (self.n_sensors is None or len(parts) - len(lead) == self.n_sensors + 1):
+                parts.pop()  # a trailing separator ("1,2,3,"), common in DIY firmware
             n_p = len(parts) - len(lead)
             if n_p < 1 or (self.n_sensors is not None and n_p != self.n_sensors):
                 cnt.bad_size += 1

@@ -498,6 +498,8 @@ class Decoder:
                 d = b""
             if len(d) >= MIN_FRAME and crc_hqx(d[:-2], 0xFFFF) == d[-2] | (d[-1] << 8):
                 append(d)
+                if d[1] == 1:  # MsgType.SAMPLE
+                    enc_len = len(c)
                 continue
             # damaged: classify, then try to salvage frames of the usual size at either end
             if not d:
@@ -518,6 +520,7 @@ class Decoder:
                         kept += enc_len
                         cnt.salvaged += 1
             cnt.bytes_discarded += len(c) + 1 - kept
+        self._enc_len = enc_len
         if not good:
             return []
         return self._parse(good, host_time_s)
@@ -535,13 +538,13 @@ class Decoder:
         n_bad_version = int(n - ok.sum())
         if n_bad_version:
             cnt.wrong_version += n_bad_version
-            cnt.bytes_discarded += int(lens[~ok].sum()) + n_bad_version  # +1 delimiter each
+            cnt.bytes_discarded += int(_wire_len(lens[~ok]).sum())
         is_sample = ok & (typ == MsgType.SAMPLE)
         expected = MIN_FRAME + 2 * count + np.where(flags & FLAG_IMU, IMU_SIZE, 0)
         bad = is_sample & ((lens != expected) | (count == 0))
         if bad.any():
             cnt.bad_size += int(bad.sum())
-            cnt.bytes_discarded += int(lens[bad].sum() + bad.sum())
+            cnt.bytes_discarded += int(_wire_len(lens[bad]).sum())
             is_sample &= ~bad
         # runs of sample frames with the same length and foot can be viewed as one record array
         key = np.where(is_sample, lens * 2 + (flags & FLAG_RIGHT), -1)
@@ -554,10 +557,9 @@ class Decoder:
             if is_sample[i0]:
                 self._emit_samples(out, blob, int(offs[i0]), int(offs[i1 - 1] + lens[i1 - 1]), int(count[i0]),
                                    bool(flags[i0] & FLAG_IMU), host_time_s)
-                self._enc_len = int(lens[i0]) + 1 + (int(lens[i0]) // 254)
             else:
                 for i in range(i0, i1):
-                    if ok[i]:
+                    if ok[i] and typ[i] != MsgType.SAMPLE:  # bad-size samples are already counted
                         msg = self._parse_other(good[i], host_time_s)
                         if msg is not None:
                             out.append(msg)
@@ -638,14 +640,19 @@ class Decoder:
                 msg = SyncReply(side, _SYNC.unpack(payload)[0], dev_us, seq, host)
             else:
                 cnt.unknown_type += 1  # a newer device's frame type: skip it, forward compatible
-                cnt.bytes_discarded += len(d) + 1
+                cnt.bytes_discarded += int(_wire_len(len(d)))
                 return None
         except (ProtocolError, IndexError, struct.error, UnicodeDecodeError):
             cnt.bad_size += 1
-            cnt.bytes_discarded += len(d) + 1
+            cnt.bytes_discarded += int(_wire_len(len(d)))
             return None
         cnt.frames_ok += 1
         return msg
+
+
+def _wire_len(decoded_len: Any) -> Any:
+    """Bytes on the wire of frames of ``decoded_len`` bytes: COBS adds one byte per started 254, plus the 0x00."""
+    return decoded_len + 1 + decoded_len // 254 + 1
 
 
 def _fresh_deframer(old: Deframer) -> Deframer:

@@ -9,7 +9,8 @@ baud           921600 (csv: 115200)  line rate; must match the firmware
 protocol       openinsole-v1         ``openinsole-v1`` (binary) or ``csv`` (text lines, csv-text-v1)
 timeout_s      5                     no device answer / no data for this long -> clear error
 reconnect_s    60                    keep reopening a vanished port this long (0: give up at once)
-rate_hz        (device's)            binary: ask the device for this rate; csv: nominal rate (default 100)
+rate_hz        (device's)            binary: ask the device for this rate; csv: nominal rate (default: from
+                                     the device clock column, else 100)
 side           left                  csv only (binary devices say which foot they are)
 sensors        (first line)          csv only: pressures per line
 fields         seq,t_us              csv only: leading columns when the device sends no header line
@@ -54,6 +55,7 @@ _INSOLE_VIDS = {0x0403, 0x10C4, 0x1A86, 0x303A, 0x1915, 0x239A, 0x2E8A}
 #: check interval) is reported as a probable baud-rate mismatch.
 BAUD_WARN_MIN_ERRORS = 20
 _READ_TIMEOUT_S = 0.02
+_CLOCK_FIELDS = {"t_us", "time_us", "us", "micros", "t_ms", "time_ms", "ms", "millis"}
 
 
 def _num(query: dict[str, str], key: str, default: float, lo: float, hi: float) -> float:
@@ -109,6 +111,7 @@ class SerialInsole(InsoleDevice):
         self.timeout_s = _num(query, "timeout_s", 5.0, 0.1, 3600)
         self.reconnect_s = _num(query, "reconnect_s", 60.0, 0, 86400)
         self.rate_hz = _num(query, "rate_hz", 0.0 if binary else 100.0, 0 if binary else 1, 10_000)
+        self._rate_given = bool(query.get("rate_hz"))
         try:
             self.side = check_side(query.get("side", "left"))
         except ValueError as exc:
@@ -174,8 +177,9 @@ class SerialInsole(InsoleDevice):
             await self.close()
             raise
         self._opening = False
-        for item in self._early:
-            self._queue.put_nowait(item)
+        for item in self._early:  # samples decoded while opening; answers (info, status) were consumed
+            if isinstance(item, FrameBatch | DeviceEvent):
+                self._queue.put_nowait(item)
         self._early.clear()
 
     async def close(self) -> None:
@@ -294,19 +298,32 @@ class SerialInsole(InsoleDevice):
 
     async def _wait_csv(self) -> None:
         deadline = time.monotonic() + self.timeout_s
-        batch = None
-        while batch is None:
-            item = await self._next_early(deadline, (FrameBatch,))
+        batches: list[FrameBatch] = []
+        while sum(map(len, batches)) < 20:  # enough lines to estimate the rate from the device clock
+            item = await self._next_early(min(deadline, time.monotonic() + 1.0) if batches else deadline,
+                                          (FrameBatch,))
             if item is None:
+                if batches:
+                    break
                 raise self._silence_error("sent no valid text line")
             if isinstance(item, FrameBatch):
-                batch = item
+                batches.append(item)
                 self._early.append(item)
-        n = batch.n_sensors
+        n = batches[0].n_sensors
+        rate = self.rate_hz
+        has_clock = any(f in _CLOCK_FIELDS for f in (self.decoder.header or self.decoder.fields))
+        if not self._rate_given and has_clock:
+            dev = np.concatenate([b.device_time_us for b in batches]).astype(np.float64)
+            step = np.diff(dev)
+            step = step[step > 0]
+            if len(step) >= 5:
+                rate = float(np.round(1e6 / np.median(step), 1))
         self._info = DeviceInfo(
-            url=self.url, side=self.side, n_sensors=n, sampling_rate_hz=self.rate_hz, units=self.units,
+            url=self.url, side=self.side, n_sensors=n, sampling_rate_hz=rate, units=self.units,
             layout=layout_for(n, self.foot_mm), model="csv-text device",
-            extra={"protocol": self.protocol, "baud": self.baud, "transport": "serial"},
+            extra={"protocol": self.protocol, "baud": self.baud, "transport": "serial",
+                   "rate_source": "url" if self._rate_given else ("device clock" if rate != self.rate_hz
+                                                                  else "default")},
         )
 
     def _silence_error(self, what: str) -> DeviceError:
@@ -317,13 +334,11 @@ class SerialInsole(InsoleDevice):
                 f"running its firmware, that {self.path} is its port (`insole scan`), and that nothing else has the "
                 "port open."
             )
-        damaged = c["framing_errors"] + c["crc_failures"] + c["bad_size"]
         return DeviceError(
             f"{self.url} {what}: {c['bytes_in']} bytes arrived in {self.timeout_s:g} s but no valid "
             f"{self.protocol} data ({c['framing_errors']} framing errors, {c['crc_failures']} checksum failures, "
-            f"{c['bad_size']} bad sizes). "
-            + (f"The baud rate is probably wrong: the URL says baud={self.baud}; try the firmware's rate "
-               "(common: 115200, 230400, 460800, 921600)" if damaged else "Nothing decodable arrived")
+            f"{c['bad_size']} bad sizes, {c['bytes_discarded']} bytes discarded). The baud rate is probably wrong: "
+            f"the URL says baud={self.baud}; set the firmware's rate (common: 115200, 230400, 460800, 921600)"
             + (". If the device sends text lines, use protocol=csv." if self.protocol != "csv"
                else ". If the device sends binary frames, use protocol=openinsole-v1.")
         )

@@ -1,0 +1,142 @@
+"""The firmware emulator: fault injection statistics, UART baud mismatch, and the real protocol on a real pty."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import threading
+import time
+
+import numpy as np
+import pytest
+from pty_link import PtyLink
+
+from insole.emulator import FaultConfig, FaultInjector, FirmwareEmulator, uart_resample
+from insole.errors import ConfigurationError
+from insole.frames import FrameBatch
+from insole.protocols.cobs_framing import frame_bytes
+from insole.protocols.openinsole_v1 import (
+    Command,
+    Decoder,
+    DeviceInfoMessage,
+    StatusMessage,
+    encode_command,
+    encode_samples,
+)
+
+
+def wire_frames(n=2000):
+    p = np.random.default_rng(1).integers(0, 4000, (n, 16))
+    return [frame_bytes(f) for f in encode_samples(np.arange(n), np.arange(n, dtype=np.uint64) * 1000, p)]
+
+
+def test_fault_rate_matches_and_is_reproducible():
+    frames = wire_frames()
+    runs = []
+    for _ in range(2):
+        inj = FaultInjector(FaultConfig(byte_error_rate=0.01), np.random.default_rng(42), 100.0)
+        runs.append([inj.apply(f) for f in frames])
+    assert runs[0] == runs[1]  # same seed, same damage
+    hits = sum(len(faults) for _, faults in runs[0])
+    n_bytes = sum(map(len, frames))
+    # binomial: mean 1040, SD ~32; 5 SD band
+    assert abs(hits - 0.01 * n_bytes) < 5 * np.sqrt(0.01 * n_bytes)
+    kinds = {k for _, faults in runs[0] for k in faults}
+    assert kinds == {"flip", "drop", "dup"}
+    # untouched frames are byte-identical, touched ones differ
+    for (out, faults), f in zip(runs[0], frames, strict=True):
+        assert (out == f) == (not faults)
+
+
+def test_bursts_and_bad_config():
+    inj = FaultInjector(FaultConfig(burst_rate_hz=50, burst_bytes=40), np.random.default_rng(0), 100.0)
+    hit = [inj.apply(f)[1] for f in wire_frames(400)]
+    assert 150 < sum("burst" in h for h in hit) < 250  # p = 0.5 per frame
+    with pytest.raises(ConfigurationError, match="fault kinds"):
+        FaultConfig(kinds=("melt",))
+    with pytest.raises(ConfigurationError, match="0..0.5"):
+        FaultConfig(byte_error_rate=0.9)
+
+
+def test_uart_at_the_right_rate_is_transparent_and_wrong_rate_yields_no_frames():
+    data = b"\x00" + b"".join(wire_frames(50))
+    assert uart_resample(data, 115200, 115200) == data
+    for rx in (9600, 57600, 230400, 921600):
+        dec = Decoder()
+        assert [x for x in dec.feed(uart_resample(data, 115200, rx)) if isinstance(x, FrameBatch)] == []
+
+
+def test_emulator_answers_commands_and_streams_the_real_protocol(tmp_path):
+    link = PtyLink(tmp_path)
+    log = io.StringIO()
+    emu = FirmwareEmulator(str(link.device_path), rate_hz=200, duration_s=1.0, seed=4, side="right", log=log,
+                           start_timeout_s=20)
+    thread = threading.Thread(target=emu.run, daemon=True)
+    thread.start()
+    fd = os.open(link.host_path, os.O_RDWR | os.O_NOCTTY)
+    try:
+        import tty
+
+        tty.setraw(fd)
+        os.write(fd, encode_command(Command.GET_INFO) + encode_command(Command.SET_RATE, 250)
+                 + encode_command(Command.START))
+        dec = Decoder()
+        items = []
+        deadline = time.monotonic() + 20
+        while thread.is_alive() and time.monotonic() < deadline:
+            import select
+
+            if select.select([fd], [], [], 0.1)[0]:
+                items += dec.feed(os.read(fd, 4096), time.monotonic())
+        thread.join(5)
+    finally:
+        os.close(fd)
+        link.close()
+    info = [x for x in items if isinstance(x, DeviceInfoMessage)]
+    status = [x for x in items if isinstance(x, StatusMessage)]
+    batches = [x for x in items if isinstance(x, FrameBatch)]
+    assert info and info[0].side == "right" and info[0].n_sensors == 16 and info[0].units == "kPa"
+    assert status and status[0].sampling_rate_hz == 250
+    seq = np.concatenate([b.sequence for b in batches])
+    sent = [json.loads(line) for line in log.getvalue().splitlines()]
+    sent_frames = [r for r in sent if r["type"] == "frame"]
+    assert seq.tolist() == [r["seq"] for r in sent_frames] and len(seq) == 250
+    pressure = np.concatenate([b.pressure for b in batches])
+    np.testing.assert_allclose(pressure, np.array([r["counts"] for r in sent_frames]) * 0.1, atol=1e-3)
+    dev_s = np.concatenate([b.device_time_us for b in batches]).astype(float) * 1e-6
+    assert np.allclose(np.diff(dev_s), 1 / 250, atol=1e-5)  # the device clock runs at the rate set
+    host = np.concatenate([b.host_time_s for b in batches])
+    assert 0.7 < host[-1] - host[0] < 3.0  # written at the real pace, not all at once
+    assert sent[-1]["type"] == "summary" and sent[-1]["frames_sent"] == 250
+
+
+def test_pauses_delay_frames_but_lose_none(tmp_path):
+    link = PtyLink(tmp_path)
+    log = io.StringIO()
+    emu = FirmwareEmulator(str(link.device_path), rate_hz=200, duration_s=1.0, seed=4, log=log, autostart=True,
+                           faults=FaultConfig(pause_every_s=0.4, pause_s=0.25))
+    fd = os.open(link.host_path, os.O_RDWR | os.O_NOCTTY)
+    import select
+    import tty
+
+    tty.setraw(fd)
+    thread = threading.Thread(target=emu.run, daemon=True)
+    thread.start()
+    dec = Decoder()
+    items = []
+    try:
+        deadline = time.monotonic() + 20
+        while (thread.is_alive() or select.select([fd], [], [], 0.2)[0]) and time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.05)[0]:
+                items += dec.feed(os.read(fd, 4096), time.monotonic())
+    finally:
+        os.close(fd)
+        link.close()
+    batches = [x for x in items if isinstance(x, FrameBatch)]
+    seq = np.concatenate([b.sequence for b in batches])
+    assert seq.tolist() == list(range(seq[0], seq[0] + 200))
+    host = np.concatenate([b.host_time_s for b in batches])
+    assert np.diff(host).max() > 0.2  # the stall is visible in the receive times
+    pauses = [json.loads(x) for x in log.getvalue().splitlines() if '"pause"' in x]
+    assert len(pauses) == 2

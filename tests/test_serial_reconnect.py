@@ -1,0 +1,173 @@
+"""The serial driver across a USB unplug of a device that restarts (sequence and clock start again at zero).
+
+A small firmware stand-in in this process writes real openinsole-v1 bytes into a real pty link; only the
+restart is scripted, because the emulator keeps counting across an unplug.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+import tty
+
+import numpy as np
+from pty_link import PtyLink
+
+from insole.devices import DeviceEvent, open_device
+from insole.frames import FrameBatch
+from insole.protocols.cobs_framing import frame_bytes
+from insole.protocols.openinsole_v1 import (
+    Command,
+    CommandDecoder,
+    DeviceInfoMessage,
+    encode_device_info,
+    encode_sample,
+)
+
+RATE_HZ = 200
+
+
+def firmware(link: PtyLink, stop: threading.Event, restarted: threading.Event) -> None:
+    fd = os.open(link.device_path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+    tty.setraw(fd)
+    cmds = CommandDecoder()
+    streaming = False
+    k, t0 = 0, time.monotonic()
+    while not stop.is_set():
+        try:
+            data = os.read(fd, 1024)
+        except BlockingIOError:
+            data = b""
+        for cmd, _ in cmds.feed(data):
+            if cmd == Command.GET_INFO:
+                info = DeviceInfoMessage("left", 8, layout_code=1, sampling_rate_hz=RATE_HZ, units_code=0)
+                os.write(fd, b"\x00" + frame_bytes(encode_device_info(info)))
+            elif cmd == Command.START:
+                streaming = True
+                os.write(fd, b"\x00")
+        if restarted.is_set() and k > 0 and not getattr(firmware, "did_restart", False):
+            firmware.did_restart = True  # power cycle: counter and clock from zero
+            k, t0 = 0, time.monotonic()
+        if streaming:
+            due = int((time.monotonic() - t0) * RATE_HZ)
+            while k < due:
+                os.write(fd, frame_bytes(encode_sample(k, 500_000 + k * 1_000_000 // RATE_HZ, [k % 4096] * 8)))
+                k += 1
+        time.sleep(0.002)
+    os.close(fd)
+
+
+def test_restarted_device_is_rebased_and_the_outage_reported(tmp_path):
+    link = PtyLink(tmp_path)
+    stop, restarted = threading.Event(), threading.Event()
+    fw = threading.Thread(target=firmware, args=(link, stop, restarted), daemon=True)
+    fw.start()
+
+    async def run() -> tuple[list[FrameBatch], list[DeviceEvent], dict]:
+        dev = open_device(f"serial://{link.host_path}?reconnect_s=10&timeout_s=5")
+        await dev.open()
+        batches, events = [], []
+        t0 = time.monotonic()
+        phase = 0
+        async for item in dev.stream():
+            (batches if isinstance(item, FrameBatch) else events).append(item)
+            now = time.monotonic() - t0
+            if phase == 0 and now > 0.8:
+                link.unplug()
+                restarted.set()
+                phase = 1
+                asyncio.get_running_loop().call_later(0.7, link.replug)
+            if now > 2.5:
+                break
+        counters = dev.counters()
+        await dev.close()
+        return batches, events, counters
+
+    try:
+        batches, events, counters = asyncio.run(run())
+    finally:
+        stop.set()
+        fw.join(5)
+        link.close()
+    assert dev_info_ok(batches)
+    seq = np.concatenate([b.sequence for b in batches]).astype(np.int64)
+    dev_us = np.concatenate([b.device_time_us for b in batches]).astype(np.int64)
+    assert np.all(np.diff(seq) > 0) and np.all(np.diff(dev_us) > 0)  # re-based across the restart
+    kinds = [e.kind for e in events]
+    assert "disconnected" in kinds and "outage" in kinds
+    outage = next(e for e in events if e.kind == "outage")
+    assert 0.5 <= outage.end_host_s - outage.start_host_s <= 2.0
+    assert counters["device_resets"] == 1 and counters["outages"] == 1
+    # device time across the jump follows host time (outage length), not the restarted clock
+    i = int(np.argmax(np.diff(dev_us)))
+    jump_s = (dev_us[i + 1] - dev_us[i]) * 1e-6
+    assert abs(jump_s - (outage.end_host_s - outage.start_host_s)) < 0.2
+
+
+def dev_info_ok(batches: list[FrameBatch]) -> bool:
+    return bool(batches) and all(b.n_sensors == 8 and b.side == "left" for b in batches)
+
+
+def noisy_firmware(link: PtyLink, stop: threading.Event) -> None:
+    """Answers like a device, then streams line noise, as a host at the wrong baud rate would see it."""
+    fd = os.open(link.device_path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+    tty.setraw(fd)
+    cmds = CommandDecoder()
+    rng = np.random.default_rng(0)
+    streaming = False
+    while not stop.is_set():
+        try:
+            data = os.read(fd, 1024)
+        except BlockingIOError:
+            data = b""
+        for cmd, _ in cmds.feed(data):
+            if cmd == Command.GET_INFO:
+                info = DeviceInfoMessage("right", 16, layout_code=2, sampling_rate_hz=100, units_code=1)
+                os.write(fd, b"\x00" + frame_bytes(encode_device_info(info)))
+            elif cmd == Command.START:
+                streaming = True
+        if streaming:
+            noise = rng.integers(0, 256, 400, dtype=np.uint8)
+            noise[rng.random(400) < 0.05] = 0  # delimiters appear by chance
+            try:
+                os.write(fd, noise.tobytes())
+            except BlockingIOError:
+                pass
+        time.sleep(0.01)
+    os.close(fd)
+
+
+def test_damaged_stream_while_streaming_warns_about_the_baud_rate(tmp_path):
+    link = PtyLink(tmp_path)
+    stop = threading.Event()
+    fw = threading.Thread(target=noisy_firmware, args=(link, stop), daemon=True)
+    fw.start()
+
+    async def run() -> tuple[list[DeviceEvent], dict]:
+        dev = open_device(f"serial://{link.host_path}?timeout_s=5")
+        await dev.open()
+        assert dev.info.side == "right" and dev.info.units == "kPa" and dev.info.layout.layout_id == "generic-16"
+        events = []
+        t0 = time.monotonic()
+        async for item in dev.stream():
+            if isinstance(item, DeviceEvent):
+                events.append(item)
+                if item.kind == "warning":
+                    break
+            if time.monotonic() - t0 > 5:
+                break
+        counters = dev.counters()
+        await dev.close()
+        return events, counters
+
+    try:
+        events, counters = asyncio.run(run())
+    finally:
+        stop.set()
+        fw.join(5)
+        link.close()
+    warnings = [e.message for e in events if e.kind == "warning"]
+    assert warnings and "baud rate" in warnings[0]
+    assert counters["framing_errors"] + counters["crc_failures"] + counters["bad_size"] >= 20
