@@ -73,13 +73,13 @@ def emulate_ble_command(hci_transports: tuple[str, ...], insoles: tuple[str, ...
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
-        for t in hci_transports:
-            host_side = t.replace("tcp-server:", "tcp-client:").replace("_:", "127.0.0.1:")
+        host_sides = [t.replace("tcp-server:", "tcp-client:").replace("_:", "127.0.0.1:") for t in hci_transports]
+        for t, host_side in zip(hci_transports, host_sides, strict=True):
             click.echo(f"HCI for a host: {t}  (use transport={host_side})")
         for emu in rig.emulators:
             extra = f"&sensors={sensors}&rate_hz={rate_hz:g}" if emu.service == "nus" else ""
             click.echo(f"  {emu.name}: {emu.side}, {emu.service} service, {emu.address}  ->  ble://{emu.name}?"
-                       f"transport={hci_transports[0].replace('tcp-server:', 'tcp-client:')}{extra}")
+                       f"transport={host_sides[0]}{extra}")
 
         async def faults() -> None:
             t0 = loop.time()
