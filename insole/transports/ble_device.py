@@ -121,7 +121,7 @@ def resolve_backends(transport: str, backend: str = "", url: str = "ble://") -> 
             f"or the {TRANSPORT_ENV} environment variable"
         )
     if not transport:
-        return {"client": {"bluez": {"use_start_notify": False}}, "scanner": {}, "transport": ""}
+        return {"client": {}, "scanner": {}, "transport": ""}
     from insole.transports.bumble_backend import bumble_backends
 
     client_cls, scanner_cls = bumble_backends(transport)
@@ -430,7 +430,8 @@ class BleInsole(InsoleDevice):
             if "notify" in battery.properties:
                 with contextlib.suppress(BleakError, TimeoutError):
                     await client.start_notify(battery, self._on_battery)
-        await client.start_notify(data_char or nus_char, self._on_data)
+        # BlueZ: AcquireNotify drops fewer fast notifications than StartNotify (bleak #1343); other backends ignore it
+        await client.start_notify(data_char or nus_char, self._on_data, bluez={"use_start_notify": False})
         if data_char is not None:
             await client.write_gatt_char(P.INSOLE_CONTROL_UUID, v1.encode_command(v1.Command.START), response=True)
         self._events.append(DeviceEvent("connected", time.monotonic(), f"{self.url}: streaming from {client.address}"))
