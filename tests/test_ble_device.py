@@ -164,7 +164,7 @@ def test_disconnect_in_the_middle_of_a_frame_loses_only_that_frame() -> None:
     run(main())
 
 
-def test_lost_notifications_and_garbage_cost_only_the_frames_they_touch() -> None:
+def test_delays_lost_notifications_and_garbage_cost_only_the_frames_they_touch() -> None:
     async def main() -> None:
         async with EmulatorRig() as rig:
             emu = rig.add("InsoleL", "left", n_sensors=16, rate_hz=100, max_mtu=23)
@@ -173,7 +173,9 @@ def test_lost_notifications_and_garbage_cost_only_the_frames_they_touch() -> Non
             await dev.open()
 
             async def fault() -> None:
+                emu.notification_delay_s = 0.004  # a congested link: late, bunched notifications lose nothing
                 await asyncio.sleep(0.3)
+                emu.notification_delay_s = 0.0
                 emu.notification_loss = 0.05
                 await asyncio.sleep(0.8)
                 emu.notification_loss = 0.0
