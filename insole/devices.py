@@ -7,7 +7,7 @@ Devices are addressed by URL, as in pyserial's ``serial_for_url``:
 ``serial:///dev/ttyUSB0?baud=921600&protocol=openinsole-v1``
     A serial insole (``insole.transports.serial_device``).
 ``ble://NAME_OR_ADDRESS``
-    A Bluetooth Low Energy insole (``insole.transports.ble``).
+    A Bluetooth Low Energy insole (``insole.transports.ble_device``).
 
 Every device is an async context manager whose :meth:`InsoleDevice.stream` yields :class:`~insole.frames.FrameBatch`
 objects and :class:`DeviceEvent` notices (connection changes, outages, battery). A recorder consumes all devices
@@ -127,6 +127,7 @@ class InsoleDevice(abc.ABC):
 _SCHEMES: dict[str, str] = {
     "sim": "insole.simulator.device:SimulatedInsole",
     "serial": "insole.transports.serial_device:SerialInsole",
+    "ble": "insole.transports.ble_device:BleInsole",
 }
 
 

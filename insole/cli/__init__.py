@@ -15,6 +15,7 @@ import click
 from insole import __version__
 from insole.cli.calibrate import calibrate_group
 from insole.cli.emulate import emulate_command
+from insole.cli.emulate_ble import emulate_ble_command
 from insole.cli.import_cmd import import_command
 from insole.cli.info import info_command
 from insole.cli.record import record_command
@@ -36,6 +37,7 @@ cli.add_command(calibrate_group)
 cli.add_command(import_command)
 cli.add_command(emulate_command)
 cli.add_command(scan_command)
+cli.add_command(emulate_ble_command)
 
 #: Exceptions whose message is shown as a one-line error (extended by pipeline.cli).
 USER_ERRORS: list[type[BaseException]] = [InsoleError]

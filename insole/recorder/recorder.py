@@ -345,7 +345,10 @@ class Recorder:
     async def _open_all(self) -> None:
         async def open_one(dev: InsoleDevice, st: DeviceStats) -> None:
             try:
-                await asyncio.wait_for(dev.open(), timeout=self.connect_timeout_s)
+                async with asyncio.timeout(self.connect_timeout_s):
+                    await dev.open()
+            except DeviceTimeoutError:
+                raise  # the device's own timeout, with its own message
             except TimeoutError:
                 raise DeviceTimeoutError(
                     f"{dev.url} did not connect within {self.connect_timeout_s:g} s; is it on and in range?"
@@ -379,6 +382,8 @@ class Recorder:
                         item = await agen.__anext__()
                 except StopAsyncIteration:
                     break
+                except DeviceTimeoutError:
+                    raise  # the device's own timeout, with its own message
                 except TimeoutError:
                     what = "sent no data" if first else "went silent"
                     raise DeviceTimeoutError(

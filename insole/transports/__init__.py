@@ -1,1 +1,2 @@
-"""Transports: the I/O half of device drivers (serial now, BLE later); codecs live in :mod:`insole.protocols`."""
+"""Transports: the I/O half of device drivers (serial, Bluetooth LE and its bumble test rig); codecs live in
+:mod:`insole.protocols`."""

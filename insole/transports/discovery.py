@@ -2,7 +2,7 @@
 
 A scanner is ``func(timeout_s: float) -> list[ScanResult]`` registered as ``"module:function"`` so that a
 transport's libraries load only when scanning; the BLE transport adds itself with
-``register_scanner("ble", "insole.transports.ble:scan")``.
+``"ble": "insole.transports.ble_device:scan_ble"``.
 """
 
 from __future__ import annotations
@@ -39,7 +39,10 @@ class ScanResult:
     likely_insole: bool = False
 
 
-_SCANNERS: dict[str, str] = {"serial": "insole.transports.serial_device:scan_serial_ports"}
+_SCANNERS: dict[str, str] = {
+    "serial": "insole.transports.serial_device:scan_serial_ports",
+    "ble": "insole.transports.ble_device:scan_ble",
+}
 
 
 def register_scanner(transport: str, target: str) -> None:

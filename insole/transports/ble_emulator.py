@@ -1,0 +1,564 @@
+"""An insole emulator as a bumble GATT peripheral, and a rig of emulators on one simulated radio link.
+
+:class:`InsoleEmulator` is the firmware side of ``firmware_protocols/openinsole-ble-gatt.md`` on the bumble stack:
+it advertises (insole service UUID, name, side), serves the insole service (data / control / device-info), the
+Battery and Device Information services, and streams samples of the simulated walker
+(:mod:`insole.simulator.gait_model`) as the wire-protocol byte stream cut into notifications of at most
+ATT_MTU - 3 bytes. Variants: ``service="nus"`` (Nordic UART with CSV lines, as DIY insoles do) and
+``service="none"`` (advertises a name but no insole service: a wrong device).
+
+The simulated link has no radio loss, so the emulator injects faults itself: lost notifications
+(:attr:`InsoleEmulator.notification_loss`), delays, forced disconnects (also in the middle of a frame), a device
+that stays away, garbage notifications and a dead battery. It keeps a log of every sample it produced and whether
+it reached the link whole, so tests can check the driver against the truth.
+
+:class:`EmulatorRig` puts emulators on one :class:`bumble.link.LocalLink` and exposes it to the driver either
+in-process (transport ``local:NAME``) or to another process through an HCI transport such as
+``tcp-server:_:19001`` (``insole emulate-ble``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from bumble import hci, ll
+from bumble.controller import Controller
+from bumble.core import AdvertisingData
+from bumble.device import Connection, Device
+from bumble.gatt import Characteristic, CharacteristicValue, Service
+from bumble.host import Host
+from bumble.link import LocalLink
+from bumble.transport.common import AsyncPipeSink
+
+from insole.errors import ConfigurationError
+from insole.frames import Side, check_side
+from insole.layouts import builtin_layout
+from insole.protocols import openinsole_v1 as v1
+from insole.protocols.cobs_framing import frame_bytes
+from insole.simulator.device import kpa_to_raw
+from insole.simulator.gait_model import simulate_walk
+from insole.simulator.profiles import profile_from_query
+from insole.transports import ble_profile as P
+from insole.transports.ble_codecs import get_codec
+from insole.transports.bumble_backend import register_local_link, unregister_local_link
+
+log = logging.getLogger(__name__)
+
+_RIG_IDS = itertools.count(1)
+
+#: How often the emulator wakes up to send the samples that are due.
+TICK_S = 0.02
+
+
+@dataclass
+class SampleLog:
+    """Truth kept by an emulator: one row per sample it produced.
+
+    Attributes
+    ----------
+    sequence : list of int
+    device_time_us : list of int
+    delivered : list of bool
+        All bytes of the sample went out in notifications while a host was subscribed and streaming.
+    pressure : list of numpy.ndarray
+        The wire counts of each sample.
+    """
+
+    sequence: list[int] = field(default_factory=list)
+    device_time_us: list[int] = field(default_factory=list)
+    delivered: list[bool] = field(default_factory=list)
+    pressure: list[np.ndarray] = field(default_factory=list)
+
+    def delivered_sequences(self) -> list[int]:
+        """Sequence numbers of the samples that reached the link whole."""
+        return [s for s, d in zip(self.sequence, self.delivered, strict=True) if d]
+
+    def pressure_of(self, sequence: int) -> np.ndarray:
+        """Wire counts of sample ``sequence``."""
+        return self.pressure[self.sequence.index(sequence)]
+
+    def missed_between_delivered(self) -> list[int]:
+        """Sequence numbers not delivered, between the first and the last delivered sample."""
+        d = np.asarray(self.delivered, bool)
+        if not d.any():
+            return []
+        idx = np.flatnonzero(d)
+        seq = np.asarray(self.sequence, np.int64)[idx[0] : idx[-1] + 1]
+        return seq[~d[idx[0] : idx[-1] + 1]].tolist()
+
+
+class InsoleEmulator:
+    """One insole as a BLE peripheral on a bumble controller.
+
+    Parameters
+    ----------
+    name : str
+        Advertised local name (e.g. ``InsoleL``).
+    side : {"left", "right"}
+    link : LocalLink
+        The simulated radio link to join.
+    address : str
+        Static random address, e.g. ``F0:00:00:00:00:01``.
+    service : {"insole", "nus", "none"}
+        Which data service to serve.
+    protocol : str
+        Wire protocol of the byte stream (``openinsole-v1`` or ``csv``; ``nus`` forces ``csv``).
+    n_sensors : int
+        8, 16 or 99 (generic layouts).
+    rate_hz : float
+    max_mtu : int
+        Largest ATT MTU the peripheral accepts (23-517); the notifications carry at most ``max_mtu - 3`` bytes.
+    battery_pct : int
+    seed : int
+        Seed of the simulated walker; emulators with the same seed walk as one person.
+    profile : str
+        Gait profile name (:mod:`insole.simulator.profiles`).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        side: str,
+        link: LocalLink,
+        address: str,
+        *,
+        service: str = "insole",
+        protocol: str = "openinsole-v1",
+        n_sensors: int = 16,
+        rate_hz: float = 50.0,
+        max_mtu: int = 247,
+        battery_pct: int = 87,
+        seed: int = 0,
+        profile: str = "neutral",
+    ) -> None:
+        if service not in ("insole", "nus", "none"):
+            raise ConfigurationError(f"emulator service must be insole, nus or none, got {service!r}")
+        if not 23 <= max_mtu <= 517:
+            raise ConfigurationError(f"ATT MTU must be 23-517 (Core spec vol 3 part F 3.2.8), got {max_mtu}")
+        self.name = name
+        self.side: Side = check_side(side)
+        self.address = address
+        self.service = service
+        self.protocol = "csv" if service == "nus" else protocol
+        self.codec = get_codec(self.protocol)
+        self.n_sensors = n_sensors
+        self.rate_hz = float(rate_hz)
+        self.max_mtu = max_mtu
+        self.battery_pct = int(battery_pct)
+        self.seed = seed
+        gait = profile_from_query(profile, {})
+        self._walk = simulate_walk(gait, 3600.0 * 6, seed)
+        self._layout = builtin_layout(n_sensors, gait.foot_length_mm)
+        self._foot_length_mm = gait.foot_length_mm
+        # fault injection (change at any time)
+        #: probability that a notification is silently lost (seeded, reproducible)
+        self.notification_loss = 0.0
+        #: extra delay before each notification, seconds
+        self.notification_delay_s = 0.0
+        self.log = SampleLog()
+        #: bumble's simulated controller does not model scan responses (it repeats the advertising data), so by
+        #: default the emulator also puts its name into the advertising data; real firmware keeps to 31 bytes.
+        self.pack_name_in_advertising = True
+        self.notifications_sent = 0
+        self.notifications_lost = 0
+        self.connections = 0
+        self._rng = np.random.default_rng([seed, 0 if self.side == "left" else 1, 7])
+        self._link = link
+        self._device: Device | None = None
+        self._connection: Connection | None = None
+        self._streaming = False
+        self._subscribed = False
+        self._away_until = 0.0
+        self._cut_mid_frame = False
+        self._dead = False
+        self._stopping = False
+        self._adv_tasks: set[asyncio.Future[None]] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._start_mono = 0.0
+        self._next_k = 0
+        self._pending = bytearray()
+        self._resync_sent = False
+        self._commands = v1.CommandDecoder()
+        self._replies: list[bytes] = []
+        self._clock_offset_us = int(self._rng.uniform(1.0, 1000.0) * 1e6)
+
+    # ------------------------------------------------------------------ GATT
+    def _build(self) -> Device:
+        controller = Controller(f"emu-{self.name}", link=self._link, public_address=self.address)
+        device = Device(name=self.name, address=hci.Address(self.address), host=Host(controller,
+                                                                                      AsyncPipeSink(controller)))
+        device.gatt_server.max_mtu = self.max_mtu
+        services: list[Service] = []
+        if self.service == "insole":
+            self._data_char = Characteristic(
+                P.INSOLE_DATA_UUID, Characteristic.Properties.NOTIFY, Characteristic.Permissions.READABLE, b""
+            )
+            control = Characteristic(
+                P.INSOLE_CONTROL_UUID,
+                Characteristic.Properties.WRITE | Characteristic.Properties.WRITE_WITHOUT_RESPONSE,
+                Characteristic.Permissions.WRITEABLE,
+                CharacteristicValue(write=self._on_control),
+            )
+            info = Characteristic(
+                P.INSOLE_INFO_UUID, Characteristic.Properties.READ, Characteristic.Permissions.READABLE,
+                self.record().to_bytes(),
+            )
+            services.append(Service(P.INSOLE_SERVICE_UUID, [self._data_char, control, info]))
+        elif self.service == "nus":
+            self._data_char = Characteristic(
+                P.NUS_TX_UUID, Characteristic.Properties.NOTIFY, Characteristic.Permissions.READABLE, b""
+            )
+            rx = Characteristic(
+                P.NUS_RX_UUID,
+                Characteristic.Properties.WRITE | Characteristic.Properties.WRITE_WITHOUT_RESPONSE,
+                Characteristic.Permissions.WRITEABLE,
+                CharacteristicValue(write=lambda conn, value: None),
+            )
+            services.append(Service(P.NUS_SERVICE_UUID, [self._data_char, rx]))
+        else:
+            self._data_char = None
+        self._battery_char = Characteristic(
+            P.BATTERY_LEVEL_UUID,
+            Characteristic.Properties.READ | Characteristic.Properties.NOTIFY,
+            Characteristic.Permissions.READABLE,
+            CharacteristicValue(read=lambda conn: bytes([max(0, min(100, self.battery_pct))])),
+        )
+        services.append(Service(P.BATTERY_SERVICE_UUID, [self._battery_char]))
+        dis = [
+            (P.MANUFACTURER_NAME_UUID, "open-insole emulator"),
+            (P.MODEL_NUMBER_UUID, f"emulated-{self.n_sensors}"),
+            (P.SERIAL_NUMBER_UUID, f"EMU-{self.name}"),
+            (P.FIRMWARE_REVISION_UUID, "emu-1.0"),
+        ]
+        services.append(Service(P.DEVICE_INFORMATION_SERVICE_UUID, [
+            Characteristic(u, Characteristic.Properties.READ, Characteristic.Permissions.READABLE, v.encode())
+            for u, v in dis
+        ]))
+        for s in services:
+            device.add_service(s)
+        if self._data_char is not None:
+            self._data_char.on(Characteristic.EVENT_SUBSCRIPTION, self._on_subscription)
+        device.on(device.EVENT_CONNECTION, self._on_connection)
+        return device
+
+    def record(self) -> P.BleDeviceRecord:
+        """The device-info record this emulator serves."""
+        return P.BleDeviceRecord(
+            side=self.side, n_sensors=self.n_sensors, sampling_rate_hz=self.rate_hz, units="raw",
+            protocol=self.protocol, foot_length_mm=self._foot_length_mm, model=f"emulated-{self.n_sensors}",
+            serial_number=f"EMU-{self.name}", firmware_version="emu-1.0",
+        )
+
+    def advertising_data(self) -> tuple[bytes, bytes]:
+        """(advertising data, scan response): flags, service UUID and side; the name in the scan response."""
+        structures: list[tuple[int, bytes]] = [(AdvertisingData.FLAGS, bytes([0x06]))]
+        if self.service != "none":
+            uuid = P.INSOLE_SERVICE_UUID if self.service == "insole" else P.NUS_SERVICE_UUID
+            uuid_le = bytes.fromhex(uuid.replace("-", ""))[::-1]
+            structures.append((AdvertisingData.COMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS, uuid_le))
+        structures.append((
+            AdvertisingData.MANUFACTURER_SPECIFIC_DATA,
+            P.ADV_COMPANY_ID.to_bytes(2, "little") + P.ADV_MAGIC + bytes([P.SIDE_BYTES[self.side]]),
+        ))
+        scan_response = [(AdvertisingData.COMPLETE_LOCAL_NAME, self.name.encode())]
+        if self.pack_name_in_advertising:
+            structures += scan_response
+        return bytes(AdvertisingData(structures)), bytes(AdvertisingData(scan_response))
+
+    # ------------------------------------------------------------------ life cycle
+    async def start(self) -> None:
+        """Power on, advertise, and start the sample clock."""
+        self._device = self._build()
+        await self._device.power_on()
+        await self._advertise()
+        self._start_mono = time.monotonic()
+        self._task = asyncio.create_task(self._run(), name=f"emulator-{self.name}")
+
+    async def stop(self) -> None:
+        """Stop sampling, drop the connection and leave the air."""
+        self._stopping = True
+        for fut in self._adv_tasks:  # let a half-done advertising start finish its HCI commands
+            if not fut.done():
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(asyncio.shield(fut), 1.0)
+                fut.cancel()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+            self._task = None
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                await self._connection.disconnect()
+        if self._device is not None:
+            with contextlib.suppress(Exception):
+                await self._device.stop_advertising()
+
+    async def _advertise(self) -> None:
+        assert self._device is not None
+        if self._dead or self._stopping or self._connection is not None:
+            return
+        adv, scan = self.advertising_data()
+        await self._device.start_advertising(
+            advertising_data=adv, scan_response_data=scan,
+            advertising_interval_min=20.0, advertising_interval_max=20.0,
+        )
+
+    def _on_connection(self, connection: Connection) -> None:
+        self._connection = connection
+        self.connections += 1
+        self._streaming = self.service == "nus"  # DIY NUS insoles stream as soon as a host subscribes
+        self._subscribed = False
+        self._pending.clear()
+        self._resync_sent = False
+        connection.on(connection.EVENT_DISCONNECTION, self._on_disconnection)
+
+    def _on_disconnection(self, reason: int) -> None:
+        self._connection = None
+        self._streaming = False
+        self._subscribed = False
+        self._pending.clear()
+        delay = max(0.0, self._away_until - time.monotonic())
+        if not self._dead and not self._stopping:
+            self._adv_tasks.add(asyncio.ensure_future(self._advertise_later(delay)))
+
+    async def _advertise_later(self, delay_s: float) -> None:
+        await asyncio.sleep(delay_s)
+        with contextlib.suppress(Exception):
+            await self._advertise()
+
+    def _on_subscription(self, connection: Connection, enabled: bool, *_: Any) -> None:
+        self._subscribed = bool(enabled)
+
+    def _on_control(self, connection: Connection, value: bytes) -> None:
+        for cmd, arg in self._commands.feed(bytes(value)):
+            if cmd == v1.Command.START:
+                self._streaming = True
+            elif cmd == v1.Command.STOP:
+                self._streaming = False
+            elif cmd == v1.Command.SYNC and arg is not None:
+                t_us = self._clock_offset_us + int((time.monotonic() - self._start_mono) * 1e6)
+                reply = v1.encode_sync_reply(v1.SyncReply(self.side, arg, t_us, sequence=self._next_k))
+                self._replies.append(frame_bytes(reply))
+            elif cmd == v1.Command.SET_RATE and arg is not None and abs(arg - self.rate_hz) > 1e-9:
+                log.warning("%s: only %g Hz is supported; ignoring a request for %d Hz", self.name, self.rate_hz, arg)
+
+    # ------------------------------------------------------------------ faults
+    @property
+    def connected(self) -> bool:
+        """A host is connected."""
+        return self._connection is not None
+
+    @property
+    def streaming(self) -> bool:
+        """A host is connected, subscribed and has started the stream."""
+        return self._connection is not None and self._subscribed and self._streaming
+
+    async def disconnect(self, stay_away_s: float = 0.0, mid_frame: bool = False) -> None:
+        """Drop the connection (as a radio loss would) and stay off the air for ``stay_away_s`` (inf: forever).
+
+        With ``mid_frame=True`` the link drops right after a notification that ends inside a frame.
+        """
+        self._away_until = time.monotonic() + stay_away_s if math.isfinite(stay_away_s) else math.inf
+        if math.isinf(stay_away_s):
+            self._dead = True
+        if mid_frame:
+            self._cut_mid_frame = True
+            return
+        await self._drop()
+
+    async def _drop(self) -> None:
+        conn = self._connection
+        self._streaming = False  # nothing new goes out on a link about to drop
+        if conn is not None and self._device is not None:
+            # let what was already handed to the stack reach the air, so that the truth log ("delivered") is exact
+            queue = self._device.host.le_acl_packet_queue or self._device.host.acl_packet_queue
+            if queue is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(queue.drain(conn.handle), 1.0)
+            with contextlib.suppress(Exception):
+                await conn.disconnect(hci.HCI_CONNECTION_TIMEOUT_ERROR)
+
+    async def inject(self, data: bytes) -> None:
+        """Send raw bytes as notifications (garbage, or a hand-made frame)."""
+        conn = self._connection
+        if conn is None or self._device is None or self._data_char is None:
+            return
+        for chunk in P.split_notifications(data, conn.att_mtu):
+            await self._device.notify_subscriber(conn, self._data_char, chunk)
+
+    async def set_battery(self, pct: int) -> None:
+        """Change the battery level and notify a subscribed host."""
+        self.battery_pct = int(pct)
+        if self._connection is not None and self._device is not None:
+            with contextlib.suppress(Exception):
+                await self._device.notify_subscriber(self._connection, self._battery_char)
+
+    async def dead_battery(self) -> None:
+        """Report 0 % and die: the link drops and the insole never advertises again."""
+        await self.set_battery(0)
+        self._dead = True
+        if self._device is not None:
+            with contextlib.suppress(Exception):
+                await self._device.stop_advertising()
+        await self._drop()
+
+    # ------------------------------------------------------------------ sampling
+    def _samples(self, k: np.ndarray) -> np.ndarray:
+        t = k / self.rate_hz
+        kpa = self._walk.pressure_kpa(self.side, t, self._layout)
+        noise = self._rng.normal(0.0, 2.0, kpa.shape)
+        return np.clip(np.round(kpa_to_raw(kpa) + 12.0 + noise), 0, 4094)
+
+    async def _run(self) -> None:
+        clock_offset_us = self._clock_offset_us
+        while True:
+            await asyncio.sleep(TICK_S)
+            due = int((time.monotonic() - self._start_mono) * self.rate_hz)
+            if due <= self._next_k:
+                continue
+            k = np.arange(self._next_k, due)
+            self._next_k = due
+            pressure = self._samples(k)
+            device_us = clock_offset_us + np.round(k * 1e6 / self.rate_hz).astype(np.int64)
+            if not self.streaming:
+                for i in range(len(k)):
+                    self._log(int(k[i]), int(device_us[i]), False, pressure[i])
+                continue
+            blobs = self.codec.encode_samples(self.side, k % 2**32, device_us, pressure)
+            if self._replies:
+                extra, self._replies = b"".join(self._replies), []
+                await self._send(np.zeros(0, np.int64), np.zeros(0, np.int64), [], extra)
+            await self._send(k, device_us, blobs, pressure=pressure)
+
+    def _log(self, seq: int, t_us: int, ok: bool, pressure: np.ndarray) -> None:
+        self.log.pressure.append(pressure)
+        self.log.sequence.append(seq)
+        self.log.device_time_us.append(t_us)
+        self.log.delivered.append(ok)
+
+    async def _send(self, k: np.ndarray, device_us: np.ndarray, blobs: list[bytes], prefix: bytes = b"",
+                    pressure: np.ndarray | None = None) -> None:
+        conn, device, char = self._connection, self._device, self._data_char
+        assert device is not None and char is not None
+        prefix = (b"" if self._resync_sent else self.codec.resync) + prefix
+        self._resync_sent = True
+        stream = prefix + b"".join(blobs)
+        lengths = np.array([len(b) for b in blobs], np.int64)
+        ends = len(prefix) + np.cumsum(lengths)
+        starts = ends - lengths
+        ok = np.ones(len(blobs), bool)
+        size = max(1, (conn.att_mtu if conn is not None else 23) - P.ATT_NOTIFY_OVERHEAD)
+        sent = 0
+        for pos in range(0, len(stream), size):
+            chunk = stream[pos : pos + size]
+            end = pos + len(chunk)
+            if not self.streaming or conn is None or conn is not self._connection:
+                break
+            if self.notification_delay_s > 0:
+                await asyncio.sleep(self.notification_delay_s)
+            if self.notification_loss > 0 and self._rng.random() < self.notification_loss:
+                self.notifications_lost += 1
+                ok &= ~((starts < end) & (ends > pos))  # samples touched by the lost chunk are lost
+            else:
+                try:
+                    await device.notify_subscriber(conn, char, chunk)
+                except Exception:
+                    break
+                self.notifications_sent += 1
+            sent = end
+            if self._cut_mid_frame and np.any((starts < end) & (ends > end)):
+                self._cut_mid_frame = False
+                await self._drop()
+                break
+        ok &= ends <= sent
+        for i in range(len(k)):
+            self._log(int(k[i]), int(device_us[i]), bool(ok[i]), pressure[i] if pressure is not None else None)
+
+
+class _HostController(Controller):
+    """The controller a host in another process drives: an HCI Reset from a new host (e.g. the next
+    ``insole record``) ends the links a vanished host left behind, so the emulators advertise again."""
+
+    def on_hci_reset_command(self, command: hci.HCI_Reset_Command) -> Any:
+        for peer, connection in list(self.le_connections.items()):
+            with contextlib.suppress(Exception):
+                connection.send_ll_control_pdu(ll.TerminateInd(hci.HCI_REMOTE_USER_TERMINATED_CONNECTION_ERROR))
+            self.le_connections.pop(peer, None)
+        return super().on_hci_reset_command(command)
+
+
+class EmulatorRig:
+    """Emulators on one simulated link, reachable by the driver in-process or over an HCI transport.
+
+    Parameters
+    ----------
+    name : str or None
+        The in-process transport becomes ``local:NAME`` (unique per rig by default).
+    """
+
+    def __init__(self, name: str | None = None) -> None:
+        self.link = LocalLink()
+        self.name = name or f"rig{next(_RIG_IDS)}"
+        self.emulators: list[InsoleEmulator] = []
+        self._transports: list[Any] = []
+        self._controllers: list[Controller] = []
+        register_local_link(self.name, self.link)
+
+    @property
+    def transport(self) -> str:
+        """bumble transport name of this rig for an in-process driver."""
+        return f"local:{self.name}"
+
+    def url(self, target: str, **params: Any) -> str:
+        """A ``ble://`` URL of ``target`` (name or address) on this rig."""
+        query = "&".join(f"{k}={v}" for k, v in {"transport": self.transport, **params}.items())
+        return f"ble://{target}?{query}"
+
+    def add(self, name: str, side: str, **kwargs: Any) -> InsoleEmulator:
+        """Add an emulator (see :class:`InsoleEmulator` for the keyword arguments); call :meth:`start` after."""
+        address = f"F0:00:00:00:00:{len(self.emulators) + 1:02X}"
+        emu = InsoleEmulator(name, side, self.link, address, **kwargs)
+        self.emulators.append(emu)
+        return emu
+
+    async def serve_hci(self, transport_name: str) -> None:
+        """Attach one more controller to the link whose host side is an HCI transport (e.g. ``tcp-server:_:19001``),
+        for a driver in another process (``ble://NAME?transport=tcp-client:127.0.0.1:19001``)."""
+        from bumble.transport import open_transport
+
+        transport = await open_transport(transport_name)
+        self._transports.append(transport)
+        self._controllers.append(
+            _HostController(f"hci{len(self._transports)}", host_source=transport.source, host_sink=transport.sink,
+                            link=self.link)
+        )
+
+    async def start(self) -> None:
+        """Start every emulator."""
+        for emu in self.emulators:
+            await emu.start()
+
+    async def stop(self) -> None:
+        """Stop every emulator and close the transports."""
+        for emu in self.emulators:
+            await emu.stop()
+        for t in self._transports:
+            with contextlib.suppress(Exception):
+                await t.close()
+        unregister_local_link(self.name)
+
+    async def __aenter__(self) -> EmulatorRig:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
