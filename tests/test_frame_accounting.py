@@ -92,3 +92,13 @@ def test_lost_device_gap_runs_to_the_end():
     tr.note_lost("went silent")
     gaps = tr.final_gaps(session_end_s=30.0)
     assert len(gaps) == 1 and gaps[0].end_s == 30.0 and "device lost (went silent)" in gaps[0].cause
+
+
+def test_restart_during_an_outage_is_recognised_even_when_the_new_counter_overlaps():
+    """A device power-cycled while unplugged may come back with a counter near the old one."""
+    tr = FrameTrack(RATE, SessionZero())
+    tr.accept(batch(range(100, 163), host_offset=0.0))  # seq 100..162, host ~1.0..1.62 s
+    tr.note_outage(1.63, 2.4, "port gone")
+    acc = tr.accept(batch(range(161, 170), host_offset=0.79))  # restarted: 161.. again, later in host time
+    assert tr.restarts == 1 and tr.duplicates == 0 and len(acc.batch) == 9
+    assert acc.gaps[0].cause.startswith("outage (port gone); device restarted")

@@ -25,6 +25,7 @@ from insole.protocols.openinsole_v1 import (
     encode_device_info,
     encode_sample,
 )
+from insole.recorder.frame_accounting import FrameTrack, SessionZero
 
 RATE_HZ = 200
 
@@ -59,7 +60,7 @@ def firmware(link: PtyLink, stop: threading.Event, restarted: threading.Event) -
     os.close(fd)
 
 
-def test_restarted_device_is_rebased_and_the_outage_reported(tmp_path):
+def test_restarted_device_is_reported_and_accounted_as_a_new_clock_segment(tmp_path):
     link = PtyLink(tmp_path)
     stop, restarted = threading.Event(), threading.Event()
     fw = threading.Thread(target=firmware, args=(link, stop, restarted), daemon=True)
@@ -94,16 +95,26 @@ def test_restarted_device_is_rebased_and_the_outage_reported(tmp_path):
     assert dev_info_ok(batches)
     seq = np.concatenate([b.sequence for b in batches]).astype(np.int64)
     dev_us = np.concatenate([b.device_time_us for b in batches]).astype(np.int64)
-    assert np.all(np.diff(seq) > 0) and np.all(np.diff(dev_us) > 0)  # re-based across the restart
+    # the driver passes the restart on as it happened: sequence and device clock go back once
+    assert int(np.sum(np.diff(seq) < 0)) == 1 and int(np.sum(np.diff(dev_us) < 0)) == 1
     kinds = [e.kind for e in events]
     assert "disconnected" in kinds and "outage" in kinds
     outage = next(e for e in events if e.kind == "outage")
     assert 0.5 <= outage.end_host_s - outage.start_host_s <= 2.0
     assert counters["device_resets"] == 1 and counters["outages"] == 1
-    # device time across the jump follows host time (outage length), not the restarted clock
-    i = int(np.argmax(np.diff(dev_us)))
-    jump_s = (dev_us[i + 1] - dev_us[i]) * 1e-6
-    assert abs(jump_s - (outage.end_host_s - outage.start_host_s)) < 0.2
+    # the recorder's accounting turns it into a new clock segment and one gap as long as the outage
+    track = FrameTrack(100.0, SessionZero())
+    gaps = []
+    for item in sorted(batches + [outage], key=lambda x: x.host_time_s if isinstance(x, DeviceEvent)
+                       else x.host_time_s[0]):
+        if isinstance(item, DeviceEvent):
+            track.note_outage(item.start_host_s, item.end_host_s, item.message)
+        elif (accepted := track.accept(item)) is not None:
+            gaps += accepted.gaps
+    jump = int(np.flatnonzero(np.diff(seq) < 0)[0])
+    assert track.restarts == 1 and len(track.segments) == 2, (seq[jump - 2 : jump + 3], dev_us[jump - 2 : jump + 3])
+    assert len(gaps) == 1 and gaps[0].cause.startswith("outage (") and "device restarted" in gaps[0].cause
+    assert abs((gaps[0].end_s - gaps[0].start_s) - (outage.end_host_s - outage.start_host_s)) < 0.3
 
 
 def dev_info_ok(batches: list[FrameBatch]) -> bool:

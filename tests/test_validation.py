@@ -88,15 +88,18 @@ def test_initial_double_support_from_steps():
 def test_checks_fail_on_out_of_range_figures():
     ndd = pd.DataFrame({"left_stride_s": [3.0] * 64, "right_stride_s": [1.1] * 64, "left_stance_pct": [60.0] * 64,
                         "right_stance_pct": [60.0] * 64, "stride_eq_stance_plus_swing": [True] * 64})
-    pdb = pd.DataFrame({"cadence_steps_per_min": [110.0] * 18, "left_stance_pct": [62.0] * 18,
-                        "right_stance_pct": [62.0] * 18})
+    pdb = pd.DataFrame({"cadence_steps_per_min": [110.0] * 18, "left_stance_pct": [62.0] * 17 + [78.0],
+                        "right_stance_pct": [62.0] * 18, "group": ["Co"] * 17 + ["Pt"]})
     ev = [("ic", d) for d in (5.0, -10.0, 0.0, 10.0)] + [("to", d) for d in (30.0, 40.0, -30.0, np.nan)]
     events = pd.DataFrame({"reference": "vendor step events", "event": [e for e, _ in ev],
                            "diff_ms": [d for _, d in ev]})
     result = {c.name: c.passed for c in rv.checks_of(ndd, pdb, events)}
     assert not result["gaitndd records with both median strides in 0.8-2.0 s"]
     assert result["gaitndd records with stance 50-75 % of stride on both sides"]
-    assert result["gaitpdb walks with cadence 70-140 steps/min and stance 50-75 % on both sides"]
+    name = "gaitpdb walks with cadence 70-140 steps/min and stance 50-75 % (PD 50-80 %) on both sides"
+    assert result[name]  # a Parkinson's walk at 78 % stance is within its limit
+    pdb.loc[:2, "left_stance_pct"] = 78.0  # ... controls at 78 % are not: 15 of 18 < 16
+    assert not {c.name: c.passed for c in rv.checks_of(ndd, pdb, events)}[name]
     assert result["Moticon initial contact: median |detected - vendor| (ms)"]
     assert not result["Moticon toe off: median |detected - vendor| (ms)"]
     assert result["Moticon initial contact: vendor events matched within 100 ms"]

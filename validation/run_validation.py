@@ -333,7 +333,7 @@ def checks_of(ndd: pd.DataFrame, pdb: pd.DataFrame, events: pd.DataFrame) -> lis
                             f"<= {MOTICON_MEDIAN_ABS_MS:g} ms", bool(med <= MOTICON_MEDIAN_ABS_MS),
                             f"median over the {int(ok.sum())} matched vendor events of all files and both feet "
                             f"(mean {np.mean(err[ok]) if ok.any() else float('nan'):.1f} ms)"))
-        onset = ev["onset_diff_ms"].to_numpy(float)
+        onset = ev["onset_diff_ms"].to_numpy(float) if "onset_diff_ms" in ev else np.array([])
         onset_ok = np.isfinite(onset)
         if onset_ok.any():
             print(f"info  Moticon {label}: onset events vs vendor, median signed difference "

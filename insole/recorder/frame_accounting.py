@@ -106,6 +106,7 @@ class FrameTrack:
         self._last_dev_us: int | None = None
         self.last_time_s = -np.inf
         self.lost_message: str | None = None
+        self._after_outage = False
 
     @property
     def lost_frames(self) -> int:
@@ -125,6 +126,7 @@ class FrameTrack:
     def note_outage(self, start_host_s: float, end_host_s: float, message: str) -> None:
         """The transport reports no data between these host times (disconnection, unplugged port)."""
         self.outages.append(Outage(start_host_s, end_host_s, message))
+        self._after_outage = True
 
     # ------------------------------------------------------------------ frames
     def accept(self, batch: FrameBatch) -> Accepted | None:
@@ -151,6 +153,11 @@ class FrameTrack:
         step = (seq - prev_seq) % _WRAP
         backwards = (step == 0) | (step >= _WRAP // 2)
         clock_back = dev_us < prev_dev - RESTART_BACKWARD_S * 1e6
+        if self._after_outage and self._last_seq is not None:
+            # right after a disconnection, a sequence that does not advance means the device started over,
+            # even if its new counter happens to be close to the old one
+            clock_back[0] = clock_back[0] or dev_us[0] <= prev_dev[0]
+        self._after_outage = False
         return [int(i) for i in np.flatnonzero(backwards & clock_back)]
 
     def _accept_piece(self, batch: FrameBatch, *, restart: bool) -> Accepted | None:
@@ -189,10 +196,11 @@ class FrameTrack:
             span = time_s[0] - self.last_time_s
             n_est = max(int(round(span / self.period_s)) - 1, 0)
             self.lost_restart += n_est
-            gaps.append(
-                Gap(self.last_time_s + self.period_s, max(self.last_time_s + self.period_s, time_s[0] - self.period_s),
-                    f"device restarted (sequence reset): ~{n_est} frames", n_est)
-            )
+            start = self.last_time_s + self.period_s
+            end = max(start, time_s[0] - self.period_s)
+            outage = self._overlapping_outage(start, end)
+            prefix = f"outage ({outage.message}); " if outage is not None else ""
+            gaps.append(Gap(start, end, f"{prefix}device restarted (sequence reset): ~{n_est} frames", n_est))
         for i in np.flatnonzero(step > 1):
             n = int(step[i] - 1)
             before = time_s[i - 1] if i > 0 else self.last_time_s
@@ -212,15 +220,22 @@ class FrameTrack:
             if (first_missing_seq - lo) % _WRAP <= (hi - lo) % _WRAP:
                 self.lost_overflow += n
                 return Gap(start_s, end_s, f"buffer overflow: {n} frames", n)
-        zero = self.zero.host_s or 0.0
-        for outage in self.outages:
-            overlaps = outage.start_host_s - zero <= end_s + self.period_s
-            if overlaps and outage.end_host_s - zero >= start_s - self.period_s:
-                outage.matched = True
-                self.lost_outage += n
-                return Gap(start_s, end_s, f"outage ({outage.message}): {n} frames", n)
+        outage = self._overlapping_outage(start_s, end_s)
+        if outage is not None:
+            self.lost_outage += n
+            return Gap(start_s, end_s, f"outage ({outage.message}): {n} frames", n)
         self.lost_sequence += n
         return Gap(start_s, end_s, f"sequence gap: {n} frames", n)
+
+    def _overlapping_outage(self, start_s: float, end_s: float) -> Outage | None:
+        """The first reported outage overlapping ``[start_s, end_s]`` (session time); marked as used."""
+        zero = self.zero.host_s or 0.0
+        for outage in self.outages:
+            if (outage.start_host_s - zero <= end_s + self.period_s
+                    and outage.end_host_s - zero >= start_s - self.period_s):
+                outage.matched = True
+                return outage
+        return None
 
     def final_gaps(self, session_end_s: float) -> list[Gap]:
         """Gaps known only at the end: a device lost for good, from its last frame to the end of the session."""

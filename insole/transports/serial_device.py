@@ -142,8 +142,6 @@ class SerialInsole(InsoleDevice):
         self._last_host_s = float("nan")
         self._last_seq: int | None = None
         self._last_dev_us = 0
-        self._seq_offset = 0
-        self._time_offset_us = 0
         self._outage_start: float | None = None
         self.outages = 0
         self.device_resets = 0
@@ -419,25 +417,22 @@ class SerialInsole(InsoleDevice):
             self._put(item)
 
     def _rebase(self, batch: FrameBatch, now: float) -> FrameBatch:
-        """After an outage: report it, and keep sequence and device time increasing across a device restart."""
+        """After an outage: report it, and count a device restart (sequence going back).
+
+        Frames are passed on unchanged: the recorder recognises a restart (sequence and device clock both
+        jumping back), starts a new clock segment and records the gap with its cause.
+        """
         seq = batch.sequence.astype(np.int64)
-        dev = batch.device_time_us.astype(np.int64)
         if self._outage_start is not None:
             start = self._outage_start if np.isfinite(self._outage_start) else now
             if self._last_seq is not None:
-                step = (int(seq[0]) + self._seq_offset - self._last_seq) % 2**32
+                step = (int(seq[0]) - self._last_seq) % 2**32
                 if step == 0 or step >= 2**31:  # sequence went back: the device restarted
                     self.device_resets += 1
-                    self._seq_offset = self._last_seq + 1 - int(seq[0])
-                    self._time_offset_us = self._last_dev_us + int(round((now - start) * 1e6)) - int(dev[0])
             self._put(DeviceEvent("outage", now, f"{self.path} was gone for {now - start:.2f} s",
                                   start_host_s=start, end_host_s=now))
             self._put(DeviceEvent("connected", now, f"{self.url} streaming again"))
             self._outage_start = None
-        if self._seq_offset or self._time_offset_us:
-            batch = FrameBatch(batch.side, ((seq + self._seq_offset) % 2**32).astype(np.uint32),
-                               (dev + self._time_offset_us).astype(np.uint64), batch.host_time_s, batch.pressure,
-                               batch.saturated)
         self._last_seq = int(batch.sequence[-1])
         self._last_dev_us = int(batch.device_time_us[-1])
         return batch
