@@ -12,6 +12,7 @@ import contextlib
 import os
 import select
 import threading
+import time
 import tty
 from pathlib import Path
 
@@ -25,6 +26,7 @@ class PtyLink:
         self._host: tuple[int, int] | None = self._pair(self.host_path)
         self._stop = threading.Event()
         self.bytes_lost_unplugged = 0
+        self.bytes_lost_full = 0
         self._thread = threading.Thread(target=self._relay, daemon=True)
         self._thread.start()
 
@@ -60,6 +62,20 @@ class PtyLink:
         with contextlib.suppress(FileNotFoundError):
             self.device_path.unlink()
 
+    def _write_all(self, fd: int, data: bytes, patience_s: float = 2.0) -> None:
+        """Write every byte, waiting while the reader catches up (a cable does not drop bytes because the host
+        is busy); only a reader stalled for ``patience_s`` loses the rest, counted in ``bytes_lost_full``."""
+        deadline = time.monotonic() + patience_s
+        view = memoryview(data)
+        while view:
+            try:
+                view = view[os.write(fd, view):]
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    self.bytes_lost_full += len(view)
+                    return
+                select.select([], [fd], [], 0.01)
+
     def _relay(self) -> None:
         dev_m = self._dev[0]
         while not self._stop.is_set():
@@ -82,8 +98,8 @@ class PtyLink:
                             if host_now is None:
                                 self.bytes_lost_unplugged += len(data)
                             else:
-                                os.write(host_now, data)
+                                self._write_all(host_now, data)
                         elif fd == host_now:
-                            os.write(dev_m, data)
+                            self._write_all(dev_m, data)
                     except OSError:
                         pass
