@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import abc
 import importlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
@@ -160,6 +160,33 @@ def parse_device_url(url: str) -> tuple[str, str, dict[str, str]]:
             raise ConfigurationError(f"device {url!r}: parameter {key!r} is given twice")
         query[key] = value
     return parts.scheme, location, query
+
+
+def url_number(
+    where: str, query: Mapping[str, str], key: str, lo: float, hi: float, default: float | None = None
+) -> float:
+    """A numeric URL parameter, checked against ``[lo, hi]``.
+
+    ``where`` starts the error message (``"sim://"``, ``"serial://"`` or ``"ble://InsoleL:"``). An absent or empty
+    parameter gives ``default`` (an error when there is none).
+
+    Raises
+    ------
+    ConfigurationError
+        Not a number, out of range, or missing without a default.
+    """
+    raw = query.get(key)
+    if raw is None or raw == "":
+        if default is None:
+            raise ConfigurationError(f"{where} parameter {key} is required")
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{where} parameter {key} must be a number, got {raw!r}") from None
+    if not lo <= value <= hi:
+        raise ConfigurationError(f"{where} parameter {key} must be between {lo:g} and {hi:g}, got {raw}")
+    return value
 
 
 def open_device(url: str) -> InsoleDevice:

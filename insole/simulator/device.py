@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 import insole
-from insole.devices import DeviceEvent, DeviceInfo, InsoleDevice, parse_device_url
+from insole.devices import DeviceEvent, DeviceInfo, InsoleDevice, parse_device_url, url_number
 from insole.errors import ConfigurationError, DeviceError
 from insole.frames import FrameBatch, check_side
 from insole.layouts import builtin_layout
@@ -85,14 +85,7 @@ def kpa_to_raw(pressure_kpa: np.ndarray) -> np.ndarray:
 
 
 def _num(query: dict[str, str], key: str, lo: float, hi: float) -> float:
-    raw = query[key]
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigurationError(f"sim:// parameter {key} must be a number, got {raw!r}") from None
-    if not lo <= value <= hi:
-        raise ConfigurationError(f"sim:// parameter {key} must be between {lo} and {hi}, got {raw}")
-    return value
+    return url_number("sim://", query, key, lo, hi)
 
 
 class SimulatedInsole(InsoleDevice):

@@ -62,7 +62,7 @@ from bleak.backends.scanner import AdvertisementData
 from bleak.exc import BleakError
 from bleak_retry_connector import BleakNotFoundError, establish_connection
 
-from insole.devices import DeviceEvent, DeviceInfo, InsoleDevice, parse_device_url
+from insole.devices import DeviceEvent, DeviceInfo, InsoleDevice, parse_device_url, url_number
 from insole.errors import ConfigurationError, DeviceError, InsoleError, ProtocolError
 from insole.frames import FrameBatch, Side, check_side
 from insole.layouts import builtin_layout
@@ -97,14 +97,7 @@ LOW_BATTERY_PCT = 10
 
 
 def _num(url: str, query: dict[str, str], key: str, lo: float, hi: float) -> float:
-    raw = query[key]
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigurationError(f"{url}: parameter {key} must be a number, got {raw!r}") from None
-    if not lo <= value <= hi:
-        raise ConfigurationError(f"{url}: parameter {key} must be between {lo:g} and {hi:g}, got {raw}")
-    return value
+    return url_number(f"{url}:", query, key, lo, hi)
 
 
 def resolve_backends(transport: str, backend: str = "", url: str = "ble://") -> dict[str, Any]:

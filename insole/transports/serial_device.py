@@ -39,7 +39,7 @@ import numpy as np
 import serial
 from serial.tools import list_ports
 
-from insole.devices import DeviceEvent, DeviceInfo, InsoleDevice, parse_device_url
+from insole.devices import DeviceEvent, DeviceInfo, InsoleDevice, parse_device_url, url_number
 from insole.errors import ConfigurationError, DeviceError, DeviceTimeoutError
 from insole.frames import FrameBatch, check_side
 from insole.layouts import SensorLayout, builtin_layout
@@ -59,16 +59,7 @@ _CLOCK_FIELDS = {"t_us", "time_us", "us", "micros", "t_ms", "time_ms", "ms", "mi
 
 
 def _num(query: dict[str, str], key: str, default: float, lo: float, hi: float) -> float:
-    raw = query.get(key)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigurationError(f"serial:// parameter {key} must be a number, got {raw!r}") from None
-    if not lo <= value <= hi:
-        raise ConfigurationError(f"serial:// parameter {key} must be between {lo:g} and {hi:g}, got {raw}")
-    return value
+    return url_number("serial://", query, key, lo, hi, default)
 
 
 def custom_layout(n_sensors: int, foot_length_mm: float, layout_id: str = "") -> SensorLayout:
