@@ -28,7 +28,14 @@ from pathlib import Path
 import numpy as np
 
 from insole.errors import ImportSourceError
-from insole.importers.recording import ImportedFoot, ImportedRecording, check_file, choose_foot_length, runs_of
+from insole.importers.recording import (
+    ImportedFoot,
+    ImportedRecording,
+    check_file,
+    choose_foot_length,
+    parse_number,
+    runs_of,
+)
 from insole.layouts import FOREFOOT_WIDTH_RATIO, SensorLayout
 from insole.session_file import SessionMetadata
 
@@ -109,14 +116,6 @@ def _subject_table(folder: Path) -> dict[str, dict[str, str]]:
     return out
 
 
-def _number(text: str | None) -> float | None:
-    try:
-        value = float(text)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
-
-
 def read(src: str | Path, *, foot_length_mm: float | None = None) -> ImportedRecording:
     """Read one gaitndd record (``src`` is the ``.hea`` file, a signal file or the record name).
 
@@ -155,7 +154,7 @@ def read(src: str | Path, *, foot_length_mm: float | None = None) -> ImportedRec
     digital = np.asarray(rec.d_signal)
     table = _subject_table(hea.parent)
     row = table.get(base.name)
-    height_m = _number(row.get("HEIGHT(meters)")) if row else None
+    height_m = parse_number(row.get("HEIGHT(meters)")) if row else None
     L, length_note, known = choose_foot_length(foot_length_mm, height_m)
     layout = SensorLayout("gaitndd-fsr-1", np.array([0.5 * L]), np.array([0.0]),
                           np.array([0.35 * L * FOREFOOT_WIDTH_RATIO * L]), float(L))
@@ -208,7 +207,7 @@ def read(src: str | Path, *, foot_length_mm: float | None = None) -> ImportedRec
     root = {"source_record": base.name}
     if row:
         companions.append(hea.parent / "subject-description.txt")
-        md.body_mass_kg = _number(row.get("Weight(kg)"))
+        md.body_mass_kg = parse_number(row.get("Weight(kg)"))
         if md.body_mass_kg is not None and not 15 <= md.body_mass_kg <= 300:
             md.body_mass_kg = None
         cells = {k: v for k, v in row.items() if k}

@@ -19,14 +19,20 @@ i.e. heel sensor at 10 % and toe sensor at 90 % of foot length L, with the same 
 
 from __future__ import annotations
 
-import math
 import re
 from pathlib import Path
 
 import numpy as np
 
 from insole.errors import ImportSourceError
-from insole.importers.recording import ImportedFoot, ImportedRecording, check_file, choose_foot_length
+from insole.importers.recording import (
+    ImportedFoot,
+    ImportedRecording,
+    check_file,
+    choose_foot_length,
+    is_number,
+    parse_number,
+)
 from insole.layouts import SensorLayout
 from insole.session_file import SessionMetadata
 
@@ -56,17 +62,9 @@ def sniff(path: Path) -> bool:
     try:
         first = path.read_bytes()[:2000].decode("latin-1").splitlines()[0]
         cells = first.strip().split("\t")
-        return len(cells) == N_COLUMNS and all(_is_number(c) for c in cells)
+        return len(cells) == N_COLUMNS and all(is_number(c) for c in cells)
     except (OSError, IndexError):
         return False
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _demographics(folder: Path, subject: str) -> tuple[dict[str, str] | None, Path | None]:
@@ -80,14 +78,6 @@ def _demographics(folder: Path, subject: str) -> tuple[dict[str, str] | None, Pa
         if cells and cells[0].strip() == subject:
             return {h: cells[i].strip() for i, h in enumerate(header) if h and i < len(cells)}, table
     return None, table
-
-
-def _number(text: str | None) -> float | None:
-    try:
-        value = float(text)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
 
 
 def read_table(path: Path) -> np.ndarray:
@@ -112,7 +102,7 @@ def read_table(path: Path) -> np.ndarray:
         data = np.array([ln.split("\t") for ln in lines], dtype=np.float64)
     except ValueError:
         for i, ln in enumerate(lines):
-            if not all(_is_number(c) for c in ln.split("\t")):
+            if not all(is_number(c) for c in ln.split("\t")):
                 raise ImportSourceError(str(path), f"line {i + 1} has a non-numeric cell: {ln[:80]!r}") from None
         raise
     return data
@@ -132,8 +122,8 @@ def read(src: str | Path, *, foot_length_mm: float | None = None) -> ImportedRec
     m = _NAME.match(path.stem)
     subject = m.group("subject") if m else path.stem
     row, table = _demographics(path.parent, subject)
-    height_m = _number(row.get("Height")) if row else None
-    weight = _number(row.get("Weight")) if row else None
+    height_m = parse_number(row.get("Height")) if row else None
+    weight = parse_number(row.get("Weight")) if row else None
     L, length_note, known = choose_foot_length(foot_length_mm, height_m)
     layout = layout_for(L)
     assumption = ("gaitpdb sensor coordinates (format.txt, arbitrary units) mapped to the foot frame: heel sensor at "

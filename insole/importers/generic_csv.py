@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from insole.errors import ConfigurationError, ImportSourceError
-from insole.importers.recording import ImportedFoot, ImportedRecording, check_file, runs_of
+from insole.importers.recording import ImportedFoot, ImportedRecording, check_file, is_number, runs_of
 from insole.layouts import SensorLayout, builtin_layout
 from insole.session_file import UNITS, SessionMetadata
 
@@ -205,7 +205,7 @@ def _numbers(path: Path, cells: np.ndarray, name: str, allow_empty: bool = False
     try:
         out = np.array(cells, dtype=np.float64)
     except ValueError:
-        k = next(i for i, c in enumerate(cells) if not _is_number(c))
+        k = next(i for i, c in enumerate(cells) if not is_number(c))
         raise ImportSourceError(
             str(path), f"column {name!r}, data line {k + 1}: {cells[k]!r} is not a number"
         ) from None
@@ -214,10 +214,3 @@ def _numbers(path: Path, cells: np.ndarray, name: str, allow_empty: bool = False
         raise ImportSourceError(str(path), f"column {name!r}, data line {k + 1}: value is not finite")
     return out
 
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except (TypeError, ValueError):
-        return False
-    return True

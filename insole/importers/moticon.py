@@ -37,7 +37,14 @@ from pathlib import Path
 import numpy as np
 
 from insole.errors import ImportSourceError
-from insole.importers.recording import ImportedFoot, ImportedRecording, check_file, choose_foot_length, runs_of
+from insole.importers.recording import (
+    ImportedFoot,
+    ImportedRecording,
+    check_file,
+    choose_foot_length,
+    is_number,
+    runs_of,
+)
 from insole.layouts import FOREFOOT_WIDTH_RATIO, SensorLayout
 from insole.session_file import SessionMetadata
 
@@ -138,7 +145,7 @@ def read(src: str | Path, *, foot_length_mm: float | None = None) -> ImportedRec
             return np.array(cells[rows, col], dtype=np.float64)
         except ValueError:
             sub = cells[rows, col]
-            k = next(i for i, c in enumerate(sub) if not _is_number(c))
+            k = next(i for i, c in enumerate(sub) if not is_number(c))
             row = int(np.arange(len(cells))[rows][k]) + 1
             raise ImportSourceError(
                 str(path), f"data row {row}, column {names[col]!r}: {str(sub[k])[:40]!r} is not a number"
@@ -222,14 +229,6 @@ def read(src: str | Path, *, foot_length_mm: float | None = None) -> ImportedRec
     assumptions = [feet[s].attrs["layout_assumption"] for s in feet][:1] + [
         "pressure: N/cm2 x 10 = kPa; empty cells = no data from that insole (frames absent, gap recorded)"]
     return ImportedRecording("moticon", path, [], feet, md, assumptions, root, groups)
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _fit_areas(p_ncm2: np.ndarray, force_n: np.ndarray) -> tuple[np.ndarray, float, bool]:

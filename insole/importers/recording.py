@@ -8,6 +8,7 @@ importer version) and the stated assumptions to the root attributes. ``source`` 
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -201,3 +202,21 @@ def check_file(path: Path, what: str) -> Path:
 def attr_text(mapping: Mapping[str, Any]) -> str:
     """``key=value; ...`` text for an attribute (stable order)."""
     return "; ".join(f"{k}={v}" for k, v in mapping.items())
+
+
+def parse_number(text: str | None) -> float | None:
+    """A finite number from a text cell, or None (empty, ``MISSING``, not a number, NaN or infinite)."""
+    try:
+        value = float(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def is_number(text: str) -> bool:
+    """True if ``text`` parses as a float (NaN and infinities included, as in a numeric column)."""
+    try:
+        float(text)
+    except (TypeError, ValueError):
+        return False
+    return True

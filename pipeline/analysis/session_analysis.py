@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -71,27 +71,24 @@ class AnalysisParams:
         twice, so memory stays bounded for any recording length.
     """
 
-    on_share: float = 0.05
-    off_share: float = 0.03
-    noise_sd_on: float = 4.0
-    noise_sd_off: float = 3.0
-    noise_sd_onset: float = 3.0
-    onset_share: float = 0.005
-    baseline_window_s: float = 4.0
-    merge_gap_s: float = 0.05
-    min_blip_s: float = 0.08
-    max_refine_s: float = 0.15
+    # the detector's own defaults, so that the two cannot drift apart
+    on_share: float = ContactEventDetection.on_share
+    off_share: float = ContactEventDetection.off_share
+    noise_sd_on: float = ContactEventDetection.noise_sd_on
+    noise_sd_off: float = ContactEventDetection.noise_sd_off
+    noise_sd_onset: float = ContactEventDetection.noise_sd_onset
+    onset_share: float = ContactEventDetection.onset_share
+    baseline_window_s: float = ContactEventDetection.baseline_window_s
+    merge_gap_s: float = ContactEventDetection.merge_gap_s
+    min_blip_s: float = ContactEventDetection.min_blip_s
+    max_refine_s: float = ContactEventDetection.max_refine_s
     block_frames: int = 1 << 16
     cache_mb: float = 256.0
 
     def detector(self) -> ContactEventDetection:
         """The event detector with these parameters."""
-        return ContactEventDetection(
-            on_share=self.on_share, off_share=self.off_share, noise_sd_on=self.noise_sd_on,
-            noise_sd_off=self.noise_sd_off, noise_sd_onset=self.noise_sd_onset, onset_share=self.onset_share,
-            baseline_window_s=self.baseline_window_s, merge_gap_s=self.merge_gap_s, min_blip_s=self.min_blip_s,
-            max_refine_s=self.max_refine_s,
-        )
+        shared = {f.name for f in fields(ContactEventDetection) if f.init} & {f.name for f in fields(self)}
+        return ContactEventDetection(**{name: getattr(self, name) for name in shared})
 
 
 @dataclass
