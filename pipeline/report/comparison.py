@@ -21,14 +21,12 @@ are always caveated.
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from pipeline import __version__
 from pipeline.errors import ReportError
 from pipeline.interpretation import STATISTICS_REFERENCES, build_findings
 from pipeline.interpretation.statistics import (
@@ -40,7 +38,7 @@ from pipeline.interpretation.statistics import (
 )
 from pipeline.report import figures
 from pipeline.report.html_report import _write_text, environment
-from pipeline.report.report_data import jsonable, session_info, withheld_figures
+from pipeline.report.report_data import document_header, jsonable, session_info, withheld_figures
 
 SCHEMA = "insole-comparison"
 SCHEMA_VERSION = 1
@@ -198,11 +196,7 @@ def compare_results(
                 row["quality_withheld"] = True
             rows.append(row)
     doc = {
-        "schema": SCHEMA,
-        "schema_version": SCHEMA_VERSION,
-        "kind": "comparison",
-        "software": {"name": "insole", "version": __version__},
-        "generated_utc": _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        **document_header(SCHEMA, SCHEMA_VERSION, "comparison"),
         "before": {"session": bi, "quality": bf["quality"], "tier": bf["tier"]["tier"],
                    "provenance": (getattr(before, "metrics", {}) or {}).get("provenance") or {}},
         "after": {"session": ai, "quality": af["quality"], "tier": af["tier"]["tier"],

@@ -6,7 +6,6 @@ None and the HTML says "not available"). Numbers are plain floats or None (NaN a
 
 from __future__ import annotations
 
-import datetime as _dt
 import math
 import re
 from collections.abc import Mapping
@@ -14,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from insole.session_file import utc_now_iso
 from pipeline import __version__
 from pipeline.interpretation import REFERENCES, build_findings
 from pipeline.interpretation.metric_lookup import SIDES, dig, number, summary
@@ -293,11 +293,7 @@ def report_json(result: Any) -> dict[str, Any]:
                  for name, label, units in BILATERAL_METRICS}
     lld = dig(metrics, "bilateral", "lld_pattern")
     doc = {
-        "schema": SCHEMA,
-        "schema_version": SCHEMA_VERSION,
-        "kind": "session",
-        "software": {"name": "insole", "version": __version__},
-        "generated_utc": _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        **document_header(SCHEMA, SCHEMA_VERSION, "session"),
         "session": session_info(result),
         "sides": sides,
         "steps": n_steps,
@@ -325,3 +321,14 @@ def _bilateral_summary(metrics: Mapping[str, Any], name: str) -> dict[str, Any] 
     if not isinstance(raw, Mapping):
         return None
     return summary({"b": {name: raw}}, "b", name)
+
+
+def document_header(schema: str, schema_version: int, kind: str) -> dict[str, Any]:
+    """The fields every report JSON document starts with: schema, kind, software and generation time (UTC)."""
+    return {
+        "schema": schema,
+        "schema_version": schema_version,
+        "kind": kind,
+        "software": {"name": "insole", "version": __version__},
+        "generated_utc": utc_now_iso(),
+    }
