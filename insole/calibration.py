@@ -22,7 +22,6 @@ Procedure (``insole calibrate fit``), as for pressure-mapping systems calibrated
 
 from __future__ import annotations
 
-import datetime as _dt
 import hashlib
 import json
 import os
@@ -34,6 +33,7 @@ import numpy as np
 from scipy.interpolate import PchipInterpolator
 
 from insole.errors import ConfigurationError
+from insole.provenance import utc_now_iso
 
 CALIBRATION_FORMAT = "insole-calibration"
 CALIBRATION_VERSION = 1
@@ -192,7 +192,7 @@ def fit_calibration(
     if len(shapes) != 1:
         raise CalibrationError(f"recordings have different cell counts: {sorted(shapes)}")
     counts = np.stack([np.nanmedian(np.asarray(r, float), axis=0) for _, r in order])
-    created = _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    created = utc_now_iso()
     return Calibration(loads, counts, model=model, serial_number=serial_number, created_utc=created, notes=notes)
 
 

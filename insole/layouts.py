@@ -25,6 +25,9 @@ from scipy.interpolate import PchipInterpolator
 
 from insole.errors import ConfigurationError
 
+#: How a layout's cell positions are known (see :class:`SensorLayout`).
+GEOMETRIES = ("specified", "generic", "unknown")
+
 #: Forefoot width as a fraction of foot length; used for the outline and for CPEI normalisation.
 FOREFOOT_WIDTH_RATIO = 0.38
 
@@ -86,6 +89,11 @@ class SensorLayout:
         Sensing area of each cell.
     foot_length_mm : float
         Length of the foot the layout was scaled to.
+    geometry : {"specified", "generic", "unknown"}
+        How the cell positions are known: ``"specified"`` by the device, vendor or dataset (measured or
+        published); ``"generic"`` assumed from a built-in layout with the same cell count (the real insole may
+        differ); ``"unknown"`` a placeholder (positions unknown: centre-of-pressure and regional measures do not
+        apply).
     """
 
     layout_id: str
@@ -93,6 +101,7 @@ class SensorLayout:
     y_mm: np.ndarray
     area_mm2: np.ndarray
     foot_length_mm: float
+    geometry: str = "specified"
 
     def __post_init__(self) -> None:
         n = len(self.x_mm)
@@ -102,6 +111,10 @@ class SensorLayout:
             )
         if not np.all(np.asarray(self.area_mm2) > 0):
             raise ConfigurationError(f"layout {self.layout_id!r}: every area_mm2 must be positive")
+        if self.geometry not in GEOMETRIES:
+            raise ConfigurationError(
+                f"layout {self.layout_id!r}: geometry must be one of {GEOMETRIES}, got {self.geometry!r}"
+            )
 
     @property
     def n_sensors(self) -> int:
@@ -177,7 +190,7 @@ def builtin_layout(n_sensors: int, foot_length_mm: float = 260.0) -> SensorLayou
         area = np.full(99, (pitch * L) ** 2)
     else:
         raise ConfigurationError(f"no built-in layout has {n_sensors} sensors; choose 8, 16 or 99")
-    return SensorLayout(layout_id, rel[:, 0] * L, rel[:, 1] * L, area, float(L))
+    return SensorLayout(layout_id, rel[:, 0] * L, rel[:, 1] * L, area, float(L), geometry="generic")
 
 
 def foot_length_from_shoe_size_eu(shoe_size_eu: float) -> float:

@@ -28,7 +28,6 @@ Layout (version 1)::
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
 import math
 import os
 from collections.abc import Iterator, Mapping
@@ -44,6 +43,7 @@ from insole.calibration import Calibration
 from insole.errors import SessionExistsError, SessionFileError
 from insole.frames import SIDES, Side, check_side
 from insole.layouts import SensorLayout
+from insole.provenance import utc_now_iso
 
 FORMAT_NAME = "insole-session"
 FORMAT_VERSION = 1
@@ -54,11 +54,6 @@ CHUNK_FRAMES = 1024
 #: Largest sensor count and frame count a reader accepts before reading anything (hostile-file guard).
 MAX_SENSORS = 4096
 MAX_FRAMES = 2_000_000_000
-
-
-def utc_now_iso() -> str:
-    """Current UTC time in ISO 8601 with a ``Z`` suffix."""
-    return _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 @dataclass

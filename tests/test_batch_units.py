@@ -17,9 +17,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from batch_inbox import Inbox, add_hostile, variant  # noqa: E402
 
+from insole.provenance import file_sha256  # noqa: E402
 from pipeline.batch.discovery import InputFormat, discover, format_for, register_format  # noqa: E402
 from pipeline.batch.isolation import run_isolated  # noqa: E402
-from pipeline.batch.ledger import Ledger, file_sha256, job_key  # noqa: E402
+from pipeline.batch.ledger import Ledger, job_key  # noqa: E402
 from pipeline.batch.process import OUTPUT_FILES, process_session  # noqa: E402
 from pipeline.batch.safety import Limits, safe_component, safe_relpath  # noqa: E402
 from pipeline.batch.summary import compare_findings, findings  # noqa: E402

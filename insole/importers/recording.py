@@ -7,7 +7,6 @@ importer version) and the stated assumptions to the root attributes. ``source`` 
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 from collections.abc import Mapping
@@ -20,6 +19,7 @@ import numpy as np
 import insole
 from insole.errors import ImportSourceError
 from insole.layouts import SensorLayout
+from insole.provenance import file_sha256
 from insole.session_file import SessionMetadata, SessionWriter
 
 #: Version of the importer family; bump when an importer changes what it writes for the same source.
@@ -97,15 +97,6 @@ class ImportedRecording:
     groups: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def sha256_of(path: str | os.PathLike[str]) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def merge_metadata(found: SessionMetadata, given: SessionMetadata | None) -> SessionMetadata:
     """Values the user gave win over values found in the source; missing stays missing."""
     if given is None:
@@ -136,12 +127,12 @@ def write_recording(
         raise ImportSourceError(str(rec.primary), "contains no samples for either foot; nothing to import")
     md = merge_metadata(rec.metadata, metadata)
     with SessionWriter(output, md, source="imported", overwrite=overwrite, atomic=True) as w:
-        companions = "; ".join(f"{p.name} sha256={sha256_of(p)}" for p in rec.companions)
+        companions = "; ".join(f"{p.name} sha256={file_sha256(p)}" for p in rec.companions)
         w.set_attrs(
             "/",
             source_format=rec.source_format,
             source_file=rec.primary.name,
-            source_sha256=sha256_of(rec.primary),
+            source_sha256=file_sha256(rec.primary),
             source_companions=companions,
             importer=f"insole.importers.{rec.source_format}",
             importer_version=f"{IMPORTER_VERSION} (insole {insole.__version__})",

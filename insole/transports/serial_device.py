@@ -70,7 +70,7 @@ def custom_layout(n_sensors: int, foot_length_mm: float, layout_id: str = "") ->
     """
     x = np.linspace(0.08, 0.92, n_sensors) * foot_length_mm
     return SensorLayout(layout_id or f"unknown-{n_sensors}", x, np.zeros(n_sensors),
-                        np.full(n_sensors, 100.0), float(foot_length_mm))
+                        np.full(n_sensors, 100.0), float(foot_length_mm), geometry="unknown")
 
 
 def layout_for(n_sensors: int, foot_length_mm: float, layout_id: str = "") -> SensorLayout:

@@ -17,9 +17,7 @@ provenance. Memory: 12 bytes per frame per foot plus one read block (or the pres
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from dataclasses import asdict, dataclass, field, fields
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from insole.layouts import SensorLayout
+from insole.provenance import file_sha256, utc_now_iso
 from insole.session_file import Session, SessionMetadata, open_session
 from pipeline import __version__
 from pipeline.analysis import cop, events, foot_function, force, regions, strides, symmetry
@@ -118,14 +117,6 @@ class AnalysisResult:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready metrics."""
         return self.metrics
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _walking_check(side: str, trace: ForceTrace, units: str) -> None:
@@ -457,9 +448,9 @@ def _assemble(path: Path, attrs: dict, metadata: SessionMetadata, sides: dict[st
                        "cop_min_force_share": cop.COP_MIN_FORCE_SHARE,
                        "foot_function_rule": foot_function.LABEL_RULE,
                        "force_units_rule": force.__doc__.split("\n\n")[0] if force.__doc__ else ""},
-        "input_sha256": _sha256(path) if path.is_file() else "",
+        "input_sha256": file_sha256(path) if path.is_file() else "",
         "input_path": str(path),
-        "analysed_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "analysed_utc": utc_now_iso(),
     }
     metrics["session"] = {**session_info,
                           "duration_s": max(v.n_frames / v.sampling_rate_hz for v in sides.values())}

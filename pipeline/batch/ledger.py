@@ -57,15 +57,6 @@ def job_key(sha256: str, software: str, params_json: str) -> str:
     return hashlib.sha256(f"{sha256}|{software}|{params_json}".encode()).hexdigest()
 
 
-def file_sha256(path: Path, chunk_bytes: int = 1 << 20) -> str:
-    """SHA-256 of a file's content, read in chunks (bounded memory)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk_bytes):
-            h.update(block)
-    return h.hexdigest()
-
-
 class Ledger:
     """The SQLite ledger of one output folder.
 

@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from insole.provenance import file_sha256, utc_now_iso
 from pipeline import __version__
 from pipeline.analysis import AnalysisParams
 from pipeline.batch.atomic import remove_stale_temps
 from pipeline.batch.discovery import InboxEntry, discover
 from pipeline.batch.isolation import DEFAULT_ENTRY
-from pipeline.batch.ledger import Ledger, file_sha256, job_key
+from pipeline.batch.ledger import Ledger, job_key
 from pipeline.batch.process import OUTPUT_FILES, REASONS
 from pipeline.batch.progress import NightProgress
 from pipeline.batch.quarantine import quarantine_upload
@@ -43,7 +44,7 @@ class BatchError(PipelineError):
 
 def utc_now() -> str:
     """Current UTC time, ISO 8601 with ``Z``."""
-    return _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return utc_now_iso()
 
 
 @dataclass

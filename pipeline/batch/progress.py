@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 import sys
 from typing import Any, TextIO
 
+from insole.provenance import utc_now_iso
+
 
 def _stamp() -> str:
-    return _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_now_iso()
 
 
 class NightProgress:

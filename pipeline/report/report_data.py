@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from insole.session_file import utc_now_iso
+from insole.provenance import utc_now_iso
 from pipeline import __version__
 from pipeline.interpretation import REFERENCES, build_findings
 from pipeline.interpretation.metric_lookup import SIDES, dig, number, summary
