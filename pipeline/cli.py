@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,29 +29,28 @@ def analyze_command(file: Path, json_path: Path | None, steps_path: Path | None)
     """Analyse a session FILE: gait events, strides, phases and summaries."""
     result = analyze_session(file)
     if json_path:
-        json_path.write_text(json.dumps(result.to_dict(), indent=2))
+        result.write_metrics(json_path)
     if steps_path:
-        result.steps.to_csv(steps_path, index=False)
-    for side in ("left", "right"):
-        m = result.metrics.get(side)
-        if m:
-            s, st = m["stride_time_s"], m["stance_pct"]
-            ff = m["foot_function"]
-            click.echo(
-                f"{side}: {s['n']} strides, median stride {s['median']:.3f} s, stance {st['median']:.1f} %, "
-                f"foot function {ff['label']} (confidence {ff['confidence']:.2f})"
-                if s["n"]
-                else f"{side}: no steady-state strides"
-            )
-    bil = result.metrics["bilateral"]
-    cad = bil["cadence_steps_per_min"]
-    if cad["n"]:
-        click.echo(f"cadence {cad['median']:.1f} steps/min ({cad['n']} strides)")
-    click.echo(bil["lld_pattern"]["wording"])
-    q = result.metrics["quality"]
-    click.echo("quality: passed" if q["passed"] else "quality: FAILED: " + "; ".join(q["failures"]))
-    for w in q["warnings"]:
-        click.echo(f"warning: {w}")
+        result.write_steps(steps_path)
+    m = result.metrics
+    for side in m.sides:
+        sr = m.side(side)
+        s, st, ff = sr.stride_time_s, sr.stance_pct, sr.foot_function
+        if not sr.analysed:
+            click.echo(f"{side}: not analysed: {sr.reason}")
+        elif s.available:
+            click.echo(f"{side}: {s.n} strides, median stride {s.median:.3f} s, stance {st.median:.1f} %, "
+                       f"foot function {ff.label} (confidence {ff.confidence:.2f})")
+        else:
+            click.echo(f"{side}: no steady-state strides")
+    cad = m.bilateral.cadence_steps_per_min
+    if cad.available:
+        click.echo(f"cadence {cad.median:.1f} steps/min ({cad.n} strides)")
+    click.echo(m.bilateral.lld_pattern.wording)
+    q = m.quality
+    click.echo("quality: passed" if q.passed else "quality: FAILED: " + "; ".join(f.message for f in q.failures))
+    for w in q.warnings:
+        click.echo(f"warning: {w.message}")
 
 
 @cli.command("report")
@@ -78,7 +76,7 @@ def report_command(file: Path, output: Path, json_path: Path | None) -> None:
 @click.option("--allow-different-devices", is_flag=True,
               help="Compare sessions recorded with different sensor layouts, cell counts or units (caveated).")
 @click.option("--sem", "sem_path", type=click.Path(dir_okay=False, path_type=Path),
-              help='JSON of published test-retest SEMs: {"stance_s": {"sem": 0.012, "source": "..."}}.')
+              help='JSON of published test-retest SEMs: {"stance_time_s": {"sem": 0.012, "source": "..."}}.')
 def compare_command(before: Path, after: Path, output: Path, json_path: Path | None, allow_different_devices: bool,
                     sem_path: Path | None) -> None:
     """Compare two sessions, BEFORE and AFTER (e.g. shoes vs orthotic): change, effect size, CI and MDC95."""
@@ -103,8 +101,8 @@ def demo_command(out_dir: Path, profile: str, duration_s: float, seed: int) -> N
     summary = simulate_session(session, profile=profile, duration_s=duration_s, seed=seed, overwrite=True)
     click.echo(f"recorded   {session}  ({summary.duration_s:.1f} s, profile {profile})")
     result = analyze_session(session)
-    (out_dir / "metrics.json").write_text(json.dumps(result.to_dict(), indent=2))
-    result.steps.to_csv(out_dir / "steps.csv", index=False)
+    result.write_metrics(out_dir / "metrics.json")
+    result.write_steps(out_dir / "steps.csv")
     click.echo(f"analysed   {out_dir / 'metrics.json'}  {out_dir / 'steps.csv'}")
     report = write_report(result, out_dir / "report.html")
     write_report_json(result, out_dir / "report.json")

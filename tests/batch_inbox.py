@@ -31,7 +31,6 @@ class Inbox:
     good: list[str] = field(default_factory=list)
     bad: dict[str, str] = field(default_factory=dict)  # rel path -> expected reason code
     duplicates: dict[str, str] = field(default_factory=dict)  # rel path -> path with the same content
-    either: list[str] = field(default_factory=list)  # processed or quarantined as not-analysable (analysis decides)
 
 
 def make_bases(folder: Path, duration_s: float = 12.0) -> list[Path]:
@@ -167,7 +166,7 @@ def build_inbox(root: Path, bases: list[Path], *, n_good: int, outside: Path, ho
     if standing is not None:
         rel = "clinic-1/S8000/standing.h5"
         variant(standing, root / rel, "S8000", 10_001)
-        inbox.either.append(rel)
+        inbox.bad[rel] = "not-analysable"  # a valid file of someone standing: the analysis refuses it, with why
     (root / "clinic-0" / "README.txt").write_text("not a session\n")
     (root / "clinic-0" / ".upload-in-progress.h5.partial").write_bytes(b"partial")
     for h in range(hostile):

@@ -35,3 +35,34 @@ def session_factory(tmp_path_factory: pytest.TempPathFactory):
         return cache[key]
 
     return make
+
+
+@pytest.fixture(scope="session")
+def result_factory(session_factory):
+    """Real analysis results of simulated sessions, optionally altered before the analysis (cached).
+
+    ``result_factory(profile, duration_s=60, seed=1, *, left_only_s=None, right_shift_s=None, metadata=None,
+    **simulate_kwargs)``: ``left_only_s`` keeps only the first seconds of the left foot (a one-sided quality
+    failure), ``right_shift_s`` shifts the right foot's clock (unaligned insoles), ``metadata`` replaces metadata
+    fields. The alterations act on the recorded file's frames; the analysis is the real one.
+    """
+    from session_alterations import altered
+
+    from pipeline.analysis import analyze_session
+
+    cache: dict[tuple, object] = {}
+
+    def make(profile: str = "neutral", duration_s: float = 60.0, seed: int = 1, *, left_only_s: float | None = None,
+             right_shift_s: float | None = None, metadata: dict | None = None, **kwargs):
+        key = (profile, duration_s, seed, left_only_s, right_shift_s, tuple(sorted((metadata or {}).items())),
+               tuple(sorted(kwargs.items())))
+        if key not in cache:
+            path = session_factory(profile, duration_s, seed, **kwargs)
+            if left_only_s is None and right_shift_s is None and not metadata:
+                cache[key] = analyze_session(path)
+            else:
+                cache[key] = analyze_session(altered(path, left_only_s=left_only_s, right_shift_s=right_shift_s,
+                                                     metadata=metadata))
+        return cache[key]
+
+    return make

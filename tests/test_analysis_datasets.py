@@ -28,9 +28,9 @@ def test_gaitndd_all_records_plausible_and_consistent():
     for rec in gaitndd_records():
         m = analyze_session(gaitndd_session(rec)).metrics
         for side in ("left", "right"):
-            s = m[side]
-            rows.append((rec, side, s["stride_time_s"]["median"], s["stance_time_s"]["median"],
-                         s["swing_time_s"]["median"], s["stance_pct"]["median"], s["stride_time_s"]["n"]))
+            s = m.side(side)
+            rows.append((rec, side, s.stride_time_s.median, s.stance_time_s.median, s.swing_time_s.median,
+                         s.stance_pct.median, s.stride_time_s.n))
     assert len(rows) == 128
     stride = np.array([r[2] for r in rows])
     stance = np.array([r[3] for r in rows])
@@ -53,14 +53,15 @@ def test_gaitndd_all_records_plausible_and_consistent():
 @pytest.mark.parametrize("name", ["GaCo01_01", "GaPt03_01", "JuCo01_01", "JuPt07_01", "SiCo01_01", "SiPt02_01"])
 def test_gaitpdb_walks_plausible(name):
     m = analyze_session(gaitpdb_session(name)).metrics
-    assert 70 <= m["bilateral"]["cadence_steps_per_min"]["median"] <= 150
+    assert 70 <= m.bilateral.cadence_steps_per_min.median <= 150
     for side in ("left", "right"):
-        assert 55 <= m[side]["stance_pct"]["median"] <= 78
-        assert m[side]["stride_time_s"]["n"] >= 25
+        s = m.side(side)
+        assert 55 <= s.stance_pct.median <= 78
+        assert s.stride_time_s.n >= 25
         # the foot-function cut-offs are not calibrated for this layout: no label is invented
-        assert m[side]["foot_function"]["label"] == "undetermined"
-    assert m["quality"]["sync_ok"]
-    assert m["bilateral"]["double_support_s"]["median"] > 0.1
+        assert s.foot_function.label == "undetermined" and "gaitpdb-8" in s.foot_function.reason
+    assert m.quality.sync_ok
+    assert m.bilateral.double_support_s.median > 0.1
 
 
 @pytest.mark.skipif(not (DATASETS / "moticon_opengo").is_dir(), reason="moticon_opengo not present")

@@ -7,7 +7,6 @@ truth IC is the instant force starts rising from zero, the truth TO when it retu
 from __future__ import annotations
 
 import dataclasses
-import json
 
 import numpy as np
 import pandas as pd
@@ -16,9 +15,12 @@ from click.testing import CliRunner
 
 from insole.cli import run
 from insole.session_file import FootData, Session, read_session
-from pipeline.analysis import AnalysisParams, analyze_session
+from pipeline.analysis import AnalysisParams, MetricStatus, SessionMetrics, analyze_session
+from pipeline.analysis.metric_catalogue import METRIC_SPECS
+from pipeline.analysis.result import QualityCode
 from pipeline.cli import cli
 from pipeline.errors import AnalysisError
+from pipeline.interpretation import forbidden_phrases
 
 
 def _errors(detected: np.ndarray, truth: np.ndarray, max_match_s: float = 0.1) -> tuple[np.ndarray, float]:
@@ -96,21 +98,22 @@ def test_events_within_20ms_with_noise_and_dropouts(session_factory, kw):
 def test_foot_function_classes_recovered(session_factory, profile, label, sensors):
     res = analyze_session(session_factory(profile, 60.0, 5, sensors=sensors))
     for side in ("left", "right"):
-        ff = res.metrics[side]["foot_function"]
-        assert ff["label"] == label, ff
-        assert ff["confidence"] > 0.9
-        assert ff["n"] >= 30
+        ff = res.metrics.side(side).foot_function
+        assert ff.label == label, ff
+        assert ff.confidence > 0.9
+        assert ff.n >= 30
 
 
 def test_lld_pattern_flagged_only_for_lld_profile(session_factory):
     lld = analyze_session(session_factory("leg-length-discrepancy", 60.0, 5))
-    pat = lld.metrics["bilateral"]["lld_pattern"]
-    assert pat["consistent"] is True
-    assert pat["criteria"]["longer_stance_side"] == "right"  # the profile lengthens the right stance
-    assert "consistent with" in pat["wording"] and "not a diagnosis" in pat["wording"]
+    pat = lld.metrics.bilateral.lld_pattern
+    assert pat.consistent is True
+    assert pat.criteria.longer_stance_side == "right"  # the profile lengthens the right stance
+    assert "consistent with" in pat.wording and "cannot measure leg length" in pat.wording
+    assert forbidden_phrases(pat.wording) == []
     for profile in ("neutral", "asymmetric"):
         res = analyze_session(session_factory(profile, 60.0, 5))
-        assert res.metrics["bilateral"]["lld_pattern"]["consistent"] is False, profile
+        assert res.metrics.bilateral.lld_pattern.consistent is False, profile
 
 
 def test_temporal_and_force_measures_match_the_profile(session_factory):
@@ -118,51 +121,55 @@ def test_temporal_and_force_measures_match_the_profile(session_factory):
     force landmarks 1.12 / 0.78 / 1.10 BW at 24 / 50 / 76 % stance (insole/simulator/gait_model.py)."""
     res = analyze_session(session_factory("neutral", 60.0, 5))
     m = res.metrics
-    assert m["bilateral"]["cadence_steps_per_min"]["median"] == pytest.approx(111.6, abs=2.0)
+    assert m.bilateral.cadence_steps_per_min.median == pytest.approx(111.6, abs=2.0)
     for side in ("left", "right"):
-        s = m[side]
-        assert s["stance_pct"]["median"] == pytest.approx(59.65, abs=1.0)
-        assert s["peak1_bw"]["median"] == pytest.approx(1.12, abs=0.05)
-        assert s["peak2_bw"]["median"] == pytest.approx(1.10, abs=0.05)
-        assert s["valley_bw"]["median"] == pytest.approx(0.78, abs=0.05)
-        assert s["peak1_pct_stance"]["median"] == pytest.approx(24, abs=3)
-        assert s["peak2_pct_stance"]["median"] == pytest.approx(76, abs=3)
-        assert s["stride_time_s"]["cv_pct"] < 3.0
-        assert s["double_support_s"]["median"] > 0
-        assert set(s["regions"]) >= {"heel", "midfoot", "forefoot", "toes", "medial", "lateral"}
-        shares = sum(s["regions"][r]["load_share_pct"] for r in ("heel", "midfoot", "forefoot", "toes"))
+        s = m.side(side)
+        assert s.stance_pct.median == pytest.approx(59.65, abs=1.0)
+        assert s.peak1_force.median == pytest.approx(1.12, abs=0.05) and s.peak1_force.unit == "BW"
+        assert s.peak2_force.median == pytest.approx(1.10, abs=0.05)
+        assert s.valley_force.median == pytest.approx(0.78, abs=0.05)
+        assert s.peak1_pct_stance.median == pytest.approx(24, abs=3)
+        assert s.peak2_pct_stance.median == pytest.approx(76, abs=3)
+        assert s.stride_time_s.cv_pct < 3.0
+        assert s.double_support_s.median > 0
+        regions = {r.name: r for r in s.regions}
+        assert set(regions) >= {"heel", "midfoot", "forefoot", "toes", "medial", "lateral"}
+        shares = sum(regions[r].load_share_pct for r in ("heel", "midfoot", "forefoot", "toes"))
         assert shares == pytest.approx(100.0, abs=1.0)
     steps = res.steps[res.steps.valid]
-    np.testing.assert_allclose(steps.stance_s + steps.swing_s, steps.stride_s, atol=1e-9)
-    assert m["quality"]["passed"] and m["quality"]["sync_ok"]
+    np.testing.assert_allclose(steps.stance_time_s + steps.swing_time_s, steps.stride_time_s, atol=1e-9)
+    assert m.quality.passed and m.quality.sync_ok
     curves = res.curves["left"]
-    assert curves["force"].shape == (int(steps.side.eq("left").sum()), 101)
-    assert curves["force_units"] == "BW"
-    ap = curves["cop_ap"]
+    assert curves.force.shape == (int(steps.side.eq("left").sum()), 101)
+    assert curves.force_unit == "BW"
+    ap = curves.cop_ap
     # the gait line runs from the heel towards the toes
     assert np.nanmedian(ap[:, 20]) < 0.35 and np.nanmedian(ap[:, 85]) > 0.6
 
 
-def test_contract_fields(neutral_session, tmp_path):
+def test_every_metric_is_computed_with_unit_method_and_steps(neutral_session):
     res = analyze_session(neutral_session)
-    m = res.to_dict()
-    json.dumps(m)  # JSON-ready
+    m = res.metrics
     for side in ("left", "right"):
-        for name in ("stride_time_s", "stance_time_s", "swing_time_s", "stance_pct", "cpei_pct", "peak1_bw",
-                     "peak2_bw", "valley_bw", "loading_rate_bw_s", "impulse_bw_s", "cop_path_length_pct",
-                     "lmfi_terminal"):
-            assert {"median", "mean", "sd", "n", "cv_pct", "ci95", "units", "method"} <= set(m[side][name]), name
-        assert {"label", "confidence", "rule"} <= set(m[side]["foot_function"])
-        for reg in m[side]["regions"].values():
-            assert {"peak_pressure_kpa", "pti_kpa_s", "contact_time_pct", "load_share_pct"} <= set(reg)
-    assert {"double_support_s", "cadence_steps_per_min", "symmetry", "lld_pattern"} <= set(m["bilateral"])
-    for v in m["bilateral"]["symmetry"].values():
-        assert {"si_pct", "sa_pct", "n_left", "n_right"} <= set(v)
-    assert {"passed", "strides", "warnings", "failures", "saturation_pct", "dropout_pct", "sync_ok"} <= set(
-        m["quality"])
-    assert {"software", "parameters", "input_sha256", "analysed_utc"} <= set(m["provenance"])
-    assert len(m["provenance"]["input_sha256"]) == 64
-    assert {"side", "ic_s", "to_s", "stance_s", "swing_s", "stride_s", "valid"} <= set(res.steps.columns)
+        sr = m.side(side)
+        n_valid = int(res.valid_steps(side).shape[0])
+        assert sr.analysed and sr.n_steps_valid == n_valid and sr.force_unit == "BW" and sr.pressure_unit == "kPa"
+        for metric in sr.metrics():
+            assert metric.status is MetricStatus.COMPUTED, metric
+            assert metric.unit and metric.method and metric.label and metric.ci95 is not None
+            # the summary is of exactly the per-step column with the same name (force: unsaturated steps)
+            used = res.valid_steps(side)
+            if METRIC_SPECS[metric.name].group == "force":
+                used = used[~used.saturated]
+            values = used[metric.name].to_numpy(float)
+            values = values[np.isfinite(values)]
+            assert 10 < metric.n == values.size <= n_valid, metric.name
+            assert metric.median == pytest.approx(float(np.median(values)))
+        assert {r.name for r in sr.regions} >= {"heel", "forefoot"}
+    assert m.provenance.input_sha256 and len(m.provenance.input_sha256) == 64
+    columns = {c.name: c.unit for c in m.step_columns}
+    assert list(columns) == list(res.steps.columns)
+    assert columns["peak1_force"] == "BW" and columns["stance_time_s"] == "s" and columns["heel_pti"] == "kPa s"
     assert set(res.layouts) == {"left", "right"}
 
 
@@ -193,10 +200,10 @@ def test_cli_analyze_writes_outputs_and_fails_cleanly(neutral_session, session_f
     out = runner.invoke(cli, ["analyze", str(neutral_session), "--json", str(tmp_path / "m.json"), "--steps",
                               str(tmp_path / "s.csv")])
     assert out.exit_code == 0, out.output
-    m = json.loads((tmp_path / "m.json").read_text())
-    assert m["left"]["stride_time_s"]["n"] >= 30
+    m = SessionMetrics.from_json((tmp_path / "m.json").read_bytes())
+    assert m.left.stride_time_s.n >= 30
     steps = pd.read_csv(tmp_path / "s.csv")
-    assert {"side", "ic_s", "to_s", "stance_s", "swing_s", "stride_s", "valid"} <= set(steps.columns)
+    assert list(steps.columns) == [c.name for c in m.step_columns]
     capsys.readouterr()
     code = run(cli, ["analyze", str(session_factory("standing", 30.0, 1))])
     err = capsys.readouterr().err
@@ -207,9 +214,13 @@ def test_cli_analyze_writes_outputs_and_fails_cleanly(neutral_session, session_f
 def test_one_foot_only(neutral_session):
     sess = read_session(neutral_session)
     res = analyze_session(_with_feet(sess, {"right": sess.feet["right"]}))
-    assert "left" not in res.metrics and res.metrics["right"]["stride_time_s"]["n"] >= 30
-    assert res.metrics["bilateral"]["lld_pattern"]["consistent"] is False
-    assert any("one foot" in w for w in res.metrics["quality"]["warnings"])
+    m = res.metrics
+    assert m.left is None and m.sides == ["right"] and m.right.stride_time_s.n >= 30
+    assert not m.bilateral.lld_pattern.assessed and "one foot" in m.bilateral.lld_pattern.reason
+    for metric in (m.right.step_time_s, m.right.double_support_s, m.bilateral.double_support_s):
+        assert metric.status is MetricStatus.NOT_APPLICABLE and "foot" in metric.reason
+    assert all(s.status is MetricStatus.NOT_APPLICABLE for s in m.bilateral.symmetry.items())
+    assert [w.code for w in m.quality.warnings] == [QualityCode.ONE_FOOT]
     assert set(res.steps.side) == {"right"}
 
 
@@ -223,7 +234,7 @@ def test_nan_frames_and_dead_cell(neutral_session):
     res = analyze_session(_with_feet(sess, {**sess.feet, "left": dataclasses.replace(foot, pressure=p)}))
     e_ic, found = _errors(res.steps[res.steps.side == "left"].ic_s.to_numpy(), sess.truth["left"]["ic_s"])
     assert np.max(np.abs(e_ic)) <= 0.02 and found > 0.8
-    assert res.metrics["left"]["stride_time_s"]["n"] >= 20
+    assert res.metrics.left.stride_time_s.n >= 20
 
 
 def test_huge_gap_splits_bouts(neutral_session):
@@ -236,20 +247,21 @@ def test_huge_gap_splits_bouts(neutral_session):
     res = analyze_session(_with_feet(sess, feet))
     st = res.steps
     # no stride, stance or swing spans the gap
-    spans = st.timing_ok & (st.ic_s < 20.0) & (st.ic_s + st.stride_s > 20.0)
+    spans = st.timing_ok & (st.ic_s < 20.0) & (st.ic_s + st.stride_time_s > 20.0)
     assert not spans.any()
-    assert (st[st.timing_ok].stride_s < 2.0).all()
-    assert res.metrics["quality"]["dropout_pct"]["left"] > 15
+    assert (st[st.timing_ok].stride_time_s < 2.0).all()
+    assert res.metrics.quality.left.dropout_pct > 15
 
 
 def test_saturation_is_reported(session_factory):
     res = analyze_session(session_factory("neutral", 60.0, 5, device_params="saturation_kpa=250"))
-    q = res.metrics["quality"]
-    assert q["saturation_pct"]["left"] > 1.0
-    assert any("saturated" in w for w in q["warnings"] + q["failures"])
+    q = res.metrics.quality
+    assert q.left.saturation_pct > 1.0
+    assert any(i.code is QualityCode.SATURATION and i.side == "left" for i in q.warnings + q.failures)
     assert res.steps.saturated.any()
-    # timing is still measured on saturated steps
-    assert res.metrics["left"]["stride_time_s"]["n"] >= 30
+    # timing is still measured on saturated steps; force measures leave them out
+    left = res.metrics.left
+    assert left.stride_time_s.n >= 30 and left.peak1_force.n < left.stride_time_s.n
 
 
 def test_constant_signal_and_unknown_units(neutral_session):
@@ -265,7 +277,7 @@ def test_constant_signal_and_unknown_units(neutral_session):
 
 def test_too_few_steps_fails_quality_without_inventing_strides(session_factory):
     res = analyze_session(session_factory("neutral", 9.0, 3))
-    q = res.metrics["quality"]
-    assert not q["passed"]
-    assert any("steady-state strides" in f for f in q["failures"])
-    assert res.metrics["left"]["stride_time_s"]["n"] < 10
+    q = res.metrics.quality
+    assert not q.passed
+    assert any(f.code is QualityCode.FEW_STRIDES and "steady-state strides" in f.message for f in q.failures)
+    assert res.metrics.left.stride_time_s.n < 10

@@ -10,16 +10,22 @@ import pytest
 from pipeline.analysis.events import ContactEventDetection, hysteresis
 from pipeline.analysis.foot_function import cpei_pct, foot_function_label, lmfi
 from pipeline.analysis.force_curve import curve_landmarks, resample_stance, segment_sums
+from pipeline.analysis.metric_catalogue import METRIC_SPECS
+from pipeline.analysis.result import MetricStatus
 from pipeline.analysis.summary import summarize
-from pipeline.analysis.symmetry import lld_pattern, symmetry_angle, symmetry_index
+from pipeline.analysis.symmetry import lld_pattern
 from pipeline.errors import AnalysisError
+from pipeline.statistics import symmetry_angle_pct, symmetry_index_pct
 
 
 def test_symmetry_index_and_angle():
-    assert symmetry_index(100.0, 110.0) == pytest.approx(100 * 10 / 105)
-    assert symmetry_angle(1.0, 1.0) == pytest.approx(0.0)
-    assert symmetry_angle(0.9, 1.0) == pytest.approx((45 - math.degrees(math.atan(0.9))) / 90 * 100)
-    assert symmetry_angle(1.0, 0.0) is None and symmetry_index(0.0, 0.0) is None
+    assert symmetry_index_pct(100.0, 110.0) == pytest.approx(100 * 10 / 105)
+    assert symmetry_angle_pct(1.0, 1.0) == pytest.approx(0.0)
+    assert symmetry_angle_pct(0.9, 1.0) == pytest.approx((45 - math.degrees(math.atan(0.9))) / 90 * 100)
+    # across zero the 180 deg correction of Zifchock et al. keeps the angle within +-100 %
+    expected = (45 - math.degrees(math.atan(-2.0)) - 180) / 90 * 100
+    assert symmetry_angle_pct(-2.0, 1.0) == pytest.approx(expected) and -100 <= expected <= 100
+    assert math.isnan(symmetry_angle_pct(1.0, 0.0)) and math.isnan(symmetry_index_pct(0.0, 0.0))
 
 
 def test_hysteresis_holds_state_between_thresholds():
@@ -47,25 +53,30 @@ def test_lmfi_and_label_rule():
     assert lmfi(np.array([3.0]), np.array([1.0]))[0] == pytest.approx(0.5)
     assert np.isnan(lmfi(np.array([0.0]), np.array([0.0]))[0])
     rng = np.random.default_rng(0)
-    assert foot_function_label(2.0 + rng.normal(0, 1, 40), rng.normal(-0.4, 0.05, 40))["label"] == "pronation"
-    assert foot_function_label(10.0 + rng.normal(0, 1, 40), rng.normal(0.0, 0.05, 40))["label"] == "neutral"
-    assert foot_function_label(20.0 + rng.normal(0, 1, 40), rng.normal(0.4, 0.05, 40))["label"] == "supination"
-    # contradicting indices and too few steps are undetermined; unknown layouts too
-    assert foot_function_label(2.0 + rng.normal(0, 1, 40), rng.normal(0.4, 0.05, 40))["label"] == "undetermined"
-    assert foot_function_label(np.full(5, 2.0))["label"] == "undetermined"
-    assert foot_function_label(np.full(40, 2.0), layout_id="vendor-x")["label"] == "undetermined"
+    assert foot_function_label(2.0 + rng.normal(0, 1, 40), rng.normal(-0.4, 0.05, 40)).label == "pronation"
+    assert foot_function_label(10.0 + rng.normal(0, 1, 40), rng.normal(0.0, 0.05, 40)).label == "neutral"
+    assert foot_function_label(20.0 + rng.normal(0, 1, 40), rng.normal(0.4, 0.05, 40)).label == "supination"
+    # contradicting indices and too few steps are undetermined, with the reason; unknown layouts too
+    mixed = foot_function_label(2.0 + rng.normal(0, 1, 40), rng.normal(0.4, 0.05, 40))
+    assert mixed.label == "undetermined" and "disagree" in mixed.reason
+    assert "fewer than 10" in foot_function_label(np.full(5, 2.0)).reason
+    assert "vendor-x" in foot_function_label(np.full(40, 2.0), layout_id="vendor-x").reason
     near = foot_function_label(6.7 + rng.normal(0, 3, 12))
-    assert near["confidence"] < 0.8  # a median at the cut-off is not a confident label
+    assert near.confidence < 0.8  # a median at the cut-off is not a confident label
 
 
 def test_summary_values():
-    s = summarize(np.array([1.0, 2.0, 3.0, 4.0, np.nan]), "s", "test")
-    assert s["n"] == 4 and s["median"] == 2.5 and s["mean"] == 2.5
-    assert s["sd"] == pytest.approx(np.std([1, 2, 3, 4], ddof=1))
-    assert s["cv_pct"] == pytest.approx(100 * s["sd"] / 2.5)
-    half = 3.182446305284263 * s["sd"] / 2  # t(0.975, 3) x SD / sqrt(4)
-    assert s["ci95"] == pytest.approx([2.5 - half, 2.5 + half])
-    assert summarize(np.array([]), "s", "x")["median"] is None
+    spec = METRIC_SPECS["stance_time_s"]
+    s = summarize(spec, "s", "test", np.array([1.0, 2.0, 3.0, 4.0, np.nan]))
+    assert s.n == 4 and s.median == 2.5 and s.mean == 2.5 and s.unit == "s" and s.name == "stance_time_s"
+    assert s.sd == pytest.approx(np.std([1, 2, 3, 4], ddof=1))
+    assert s.cv_pct == pytest.approx(100 * s.sd / 2.5)
+    half = 3.182446305284263 * s.sd / 2  # t(0.975, 3) x SD / sqrt(4)
+    assert s.ci95 == pytest.approx((2.5 - half, 2.5 + half))
+    empty = summarize(spec, "s", "x", np.array([]), empty_reason="no steps here")
+    assert empty.median is None and empty.status is MetricStatus.NOT_COMPUTED and empty.reason == "no steps here"
+    # signed indices get no CV
+    assert summarize(METRIC_SPECS["cpei_pct"], "%", "x", np.array([1.0, 2.0, 3.0])).cv_pct is None
 
 
 def test_force_curve_landmarks_and_segments():
@@ -91,10 +102,11 @@ def test_lld_pattern_rule():
     st_l, st_r = 0.62 + rng.normal(0, 0.01, 40), 0.645 + rng.normal(0, 0.01, 40)
     pk_l, pk_r = 1.1 + rng.normal(0, 0.03, 40), 0.98 + rng.normal(0, 0.03, 40)
     pat = lld_pattern(st_l, st_r, pk_l, pk_r)
-    assert pat["consistent"] and pat["criteria"]["longer_stance_side"] == "right"
+    assert pat.consistent and pat.criteria.longer_stance_side == "right"
     # longer stance with a *higher* peak on the same side is not the pattern
-    assert not lld_pattern(st_l, st_r, pk_r, pk_l)["consistent"]
-    assert not lld_pattern(st_l[:5], st_r[:5], pk_l[:5], pk_r[:5])["consistent"]
+    assert lld_pattern(st_l, st_r, pk_r, pk_l).consistent is False
+    few = lld_pattern(st_l[:5], st_r[:5], pk_l[:5], pk_r[:5])
+    assert few.consistent is None and not few.assessed and "fewer than 10" in few.reason
 
 
 def test_detector_on_a_synthetic_signal_with_a_gap():

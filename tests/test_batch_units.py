@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import h5py
+import msgspec
 import numpy as np
 import pytest
 
@@ -23,7 +24,7 @@ from pipeline.batch.isolation import run_isolated  # noqa: E402
 from pipeline.batch.ledger import Ledger, job_key  # noqa: E402
 from pipeline.batch.process import OUTPUT_FILES, process_session  # noqa: E402
 from pipeline.batch.safety import Limits, safe_component, safe_relpath  # noqa: E402
-from pipeline.batch.summary import compare_findings, findings  # noqa: E402
+from pipeline.batch.summary import compare_findings, findings, load_metrics  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -178,26 +179,46 @@ def test_ledger_key_and_hash_cache(tmp_path, base):
 
 
 # ---------------------------------------------------------------------------------------------- summary rule
-def _metrics(stride: float, ci: tuple[float, float] | None, label: str = "neutral", lld: bool = False) -> dict:
-    s = {"median": stride, "n": 20}
-    if ci:
-        s["ci95"] = list(ci)
-    return {"left": {"stride_time_s": s, "foot_function": {"label": label}},
-            "bilateral": {"lld_pattern": {"consistent": lld}}, "quality": {"passed": True, "warnings": ["w1"]}}
+@pytest.fixture(scope="module")
+def real_metrics(result_factory):
+    """The typed result of a real analysed session, to vary one finding at a time."""
+    return result_factory("neutral", 30.0, 1).metrics
 
 
-def test_compare_findings_uses_ci_overlap_then_relative_change():
-    assert compare_findings(_metrics(1.0, (0.98, 1.02)), _metrics(1.03, (1.01, 1.05))) == []  # CIs overlap
-    ch = compare_findings(_metrics(1.0, (0.98, 1.02)), _metrics(1.08, (1.05, 1.11)))
+def _metrics(real, stride: float, ci: tuple[float, float] | None, label: str = "neutral", lld: bool = False):
+    """``real`` with the left stride time, left foot-function label and LLD flag set (everything else real)."""
+    rep = msgspec.structs.replace
+    left = rep(real.left, stride_time_s=rep(real.left.stride_time_s, median=stride, ci95=ci),
+               foot_function=rep(real.left.foot_function, label=label))
+    bil = rep(real.bilateral, lld_pattern=rep(real.bilateral.lld_pattern, consistent=lld))
+    return rep(real, left=left, bilateral=bil)
+
+
+def test_compare_findings_uses_ci_overlap_then_relative_change(real_metrics):
+    m = real_metrics
+    assert compare_findings(_metrics(m, 1.0, (0.98, 1.02)), _metrics(m, 1.03, (1.01, 1.05))) == []  # CIs overlap
+    ch = compare_findings(_metrics(m, 1.0, (0.98, 1.02)), _metrics(m, 1.08, (1.05, 1.11)))
     assert len(ch) == 1 and "left stride time" in ch[0] and "do not overlap" in ch[0]
-    assert compare_findings(_metrics(1.0, None), _metrics(1.05, None)) == []
-    assert "no CI" in compare_findings(_metrics(1.0, None), _metrics(1.2, None))[0]
-    ch = compare_findings(_metrics(1.0, None, "neutral", False), _metrics(1.0, None, "pronation", True))
+    assert compare_findings(_metrics(m, 1.0, None), _metrics(m, 1.05, None)) == []
+    assert "no CI" in compare_findings(_metrics(m, 1.0, None), _metrics(m, 1.2, None))[0]
+    ch = compare_findings(_metrics(m, 1.0, None, "neutral", False), _metrics(m, 1.0, None, "pronation", True))
     assert any("foot function: neutral -> pronation" in c for c in ch) and any("leg-length" in c for c in ch)
-    assert compare_findings(_metrics(1.0, None, "neutral"), _metrics(1.0, None, "undetermined")) == []
-    assert compare_findings({}, {"left": {}}) == []  # absent metrics: nothing claimed
-    f = findings(_metrics(1.0, None))
-    assert f["stride_time_s_left"] == 1.0 and f["stride_time_s_right"] is None and f["quality_warnings"] == "w1"
+    assert compare_findings(_metrics(m, 1.0, None, "neutral"), _metrics(m, 1.0, None, "undetermined")) == []
+    assert compare_findings(None, m) == []  # no previous result: nothing claimed
+    f = findings(_metrics(m, 1.0, None))
+    assert f["stride_time_s_left"] == 1.0 and f["stride_time_s_right"] == m.right.stride_time_s.median
+    assert f["quality_passed"] is True and f["strides_left"] == m.quality.left.strides
+    assert findings(None)["stride_time_s_left"] is None
+
+
+def test_unreadable_metrics_count_as_missing(tmp_path, real_metrics):
+    good = tmp_path / "metrics.json"
+    good.write_bytes(real_metrics.to_json())
+    assert load_metrics(good) == real_metrics
+    for text in ("{not json", '{"schema": "insole-analysis", "schema_version": 99}', '{"schema": "other"}', "[]"):
+        good.write_text(text)
+        assert load_metrics(good) is None, text
+    assert load_metrics(tmp_path / "missing.json") is None
 
 
 def test_variant_changes_the_hash(tmp_path, base):

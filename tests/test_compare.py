@@ -8,7 +8,6 @@ import sys
 
 import numpy as np
 import pytest
-from contract_results import make_result
 
 from pipeline.errors import ReportError
 from pipeline.interpretation import forbidden_phrases
@@ -31,9 +30,10 @@ ROW_KEYS = {"measure", "label", "units", "side", "before", "after", "change", "c
             "exceeds_mdc95", "ci_excludes_zero", "verdict", "quality_withheld"}
 
 
-def test_comparison_json_structure():
-    doc = comparison_json(make_result("neutral", condition="barefoot"),
-                          make_result("neutral", seed=1, condition="orthotic"))
+def test_comparison_json_structure(result_factory):
+    before = result_factory("neutral", 30.0, 1, metadata={"condition": "barefoot", "subject_id": "P1"})
+    after = result_factory("neutral", 30.0, 2, metadata={"condition": "orthotic", "subject_id": "P1"})
+    doc = comparison_json(before, after)
     assert set(doc) == {"schema", "schema_version", "kind", "software", "generated_utc", "before", "after",
                         "compatibility", "metrics", "methods", "references"}
     assert doc["schema"] == "insole-comparison" and doc["kind"] == "comparison"
@@ -41,52 +41,57 @@ def test_comparison_json_structure():
     assert set(doc["compatibility"]) == {"comparable", "different_devices", "caveats", "differences"}
     assert doc["compatibility"]["comparable"] is True and doc["compatibility"]["caveats"] == []
     measures = {(r["measure"], r["side"]) for r in doc["metrics"]}
-    assert ("stance_s", "left") in measures and ("cpei_pct", "right") in measures
+    assert ("stance_time_s", "left") in measures and ("cpei_pct", "right") in measures
+    assert ("heel_peak_pressure", "left") in measures
+    assert not {m for m, _ in measures} & {"ic_s", "to_s", "ic_threshold_s", "step", "bout", "max_gap_s"}
     for row in doc["metrics"]:
         assert set(row) == ROW_KEYS
-        assert set(row["before"]) == {"n", "mean", "sd", "median"} and row["before"]["n"] == 40
+        assert set(row["before"]) == {"n", "mean", "sd", "median"} and row["before"]["n"] > 10
         assert len(row["change_ci95"]) == 2 and isinstance(row["mdc95"], float)
         assert isinstance(row["exceeds_mdc95"], bool) and "Weir 2005" in row["sem_source"]
+    units = {r["measure"]: r["units"] for r in doc["metrics"]}
+    assert units["stance_time_s"] == "s" and units["peak1_force"] == "BW" and units["heel_pti"] == "kPa s"
     json.dumps(doc, allow_nan=False)
     assert any("Haley" in r for r in doc["references"]) and any("Hedges" in r for r in doc["references"])
 
 
-def test_a_real_shift_exceeds_the_mdc_and_identical_sessions_do_not():
-    before = make_result("neutral", seed=5)
-    after = make_result("neutral", seed=5, shift=0.05)  # +50 ms stance on both feet, same noise
-    doc = comparison_json(before, after)
-    stance = [r for r in doc["metrics"] if r["measure"] == "stance_s"]
-    assert len(stance) == 2
-    for r in stance:
-        assert r["change"] == pytest.approx(0.05, abs=1e-9)
+def test_a_real_change_exceeds_the_mdc_and_identical_sessions_do_not(result_factory):
+    before = result_factory("neutral", 60.0, 5)
+    slower = result_factory("neutral", 60.0, 5, device_params="speed_m_s=0.9")  # longer strides and stance
+    doc = comparison_json(before, slower)
+    stride = [r for r in doc["metrics"] if r["measure"] == "stride_time_s"]
+    assert len(stride) == 2
+    for r in stride:
+        assert r["change"] > 0.05
         assert r["exceeds_mdc95"] and r["ci_excludes_zero"] and r["verdict"] == "change beyond measurement variability"
         assert r["hedges_g"] > 2 and r["cliffs_delta"] > 0.9
-    same = comparison_json(before, make_result("neutral", seed=5))
+    same = comparison_json(before, before)
     for r in same["metrics"]:
         assert r["change"] == pytest.approx(0.0, abs=1e-12) and r["exceeds_mdc95"] is False
         assert r["verdict"] == "within measurement variability" and r["cliffs_delta"] == pytest.approx(0.0)
 
 
-def test_mdc_uses_the_pooled_within_session_sem():
-    before, after = make_result("neutral", seed=1), make_result("neutral", seed=2)
+def test_mdc_uses_the_pooled_within_session_sem(result_factory):
+    before, after = result_factory("neutral", 30.0, 1), result_factory("neutral", 30.0, 2)
     doc = comparison_json(before, after)
-    r = next(r for r in doc["metrics"] if r["measure"] == "stride_s" and r["side"] == "left")
-    b = before.steps.loc[before.steps.side == "left", "stride_s"].to_numpy()
-    a = after.steps.loc[after.steps.side == "left", "stride_s"].to_numpy()
+    r = next(r for r in doc["metrics"] if r["measure"] == "stride_time_s" and r["side"] == "left")
+    assert r["before"]["n"] == before.metrics.left.stride_time_s.n
+    b, a = before.step_values("left", "stride_time_s"), after.step_values("left", "stride_time_s")
     sem = np.sqrt((b.var(ddof=1) / b.size + a.var(ddof=1) / a.size) / 2)
     assert r["sem"] == pytest.approx(sem) and r["mdc95"] == pytest.approx(1.96 * np.sqrt(2) * sem)
 
 
-def test_published_sem_overrides(tmp_path):
+def test_published_sem_overrides(result_factory, tmp_path):
     path = tmp_path / "sem.json"
-    path.write_text(json.dumps({"stance_s": {"sem": 0.5, "source": "Example et al. 2020, test-retest, n = 20"}}))
+    path.write_text(json.dumps({"stride_time_s": {"sem": 0.5, "source": "Example et al. 2020, test-retest, n = 20"}}))
     sem = load_sem_file(path)
-    doc = comparison_json(make_result("neutral", seed=5), make_result("neutral", seed=5, shift=0.05),
-                          sem_overrides=sem)
-    r = next(r for r in doc["metrics"] if r["measure"] == "stance_s")
+    doc = comparison_json(result_factory("neutral", 60.0, 5),
+                          result_factory("neutral", 60.0, 5, device_params="speed_m_s=0.9"), sem_overrides=sem)
+    r = next(r for r in doc["metrics"] if r["measure"] == "stride_time_s")
     assert r["sem"] == 0.5 and "Example et al. 2020" in r["sem_source"] and r["exceeds_mdc95"] is False
-    for bad, msg in (([1, 2], "JSON object"), ({"x": {"sem": -1, "source": "a"}}, "positive"),
-                     ({"x": {"sem": 1}}, "source")):
+    for bad, msg in (([1, 2], "JSON object"), ({"stance_time_s": {"sem": -1, "source": "a"}}, "positive"),
+                     ({"stance_time_s": {"sem": 1}}, "source"), ({"stance_s": {"sem": 1, "source": "a"}},
+                                                                 "'stance_s' is not a per-step measure")):
         path.write_text(json.dumps(bad))
         with pytest.raises(ReportError, match=msg):
             load_sem_file(path)
@@ -95,8 +100,8 @@ def test_published_sem_overrides(tmp_path):
         load_sem_file(path)
 
 
-def test_different_layouts_are_refused_unless_allowed():
-    before, after = make_result("neutral", layout_n=16), make_result("neutral", layout_n=8)
+def test_different_layouts_are_refused_unless_allowed(result_factory):
+    before, after = result_factory("neutral", 30.0, 1), result_factory("neutral", 30.0, 1, sensors=8)
     with pytest.raises(ReportError, match=r"different insoles .*layout id: generic-16 before, generic-8 after"):
         comparison_json(before, after)
     doc = comparison_json(before, after, allow_different_devices=True)
@@ -106,31 +111,43 @@ def test_different_layouts_are_refused_unless_allowed():
     assert 'id="device-banner"' in text and text.index('id="device-banner"') < text.index('id="sessions"')
 
 
-def test_other_differences_are_caveated():
-    before = make_result("neutral", sampling_rate_hz=100.0, subject_id="A")
-    after = make_result("neutral", sampling_rate_hz=200.0, subject_id="B")
+def test_other_differences_are_caveated(result_factory):
+    before = result_factory("neutral", 30.0, 1, metadata={"subject_id": "A"})
+    after = result_factory("neutral", 30.0, 1, rate_hz=200.0, metadata={"subject_id": "B"})
     compat = check_compatibility(before, after)
     text = " ".join(compat["caveats"])
     assert "sampling rate differs (100 vs 200 Hz)" in text and "not a within-person comparison" in text
     assert compat["comparable"] is True
 
 
-def test_failed_quality_rows_are_not_interpreted_and_banner_shown():
-    before = make_result("neutral")
-    after = make_result("neutral", shift=0.05, quality_passed=False, failures=("right: 30 % saturated samples",))
+def test_measures_in_different_units_are_not_compared(result_factory):
+    """Body mass known before (force in BW) but not after (N): force measures would compare BW with N."""
+    before = result_factory("neutral", 30.0, 1)
+    after = result_factory("neutral", 30.0, 2, metadata={"body_mass_kg": None})
+    assert after.metrics.left.peak1_force.unit == "N"
+    doc = comparison_json(before, after)
+    measures = {r["measure"] for r in doc["metrics"]}
+    assert "peak1_force" not in measures and "impulse" not in measures and "stance_time_s" in measures
+    assert any(c.startswith("peak1_force is not compared: BW before, N after") for c in
+               doc["compatibility"]["caveats"])
+
+
+def test_failed_quality_rows_are_not_interpreted_and_banner_shown(result_factory):
+    before = result_factory("neutral", 60.0, 1)
+    after = result_factory("neutral", 60.0, 2, left_only_s=8.0)
     doc = comparison_json(before, after)
     rows = doc["metrics"]
-    assert all(r["quality_withheld"] for r in rows if r["side"] == "right")
-    assert not any(r["quality_withheld"] for r in rows if r["side"] == "left")
-    assert all(r["verdict"].startswith("not interpreted") for r in rows if r["side"] == "right")
+    assert all(r["quality_withheld"] for r in rows if r["side"] == "left")
+    assert not any(r["quality_withheld"] for r in rows if r["side"] == "right")
+    assert all(r["verdict"].startswith("not interpreted") for r in rows if r["side"] == "left")
     text = render_comparison_html(before, after)
-    assert 'id="quality-banner-after"' in text and "30 % saturated samples" in text
+    assert 'id="quality-banner-after"' in text and "steady-state strides" in text
 
 
-def test_comparison_html_escapes_and_wording():
+def test_comparison_html_escapes_and_wording(result_factory):
     evil = "<script>alert(1)</script>"
-    text = render_comparison_html(make_result("neutral", notes=evil, condition=evil),
-                                  make_result("pronation", seed=2, notes=evil))
+    text = render_comparison_html(result_factory("neutral", 30.0, 1, metadata={"notes": evil, "condition": evil}),
+                                  result_factory("overpronation", 30.0, 2, metadata={"notes": evil}))
     assert "<script" not in text.lower() and "&lt;script&gt;" in text
     assert forbidden_phrases(text) == []
     assert text.count('data-figure="dist-') >= 8
@@ -143,7 +160,8 @@ def test_cli_compare_real_sessions(session_factory, tmp_path):
     r = run("compare", str(before), str(after), "-o", str(out), "--json", str(js))
     assert r.returncode == 0, r.stderr
     doc = json.loads(js.read_text())
-    assert doc["compatibility"]["comparable"] and {m["measure"] for m in doc["metrics"]} >= {"stance_s", "stride_s"}
+    assert doc["compatibility"]["comparable"]
+    assert {m["measure"] for m in doc["metrics"]} >= {"stance_time_s", "stride_time_s"}
     assert all(m["before"]["n"] > 10 for m in doc["metrics"])
     assert 'id="changes"' in out.read_text()
 

@@ -6,14 +6,16 @@ import itertools
 import re
 from pathlib import Path
 
+import msgspec
 import numpy as np
 import pytest
-from contract_results import make_result
 from scipy import stats
 
+from insole.importers import import_recording
+from pipeline.analysis import analyze_session
 from pipeline.interpretation import LINKS, build_findings, forbidden_phrases
 from pipeline.interpretation.evidence import CPEI_REFERENCE, LLD_REFERENCE, ORTHOSES_EVIDENCE
-from pipeline.interpretation.statistics import (
+from pipeline.statistics import (
     cliffs_delta,
     hedges_g,
     mdc95,
@@ -23,6 +25,14 @@ from pipeline.interpretation.statistics import (
 )
 
 EVIDENCE_NOTE = Path(__file__).resolve().parents[1].parent / "shared" / "design" / "gait-evidence.md"
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_recordings"
+#: The simulated profiles that show each pattern (the real analysis of real recorded files finds it).
+PROFILE = {"neutral": "neutral", "pronation": "overpronation", "supination": "oversupination",
+           "lld": "leg-length-discrepancy"}
+
+
+def _findings(result):
+    return build_findings(result.metrics, result.steps)
 
 
 def _note() -> str:
@@ -78,9 +88,8 @@ def test_forbidden_phrase_detector_catches_each_phrase():
     ("supination", ["supination"], "pattern of interest"),
     ("lld", ["asymmetry"], "pattern of interest"),
 ])
-def test_tier_follows_the_stated_rules(pattern, flagged, tier):
-    result = make_result(pattern)
-    f = build_findings(result.metrics, result.steps)
+def test_tier_follows_the_stated_rules(result_factory, pattern, flagged, tier):
+    f = _findings(result_factory(PROFILE[pattern], 60.0, 5))
     assert f["tier"]["flagged_links"] == flagged
     assert f["tier"]["tier"] == tier
     applied = [r for r in f["tier_rules"] if r["applies"]]
@@ -93,50 +102,56 @@ def test_tier_follows_the_stated_rules(pattern, flagged, tier):
             assert all("discuss" in s["option"] or "assessment" in s["option"] for s in card["next_steps"])
 
 
-def test_two_flagged_links_give_pattern_of_concern():
-    result = make_result("pronation")
-    result.metrics["bilateral"]["lld_pattern"]["consistent"] = True
-    f = build_findings(result.metrics, result.steps)
+def test_two_flagged_links_give_pattern_of_concern(result_factory):
+    result = result_factory(PROFILE["pronation"], 60.0, 5)
+    bil = result.metrics.bilateral
+    both = msgspec.structs.replace(result.metrics, bilateral=msgspec.structs.replace(
+        bil, lld_pattern=msgspec.structs.replace(bil.lld_pattern, consistent=True)))
+    f = build_findings(both, result.steps)
     assert f["tier"]["tier"] == "pattern of concern"
     assert sorted(f["tier"]["flagged_links"]) == ["asymmetry", "pronation"]
 
 
-def test_measurements_carry_ci_n_and_position_against_a_reference():
-    result = make_result("pronation")
-    f = build_findings(result.metrics, result.steps)
+def test_measurements_carry_ci_n_and_position_against_a_reference(result_factory):
+    result = result_factory(PROFILE["pronation"], 60.0, 5)
+    f = _findings(result)
     card = next(c for c in f["cards"] if c["link_id"] == "pronation")
     for m in card["measurements"]:
         lo, hi = m["ci95"]
-        assert lo <= m["value"] <= hi and m["n"] == 40
-        assert "21.6" in m["reference"] and m["position"] != "not available"
+        assert lo <= m["value"] <= hi and m["n"] == result.metrics.side(m["side"]).cpei_pct.n > 30
+        assert "21.6" in m["reference"] and m["position"].startswith("pronation by the analysis's insole rule")
     asym = next(c for c in f["cards"] if c["link_id"] == "asymmetry")
     stance = asym["measurements"][0]
-    # the bootstrap CI brackets the SI computed from the side means
+    # the bootstrap CI brackets the SI computed from the side medians
     assert stance["ci95"][0] <= stance["value"] <= stance["ci95"][1]
+    assert stance["value"] == result.metrics.bilateral.symmetry.stance_time_s.si_pct
     assert "3.5" in stance["reference"]
 
 
-def test_failed_quality_withholds_cards_and_tier():
-    result = make_result("pronation", quality_passed=False, failures=("left: only 8 strides (minimum 10)",))
-    f = build_findings(result.metrics, result.steps)
+def test_failed_quality_withholds_cards_and_tier(result_factory):
+    f = _findings(result_factory(PROFILE["pronation"], 60.0, 5, left_only_s=8.0))
+    assert f["quality"]["passed"] is False and f["quality"]["failed_sides"] == ["left"]
     assert f["tier"]["tier"] == "not assessed"
     assert all(c["status"] == "withheld" for c in f["cards"])
     assert all(c["next_steps"] == [] for c in f["cards"])
 
 
-def test_missing_fields_are_not_available_not_errors():
-    f = build_findings({"left": {"stride_time_s": {"median": 1.1, "n": 20}}}, None)
-    assert f["tier"]["tier"] == "not assessed"
-    assert {c["status"] for c in f["cards"]} == {"not available"}
-    assert f["quality"]["available"] is False
-    f = build_findings({}, None)
-    assert f["tier"]["tier"] == "not assessed"
+def test_links_a_device_cannot_assess_are_not_available(tmp_path):
+    """One FSR per foot (PhysioNet gaitndd): no foot-function label, so those links are not assessed, with why."""
+    path = import_recording("gaitndd", SAMPLES / "gaitndd" / "control1.hea", tmp_path / "c1.h5")
+    f = _findings(analyze_session(path))
+    status = {c["link_id"]: c["status"] for c in f["cards"]}
+    assert status["pronation"] == status["supination"] == "not available"
+    assert status["asymmetry"] in {"flagged", "not flagged"}
+    assert set(f["tier"]["links_not_assessed"]) == {"pronation", "supination"}
+    pron = next(c for c in f["cards"] if c["link_id"] == "pronation")
+    assert all("one sensor" in m["position"] for m in pron["measurements"])
 
 
-def test_generated_wording_is_clean_for_every_pattern_and_quality_state():
-    for pattern, passed in itertools.product(("neutral", "pronation", "supination", "lld"), (True, False)):
-        result = make_result(pattern, quality_passed=passed, failures=() if passed else ("sync failed",))
-        f = build_findings(result.metrics, result.steps)
+def test_generated_wording_is_clean_for_every_pattern_and_quality_state(result_factory):
+    for pattern, passed in itertools.product(PROFILE, (True, False)):
+        result = result_factory(PROFILE[pattern], 30.0, left_only_s=None if passed else 6.0)
+        f = _findings(result)
         text = repr(f)
         assert forbidden_phrases(text) == [], (pattern, passed, forbidden_phrases(text))
 
@@ -181,13 +196,16 @@ def test_mdc_formula():
     assert mdc95(1.0) == pytest.approx(1.96 * np.sqrt(2))
 
 
-def test_insole_cpei_is_positioned_by_the_analysis_rule_not_platform_cut_offs():
+def test_insole_cpei_is_positioned_by_the_analysis_rule_not_platform_cut_offs(result_factory):
     """An insole CPEI reads on a compressed scale: a neutral foot at CPEI 4 must not be placed 'below planus'."""
-    result = make_result("neutral")
+    result = result_factory("neutral", 60.0, 5)
+    metrics = result.metrics
     for side in ("left", "right"):
-        s = result.metrics[side]["cpei_pct"]
-        s.update(mean=4.0, median=4.0, ci95=[3.9, 4.1])
-    card = build_findings(result.metrics, result.steps)["cards"][0]
+        sr = metrics.side(side)
+        low = msgspec.structs.replace(sr.cpei_pct, mean=4.0, median=4.0, ci95=(3.9, 4.1))
+        metrics = msgspec.structs.replace(metrics, **{side: msgspec.structs.replace(sr, cpei_pct=low)})
+    card = build_findings(metrics, result.steps)["cards"][0]
     for m in card["measurements"]:
+        assert m["value"] == 4.0
         assert m["position"].startswith("neutral by the analysis's insole rule")
         assert "context only" in m["position"] and "planus" not in m["position"]

@@ -1,30 +1,35 @@
-"""The session report: JSON structure, self-containment, escaping, wording, quality handling, real sessions."""
+"""The session report: JSON structure, self-containment, escaping, wording, quality handling, units of the data.
+
+Every result here comes from the real analysis of a real session file: simulated by the real simulator and
+recorder, or imported from the third-party excerpts in ``sample_recordings/`` with the real importers.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import re
+from pathlib import Path
 
 import markupsafe
 import pytest
-from contract_results import make_result
+from click.testing import CliRunner
 
+from insole.importers import import_recording
+from insole.session_file import read_session
+from pipeline import __version__
 from pipeline.analysis import analyze_session
+from pipeline.cli import cli
 from pipeline.errors import ReportError
 from pipeline.interpretation import forbidden_phrases
 from pipeline.report import render_report_html, report_json, write_report, write_report_json
 
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_recordings"
 NUM = (int, float)
 OPT_NUM = (int, float, type(None))
 OPT_STR = (str, type(None))
-SUMMARY_KEYS = {"median", "mean", "sd", "n", "cv_pct", "ci95", "units", "method"}
-
-
-def _check_summary(s):
-    if s is not None:
-        assert set(s) == SUMMARY_KEYS
-        assert isinstance(s["mean"], OPT_NUM) and isinstance(s["n"], int | None)
+METRIC_KEYS = {"name", "label", "unit", "method", "status", "reason", "n", "median", "mean", "sd", "cv_pct", "ci95"}
 
 
 def _check_report_structure(doc: dict) -> None:
@@ -32,26 +37,29 @@ def _check_report_structure(doc: dict) -> None:
     assert set(doc) == {
         "schema", "schema_version", "kind", "software", "generated_utc", "session", "sides", "steps", "provenance",
         "quality", "withheld", "temporal", "bilateral", "kinetics", "symmetry", "lld_pattern", "foot_function",
-        "regions", "curves", "back_strain", "methods", "references",
+        "regions", "region_rule", "curves", "back_strain", "methods", "references",
     }
-    assert doc["schema"] == "insole-report" and doc["schema_version"] == 1 and doc["kind"] == "session"
-    assert set(doc["software"]) == {"name", "version"}
+    assert doc["schema"] == "insole-report" and doc["schema_version"] == 2 and doc["kind"] == "session"
+    assert doc["software"] == {"name": "insole", "version": __version__}
     s = doc["session"]
     assert set(s) == {"subject_id", "condition", "notes", "body_mass_kg", "foot_length_mm", "shoe_size_eu",
                       "created_utc", "source", "duration_s", "file", "feet"}
     for key in ("subject_id", "condition", "notes", "created_utc", "source", "file"):
         assert isinstance(s[key], OPT_STR)
     for foot in s["feet"].values():
-        assert set(foot) == {"layout_id", "n_sensors", "sampling_rate_hz", "units", "device_model", "device_serial"}
-    assert set(doc["quality"]) == {"available", "passed", "failures", "warnings", "strides", "sync_ok",
+        assert set(foot) == {"layout_id", "layout_geometry", "n_sensors", "sampling_rate_hz", "units",
+                             "device_model", "device_serial"}
+    assert set(doc["quality"]) == {"passed", "failures", "warnings", "failed_sides", "strides", "sync_ok",
                                    "saturation_pct", "dropout_pct"}
     for row in doc["temporal"] + doc["kinetics"]:
         assert set(row) == {"metric", "label", "units", "left", "right", "method"}
-        _check_summary(row["left"])
-        _check_summary(row["right"])
+        for cell in (row["left"], row["right"]):
+            assert cell is None or set(cell) == METRIC_KEYS
+            assert cell is None or cell["status"] in {"computed", "not_applicable", "not_computed"}
+            assert cell is None or (cell["status"] == "computed") == (cell["reason"] == "")
     assert [r["metric"] for r in doc["temporal"]][:3] == ["stride_time_s", "stance_time_s", "swing_time_s"]
     for row in doc["symmetry"]:
-        assert set(row) == {"metric", "label", "si_pct", "sa_pct", "n_left", "n_right", "source", "in_chart"}
+        assert set(row) == {"metric", "label", "units", "si_pct", "sa_pct", "n_left", "n_right", "in_chart"}
         assert isinstance(row["sa_pct"], OPT_NUM)
     bs = doc["back_strain"]
     assert set(bs) == {"quality", "tier", "tier_rules", "tier_caveat", "cards", "general_next_steps", "limits"}
@@ -68,27 +76,73 @@ def _check_report_structure(doc: dict) -> None:
     json.dumps(doc, allow_nan=False)  # strict JSON: no NaN / inf anywhere
 
 
-def test_json_structure_of_a_full_contract_result():
-    doc = report_json(make_result("pronation"))
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory):
+    """Real third-party excerpts imported by the real importers: gaitndd (raw counts of one FSR per foot) and
+    Moticon (kPa from 16 cells, no body mass: newtons), keyed by the force unit they give."""
+    root = tmp_path_factory.mktemp("imported")
+    out = {}
+    for unit, fmt, src in (("counts", "gaitndd", SAMPLES / "gaitndd" / "control1.hea"),
+                           ("N", "moticon", SAMPLES / "moticon" / "230927_102114.txt")):
+        out[unit] = import_recording(fmt, src, root / f"{fmt}.h5")
+    return out
+
+
+@pytest.mark.parametrize("unit", ["BW", "N", "counts"])
+def test_kinetics_and_asymmetry_rows_are_filled_in_the_unit_of_the_data(unit, imported, neutral_session, tmp_path):
+    """The raw-count bug: force rows and the asymmetry card must not depend on the force unit's name."""
+    path = neutral_session if unit == "BW" else imported[unit]
+    out = CliRunner().invoke(cli, ["report", str(path), "-o", str(tmp_path / "r.html"), "--json",
+                                   str(tmp_path / "r.json")])
+    assert out.exit_code == 0, out.output
+    doc = json.loads((tmp_path / "r.json").read_text())
     _check_report_structure(doc)
-    assert doc["sides"] == ["left", "right"]
-    assert doc["steps"]["left"] == {"detected": 40, "valid": 40}
-    assert doc["back_strain"]["tier"]["tier"] == "pattern of interest"
-    assert set(doc["regions"]["left"]) >= {"heel_medial", "forefoot_lateral"}
+    force_rows = {r["metric"]: r for r in doc["kinetics"]}
+    for name, unit_of in (("peak1_force", unit), ("valley_force", unit), ("peak2_force", unit),
+                          ("impulse", f"{unit} s"), ("loading_rate", f"{unit}/s")):
+        row = force_rows[name]
+        assert row["units"] == unit_of, row
+        for side in ("left", "right"):
+            assert row[side]["status"] == "computed" and row[side]["n"] >= 3 and row[side]["median"] > 0, row
+    asym = next(c for c in doc["back_strain"]["cards"] if c["link_id"] == "asymmetry")
+    peak = next(m for m in asym["measurements"] if m["metric"] == "peak1_force")
+    assert peak["available"] and peak["value"] is not None and peak["measure_units"] == unit
+    # the card is interpreted unless a quality gate failed (the 60 s Moticon excerpt has < 10 strides per foot)
+    assert asym["status"] in ({"flagged", "not flagged"} if doc["quality"]["passed"] else {"withheld"})
+    text = (tmp_path / "r.html").read_text()
+    assert "First force peak<br>" in text and f"<td>{unit}</td>" in text
 
 
-def test_json_structure_with_the_current_analysis(neutral_session, tmp_path):
-    """Whatever the installed analysis fills, the report JSON keeps its structure and says what is missing."""
+def test_metrics_that_do_not_apply_say_so(imported):
+    """A one-sensor insole has no centre-of-pressure path: the report says why instead of showing 0.0 %."""
+    result = analyze_session(imported["counts"])
+    doc = report_json(result)
+    rows = {r["metric"]: r for r in doc["kinetics"]}
+    for name in ("cop_path_length_pct", "cpei_pct", "lmfi_terminal"):
+        for side in ("left", "right"):
+            cell = rows[name][side]
+            assert cell["status"] == "not_applicable" and "one sensor" in cell["reason"] and cell["median"] is None
+    assert result.steps["cop_path_length_pct"].isna().all()  # and not 0.0 in the per-step table
+    text = render_report_html(result)
+    assert 'data-status="not_applicable"' in text and "not applicable: the insole has one sensor" in text
+    pron = next(c for c in doc["back_strain"]["cards"] if c["link_id"] == "pronation")
+    assert pron["status"] == "not available" and "one sensor" in pron["rules"][0]["detail"]
+
+
+def test_json_structure_of_a_real_session(neutral_session, tmp_path):
     result = analyze_session(neutral_session)
-    out = write_report_json(result, tmp_path / "r.json")
-    doc = json.loads(out.read_text())
+    doc = json.loads(write_report_json(result, tmp_path / "r.json").read_text())
     _check_report_structure(doc)
     assert doc["session"]["subject_id"] == "SIM-neutral-1" and doc["session"]["feet"]["left"]["n_sensors"] == 16
-    assert doc["temporal"][0]["left"]["n"] > 20
+    assert doc["sides"] == ["left", "right"]
+    assert doc["steps"]["left"]["valid"] == result.metrics.left.n_steps_valid > 20
+    assert doc["temporal"][0]["left"]["n"] == result.metrics.left.stride_time_s.n
+    assert set(doc["regions"]["left"]) >= {"heel", "forefoot", "medial", "lateral"}
+    assert doc["back_strain"]["tier"]["tier"] == "no notable pattern"
 
 
-def test_html_is_self_contained_and_has_every_section(tmp_path):
-    out = write_report(make_result("neutral"), tmp_path / "report.html")
+def test_html_is_self_contained_and_has_every_section(neutral_session, tmp_path):
+    out = write_report(analyze_session(neutral_session), tmp_path / "report.html")
     text = out.read_text(encoding="utf-8")
     assert not list(tmp_path.glob("*.partial"))
     for section in ("summary", "quality", "temporal", "force", "cop", "regions", "symmetry", "back-strain",
@@ -102,136 +156,86 @@ def test_html_is_self_contained_and_has_every_section(tmp_path):
         assert attr.startswith(("data:", "#")), attr
     assert "http://" not in text.replace("http://www.w3.org", "") and "https://" not in text
     assert "@media print" in text
-    assert "insole 0." in text or "insole " in text
+    assert f"by insole {__version__}" in text
 
 
-def test_every_figure_says_how_and_from_how_many_steps():
-    text = render_report_html(make_result("neutral", n_steps=33))
+def test_every_figure_says_how_and_from_how_many_steps(neutral_session):
+    result = analyze_session(neutral_session)
+    n = {s: result.curves[s].n_steps for s in ("left", "right")}
+    text = render_report_html(result)
     captions = re.findall(r'<figure data-figure="(\w+)">.*?<figcaption>(.*?)</figcaption>', text, flags=re.S)
     assert {k for k, _ in captions} == {"force_curves", "cop", "regions", "symmetry"}
     for key, cap in captions:
         assert len(cap) > 60, key
-        assert "left 33" in cap and "right 33" in cap, (key, cap)
+        assert f"left {n['left']}" in cap and f"right {n['right']}" in cap, (key, cap)
     assert "n left" in text  # the symmetry table gives n per side
 
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
-def test_strings_from_the_file_are_escaped():
-    result = make_result("neutral", subject_id=XSS, notes="<b>bold</b> & <iframe src=//evil>", condition="<i>x</i>")
-    result.metrics["quality"]["warnings"] = ["<script>warn()</script>"]
-    result.metrics["left"]["regions"]["<svg onload=alert(1)>"] = {"peak_pressure_kpa": 10.0}
+def test_strings_from_the_file_are_escaped(result_factory):
+    result = result_factory("neutral", 30.0, metadata={"subject_id": XSS, "condition": "<i>x</i>",
+                                                        "notes": "<b>bold</b> & <iframe src=//evil>"})
     text = render_report_html(result)
     assert "<script" not in text.lower() and "<iframe" not in text and "onerror=alert" not in text.replace(
         "onerror=alert(1)&gt;", "")
-    assert "<svg onload" not in text and "<b>bold" not in text and "<i>x</i>" not in text
+    assert "<b>bold" not in text and "<i>x</i>" not in text
     assert str(markupsafe.escape(XSS)) in text  # shown as text, every character preserved
     assert "&lt;b&gt;bold&lt;/b&gt; &amp; &lt;iframe" in text
 
 
-def test_failed_quality_is_prominent_and_withholds_affected_figures():
-    result = make_result("pronation", quality_passed=False, failures=("left: 6 strides, fewer than 10",))
+def test_failed_quality_of_one_foot_is_prominent_and_withholds_its_figures(result_factory):
+    result = result_factory("overpronation", 60.0, left_only_s=8.0)
+    q = result.metrics.quality
+    assert not q.passed and q.failed_sides() == {"left"}
     doc = report_json(result)
     assert doc["withheld"]["force_curves"]["sides"] == ["left"]
     assert doc["withheld"]["back_strain"]
     text = render_report_html(result)
     banner = text.index('id="quality-banner"')
     assert banner < text.index('id="summary"'), "the failure banner comes before everything else"
-    assert "left: 6 strides, fewer than 10" in text
+    assert html.escape(q.failures[0].message) in text and "steady-state strides" in q.failures[0].message
     assert 'data-withheld="force_curves"' in text and 'data-withheld="back_strain"' in text
     assert 'data-figure="symmetry"' not in text
     assert 'data-figure="force_curves"' in text  # the right foot is still shown
     assert 'data-status="withheld"' in text and "not assessed" in text
 
-    result = make_result("neutral", quality_passed=False, failures=("no double support: feet not synchronised",))
+
+def test_unaligned_clocks_withhold_every_figure(result_factory):
+    result = result_factory("neutral", 60.0, right_shift_s=0.54)  # half a stride: no double support left
+    q = result.metrics.quality
+    assert not q.passed and [f.code for f in q.failures] == ["sync"] and q.failures[0].side is None
     text = render_report_html(result)
     for fig in ("force_curves", "cop", "regions", "symmetry"):
         assert f'data-figure="{fig}"' not in text, fig
+    assert "clocks are probably not aligned" in text
 
 
-def test_missing_fields_show_not_available():
-    result = make_result("neutral")
-    result.curves = {}
-    result.layouts = {}
-    for side in ("left", "right"):
-        for key in ("regions", "foot_function", "cpei_pct"):
-            result.metrics[side].pop(key)
-    del result.metrics["quality"], result.metrics["bilateral"]
-    text = render_report_html(result)
-    assert text.count("not available") > 10
-    assert 'data-missing="force_curves"' in text and 'data-missing="cop"' in text
-    assert "This analysis version reports no data-quality gates" in text
-    doc = report_json(result)
-    assert doc["back_strain"]["tier"]["tier"] in {"not assessed", "no notable pattern"}
-
-
-@pytest.mark.parametrize("pattern", ["neutral", "pronation", "supination", "lld"])
-@pytest.mark.parametrize("passed", [True, False])
-def test_no_forbidden_wording_in_any_report(pattern, passed):
-    result = make_result(pattern, quality_passed=passed, failures=() if passed else ("right: saturated 12 %",))
+@pytest.mark.parametrize("profile", ["neutral", "overpronation", "oversupination", "leg-length-discrepancy"])
+@pytest.mark.parametrize("failed", [False, True])
+def test_no_forbidden_wording_in_any_report(result_factory, profile, failed):
+    result = result_factory(profile, 30.0, left_only_s=6.0 if failed else None)
+    assert result.metrics.quality.passed is not failed
     text = html.unescape(re.sub(r"<[^>]+>", " ", render_report_html(result)))
     assert forbidden_phrases(text) == []
     assert forbidden_phrases(json.dumps(report_json(result))) == []
 
 
-def test_no_forbidden_wording_with_real_simulated_profiles(session_factory):
-    for profile in ("neutral", "overpronation", "oversupination", "leg-length-discrepancy"):
-        result = analyze_session(session_factory(profile, duration_s=30))
-        text = html.unescape(re.sub(r"<[^>]+>", " ", render_report_html(result)))
-        assert forbidden_phrases(text) == [], profile
-
-
-def test_write_errors_are_clear(tmp_path):
+def test_write_errors_are_clear(neutral_session, tmp_path):
+    result = analyze_session(neutral_session)
     with pytest.raises(ReportError, match="does not exist"):
-        write_report(make_result("neutral"), tmp_path / "missing" / "r.html")
+        write_report(result, tmp_path / "missing" / "r.html")
     with pytest.raises(ReportError, match="is a folder"):
-        write_report(make_result("neutral"), tmp_path)
+        write_report(result, tmp_path)
 
 
-def _malformed(case: str):
-    r = make_result("pronation", n_steps=12)
-    m = r.metrics
-    if case == "side_not_a_dict":
-        m["left"] = "garbage"
-    elif case == "summary_fields_wrong_types":
-        m["left"]["stance_time_s"] = {"median": "fast", "mean": float("nan"), "sd": [1], "n": "x", "ci95": [1]}
-        m["right"]["cpei_pct"] = {"median": float("inf"), "ci95": None}
-    elif case == "quality_wrong_types":
-        m["quality"] = {"passed": False, "failures": "one string", "strides": [3, 4], "sync_ok": "yes",
-                        "saturation_pct": None}
-    elif case == "regions_and_labels_odd":
-        m["left"]["regions"] = {"heel": "n/a", "forefoot": {"peak_pressure_kpa": None}, "??": {}}
-        m["right"]["foot_function"] = {"label": None, "confidence": "high"}
-    elif case == "bilateral_odd":
-        m["bilateral"] = {"symmetry": {"stance_time_s": "n/a"}, "lld_pattern": "yes", "cadence_steps_per_min": 5}
-    elif case == "curves_odd":
-        r.curves = {"left": {"force": [[1.0, 2.0]], "cop_ap": None}, "right": {"force": [[float("nan")] * 101]}}
-    elif case == "steps_odd":
-        r.steps = r.steps.drop(columns=["valid"]).assign(cpei_pct="x")
-    elif case == "one_foot":
-        del m["right"]
-        r.curves.pop("right")
-    return r
-
-
-@pytest.mark.parametrize("case", ["side_not_a_dict", "summary_fields_wrong_types", "quality_wrong_types",
-                                  "regions_and_labels_odd", "bilateral_odd", "curves_odd", "steps_odd", "one_foot"])
-def test_malformed_analysis_fields_do_not_crash_the_report(case):
-    result = _malformed(case)
+def test_one_foot_report(neutral_session):
+    sess = read_session(neutral_session)  # the recorded file, with the left foot left out
+    result = analyze_session(dataclasses.replace(sess, feet={"right": sess.feet["right"]}))
     doc = report_json(result)
-    json.dumps(doc, allow_nan=False)
+    _check_report_structure(doc)
+    assert doc["sides"] == ["right"] and doc["symmetry"] == []
+    assert doc["bilateral"]["double_support_s"]["status"] == "not_applicable"
     text = render_report_html(result)
-    assert 'id="back-strain"' in text and "not available" in text
-
-
-def test_session_info_accepts_per_side_maps():
-    """metrics["session"] may give layout ids, rates and units as {side: value} maps (contract wording)."""
-    result = make_result("neutral")
-    del result.metrics["session"]["feet"]
-    result.metrics["session"].update(layout_ids={"left": "moticon-16", "right": "moticon-16"},
-                                     sampling_rates_hz={"left": 50, "right": 50}, units={"left": "N", "right": "N"})
-    result.layouts = {}
-    feet = report_json(result)["session"]["feet"]
-    assert feet["left"]["layout_id"] == "moticon-16" and feet["right"]["sampling_rate_hz"] == 50.0
-    assert feet["left"]["units"] == "N"
+    assert "symmetry needs both feet" in text and "not applicable (one foot)" in text

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from chromium_cdp import Chromium, chromium_path
-from contract_results import make_result
 
 from pipeline.analysis import analyze_session
 from pipeline.report import write_report
@@ -77,10 +76,11 @@ def _load(page: Path, sections: list[str], shot: str) -> dict:
     return state
 
 
-def test_session_report_in_chromium(tmp_path):
+def test_session_report_in_chromium(result_factory, tmp_path):
     evil = '<script>alert("x")</script>'
-    page = write_report(make_result("pronation", subject_id=evil, notes="<b>not bold</b>"), tmp_path / "r.html")
-    state = _load(page, REPORT_SECTIONS, "report-contract-pronation.png")
+    result = result_factory("overpronation", 60.0, 5, metadata={"subject_id": evil, "notes": "<b>not bold</b>"})
+    page = write_report(result, tmp_path / "r.html")
+    state = _load(page, REPORT_SECTIONS, "report-overpronation.png")
     assert all(state["sections"].values()), state["sections"]
     assert state["figures"] == {"force_curves": True, "cop": True, "regions": True, "symmetry": True}
     assert state["scripts"] == 0
@@ -89,8 +89,8 @@ def test_session_report_in_chromium(tmp_path):
     assert state["pdf_pages"] >= 3  # the print stylesheet paginates the whole report onto A4 pages
 
 
-def test_failed_quality_report_in_chromium(tmp_path):
-    result = make_result("neutral", quality_passed=False, failures=("no double support: feet not synchronised",))
+def test_failed_quality_report_in_chromium(result_factory, tmp_path):
+    result = result_factory("neutral", 60.0, 1, right_shift_s=0.54)  # clocks half a stride apart: sync fails
     page = write_report(result, tmp_path / "q.html")
     state = _load(page, ["quality-banner", *REPORT_SECTIONS], "report-failed-quality.png")
     assert state["sections"]["quality-banner"]
@@ -99,7 +99,7 @@ def test_failed_quality_report_in_chromium(tmp_path):
 
 
 def test_report_of_a_real_session_in_chromium(neutral_session, tmp_path):
-    """The report of the analysis as installed (placeholder or real) loads cleanly and shows what it has."""
+    """The report of the neutral demo session loads cleanly and shows every figure."""
     page = write_report(analyze_session(neutral_session), tmp_path / "real.html")
     state = _load(page, REPORT_SECTIONS, "report-real-neutral.png")
     assert all(state["sections"].values()), state["sections"]
@@ -107,9 +107,10 @@ def test_report_of_a_real_session_in_chromium(neutral_session, tmp_path):
     assert all(state["figures"].values()) and "symmetry" in state["figures"]
 
 
-def test_comparison_in_chromium(tmp_path):
-    page = write_comparison(make_result("neutral", condition="shoes"),
-                            make_result("neutral", seed=4, condition="orthotic", shift=0.03), tmp_path / "c.html")
+def test_comparison_in_chromium(result_factory, tmp_path):
+    page = write_comparison(result_factory("neutral", 30.0, 1, metadata={"condition": "shoes"}),
+                            result_factory("neutral", 30.0, 4, metadata={"condition": "orthotic"},
+                                           device_params="speed_m_s=1.1"), tmp_path / "c.html")
     state = _load(page, ["sessions", "caveats", "changes", "distributions", "methods", "software"],
                   "comparison-shoes-orthotic.png")
     assert all(state["sections"].values()), state["sections"]

@@ -3,7 +3,7 @@
 
 Every gaitndd record, every gaitpdb walk and every Moticon export is converted with ``insole.importers`` into a
 temporary session and analysed with ``pipeline.analysis.analyze_session`` (only ``result.steps`` and
-``result.metrics[side]`` are used, per the analysis contract). The script writes, to ``--out``:
+``result.metrics.left`` / ``.right`` are used, from the typed analysis result). The script writes, to ``--out``:
 
 * ``gaitndd.csv`` — per record and side: median stride, stance, swing and initial double support (s), stance %,
   number of valid strides;
@@ -90,22 +90,16 @@ class Check:
     how: str
 
 
-def _valid_steps(steps: pd.DataFrame, side: str) -> pd.DataFrame:
-    s = steps[steps["side"] == side]
-    return s[s["valid"].astype(bool)]
-
-
 def _median(x: Any) -> float:
     a = np.asarray(x, dtype=np.float64)
     a = a[np.isfinite(a)]
     return float(np.median(a)) if a.size else float("nan")
 
 
-def _metric_median(metrics: dict, side: str, name: str) -> float:
-    try:
-        value = metrics[side][name]["median"]
-    except (KeyError, TypeError):
-        return float("nan")
+def _metric_median(result: Any, side: str, name: str) -> float:
+    """Median of a per-side metric of the typed result (NaN when the foot or the value is missing)."""
+    sr = result.metrics.side(side)
+    value = sr.metric(name).median if sr is not None else None
     return float("nan") if value is None else float(value)
 
 
@@ -162,16 +156,16 @@ def gaitndd_table(folder: Path, work: Path) -> pd.DataFrame:
         for side in SIDES:
             if result is None:
                 continue
-            v = _valid_steps(result.steps, side)
-            d = (v["stance_s"] + v["swing_s"] - v["stride_s"]).abs()
+            v = result.valid_steps(side)
+            d = (v["stance_time_s"] + v["swing_time_s"] - v["stride_time_s"]).abs()
             consistent &= bool((d[np.isfinite(d)] < CONSISTENCY_S).all())
-            stride = _metric_median(result.metrics, side, "stride_time_s")
-            stance = _metric_median(result.metrics, side, "stance_time_s")
+            stride = _metric_median(result, side, "stride_time_s")
+            stance = _metric_median(result, side, "stance_time_s")
             row.update({
                 f"{side}_strides": int(len(v)),
                 f"{side}_stride_s": stride,
                 f"{side}_stance_s": stance,
-                f"{side}_swing_s": _metric_median(result.metrics, side, "swing_time_s"),
+                f"{side}_swing_s": _metric_median(result, side, "swing_time_s"),
                 f"{side}_double_support_s": _median(
                     initial_double_support_s(result.steps[result.steps["valid"].astype(bool)], side)),
                 f"{side}_stance_pct": 100.0 * stance / stride if stride > 0 else float("nan"),
@@ -189,10 +183,10 @@ def gaitpdb_table(folder: Path, work: Path) -> pd.DataFrame:
         if result is not None:
             strides = []
             for side in SIDES:
-                stride = _metric_median(result.metrics, side, "stride_time_s")
-                stance = _metric_median(result.metrics, side, "stance_time_s")
+                stride = _metric_median(result, side, "stride_time_s")
+                stance = _metric_median(result, side, "stance_time_s")
                 strides.append(stride)
-                row[f"{side}_strides"] = int(len(_valid_steps(result.steps, side)))
+                row[f"{side}_strides"] = int(len(result.valid_steps(side)))
                 row[f"{side}_stance_pct"] = 100.0 * stance / stride if stride > 0 else float("nan")
             # two steps per stride: cadence = 120 / stride time (s), from the mean of the two sides' medians
             row["cadence_steps_per_min"] = 120.0 / float(np.nanmean(strides)) if np.any(np.isfinite(strides)) \
@@ -302,7 +296,7 @@ def checks_of(ndd: pd.DataFrame, pdb: pd.DataFrame, events: pd.DataFrame) -> lis
                .sum())
     checks.append(Check("gaitndd records with both median strides in 0.8-2.0 s", n_ok,
                         f">= {GAITNDD_MIN_RECORDS} of {len(ndd)}", n_ok >= GAITNDD_MIN_RECORDS,
-                        "median of valid strides per side (metrics[side]['stride_time_s']['median'])"))
+                        "median of valid strides per side (result.metrics.<side>.stride_time_s.median)"))
     n_cons = int(ndd.loc[analysed, "stride_eq_stance_plus_swing"].astype(bool).sum())
     checks.append(Check("gaitndd analysed records where stride = stance + swing for every valid step", n_cons,
                         f"all {int(analysed.sum())}", n_cons == int(analysed.sum()) and n_cons > 0,

@@ -1,5 +1,10 @@
-"""Gait analysis of insole sessions: events, strides, phases, force curves, CoP, regions, indices, symmetry."""
+"""Gait analysis of insole sessions: events, strides, phases, force curves, CoP, regions, indices, symmetry.
 
-from pipeline.analysis.session_analysis import AnalysisParams, AnalysisResult, analyze_session
+:func:`analyze_session` returns an :class:`AnalysisResult`: the typed summary ``result.metrics``
+(:class:`SessionMetrics`, the content of ``metrics.json``), the per-step table ``result.steps`` and the curves.
+"""
 
-__all__ = ["AnalysisParams", "AnalysisResult", "analyze_session"]
+from pipeline.analysis.result import AnalysisResult, Metric, MetricStatus, SessionMetrics
+from pipeline.analysis.session_analysis import AnalysisParams, analyze_session
+
+__all__ = ["AnalysisParams", "AnalysisResult", "Metric", "MetricStatus", "SessionMetrics", "analyze_session"]

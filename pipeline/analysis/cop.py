@@ -21,22 +21,6 @@ import numpy as np
 COP_MIN_FORCE_SHARE = 0.10
 
 
-def cop_frames(cell_force: np.ndarray, x_rel: np.ndarray, y_rel: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Total force, AP and ML CoP of each frame from per-cell forces ``(n_frames, n_sensors)``.
-
-    ``x_rel``/``y_rel`` are the cell centres in the units wanted for the CoP (e.g. shares of foot length/width).
-    Frames without load get NaN.
-    """
-    f = cell_force.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ap = (cell_force @ x_rel) / f
-        ml = (cell_force @ y_rel) / f
-    bad = ~(f > 0)
-    ap[bad] = np.nan
-    ml[bad] = np.nan
-    return f, ap, ml
-
-
 def gait_line_measures(ap: np.ndarray, ml: np.ndarray, foot_length_mm: float, foot_width_mm: float,
                        stance_s: np.ndarray) -> dict[str, np.ndarray]:
     """Path length, width, AP excursion and speed of gait lines ``(n_steps, 101)`` (shares of length/width)."""

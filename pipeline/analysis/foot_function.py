@@ -21,6 +21,8 @@ import math
 import numpy as np
 from scipy.stats import norm
 
+from pipeline.analysis.result import FootFunction
+
 #: Stance-phase edges (% stance) of the LMFI.
 LMFI_PHASES = {"loading": (0.0, 17.0), "midstance": (17.0, 50.0), "terminal": (50.0, 83.0), "preswing": (83.0, 100.0)}
 #: Distance along the construction line where CPE is measured (Song et al. 1996: distal third).
@@ -92,7 +94,7 @@ def _median_se(x: np.ndarray) -> tuple[float, float]:
 
 
 def foot_function_label(cpei_steps: np.ndarray, lmfi_terminal_steps: np.ndarray | None = None,
-                        layout_id: str | None = None) -> dict[str, object]:
+                        layout_id: str | None = None) -> FootFunction:
     """Pronation / neutral / supination label of one foot from per-step insole CPEI and terminal-stance LMFI.
 
     Rule (:data:`LABEL_RULE`): lower CPEI (Song et al. 1996) and a more medial force share in terminal stance
@@ -105,20 +107,19 @@ def foot_function_label(cpei_steps: np.ndarray, lmfi_terminal_steps: np.ndarray 
     threshold; the report should show the indices and their SD beside the label. Sessions on other layouts
     (``layout_id`` not in :data:`CALIBRATED_LAYOUTS`) are "undetermined".
     """
-    rule = LABEL_RULE
     x = np.asarray(cpei_steps, float)
     x = x[np.isfinite(x)]
     y = np.asarray(lmfi_terminal_steps if lmfi_terminal_steps is not None else [], float)
     y = y[np.isfinite(y)]
-    base = {"rule": rule, "n": int(x.size), "median_cpei_pct": float(np.median(x)) if x.size else None,
+    base = {"rule": LABEL_RULE, "n": int(x.size), "median_cpei_pct": float(np.median(x)) if x.size else None,
             "median_lmfi_terminal": float(np.median(y)) if y.size else None}
     if layout_id is not None and layout_id not in CALIBRATED_LAYOUTS:
-        return {"label": "undetermined", "confidence": 0.0, **base,
-                "reason": f"the cut-offs were set for the layouts {', '.join(CALIBRATED_LAYOUTS)}, not {layout_id!r}; "
-                          "compare the indices within this subject instead"}
+        return FootFunction(label="undetermined", confidence=0.0, **base,
+                            reason=f"the cut-offs were set for the layouts {', '.join(CALIBRATED_LAYOUTS)}, not "
+                            f"{layout_id!r}; compare the indices within this subject instead")
     if x.size < LABEL_MIN_STEPS:
-        return {"label": "undetermined", "confidence": 0.0, **base,
-                "reason": f"fewer than {LABEL_MIN_STEPS} steps with a defined CPEI"}
+        return FootFunction(label="undetermined", confidence=0.0, **base,
+                            reason=f"fewer than {LABEL_MIN_STEPS} steps with a defined CPEI")
     indices = [(*_median_se(x), CPEI_PRONATED_BELOW, CPEI_SUPINATED_ABOVE)]
     if y.size >= LABEL_MIN_STEPS:
         indices.append((*_median_se(y), LMFI_TERMINAL_PRONATED_BELOW, LMFI_TERMINAL_SUPINATED_ABOVE))
@@ -132,11 +133,17 @@ def foot_function_label(cpei_steps: np.ndarray, lmfi_terminal_steps: np.ndarray 
         p_mid.append(1.0 - pl - ph)
         votes.append("pronation" if med < lo else "supination" if med > hi else "neutral")
     if "pronation" in votes and "supination" in votes:
-        return {"label": "undetermined", "confidence": 0.0, **base, "votes": votes}
+        return FootFunction(label="undetermined", confidence=0.0, **base, votes=votes,
+                            reason="the two indices disagree (one says pronation, the other supination)")
     if "pronation" in votes:
         label, conf = "pronation", max(p_low)
     elif "supination" in votes:
         label, conf = "supination", max(p_high)
     else:
         label, conf = "neutral", min(p_mid)
-    return {"label": label, "confidence": round(conf, 3), **base, "votes": votes}
+    return FootFunction(label=label, confidence=round(conf, 3), **base, votes=votes)
+
+
+def foot_function_not_applicable(reason: str) -> FootFunction:
+    """The label of a foot whose layout cannot give the indices (one sensor, unknown cell positions)."""
+    return FootFunction(label="undetermined", confidence=0.0, rule=LABEL_RULE, n=0, reason=reason)

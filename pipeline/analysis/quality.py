@@ -15,43 +15,71 @@ These limits (except the 30 strides) are our choices, stated here and in every r
 
 from __future__ import annotations
 
+from pipeline.analysis.result import Quality, QualityCode, QualityIssue, QualityLimits, SideQuality, SyncCheck
+
 MIN_STRIDES_STABLE = 30
 MIN_STRIDES = 10
 SATURATION_WARN_PCT, SATURATION_FAIL_PCT = 1.0, 10.0
 DROPOUT_WARN_PCT, DROPOUT_FAIL_PCT = 5.0, 30.0
 
+LIMITS = QualityLimits(min_strides=MIN_STRIDES, min_strides_stable=MIN_STRIDES_STABLE,
+                       saturation_warn_pct=SATURATION_WARN_PCT, saturation_fail_pct=SATURATION_FAIL_PCT,
+                       dropout_warn_pct=DROPOUT_WARN_PCT, dropout_fail_pct=DROPOUT_FAIL_PCT)
 
-def quality_report(strides: dict[str, int], saturation_pct: dict[str, float], dropout_pct: dict[str, float],
-                   sync: dict[str, object] | None, extra_warnings: list[str]) -> dict[str, object]:
-    """The ``quality`` object of the result."""
-    warnings = list(extra_warnings)
-    failures: list[str] = []
-    for side, n in strides.items():
+
+def quality_report(sides: dict[str, SideQuality], sync: SyncCheck | None, not_analysed: dict[str, str],
+                   recorded: list[str]) -> Quality:
+    """The quality gates of a result.
+
+    Parameters
+    ----------
+    sides : dict of str to SideQuality
+        Figures of every analysed foot.
+    sync : SyncCheck or None
+        The clock-alignment check (None unless both feet were analysed).
+    not_analysed : dict of str to str
+        Recorded feet that could not be analysed, with the reason (each is a failure).
+    recorded : list of str
+        Every recorded foot.
+    """
+    warnings: list[QualityIssue] = []
+    failures: list[QualityIssue] = [
+        QualityIssue(code=QualityCode.NOT_ANALYSED, side=side, message=f"{side}: not analysed: {why}")
+        for side, why in not_analysed.items()
+    ]
+    for side, q in sides.items():
+        n = q.strides
         if n < MIN_STRIDES:
-            failures.append(f"{side}: only {n} steady-state strides (need at least {MIN_STRIDES}; "
-                            f"{MIN_STRIDES_STABLE} for stable means)")
+            failures.append(QualityIssue(
+                code=QualityCode.FEW_STRIDES, side=side,
+                message=f"{side}: only {n} steady-state strides (need at least {MIN_STRIDES}; {MIN_STRIDES_STABLE} "
+                "for stable means)"))
         elif n < MIN_STRIDES_STABLE:
-            warnings.append(f"{side}: {n} steady-state strides; at least {MIN_STRIDES_STABLE} give stable means "
-                            "(Melvin et al. 2014)")
-    for side, v in saturation_pct.items():
+            warnings.append(QualityIssue(
+                code=QualityCode.FEW_STRIDES, side=side,
+                message=f"{side}: {n} steady-state strides; at least {MIN_STRIDES_STABLE} give stable means "
+                "(Melvin et al. 2014)"))
+        v = q.saturation_pct
         if v > SATURATION_FAIL_PCT:
-            failures.append(f"{side}: {v:.1f} % of frames saturated; force peaks are not usable")
+            failures.append(QualityIssue(code=QualityCode.SATURATION, side=side,
+                                         message=f"{side}: {v:.1f} % of frames saturated; force peaks are not usable"))
         elif v > SATURATION_WARN_PCT:
-            warnings.append(f"{side}: {v:.1f} % of frames saturated; force peaks are underestimated")
-    for side, v in dropout_pct.items():
+            warnings.append(QualityIssue(
+                code=QualityCode.SATURATION, side=side,
+                message=f"{side}: {v:.1f} % of frames saturated; force peaks are underestimated"))
+        v = q.dropout_pct
         if v > DROPOUT_FAIL_PCT:
-            failures.append(f"{side}: {v:.1f} % of the recording missing")
+            failures.append(QualityIssue(code=QualityCode.DROPOUTS, side=side,
+                                         message=f"{side}: {v:.1f} % of the recording missing"))
         elif v > DROPOUT_WARN_PCT:
-            warnings.append(f"{side}: {v:.1f} % of the recording missing (gaps or invalid frames)")
-    sync_ok = True
-    if sync is not None:
-        sync_ok = bool(sync["ok"])
-        if not sync_ok:
-            failures.append(str(sync["reason"]))
-    elif len(strides) == 1:
-        warnings.append("only one foot recorded: no double support, cadence from one side, no symmetry")
-    return {"passed": not failures, "strides": strides, "warnings": warnings, "failures": failures,
-            "saturation_pct": saturation_pct, "dropout_pct": dropout_pct, "sync_ok": sync_ok,
-            "limits": {"min_strides": MIN_STRIDES, "min_strides_stable": MIN_STRIDES_STABLE,
-                       "saturation_warn_pct": SATURATION_WARN_PCT, "saturation_fail_pct": SATURATION_FAIL_PCT,
-                       "dropout_warn_pct": DROPOUT_WARN_PCT, "dropout_fail_pct": DROPOUT_FAIL_PCT}}
+            warnings.append(QualityIssue(
+                code=QualityCode.DROPOUTS, side=side,
+                message=f"{side}: {v:.1f} % of the recording missing (gaps or invalid frames)"))
+    if sync is not None and not sync.ok:
+        failures.append(QualityIssue(code=QualityCode.SYNC, side=None, message=sync.reason))
+    if len(recorded) == 1:
+        warnings.append(QualityIssue(
+            code=QualityCode.ONE_FOOT, side=recorded[0],
+            message="only one foot recorded: no double support, cadence from one side, no symmetry"))
+    return Quality(passed=not failures, warnings=warnings, failures=failures, limits=LIMITS,
+                   left=sides.get("left"), right=sides.get("right"), sync_ok=None if sync is None else sync.ok)

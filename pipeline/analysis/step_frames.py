@@ -32,6 +32,8 @@ def step_frame_features(
     start_s: np.ndarray,
     stop_s: np.ndarray,
     block_frames: int = 1 << 16,
+    *,
+    with_regions: bool = True,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Per-step features needing the cells: CoP gait lines, regions, LMFI by phase, saturation.
 
@@ -56,7 +58,7 @@ def step_frame_features(
     y_rel = (np.asarray(layout.y_mm) / W).astype(np.float64)
     factor = cell_force_factor(source.units, layout.area_mm2)
     pfac, _ = pressure_factor(source.units, layout.area_mm2)
-    regions = region_weights(layout)
+    regions = region_weights(layout) if with_regions else {}
     names = list(regions)
     M = np.stack([regions[k] for k in names], axis=1) if names else np.zeros((layout.n_sensors, 0), np.float32)
     masks = [regions[k] > 0 for k in names]

@@ -105,9 +105,9 @@ def side_table(s: SideSteps) -> pd.DataFrame:
             "step": np.arange(n),
             "ic_s": s.ic_s,
             "to_s": s.to_s,
-            "stance_s": stance,
-            "swing_s": swing,
-            "stride_s": stride,
+            "stance_time_s": stance,
+            "swing_time_s": swing,
+            "stride_time_s": stride,
             "stance_pct": 100.0 * stance / stride,
             "swing_pct": 100.0 * swing / stride,
             "cadence_steps_per_min": 120.0 / stride,
@@ -126,7 +126,7 @@ def steady_state(table: pd.DataFrame) -> pd.DataFrame:
     bout = np.where(ok, bout, 0)
     first = ok & np.concatenate([[True], ~ok[:-1]]) if n else ok
     last = ok & np.concatenate([~ok[1:], [True]]) if n else ok
-    stride = table["stride_s"].to_numpy()
+    stride = table["stride_time_s"].to_numpy()
     core = ok & ~first & ~last
     reasons = table["exclusion"].to_numpy().copy()
     reasons = np.where(ok & (first | last), "first/last stride of a bout", reasons)
@@ -148,7 +148,7 @@ def steady_state(table: pd.DataFrame) -> pd.DataFrame:
 def pair_sides(left: pd.DataFrame, right: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Bilateral timing: step time, double/single support and pairing phase, for each side against the other.
 
-    Adds ``step_s`` (from the previous contralateral IC), ``contra_ic_pct`` (contralateral IC as % of the
+    Adds ``step_time_s`` (from the previous contralateral IC), ``contra_ic_pct`` (contralateral IC as % of the
     stride), ``paired`` (inside 35-65 %), ``double_support_initial_s``, ``double_support_terminal_s``,
     ``double_support_s`` and ``single_support_s``.
     """
@@ -159,7 +159,7 @@ def _pair(ipsi: pd.DataFrame, contra: pd.DataFrame) -> pd.DataFrame:
     out = ipsi  # columns are added in place
     ic = ipsi["ic_s"].to_numpy()
     to = ipsi["to_s"].to_numpy()
-    stride = ipsi["stride_s"].to_numpy()
+    stride = ipsi["stride_time_s"].to_numpy()
     cic = contra["ic_s"].to_numpy()
     cto = contra["to_s"].to_numpy()
     c_ok = np.isfinite(cic)
@@ -167,7 +167,7 @@ def _pair(ipsi: pd.DataFrame, contra: pd.DataFrame) -> pd.DataFrame:
     cto_known = cto[np.isfinite(cto)]
     nan = np.full(len(ic), np.nan)
     if cic_f.size == 0 or len(ic) == 0:
-        for col in ("step_s", "contra_ic_pct", "double_support_initial_s", "double_support_terminal_s",
+        for col in ("step_time_s", "contra_ic_pct", "double_support_initial_s", "double_support_terminal_s",
                     "double_support_s", "single_support_s"):
             out[col] = nan
         out["paired"] = False
@@ -189,7 +189,7 @@ def _pair(ipsi: pd.DataFrame, contra: pd.DataFrame) -> pd.DataFrame:
     ds_init = np.where(c_to_next < to, c_to_next - ic, np.nan)
     ds_term = np.where(c_in < to, to - c_in, np.nan)
     ds = ds_init + ds_term
-    out["step_s"] = np.where(step < stride, step, np.nan) if np.isfinite(stride).any() else step
+    out["step_time_s"] = np.where(step < stride, step, np.nan) if np.isfinite(stride).any() else step
     out["contra_ic_pct"] = 100.0 * phase
     out["paired"] = paired
     out["double_support_initial_s"] = np.where(paired, ds_init, np.nan)

@@ -1,39 +1,39 @@
-"""Summary statistics of per-step values: median, mean, SD, CV, 95 % CI of the mean, and n.
+"""Summary statistics of per-step values: median, mean, SD, CV, 95 % CI of the mean, and n, as a typed Metric.
 
 Variability is reported as SD and CV (= SD / mean x 100, only for ratio-scale quantities with a positive mean);
 for reference, stride-time CV of healthy young adults is 1.3 +- 0.1 % (Hausdorff et al. 1999). The CI is the
-Student-t interval of the mean. Every summary carries its n and the method text.
+Student-t interval of the mean (:func:`pipeline.statistics.mean_ci95`). Every summary carries its n, unit and
+method text; a metric without usable values is still returned, with its status and the reason.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
-from scipy.stats import t as student_t
+
+from pipeline.analysis.metric_catalogue import MetricSpec
+from pipeline.analysis.result import Metric, MetricStatus, finite
+from pipeline.statistics import mean_ci95
+
+NO_STEPS = "no usable steps"
 
 
-def _num(x: float) -> float | None:
-    return None if x is None or not math.isfinite(x) else float(x)
-
-
-def summarize(values: np.ndarray, units: str, method: str, ratio_scale: bool = True) -> dict[str, object]:
-    """Summary object of the finite entries of ``values`` (the analysis contract's per-metric object)."""
+def summarize(spec: MetricSpec, unit: str, method: str, values: np.ndarray, *, empty_reason: str = NO_STEPS) -> Metric:
+    """The :class:`Metric` of the finite entries of ``values`` (``not_computed`` with ``empty_reason`` if none)."""
     x = np.asarray(values, float)
     x = x[np.isfinite(x)]
     n = int(x.size)
-    out: dict[str, object] = {"median": None, "mean": None, "sd": None, "n": n, "cv_pct": None,
-                              "ci95": [None, None], "units": units, "method": method}
     if n == 0:
-        return out
+        return unavailable(spec, unit, method, MetricStatus.NOT_COMPUTED, empty_reason)
     mean = float(x.mean())
-    out["median"] = float(np.median(x))
-    out["mean"] = mean
-    if n > 1:
-        sd = float(x.std(ddof=1))
-        out["sd"] = sd
-        half = float(student_t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
-        out["ci95"] = [_num(mean - half), _num(mean + half)]
-        if ratio_scale and mean > 0:
-            out["cv_pct"] = 100.0 * sd / mean
-    return out
+    sd = float(x.std(ddof=1)) if n > 1 else None
+    ci = mean_ci95(x)
+    return Metric(
+        name=spec.name, label=spec.label, unit=unit, method=method, n=n, median=float(np.median(x)), mean=mean,
+        sd=finite(sd), cv_pct=finite(100.0 * sd / mean) if sd is not None and spec.ratio_scale and mean > 0 else None,
+        ci95=ci if ci is not None and all(np.isfinite(ci)) else None,
+    )
+
+
+def unavailable(spec: MetricSpec, unit: str, method: str, status: MetricStatus, reason: str) -> Metric:
+    """A metric that is not applicable or could not be computed, with the reason."""
+    return Metric(name=spec.name, label=spec.label, unit=unit, method=method, status=status, reason=reason)

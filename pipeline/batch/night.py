@@ -20,7 +20,7 @@ from typing import Any
 
 from insole.provenance import file_sha256, utc_now_iso
 from pipeline import __version__
-from pipeline.analysis import AnalysisParams
+from pipeline.analysis import AnalysisParams, SessionMetrics
 from pipeline.batch.atomic import remove_stale_temps
 from pipeline.batch.discovery import InboxEntry, discover
 from pipeline.batch.isolation import DEFAULT_ENTRY
@@ -327,7 +327,7 @@ class _Night:
     def finish(self, started: str, runner_description: str) -> NightResult:
         """Write the summary, close the run in the ledger, and return the result."""
         rows = list(self.rows.values())
-        metrics: dict[str, dict[str, Any] | None] = {}
+        metrics: dict[str, SessionMetrics | None] = {}
         for r in rows:
             if r["status"] == "processed":
                 m = load_metrics(self.out / r["output_folder"] / "metrics.json")

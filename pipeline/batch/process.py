@@ -9,8 +9,6 @@ workers (local processes or Dask) receive: only strings, numbers and plain dicts
 
 from __future__ import annotations
 
-import json
-import math
 import tempfile
 import time
 import traceback
@@ -18,11 +16,9 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from insole.errors import SessionFileError
-from pipeline.analysis import AnalysisParams, analyze_session
-from pipeline.batch.atomic import write_text_atomic, write_with_atomic
+from pipeline.analysis import AnalysisParams, AnalysisResult, analyze_session
+from pipeline.batch.atomic import write_with_atomic
 from pipeline.batch.discovery import NATIVE, format_by_name
 from pipeline.batch.safety import EmptyRecordingError, Limits, UnsafeInputError, check_session_limits
 from pipeline.errors import AnalysisError
@@ -93,23 +89,6 @@ class ProcessOutcome:
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
-def jsonable(value: Any) -> Any:
-    """Strict-JSON version of ``value``: numpy types to Python, NaN/inf to None, tuples to lists."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
 def analysis_params(params: dict[str, Any] | None) -> AnalysisParams:
     """Build :class:`AnalysisParams` from a plain dict (unknown names raise ``TypeError``)."""
     return AnalysisParams(**(params or {}))
@@ -124,12 +103,11 @@ def _classify_session_error(exc: SessionFileError) -> str:
     return "invalid-format"
 
 
-def _write_outputs(result: Any, out_dir: Path) -> list[str]:
+def _write_outputs(result: AnalysisResult, out_dir: Path) -> list[str]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    metrics = json.dumps(jsonable(result.to_dict()), indent=2, allow_nan=False, sort_keys=True)
-    write_with_atomic(out_dir / "steps.csv", lambda tmp: result.steps.to_csv(tmp, index=False))
+    write_with_atomic(out_dir / "steps.csv", result.write_steps)
     write_with_atomic(out_dir / "report.html", lambda tmp: write_report(result, tmp))
-    write_text_atomic(out_dir / "metrics.json", metrics + "\n")
+    write_with_atomic(out_dir / "metrics.json", result.write_metrics)
     return list(OUTPUT_FILES)
 
 

@@ -1,9 +1,9 @@
 """The nightly summary (HTML and CSV) across all sessions of the inbox.
 
 It lists counts, every failure with its reason, quality flags, and the sessions whose findings changed versus
-the same subject's previous session. Metrics are read from each session's ``metrics.json`` (the analysis
-contract: per-side summaries with ``median`` and ``ci95``, ``foot_function.label``, ``bilateral.lld_pattern``,
-``quality``); anything absent is shown as empty, never guessed.
+the same subject's previous session. Metrics are read from each session's ``metrics.json`` as the typed analysis
+result (:class:`~pipeline.analysis.result.SessionMetrics`); a metric that was not computed is shown as empty, with
+nothing guessed, and a ``metrics.json`` that cannot be read as a result of this version counts as missing.
 
 Change rule (:func:`compare_findings`)
 --------------------------------------
@@ -28,15 +28,15 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import math
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, select_autoescape
 
+from pipeline.analysis.result import Metric, SessionMetrics
 from pipeline.batch.atomic import write_text_atomic
+from pipeline.errors import AnalysisError
 
 #: Continuous findings compared between sessions (metric name in the per-side metrics, label).
 CONTINUOUS = (
@@ -56,77 +56,71 @@ CSV_COLUMNS = [
 ]
 
 
-def _get(d: Any, *keys: str) -> Any:
-    for k in keys:
-        if not isinstance(d, dict) or k not in d:
-            return None
-        d = d[k]
-    return d
+def _median(metrics: SessionMetrics | None, side: str, name: str) -> Metric | None:
+    sr = metrics.side(side) if metrics is not None else None
+    m = sr.metric(name) if sr is not None else None
+    return m if m is not None and m.available else None
 
 
-def _num(x: Any) -> float | None:
-    return float(x) if isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x) else None
-
-
-def findings(metrics: dict[str, Any] | None) -> dict[str, Any]:
-    """Flat findings of one session's metrics (None where the metrics do not have them)."""
-    m = metrics or {}
+def findings(metrics: SessionMetrics | None) -> dict[str, Any]:
+    """Flat findings of one session's result (None where a finding is not available)."""
     out: dict[str, Any] = {}
     for name, _ in CONTINUOUS:
         for side in SIDES:
-            out[f"{name}_{side}"] = _num(_get(m, side, name, "median"))
+            m = _median(metrics, side, name)
+            out[f"{name}_{side}"] = m.median if m is not None else None
     for side in SIDES:
-        out[f"foot_function_{side}"] = _get(m, side, "foot_function", "label")
-        out[f"strides_{side}"] = _get(m, "quality", "strides", side)
-        if out[f"strides_{side}"] is None:
-            out[f"strides_{side}"] = _get(m, side, "stride_time_s", "n")
-    lld = _get(m, "bilateral", "lld_pattern", "consistent")
-    out["lld_consistent"] = lld if isinstance(lld, bool) else None
-    q = m.get("quality") if isinstance(m.get("quality"), dict) else {}
-    out["quality_passed"] = q.get("passed") if isinstance(q.get("passed"), bool) else None
-    out["quality_warnings"] = "; ".join(str(w) for w in q.get("warnings") or [])
-    out["quality_failures"] = "; ".join(str(w) for w in q.get("failures") or [])
+        sr = metrics.side(side) if metrics is not None else None
+        out[f"foot_function_{side}"] = sr.foot_function.label if sr is not None and sr.foot_function else None
+        q = metrics.quality.side(side) if metrics is not None else None
+        out[f"strides_{side}"] = q.strides if q is not None else None
+    out["lld_consistent"] = metrics.bilateral.lld_pattern.consistent if metrics is not None else None
+    q = metrics.quality if metrics is not None else None
+    out["quality_passed"] = q.passed if q is not None else None
+    out["quality_warnings"] = "; ".join(w.message for w in q.warnings) if q is not None else ""
+    out["quality_failures"] = "; ".join(f.message for f in q.failures) if q is not None else ""
     return out
 
 
-def compare_findings(prev: dict[str, Any] | None, cur: dict[str, Any] | None, change_pct: float = 10.0) -> list[str]:
-    """Findings that changed from ``prev`` to ``cur`` metrics (see the module notes for the rule)."""
+def compare_findings(prev: SessionMetrics | None, cur: SessionMetrics | None, change_pct: float = 10.0) -> list[str]:
+    """Findings that changed from ``prev`` to ``cur`` (see the module notes for the rule)."""
+    if prev is None or cur is None:
+        return []
     changes: list[str] = []
     for name, label in CONTINUOUS:
         for side in SIDES:
-            a, b = _get(prev, side, name), _get(cur, side, name)
-            ma, mb = _num(_get(a, "median")), _num(_get(b, "median"))
-            if ma is None or mb is None:
+            a, b = _median(prev, side, name), _median(cur, side, name)
+            if a is None or b is None:
                 continue
-            ca, cb = _get(a, "ci95"), _get(b, "ci95")
-            cis = [ca, cb]
-            if all(isinstance(c, list | tuple) and len(c) == 2 and all(_num(v) is not None for v in c) for c in cis):
-                if ca[1] < cb[0] or cb[1] < ca[0]:
+            ma, mb = a.median, b.median
+            if a.ci95 is not None and b.ci95 is not None:
+                if a.ci95[1] < b.ci95[0] or b.ci95[1] < a.ci95[0]:
                     changes.append(f"{side} {label}: {ma:.3g} -> {mb:.3g} (95% CIs do not overlap)")
             elif ma != 0 and abs(mb - ma) > change_pct / 100 * abs(ma):
                 changes.append(f"{side} {label}: {ma:.3g} -> {mb:.3g} ({100 * (mb - ma) / abs(ma):+.0f}%, "
                                f"no CI; > {change_pct:g}%)")
     for side in SIDES:
-        la, lb = _get(prev, side, "foot_function", "label"), _get(cur, side, "foot_function", "label")
+        fa, fb = prev.side(side), cur.side(side)
+        la = fa.foot_function.label if fa is not None and fa.foot_function else None
+        lb = fb.foot_function.label if fb is not None and fb.foot_function else None
         if la and lb and la != lb and "undetermined" not in (la, lb):
             changes.append(f"{side} foot function: {la} -> {lb}")
-    fa, fb = _get(prev, "bilateral", "lld_pattern", "consistent"), _get(cur, "bilateral", "lld_pattern", "consistent")
-    if isinstance(fa, bool) and isinstance(fb, bool) and fa != fb:
-        changes.append(f"leg-length-discrepancy pattern: {'present' if fa else 'absent'} -> "
-                       f"{'present' if fb else 'absent'}")
+    pa, pb = prev.bilateral.lld_pattern.consistent, cur.bilateral.lld_pattern.consistent
+    if pa is not None and pb is not None and pa != pb:
+        changes.append(f"leg-length-discrepancy pattern: {'present' if pa else 'absent'} -> "
+                       f"{'present' if pb else 'absent'}")
     return changes
 
 
-def load_metrics(path: Path) -> dict[str, Any] | None:
-    """A session's metrics JSON (None when missing or unreadable)."""
+def load_metrics(path: Path) -> SessionMetrics | None:
+    """A session's ``metrics.json`` as the typed result (None when missing, unreadable or of another version)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return SessionMetrics.from_json(path.read_bytes(), source=str(path))
+    except (OSError, AnalysisError):
         return None
-    return data if isinstance(data, dict) else None
 
 
-def add_changes(rows: list[dict[str, Any]], metrics: dict[str, dict[str, Any] | None], change_pct: float) -> None:
+def add_changes(rows: list[dict[str, Any]], metrics: dict[str, SessionMetrics | None], change_pct: float) -> None:
     """Fill ``previous_session`` and ``changes`` of processed rows, subject by subject (in place).
 
     ``metrics`` maps a row's ``rel_path`` to its metrics (processed canonical uploads only).

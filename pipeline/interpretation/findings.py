@@ -1,4 +1,4 @@
-"""Evidence cards and the overall tier of the back-strain section, built from analysis metrics.
+"""Evidence cards and the overall tier of the back-strain section, built from the typed analysis result.
 
 Honesty rules (``shared/design/gait-evidence.md``, "How a back-strain section stays honest"):
 
@@ -11,18 +11,18 @@ Honesty rules (``shared/design/gait-evidence.md``, "How a back-strain section st
 - next steps are options to discuss with a clinician, each with the grade of its evidence;
 - the tier is rule-based and every rule is returned with the tier.
 
-The output is a JSON-ready dict (see :func:`build_findings`).
+The input is :class:`~pipeline.analysis.result.SessionMetrics` (every measure present, with its status, unit and
+step count); the output is a JSON-ready dict, part of the report document (see :func:`build_findings`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from pipeline.analysis.result import Metric, Quality, SessionMetrics, Symmetry
 from pipeline.interpretation.evidence import (
     CPEI_REFERENCE,
     GAIT_LBP_GRADE,
@@ -30,8 +30,9 @@ from pipeline.interpretation.evidence import (
     LLD_REFERENCE,
     ORTHOSES_GRADE,
 )
-from pipeline.interpretation.metric_lookup import SIDES, dig, number, summary
-from pipeline.interpretation.statistics import bootstrap_si_ci, mean_ci95, symmetry_angle_pct, symmetry_index_pct
+from pipeline.statistics import bootstrap_si_ci
+
+SIDES = ("left", "right")
 
 #: Phrases generated text must never contain (gait-evidence.md): claims of causation, diagnosis or certainty.
 FORBIDDEN_PATTERNS: tuple[str, ...] = (
@@ -79,36 +80,30 @@ def _fmt(value: float | None, digits: int = 1) -> str:
     return "not available" if value is None else f"{value:.{digits}f}"
 
 
-def _step_values(steps: pd.DataFrame | None, side: str, column: str) -> np.ndarray | None:
-    if steps is None or column not in getattr(steps, "columns", ()) or "side" not in steps.columns:
+def _step_values(steps: pd.DataFrame | None, side: str, column: str):
+    """Finite per-step values of ``column`` over the valid steps of ``side`` (None without steps)."""
+    if steps is None or column not in steps.columns:
         return None
-    rows = steps["side"] == side
-    if "valid" in steps.columns:
-        rows &= steps["valid"].fillna(False).astype(bool)
-    values = pd.to_numeric(steps.loc[rows, column], errors="coerce").to_numpy(dtype=float)
-    values = values[np.isfinite(values)]
+    rows = (steps["side"] == side) & steps["valid"].to_numpy(bool)
+    values = steps.loc[rows, column].to_numpy(dtype=float)
+    values = values[pd.notna(values)]
     return values if values.size else None
 
 
-def _measurement(
-    metrics: Mapping[str, Any], steps: pd.DataFrame | None, side: str, name: str, label: str, step_column: str
-) -> dict[str, Any]:
-    """One per-side measurement: central value, 95 % CI, n, units, method; CI from steps if the summary lacks it."""
-    s = summary(metrics, side, name)
+def _measurement(metrics: SessionMetrics, side: str, name: str, label: str) -> dict[str, Any]:
+    """One per-side measurement: central value, 95 % CI, n, units, method (or why it is not available)."""
+    sr = metrics.side(side)
     out: dict[str, Any] = {"label": label, "side": side, "metric": name, "value": None, "ci95": None, "n": None,
-                           "sd": None, "units": None, "method": None, "available": False}
-    if s is None:
+                           "sd": None, "units": None, "method": None, "available": False, "reason": ""}
+    if sr is None:
+        out["reason"] = f"the {side} foot was not recorded"
         return out
-    value = s["mean"] if s["mean"] is not None else s["median"]
-    ci = s["ci95"]
-    ci_source = "analysis" if ci else None
-    if ci is None:
-        values = _step_values(steps, side, step_column)
-        if values is not None:
-            ci = mean_ci95(values)
-            ci_source = "t-interval of the per-step mean" if ci else None
-    out.update(value=value, ci95=list(ci) if ci else None, ci_source=ci_source, n=s["n"], sd=s["sd"],
-               units=s["units"], method=s["method"], available=True)
+    m: Metric = sr.metric(name)
+    out.update(units=m.unit, method=m.method, reason=m.reason)
+    if not m.available:
+        return out
+    out.update(value=m.central, ci95=list(m.ci95) if m.ci95 else None, ci_source="analysis" if m.ci95 else None,
+               n=m.n, sd=m.sd, available=True)
     return out
 
 
@@ -119,23 +114,19 @@ def _cpei_position(m: dict[str, Any], label: dict[str, Any] | None) -> str:
     pressure-platform CPEI, so the platform group means of the cadet study are context only, never a cut-off.
     """
     if not m["available"]:
-        return "not available"
+        return f"not available: {m['reason']}" if m.get("reason") else "not available"
     if label:
         return (f"{label['label']} by the analysis's insole rule (confidence {_fmt(label['confidence'], 2)}; the "
                 "rule is shown below); platform group means are context only, not comparable cut-offs")
     return "no insole rule from the analysis; platform group means are context only, not comparable cut-offs"
 
 
-def _labels(metrics: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+def _labels(metrics: SessionMetrics) -> dict[str, dict[str, Any]]:
     out = {}
-    for side in SIDES:
-        ff = dig(metrics, side, "foot_function")
-        if isinstance(ff, Mapping) and ff.get("label"):
-            out[side] = {
-                "label": str(ff.get("label")),
-                "confidence": number(ff.get("confidence")),
-                "rule": str(ff.get("rule") or "not stated by the analysis"),
-            }
+    for side in metrics.sides:
+        ff = metrics.side(side).foot_function
+        if ff is not None:
+            out[side] = {"label": ff.label, "confidence": ff.confidence, "rule": ff.rule, "reason": ff.reason}
     return out
 
 
@@ -146,13 +137,16 @@ def _label_rule(labels: dict[str, dict[str, Any]], wanted: str) -> dict[str, Any
     else:
         sides = [s for s, v in labels.items() if v["label"] == wanted]
         met = bool(sides)
+        if all(v["label"] == "undetermined" for v in labels.values()):
+            met = None  # nothing was assessed
         rules = {v["rule"] for v in labels.values()}
+        why = {s: f"; {v['reason']}" if v["reason"] else "" for s, v in labels.items()}
         if len(rules) == 1:
-            detail = "; ".join(f"{s}: {v['label']} (confidence {_fmt(v['confidence'], 2)})"
+            detail = "; ".join(f"{s}: {v['label']} (confidence {_fmt(v['confidence'], 2)}{why[s]})"
                                for s, v in labels.items()) + f"; analysis rule: {rules.pop()}"
         else:
             detail = "; ".join(
-                f"{s}: {v['label']} (confidence {_fmt(v['confidence'], 2)}; analysis rule: {v['rule']})"
+                f"{s}: {v['label']} (confidence {_fmt(v['confidence'], 2)}{why[s]}; analysis rule: {v['rule']})"
                 for s, v in labels.items()
             )
     return {
@@ -187,11 +181,9 @@ def _gait_assessment_step() -> dict[str, str]:
     }
 
 
-def _pronation_card(metrics, steps, labels, quality_failed) -> dict[str, Any]:
+def _pronation_card(metrics: SessionMetrics, labels, quality_failed) -> dict[str, Any]:
     link = LINKS["pronation"]
-    measurements = [
-        _measurement(metrics, steps, side, "cpei_pct", "insole CPEI (%)", "cpei_pct") for side in SIDES
-    ]
+    measurements = [_measurement(metrics, side, "cpei_pct", "insole CPEI (%)") for side in SIDES]
     for m in measurements:
         m["reference"] = (
             "The analysis's insole foot-function rule (stated below). Context: platform CPEI group means of "
@@ -225,18 +217,19 @@ def _pronation_card(metrics, steps, labels, quality_failed) -> dict[str, Any]:
             "cpei_caveats": CPEI_REFERENCE["caveats"]}
 
 
-def _supination_card(metrics, steps, labels, quality_failed) -> dict[str, Any]:
+def _supination_card(metrics: SessionMetrics, labels, quality_failed) -> dict[str, Any]:
     link = LINKS["supination"]
     measurements = []
     for side in SIDES:
-        m = _measurement(metrics, steps, side, "cpei_pct", "insole CPEI (%)", "cpei_pct")
+        m = _measurement(metrics, side, "cpei_pct", "insole CPEI (%)")
         m["reference"] = "Same reference as the pronation card; higher = more lateral CoP path."
         m["position"] = _cpei_position(m, labels.get(side))
         measurements.append(m)
-    lr = {side: _measurement(metrics, steps, side, "loading_rate_bw_s", "loading rate (BW/s)", "loading_rate_bw_s")
-          for side in SIDES}
+    lr = {side: _measurement(metrics, side, "loading_rate", "loading rate") for side in SIDES}
     for side, m in lr.items():
         other = lr["right" if side == "left" else "left"]
+        if m["units"]:
+            m["label"] = f"loading rate ({m['units']})"
         m["reference"] = "The other foot of the same walk (within-subject proxy; 50-100 Hz insoles under-read)."
         if m["available"] and other["available"] and other["value"]:
             m["position"] = f"{(m['value'] / other['value'] - 1) * 100:+.0f} % relative to the other foot"
@@ -266,66 +259,49 @@ def _supination_card(metrics, steps, labels, quality_failed) -> dict[str, Any]:
             "interpretation": text, "next_steps": next_steps}
 
 
-def _symmetry_measurement(metrics, steps, name: str, label: str, step_column: str) -> dict[str, Any]:
-    sym = dig(metrics, "bilateral", "symmetry", name)
-    left, right = summary(metrics, "left", name), summary(metrics, "right", name)
-    si = number(dig(sym, "si_pct")) if isinstance(sym, Mapping) else None
-    sa = number(dig(sym, "sa_pct")) if isinstance(sym, Mapping) else None
-    lv = left["mean"] if left and left["mean"] is not None else (left or {}).get("median")
-    rv = right["mean"] if right and right["mean"] is not None else (right or {}).get("median")
-    if si is None and lv is not None and rv is not None:
-        si = symmetry_index_pct(lv, rv)
-        si = si if np.isfinite(si) else None
-    if sa is None and lv is not None and rv is not None:
-        sa = symmetry_angle_pct(lv, rv)
-        sa = sa if np.isfinite(sa) else None
-    lsteps, rsteps = _step_values(steps, "left", step_column), _step_values(steps, "right", step_column)
-    ci = bootstrap_si_ci(lsteps, rsteps) if lsteps is not None and rsteps is not None else None
-    n_left = (left or {}).get("n") if left else None
-    n_right = (right or {}).get("n") if right else None
+def _symmetry_measurement(metrics: SessionMetrics, steps: pd.DataFrame | None, name: str, label: str
+                          ) -> dict[str, Any]:
+    sym: Symmetry = getattr(metrics.bilateral.symmetry, name)
+    lsteps, rsteps = _step_values(steps, "left", name), _step_values(steps, "right", name)
+    ci = bootstrap_si_ci(lsteps, rsteps) if sym.available and lsteps is not None and rsteps is not None else None
     return {
-        "label": label, "side": "both", "metric": name, "value": si, "units": "% (SI, right vs left)",
-        "ci95": list(ci) if ci else None,
+        "label": label, "side": "both", "metric": name, "value": sym.si_pct, "units": "% (SI, right vs left)",
+        "measure_units": sym.unit, "ci95": list(ci) if ci else None,
         "ci_source": "percentile bootstrap of per-step values (2,000 resamples)" if ci else None,
-        "sa_pct": sa, "n": {"left": n_left, "right": n_right}, "available": si is not None,
+        "sa_pct": sym.sa_pct, "n": {"left": sym.n_left, "right": sym.n_right}, "available": sym.available,
+        "reason": sym.reason,
         "method": "SI = (R - L) / (0.5 (R + L)) x 100 (Robinson et al. 1987); SA (Zifchock et al. 2008)",
     }
 
 
-def _asymmetry_card(metrics, steps, quality_failed) -> dict[str, Any]:
+def _asymmetry_card(metrics: SessionMetrics, steps: pd.DataFrame | None, quality_failed) -> dict[str, Any]:
     link = LINKS["asymmetry"]
-    stance = _symmetry_measurement(metrics, steps, "stance_time_s", "stance time symmetry", "stance_s")
+    stance = _symmetry_measurement(metrics, steps, "stance_time_s", "stance time symmetry")
     stance["reference"] = (
         f"{LLD_REFERENCE['source']}: long-leg stance {LLD_REFERENCE['long_leg_stance_change_pct']:+.1f} %"
     )
-    peak = _symmetry_measurement(metrics, steps, "peak1_bw", "first force peak symmetry", "peak1_bw")
-    if not peak["available"]:
-        peak = _symmetry_measurement(metrics, steps, "peak1_n", "first force peak symmetry", "peak1_n")
+    peak = _symmetry_measurement(metrics, steps, "peak1_force", "first force peak symmetry")
     peak["reference"] = (
         f"{LLD_REFERENCE['source']}: long-leg peak pressure {LLD_REFERENCE['long_leg_peak_pressure_change_pct']:+.0f} %"
     )
     for m in (stance, peak):
         if not m["available"]:
-            m["position"] = "not available"
+            m["position"] = f"not available: {m['reason']}" if m["reason"] else "not available"
             continue
         lo, hi = m["ci95"] if m["ci95"] else (m["value"], m["value"])
         side_hi = "right" if m["value"] > 0 else "left"
         excl = "95% CI excludes 0" if m["ci95"] and (lo > 0 or hi < 0) else (
             "95% CI includes 0" if m["ci95"] else "no CI available")
         m["position"] = f"{abs(m['value']):.1f} % higher on the {side_hi} ({excl})"
-    lld = dig(metrics, "bilateral", "lld_pattern")
-    met = None
-    criteria: Any = None
-    if isinstance(lld, Mapping) and lld.get("consistent") is not None:
-        met = bool(lld.get("consistent"))
-        criteria = lld.get("criteria")
+    lld = metrics.bilateral.lld_pattern
+    met = lld.consistent
+    detail = ("analysis criteria: " + "; ".join(f"{k}: {v}" for k, v in msgspec_items(lld.criteria))
+              if lld.criteria is not None else f"not assessed: {lld.reason}")
     rule = {
         "rule": "Flag when the analysis finds the asymmetry pattern that the literature associates with a "
         "leg-length difference (longer stance and lower force peaks on one side, beyond normal asymmetry).",
         "met": met,
-        "detail": "analysis criteria: " + (
-            "; ".join(f"{k}: {v}" for k, v in criteria.items()) if isinstance(criteria, Mapping)
-            else "not available"),
+        "detail": detail,
         "source": "Kaufman et al. 1996; Pereiro-Buceta et al. 2021",
     }
     status = _status(met, quality_failed)
@@ -345,64 +321,56 @@ def _asymmetry_card(metrics, steps, quality_failed) -> dict[str, Any]:
         text = "The analysis did not find the asymmetry pattern associated with a leg-length difference."
         next_steps = []
     else:
-        text = "Not assessed." if status == "withheld" else "The analysis gave no asymmetry-pattern result."
+        text = "Not assessed." if status == "withheld" else f"The asymmetry pattern was not assessed: {lld.reason}."
         next_steps = []
     return {**link.to_dict(), "status": status, "measurements": [stance, peak], "rules": [rule],
             "interpretation": text, "next_steps": next_steps}
 
 
-def quality_status(metrics: Mapping[str, Any]) -> dict[str, Any]:
-    """Normalised quality block: ``passed`` (True/False/None when the analysis gave none), failures, warnings."""
-    q = metrics.get("quality") if isinstance(metrics, Mapping) else None
-    if not isinstance(q, Mapping):
-        return {"available": False, "passed": None, "failures": [], "warnings": [
-            "This analysis version reports no data-quality gates; treat every figure with caution."],
-            "strides": {}, "sync_ok": None, "saturation_pct": {}, "dropout_pct": {}}
-    passed = q.get("passed")
+def msgspec_items(record: Any) -> list[tuple[str, Any]]:
+    """(field, value) pairs of a record, in field order."""
+    return [(f, getattr(record, f)) for f in record.__struct_fields__]
 
-    def texts(value: Any) -> list[str]:
-        if value is None:
-            return []
-        if isinstance(value, str):
-            return [value]
-        return [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
 
-    def per_side(value: Any) -> dict[str, Any]:
-        return {str(k): v for k, v in value.items()} if isinstance(value, Mapping) else {}
+def quality_status(quality: Quality) -> dict[str, Any]:
+    """The quality block of the report: passed, failure and warning messages, per-side figures."""
+
+    def per_side(attr: str) -> dict[str, Any]:
+        return {s: getattr(q, attr) for s in SIDES if (q := quality.side(s)) is not None}
 
     return {
-        "available": True,
-        "passed": None if passed is None else bool(passed),
-        "failures": texts(q.get("failures")),
-        "warnings": texts(q.get("warnings")),
-        "strides": per_side(q.get("strides")),
-        "sync_ok": q.get("sync_ok") if isinstance(q.get("sync_ok"), bool) else None,
-        "saturation_pct": per_side(q.get("saturation_pct")),
-        "dropout_pct": per_side(q.get("dropout_pct")),
+        "passed": quality.passed,
+        "failures": [f.message for f in quality.failures],
+        "warnings": [w.message for w in quality.warnings],
+        "failed_sides": sorted(quality.failed_sides()),
+        "strides": per_side("strides"),
+        "sync_ok": quality.sync_ok,
+        "saturation_pct": per_side("saturation_pct"),
+        "dropout_pct": per_side("dropout_pct"),
     }
 
 
-def build_findings(metrics: Mapping[str, Any], steps: pd.DataFrame | None = None) -> dict[str, Any]:
-    """Build the back-strain section from analysis metrics (and the per-step table, for confidence intervals).
+def build_findings(metrics: SessionMetrics, steps: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Build the back-strain section from the analysis result (and the per-step table, for bootstrap CIs).
 
     Parameters
     ----------
-    metrics : mapping
-        ``AnalysisResult.metrics`` (notes/analysis-contract.md); every field may be missing.
+    metrics : SessionMetrics
+        ``AnalysisResult.metrics``.
     steps : pandas.DataFrame, optional
-        ``AnalysisResult.steps``; used for CIs the summaries do not carry.
+        ``AnalysisResult.steps``; used for the bootstrap CI of symmetry indices.
 
     Returns
     -------
     dict
         ``{"quality", "tier", "cards", "general_next_steps", "limits", "tier_rules", "tier_caveat"}``, JSON-ready.
     """
-    quality = quality_status(metrics)
-    failed = quality["passed"] is False
+    quality = quality_status(metrics.quality)
+    failed = not metrics.quality.passed
     labels = _labels(metrics)
     cards = [
-        _pronation_card(metrics, steps, labels, failed),
-        _supination_card(metrics, steps, labels, failed),
+        _pronation_card(metrics, labels, failed),
+        _supination_card(metrics, labels, failed),
         _asymmetry_card(metrics, steps, failed),
     ]
     flagged = [c["link_id"] for c in cards if c["status"] == "flagged"]

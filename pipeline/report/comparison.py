@@ -24,40 +24,37 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import msgspec
 import numpy as np
 import pandas as pd
 
+from pipeline.analysis.metric_catalogue import METRIC_SPECS, REGION_COLUMNS, SIDE_METRIC_NAMES
+from pipeline.analysis.result import AnalysisResult
 from pipeline.errors import ReportError
 from pipeline.interpretation import STATISTICS_REFERENCES, build_findings
-from pipeline.interpretation.statistics import (
+from pipeline.report import figures
+from pipeline.report.html_report import _write_text, environment
+from pipeline.report.report_data import document_header, jsonable, session_info, withheld_figures
+from pipeline.statistics import (
     cliffs_delta,
     cliffs_delta_magnitude,
     hedges_g,
     mdc95,
     welch_ci95,
 )
-from pipeline.report import figures
-from pipeline.report.html_report import _write_text, environment
-from pipeline.report.report_data import document_header, jsonable, session_info, withheld_figures
 
 SCHEMA = "insole-comparison"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
-#: Per-step columns compared, with label and units; other numeric per-step columns present in both are added.
-STEP_MEASURES = {
-    "stride_s": ("Stride time", "s"),
-    "stance_s": ("Stance time", "s"),
-    "swing_s": ("Swing time", "s"),
-    "peak1_bw": ("First force peak", "BW"),
-    "valley_bw": ("Mid-stance valley", "BW"),
-    "peak2_bw": ("Second force peak", "BW"),
-    "loading_rate_bw_s": ("Loading rate", "BW/s"),
-    "impulse_bw_s": ("Impulse", "BW s"),
-    "cpei_pct": ("Insole CPEI", "%"),
-    "cop_path_length_pct": ("CoP path length", "% foot length"),
-}
-#: Per-step columns that are events or bookkeeping, never compared.
-NOT_MEASURES = {"side", "ic_s", "to_s", "valid", "step", "index", "stride_index", "bout"}
+#: Measures shown first, in this order; every other per-step metric and regional measure follows by name.
+LEADING_MEASURES = ("stride_time_s", "stance_time_s", "swing_time_s", "peak1_force", "valley_force", "peak2_force",
+                    "loading_rate", "impulse", "cpei_pct", "cop_path_length_pct")
+_REGION_SUFFIXES = tuple(f"_{c.name}" for c in REGION_COLUMNS)
+
+
+def is_measure(column: str) -> bool:
+    """True for the per-step columns that are measures (metrics and regional values), not events or bookkeeping."""
+    return column in SIDE_METRIC_NAMES or column.endswith(_REGION_SUFFIXES)
 
 SEM_WITHIN_SESSION = (
     "within-session standard error of the mean, pooled over both sessions: sqrt((SD_b^2/n_b + SD_a^2/n_a)/2) "
@@ -83,7 +80,8 @@ def _foot_signature(info: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
             for side, f in (info.get("feet") or {}).items()}
 
 
-def check_compatibility(before: Any, after: Any, allow_different_devices: bool = False) -> dict[str, Any]:
+def check_compatibility(before: AnalysisResult, after: AnalysisResult, allow_different_devices: bool = False
+                        ) -> dict[str, Any]:
     """Compare the devices, layouts and subjects of two results.
 
     Raises
@@ -91,7 +89,7 @@ def check_compatibility(before: Any, after: Any, allow_different_devices: bool =
     ReportError
         When the layouts, cell counts or pressure units differ and ``allow_different_devices`` is False.
     """
-    bi, ai = session_info(before), session_info(after)
+    bi, ai = session_info(before.metrics), session_info(after.metrics)
     bs, as_ = _foot_signature(bi), _foot_signature(ai)
     blocking, caveats, differences = [], [], {}
     for side in sorted(set(bs) | set(as_)):
@@ -130,20 +128,25 @@ def check_compatibility(before: Any, after: Any, allow_different_devices: bool =
             "differences": differences}
 
 
-def _valid_steps(result: Any) -> pd.DataFrame:
-    steps = getattr(result, "steps", None)
-    if steps is None or not hasattr(steps, "columns") or "side" not in steps.columns:
-        return pd.DataFrame(columns=["side"])
-    if "valid" in steps.columns:
-        steps = steps[steps["valid"].fillna(False).astype(bool)]
-    return steps
+def _valid_steps(result: AnalysisResult) -> pd.DataFrame:
+    return result.steps[result.steps["valid"].to_numpy(bool)]
 
 
-def _measures(b: pd.DataFrame, a: pd.DataFrame) -> list[str]:
-    common = [c for c in b.columns if c in a.columns and c not in NOT_MEASURES]
-    numeric = [c for c in common if pd.api.types.is_numeric_dtype(b[c]) and pd.api.types.is_numeric_dtype(a[c])]
-    ordered = [c for c in STEP_MEASURES if c in numeric]
-    return ordered + sorted(c for c in numeric if c not in STEP_MEASURES)
+def _measures(before: AnalysisResult, after: AnalysisResult) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """Measures in both sessions as (name, label, unit), and caveats for measures whose units differ."""
+    bu = {c.name: c for c in before.metrics.step_columns}
+    au = {c.name: c for c in after.metrics.step_columns}
+    common = [c for c in bu if c in au and is_measure(c)]
+    ordered = [c for c in LEADING_MEASURES if c in common] + sorted(c for c in common if c not in LEADING_MEASURES)
+    out, caveats = [], []
+    for name in ordered:
+        if bu[name].unit != au[name].unit:
+            caveats.append(f"{name} is not compared: {bu[name].unit} before, {au[name].unit} after (the sessions' "
+                           "units differ, e.g. body mass given in only one of them)")
+            continue
+        label = METRIC_SPECS[name].label if name in METRIC_SPECS else name.replace("_", " ")
+        out.append((name, label, bu[name].unit))
+    return out, caveats
 
 
 def _values(steps: pd.DataFrame, side: str, column: str) -> np.ndarray:
@@ -152,8 +155,8 @@ def _values(steps: pd.DataFrame, side: str, column: str) -> np.ndarray:
 
 
 def compare_results(
-    before: Any,
-    after: Any,
+    before: AnalysisResult,
+    after: AnalysisResult,
     *,
     allow_different_devices: bool = False,
     sem_overrides: Mapping[str, Mapping[str, Any]] | None = None,
@@ -170,18 +173,19 @@ def compare_results(
         SEM for those measures.
     """
     compat = check_compatibility(before, after, allow_different_devices)
-    bi, ai = session_info(before), session_info(after)
-    bf = build_findings(getattr(before, "metrics", {}) or {}, getattr(before, "steps", None))
-    af = build_findings(getattr(after, "metrics", {}) or {}, getattr(after, "steps", None))
+    bi, ai = session_info(before.metrics), session_info(after.metrics)
+    bf = build_findings(before.metrics, before.steps)
+    af = build_findings(after.metrics, after.steps)
     sides = ["left", "right"]
     withheld: dict[str, set[str]] = {"before": set(), "after": set()}
-    for key, f in (("before", bf), ("after", af)):
-        w = withheld_figures(f["quality"], sides)
+    for key, r in (("before", before), ("after", after)):
+        w = withheld_figures(r.metrics.quality, sides)
         withheld[key] = set(w.get("force_curves", {}).get("sides", []))
     bsteps, asteps = _valid_steps(before), _valid_steps(after)
+    measures, unit_caveats = _measures(before, after)
+    compat["caveats"].extend(unit_caveats)
     rows, values = [], {}
-    for measure in _measures(bsteps, asteps):
-        label, units = STEP_MEASURES.get(measure, (measure.replace("_", " "), ""))
+    for measure, label, units in measures:
         for side in sides:
             b, a = _values(bsteps, side, measure), _values(asteps, side, measure)
             if b.size == 0 or a.size == 0:
@@ -198,9 +202,9 @@ def compare_results(
     doc = {
         **document_header(SCHEMA, SCHEMA_VERSION, "comparison"),
         "before": {"session": bi, "quality": bf["quality"], "tier": bf["tier"]["tier"],
-                   "provenance": (getattr(before, "metrics", {}) or {}).get("provenance") or {}},
+                   "provenance": msgspec.to_builtins(before.metrics.provenance)},
         "after": {"session": ai, "quality": af["quality"], "tier": af["tier"]["tier"],
-                  "provenance": (getattr(after, "metrics", {}) or {}).get("provenance") or {}},
+                  "provenance": msgspec.to_builtins(after.metrics.provenance)},
         "compatibility": compat,
         "metrics": rows,
         "methods": list(METHODS),
@@ -273,9 +277,12 @@ def load_sem_file(path: Any) -> dict[str, dict[str, Any]]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ReportError(f"{p}: cannot read the SEM file ({exc})") from exc
     if not isinstance(data, dict):
-        raise ReportError(f'{p}: expected a JSON object like {{"stance_s": {{"sem": 0.012, "source": "..."}}}}')
+        raise ReportError(f'{p}: expected a JSON object like {{"stance_time_s": {{"sem": 0.012, "source": "..."}}}}')
     out = {}
     for measure, entry in data.items():
+        if not is_measure(str(measure)):
+            raise ReportError(f"{p}: {measure!r} is not a per-step measure; use one of {', '.join(SIDE_METRIC_NAMES)} "
+                              f"or a regional measure such as heel_peak_pressure")
         sem = entry.get("sem") if isinstance(entry, dict) else None
         if isinstance(sem, bool) or not isinstance(sem, int | float) or not np.isfinite(sem) or sem <= 0:
             raise ReportError(f"{p}: entry {measure!r} needs a positive number 'sem' (and a 'source' text)")

@@ -21,6 +21,7 @@ from matplotlib.collections import PatchCollection  # noqa: E402
 from matplotlib.patches import Polygon  # noqa: E402
 
 from insole.layouts import FOREFOOT_WIDTH_RATIO, SensorLayout, foot_outline_mm  # noqa: E402
+from pipeline.analysis.result import StanceCurves  # noqa: E402
 
 SIDE_COLOURS = {"left": "#0072B2", "right": "#D55E00"}
 BEFORE_AFTER_COLOURS = {"before": "#999999", "after": "#009E73"}
@@ -51,24 +52,24 @@ def _to_data_uri(fig: plt.Figure) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _valid_curves(curves: Mapping[str, Any] | None, side: str, key: str) -> np.ndarray | None:
-    arr = None if not curves else (curves.get(side) or {}).get(key)
-    if arr is None:
+def _valid_curves(curves: Mapping[str, StanceCurves], side: str, key: str) -> np.ndarray | None:
+    c = curves.get(side)
+    if c is None:
         return None
-    a = np.asarray(arr, dtype=float)
+    a = np.asarray(getattr(c, key), dtype=float)
     if a.ndim != 2 or a.shape[0] == 0 or a.shape[1] < 2:
         return None
     keep = np.isfinite(a).sum(axis=1) > a.shape[1] // 2
     return a[keep] if keep.any() else None
 
 
-def force_curves(curves: Mapping[str, Any] | None, sides: Sequence[str]) -> tuple[str, dict[str, int]] | None:
+def force_curves(curves: Mapping[str, StanceCurves], sides: Sequence[str]) -> tuple[str, dict[str, int]] | None:
     """Mean +- SD of the per-step force curves, 0-100 % stance, one line per side; None without curves."""
     data = {s: _valid_curves(curves, s, "force") for s in sides}
     data = {s: a for s, a in data.items() if a is not None}
     if not data:
         return None
-    units = next((str((curves.get(s) or {}).get("force_units", "")) for s in data), "")
+    units = " / ".join(sorted({curves[s].force_unit for s in data}))
     with plt.rc_context(_RC):
         fig, ax = plt.subplots(figsize=(6.4, 3.0))
         for side, a in data.items():
@@ -108,7 +109,7 @@ def _foot_axes(ax: plt.Axes, side: str, foot_length_mm: float) -> None:
 
 
 def cop_gait_lines(
-    curves: Mapping[str, Any] | None, sides: Sequence[str], foot_length_mm: float
+    curves: Mapping[str, StanceCurves], sides: Sequence[str], foot_length_mm: float
 ) -> tuple[str, dict[str, int]] | None:
     """Per-step CoP gait lines (thin) and their mean (bold) on a generic foot outline, one panel per foot."""
     data = {}
@@ -176,7 +177,7 @@ def region_map(
     regions: Mapping[str, Mapping[str, Mapping[str, Any]]],
     layouts: Mapping[str, SensorLayout] | None,
     foot_length_mm: float,
-    value_key: str = "peak_pressure_kpa",
+    value_key: str = "peak_pressure",
 ) -> tuple[str, list[str]] | None:
     """Regional peak pressure drawn on the outline; returns (figure, names of regions that could not be placed)."""
     sides = [s for s in ("left", "right") if regions.get(s)]
@@ -217,7 +218,10 @@ def region_map(
                 h, vv = _display_xy(np.asarray(layout.x_mm) * scale, np.asarray(layout.y_mm) * scale, side)
                 ax.scatter(h, vv, s=6, c="#222222", marker="o", linewidths=0, zorder=3)
         sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, vmax))
-        fig.colorbar(sm, ax=axes[0].tolist(), shrink=0.7, label=value_key.replace("_kpa", " (kPa)").replace("_", " "))
+        units = sorted({str(v.get("pressure_unit")) for s in sides for v in regions[s].values()
+                        if isinstance(v, Mapping) and v.get("pressure_unit")})
+        fig.colorbar(sm, ax=axes[0].tolist(), shrink=0.7,
+                     label=value_key.replace("_", " ") + (f" ({' / '.join(units)})" if units else ""))
         return _to_data_uri(fig), unplaced
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from jinja2 import ChainableUndefined, Environment, PackageLoader, Undefined
 
+from pipeline.analysis.result import AnalysisResult
 from pipeline.errors import ReportError
 from pipeline.report import figures
 from pipeline.report.report_data import report_json
@@ -61,12 +62,12 @@ def environment() -> Environment:
     return env
 
 
-def _foot_length_mm(doc: Mapping[str, Any], result: Any) -> float:
-    fl = doc["session"].get("foot_length_mm")
+def _foot_length_mm(result: AnalysisResult) -> float:
+    fl = result.metrics.session.foot_length_mm
     if fl:
         return float(fl)
-    for layout in (getattr(result, "layouts", None) or {}).values():
-        if getattr(layout, "foot_length_mm", None):
+    for layout in result.layouts.values():
+        if layout.foot_length_mm:
             return float(layout.foot_length_mm)
     return DEFAULT_FOOT_LENGTH_MM
 
@@ -86,12 +87,11 @@ def _figure(key: str, doc: Mapping[str, Any], draw, sides: list[str]) -> dict[st
     return out
 
 
-def build_figures(result: Any, doc: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+def build_figures(result: AnalysisResult, doc: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Every figure of the session report, keyed by section."""
-    curves = getattr(result, "curves", None) or {}
-    layouts = getattr(result, "layouts", None) or {}
+    curves, layouts = result.curves, result.layouts
     sides = list(doc["sides"])
-    foot_length = _foot_length_mm(doc, result)
+    foot_length = _foot_length_mm(result)
     figs = {
         "force_curves": _figure("force_curves", doc, lambda s: figures.force_curves(curves, s), sides),
         "cop": _figure("cop", doc, lambda s: figures.cop_gait_lines(curves, s, foot_length), sides),
@@ -125,7 +125,7 @@ def build_figures(result: Any, doc: Mapping[str, Any]) -> dict[str, dict[str, An
     return figs
 
 
-def render_report_html(result: Any, doc: Mapping[str, Any] | None = None) -> str:
+def render_report_html(result: AnalysisResult, doc: Mapping[str, Any] | None = None) -> str:
     """The HTML text of the session report of ``result``."""
     doc = doc or report_json(result)
     return environment().get_template("report.html.j2").render(doc=doc, figs=build_figures(result, doc))
@@ -147,11 +147,11 @@ def _write_text(path: str | os.PathLike[str], text: str) -> Path:
     return out
 
 
-def write_report(result: Any, path: str | os.PathLike[str]) -> Path:
+def write_report(result: AnalysisResult, path: str | os.PathLike[str]) -> Path:
     """Write the self-contained HTML report of ``result`` to ``path`` (atomically); return the path."""
     return _write_text(path, render_report_html(result))
 
 
-def write_report_json(result: Any, path: str | os.PathLike[str]) -> Path:
+def write_report_json(result: AnalysisResult, path: str | os.PathLike[str]) -> Path:
     """Write :func:`report_json` of ``result`` to ``path`` as indented JSON; return the path."""
     return _write_text(path, json.dumps(report_json(result), indent=2, allow_nan=False))

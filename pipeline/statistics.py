@@ -1,7 +1,9 @@
-"""Small, cited statistics used by the findings and the before/after comparison.
+"""Small, cited statistics shared by the analysis, the findings and the before/after comparison.
 
-- Symmetry index SI = (R - L) / (0.5 (R + L)) x 100 (Robinson et al. 1987); symmetry angle
-  SA = (45 deg - atan(L / R)) / 90 deg x 100 (Zifchock et al. 2008), both via gait-evidence.md.
+- Student-t 95 % confidence interval of a mean.
+- Symmetry index SI = (R - L) / (0.5 (R + L)) x 100 (Robinson et al. 1987; unstable near zero); symmetry angle
+  SA = (45 deg - atan(L / R)) / 90 deg x 100 (Zifchock et al. 2008; bounded; when the result exceeds 100 the
+  180 deg correction of the source applies), both via gait-evidence.md.
 - Hedges' g: bias-corrected standardised mean difference with pooled SD (Hedges & Olkin 1985), with the usual
   large-sample standard error sqrt((n1 + n2) / (n1 n2) + g^2 / (2 (n1 + n2))).
 - Cliff's delta: P(after > before) - P(after < before) (Cliff 1993).
@@ -38,7 +40,8 @@ def symmetry_angle_pct(left: float, right: float) -> float:
     """Zifchock symmetry angle, percent (0 = symmetric, bounded by +-100); NaN when undefined."""
     if not (np.isfinite(left) and np.isfinite(right)) or right == 0:
         return math.nan
-    return float((45.0 - math.degrees(math.atan(left / right))) / 90.0 * 100.0)
+    sa = (45.0 - math.degrees(math.atan(left / right))) / 90.0 * 100.0
+    return float(sa - 200.0 if sa > 100.0 else sa)
 
 
 def bootstrap_si_ci(left: np.ndarray, right: np.ndarray, n_boot: int = N_BOOTSTRAP) -> tuple[float, float] | None:

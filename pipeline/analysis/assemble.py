@@ -1,0 +1,251 @@
+"""Both feet together: pairing, steady-state summaries, symmetry, quality, provenance -> the typed result.
+
+Takes the per-foot analyses of :mod:`.foot_analysis` and builds :class:`~pipeline.analysis.result.SessionMetrics`
+(every metric present, with its status), the per-step table and the stance curves of valid steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from insole.provenance import file_sha256, utc_now_iso
+from insole.session_file import SessionMetadata
+from pipeline import __version__
+from pipeline.analysis import cop, events, foot_function, force, regions, strides, symmetry
+from pipeline.analysis.foot_analysis import FootAnalysis
+from pipeline.analysis.foot_function import foot_function_label, foot_function_not_applicable
+from pipeline.analysis.foot_source import FootSource
+from pipeline.analysis.metric_catalogue import (
+    BILATERAL_METRICS,
+    EVENT_COLUMNS,
+    FORCE_GROUP,
+    REGION_COLUMNS,
+    SIDE_METRICS,
+    MetricSpec,
+    Needs,
+    resolve_unit,
+)
+from pipeline.analysis.quality import quality_report
+from pipeline.analysis.result import (
+    SCHEMA,
+    SCHEMA_VERSION,
+    AnalysisResult,
+    Bilateral,
+    EventLevels,
+    FootSummary,
+    Metric,
+    MetricStatus,
+    Provenance,
+    RegionSummary,
+    SessionMetrics,
+    SessionSummary,
+    SideQuality,
+    SideResult,
+    StanceCurves,
+    StepColumn,
+    SyncCheck,
+    finite,
+)
+from pipeline.analysis.strides import STEADY_STATE_RULE, pair_sides
+from pipeline.analysis.summary import summarize, unavailable
+
+_BILATERAL_COLUMNS = ("step_time_s", "contra_ic_pct", "double_support_initial_s", "double_support_terminal_s",
+                      "double_support_s", "single_support_s")
+#: Minimum share of paired left strides for the clocks to count as aligned.
+MIN_PAIRED_SHARE = 0.5
+
+
+def _method(spec: MetricSpec) -> str:
+    if spec.name == "stride_time_s":
+        return f"{spec.method}; {STEADY_STATE_RULE}"
+    return f"{spec.method}; steady-state steps" + (", saturated steps excluded" if spec.group == FORCE_GROUP else "")
+
+
+def _side_result(fa: FootAnalysis, t: pd.DataFrame, both_feet: bool) -> tuple[Any, dict[str, np.ndarray]]:
+    """The SideResult of one foot and the per-step values behind each metric (for symmetry)."""
+    valid = t["valid"].to_numpy(bool)
+    force_ok = valid & ~t["saturated"].to_numpy(bool)
+    metrics: dict[str, Metric] = {}
+    values: dict[str, np.ndarray] = {}
+    for spec in SIDE_METRICS:
+        unit = resolve_unit(spec.unit, fa.force_unit, fa.pressure_unit)
+        method = _method(spec)
+        sel = force_ok if spec.group == FORCE_GROUP else valid
+        vals = t[spec.name].to_numpy(float)[sel] if spec.name in t else np.zeros(0)
+        values[spec.name] = vals
+        if spec.needs in fa.limits:
+            metrics[spec.name] = unavailable(spec, unit, method, MetricStatus.NOT_APPLICABLE, fa.limits[spec.needs])
+        elif spec.needs is Needs.BOTH_FEET and not both_feet:
+            metrics[spec.name] = unavailable(spec, unit, method, MetricStatus.NOT_APPLICABLE,
+                                             "needs both feet: only one foot was analysed")
+        else:
+            empty = ("every steady-state step is saturated" if spec.group == FORCE_GROUP and valid.any()
+                     else "no steady-state steps")
+            metrics[spec.name] = summarize(spec, unit, method, vals, empty_reason=empty)
+    if Needs.COP in fa.limits:
+        ff = foot_function_not_applicable(fa.limits[Needs.COP])
+    else:
+        ff = foot_function_label(t["cpei_pct"].to_numpy(float)[valid],
+                                 t["lmfi_terminal"].to_numpy(float)[valid] if "lmfi_terminal" in t else None,
+                                 fa.layout.layout_id)
+    region_list = []
+    for name in fa.region_names:
+        def med(col: str) -> float | None:
+            v = t[col].to_numpy(float)[force_ok]
+            v = v[np.isfinite(v)]
+            return float(np.median(v)) if v.size else None
+        region_list.append(RegionSummary(
+            name=name, peak_pressure=med(f"{name}_peak_pressure"), pti=med(f"{name}_pti"),
+            contact_time_pct=med(f"{name}_contact_pct"), load_share_pct=med(f"{name}_load_pct"),
+            n=int(force_ok.sum()), pressure_unit=fa.pressure_unit))
+    lv = fa.levels
+    result = SideResult(
+        side=fa.side, analysed=True, force_unit=fa.force_unit, pressure_unit=fa.pressure_unit,
+        n_steps_detected=int(len(t)), n_steps_valid=int(valid.sum()), foot_function=ff, regions=region_list,
+        region_rule=fa.limits.get(Needs.REGIONS, regions.REGION_RULE),
+        event_levels=EventLevels(stance_level=finite(lv["stance_level"]), noise_sd=finite(lv["noise_sd"]),
+                                 threshold_on=finite(lv["threshold_on"]), threshold_off=finite(lv["threshold_off"]),
+                                 onset_level=finite(lv["onset_level"]), force_unit=fa.detector_force_unit),
+        **metrics,
+    )
+    return result, values
+
+
+def _not_analysed(side: str, reason: str) -> Any:
+    """The SideResult of a recorded foot that could not be analysed: every metric says why."""
+    metrics = {spec.name: unavailable(spec, spec.unit, spec.method, MetricStatus.NOT_COMPUTED, reason)
+               for spec in SIDE_METRICS}
+    return SideResult(side=side, analysed=False, reason=reason, **metrics)
+
+
+def _bilateral(tables: dict[str, pd.DataFrame], feet: dict[str, FootAnalysis], side_results: dict[str, Any],
+               values: dict[str, dict[str, np.ndarray]]) -> Bilateral:
+    both = "left" in feet and "right" in feet
+    specs = {m.name: m for m in BILATERAL_METRICS}
+    pooled = np.concatenate([t["stride_time_s"].to_numpy(float)[t["valid"].to_numpy(bool)] for t in tables.values()])
+    cad = specs["cadence_steps_per_min"]
+    cadence = summarize(cad, cad.unit, cad.method, 120.0 / pooled)
+    sync = None
+    if both:
+        ref = tables["left"]
+        sel = ref["valid"].to_numpy(bool) & ref["paired"].to_numpy(bool)
+        ds = ref["double_support_s"].to_numpy(float)[sel]
+        dss, dsp = specs["double_support_s"], specs["double_support_pct"]
+        double_support = summarize(dss, dss.unit, dss.method, ds)
+        double_support_pct = summarize(dsp, dsp.unit, dsp.method,
+                                       100.0 * ds / ref["stride_time_s"].to_numpy(float)[sel])
+        n_valid = int(ref["valid"].sum())
+        paired_share = float(sel.sum()) / max(n_valid, 1)
+        ds_med = float(np.median(ds)) if ds.size else float("nan")
+        ok = bool(ds.size and ds_med > 0 and paired_share >= MIN_PAIRED_SHARE)
+        reason = "" if ok else (
+            f"left/right sync check failed: {100 * paired_share:.0f} % of left strides pair with a right contact "
+            f"at 35-65 % of the stride and median double support is {ds_med:.3f} s; walking always shows double "
+            "support, so the two insoles' clocks are probably not aligned")
+        sync = SyncCheck(ok=ok, paired_share=paired_share, median_double_support_s=finite(ds_med), reason=reason)
+        pk = {}
+        for s in feet:
+            t = tables[s]
+            sel = t["valid"].to_numpy(bool) & ~t["saturated"].to_numpy(bool)
+            pk[s] = (t["stance_time_s"].to_numpy(float)[sel],
+                     t[["peak1_force", "peak2_force"]].to_numpy(float)[sel].max(axis=1))
+        lld = symmetry.lld_pattern(pk["left"][0], pk["right"][0], pk["left"][1], pk["right"][1])
+    else:
+        why = "one foot only: no bilateral measures"
+        double_support, double_support_pct = (
+            unavailable(specs[n], specs[n].unit, specs[n].method, MetricStatus.NOT_APPLICABLE, why)
+            for n in ("double_support_s", "double_support_pct"))
+        lld = symmetry.lld_not_assessed("one foot only")
+    left, right = side_results.get("left"), side_results.get("right")
+    table = symmetry.symmetry_table(
+        None if left is None else {m.name: m for m in left.metrics()},
+        None if right is None else {m.name: m for m in right.metrics()},
+        values.get("left"), values.get("right"))
+    return Bilateral(cadence_steps_per_min=cadence, double_support_s=double_support,
+                     double_support_pct=double_support_pct, symmetry=table, lld_pattern=lld, sync=sync)
+
+
+def _foot_summary(src: FootSource) -> FootSummary:
+    device = {k[7:]: v for k, v in src.attrs.items() if k.startswith("device_") and isinstance(v, str | int | float)}
+    return FootSummary(
+        sampling_rate_hz=float(src.sampling_rate_hz), units=src.units, layout_id=src.layout.layout_id,
+        layout_geometry=src.layout.geometry, n_sensors=src.n_sensors, n_frames=src.n_frames,
+        foot_length_mm=float(src.layout.foot_length_mm), device_model=str(device.get("model", "unknown")),
+        device_serial_number=str(device.get("serial_number", "unknown")),
+        device_firmware_version=str(device.get("firmware_version", "unknown")), device=device,
+    )
+
+
+def _step_columns(table: pd.DataFrame, feet: dict[str, FootAnalysis]) -> list[StepColumn]:
+    fa = next(iter(feet.values()))
+    units = {fa.force_unit for fa in feet.values()}
+    force_unit = units.pop() if len(units) == 1 else " / ".join(f"{s}: {f.force_unit}" for s, f in feet.items())
+    specs = {c.name: (c.unit, c.description) for c in EVENT_COLUMNS}
+    specs.update({m.name: (m.unit, f"{m.label}: {m.method}") for m in SIDE_METRICS})
+    for name in sorted({r for f in feet.values() for r in f.region_names}):
+        specs.update({f"{name}_{c.name}": (c.unit, f"{name} region: {c.description}") for c in REGION_COLUMNS})
+    return [StepColumn(name=c, unit=resolve_unit(specs[c][0], force_unit, fa.pressure_unit) if c in specs else "",
+                       description=specs[c][1] if c in specs else "")
+            for c in table.columns]
+
+
+def assemble(path: Path, attrs: dict[str, Any], metadata: SessionMetadata, sources: dict[str, FootSource],
+             feet: dict[str, FootAnalysis], errors: dict[str, str], params: Any) -> AnalysisResult:
+    """The :class:`AnalysisResult` of the analysed feet ``feet`` (``errors``: recorded feet not analysed)."""
+    tables = {s: strides.steady_state(fa.table) for s, fa in feet.items()}
+    for t in tables.values():  # every documented metric column exists (NaN where the layout cannot give it)
+        for spec in SIDE_METRICS:
+            if spec.name not in t:
+                t[spec.name] = np.nan
+    both = "left" in tables and "right" in tables
+    if both:
+        tables["left"], tables["right"] = pair_sides(tables["left"], tables["right"])
+    else:
+        for t in tables.values():
+            for col in _BILATERAL_COLUMNS:
+                t[col] = np.nan
+            t["paired"] = False
+    side_results: dict[str, Any] = {}
+    values: dict[str, dict[str, np.ndarray]] = {}
+    curves: dict[str, StanceCurves] = {}
+    for side, fa in feet.items():
+        side_results[side], values[side] = _side_result(fa, tables[side], both)
+        valid = tables[side]["valid"].to_numpy(bool)
+        curves[side] = StanceCurves(force=fa.force_curves[valid], cop_ap=fa.cop_ap[valid], cop_ml=fa.cop_ml[valid],
+                                    force_unit=fa.force_unit)
+        fa.force_curves = fa.cop_ap = fa.cop_ml = None  # type: ignore[assignment]  # keep the valid steps only
+    for side, why in errors.items():
+        side_results[side] = _not_analysed(side, why)
+    bilateral = _bilateral(tables, feet, {s: r for s, r in side_results.items() if s in feet}, values)
+    quality = quality_report(
+        {s: SideQuality(strides=int(tables[s]["valid"].sum()), saturation_pct=round(fa.saturation_pct, 3),
+                        dropout_pct=round(fa.dropout_pct, 3)) for s, fa in feet.items()},
+        bilateral.sync, errors, [s for s in ("left", "right") if s in sources])
+    provenance = Provenance(
+        software=f"insole {__version__}", analysed_utc=utc_now_iso(), input_path=str(path),
+        input_sha256=file_sha256(path) if path.is_file() else "",
+        parameters={k: v for k, v in asdict(params).items() if isinstance(v, int | float)},
+        steady_state_rule=STEADY_STATE_RULE,
+        events_method=events.__doc__.split("\n\n")[0] if events.__doc__ else "",
+        cop_min_force_share=cop.COP_MIN_FORCE_SHARE, foot_function_rule=foot_function.LABEL_RULE,
+        force_units_rule=force.__doc__.split("\n\n")[0] if force.__doc__ else "", region_rule=regions.REGION_RULE,
+    )
+    session = SessionSummary(
+        file=path.name, source=str(attrs.get("source") or ""),
+        created_utc=str(attrs["created_utc"]) if attrs.get("created_utc") else None,
+        duration_s=max(fa.n_frames / fa.sampling_rate_hz for fa in feet.values()),
+        **asdict(metadata), **{s: _foot_summary(src) for s, src in sources.items()},
+    )
+    steps = pd.concat([tables.pop(s) for s in ("left", "right") if s in tables], ignore_index=True)
+    steps["valid"] = steps["valid"].astype(bool)
+    metrics = SessionMetrics(
+        schema=SCHEMA, schema_version=SCHEMA_VERSION, session=session, bilateral=bilateral, quality=quality,
+        provenance=provenance, step_columns=_step_columns(steps, feet), **side_results,
+    )
+    return AnalysisResult(metrics=metrics, steps=steps, curves=curves, layouts={s: fa.layout for s, fa in feet.items()},
+                          path=path)

@@ -1,0 +1,203 @@
+"""One foot from frames to a per-step table and stance curves (passes 1 and 2 of the analysis).
+
+1. pass 1 (:mod:`.force`): stream the file in blocks, keep per-frame time and total force only;
+2. walking check: the foot must unload between contacts (else "no walking": standing or sitting);
+3. events (:mod:`.events`), strides and timing validity (:mod:`.strides`);
+4. force curves and landmarks (:mod:`.force_curve`) from the force trace;
+5. pass 2 (:mod:`.step_frames`): CoP, regions, LMFI from the frames of each step.
+
+What the layout can measure is decided here once (:func:`layout_limits`): a centre of pressure needs known cell
+positions spread along and across the foot; medio-lateral indices need cells on both sides of the foot axis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from insole.layouts import SensorLayout
+from pipeline.analysis import cop
+from pipeline.analysis.foot_function import LMFI_PHASES, cpei_pct, lmfi
+from pipeline.analysis.foot_source import FootSource
+from pipeline.analysis.force import ForceTrace, total_force_trace
+from pipeline.analysis.force_curve import N_POINTS, curve_landmarks, resample_stance, step_force_stats
+from pipeline.analysis.metric_catalogue import SIDE_METRICS, Needs
+from pipeline.analysis.step_frames import step_frame_features
+from pipeline.analysis.strides import SideSteps, max_gap_between, side_table
+from pipeline.errors import AnalysisError
+
+GRAVITY_M_S2 = 9.80665
+#: Walking check: the 5th percentile of total force must be below this share of the 95th (calibrated units) ...
+UNLOADING_RATIO_CALIBRATED = 0.25
+#: ... or of the counts above the ADC's zero (raw units, whose offset is unknown).
+UNLOADING_RATIO_RAW = 0.5
+#: Fewer timing-valid strides than this on a foot means it did not walk.
+MIN_WALKING_STRIDES = 3
+
+
+def layout_limits(layout: SensorLayout) -> dict[Needs, str]:
+    """Why each kind of measure does not apply to ``layout`` (absent key: it applies)."""
+    out: dict[Needs, str] = {}
+    x, y = np.asarray(layout.x_mm, float), np.asarray(layout.y_mm, float)
+    if layout.n_sensors == 1:
+        why = "the insole has one sensor: there is no centre-of-pressure path or medio-lateral distribution"
+        out[Needs.COP] = out[Needs.MEDIAL_LATERAL] = why
+        out[Needs.REGIONS] = "the insole has one sensor: there is no regional distribution"
+        return out
+    if layout.geometry == "unknown":
+        why = (f"the cell positions are not known (layout {layout.layout_id}); give the device's layout to measure "
+               "the centre of pressure and regional loading")
+        out[Needs.COP] = out[Needs.MEDIAL_LATERAL] = out[Needs.REGIONS] = why
+        return out
+    if np.ptp(x) <= 0 or np.ptp(y) <= 0:
+        out[Needs.COP] = "the cells lie on one line: the centre-of-pressure path is not defined in two dimensions"
+    if not ((y > 0).any() and (y < 0).any()):
+        out[Needs.MEDIAL_LATERAL] = "the insole has no cells on both the medial and the lateral side"
+    return out
+
+
+def walking_check(side: str, trace: ForceTrace, units: str) -> None:
+    """Refuse a foot that is never unloaded (standing, sitting) or carries no signal.
+
+    Raises
+    ------
+    AnalysisError
+    """
+    f = trace.force[np.isfinite(trace.force)]
+    if f.size < 10:
+        raise AnalysisError(f"{side} foot: no valid frames (every cell is NaN)")
+    lo, hi = (float(v) for v in np.percentile(f, [5, 95]))
+    if hi - lo <= 0:
+        raise AnalysisError(f"{side} foot: the force signal is constant ({hi:g} {trace.force_units}); "
+                            "nothing was loaded and unloaded, so there is no walking to analyse")
+    zero = 0.0 if units != "raw" or f.min() >= 0 else float(f.min())
+    limit = UNLOADING_RATIO_RAW if units == "raw" else UNLOADING_RATIO_CALIBRATED
+    ratio = (lo - zero) / (hi - zero) if hi > zero else 1.0
+    if ratio > limit:
+        raise AnalysisError(
+            f"{side} foot never unloads: its lowest load (5th percentile) is {100 * ratio:.0f} % of its loaded "
+            f"level (95th percentile), above the {100 * limit:.0f} % a swing phase allows; this looks like "
+            "standing or sitting, not walking, so no strides are reported"
+        )
+
+
+@dataclass
+class FootAnalysis:
+    """One analysed foot before both feet are combined.
+
+    ``table`` has the per-step columns of :mod:`.metric_catalogue` (timing, force, CoP, regions); the curves are
+    ``(n_steps, 101)`` for every detected step.
+    """
+
+    side: str
+    table: pd.DataFrame
+    force_curves: np.ndarray
+    cop_ap: np.ndarray
+    cop_ml: np.ndarray
+    levels: dict[str, float]
+    force_unit: str
+    detector_force_unit: str
+    pressure_unit: str
+    layout: SensorLayout
+    limits: dict[Needs, str]
+    region_names: list[str]
+    saturation_pct: float
+    dropout_pct: float
+    n_frames: int
+    sampling_rate_hz: float
+
+
+def pressure_unit(units: str) -> str:
+    """Unit of the pressure values derived from stored ``units`` (N cells become kPa through their area)."""
+    return "counts" if units == "raw" else "kPa"
+
+
+def analyse_foot(src: FootSource, params, body_mass_kg: float | None) -> FootAnalysis:
+    """Events, strides, force curves and per-step cell features of one foot (see the module description).
+
+    Raises
+    ------
+    AnalysisError
+        The foot cannot be analysed (bad sampling rate, never unloads, no walking).
+    """
+    fs = src.sampling_rate_hz
+    if not (np.isfinite(fs) and fs > 0):
+        raise AnalysisError(f"{src.side} foot: sampling rate {fs!r} is not a positive number")
+    trace = total_force_trace(src, params.block_frames, int(params.cache_mb * 1e6))
+    walking_check(src.side, trace, src.units)
+    bw = body_mass_kg * GRAVITY_M_S2 if (body_mass_kg and trace.force_units == "N") else None
+    det = params.detector().detect(trace.time_s, trace.force, fs, body_weight=bw)
+    ic_idx, to_idx = det.ic_idx_, det.to_idx_
+    n = len(trace.time_s)
+    nxt = np.append(ic_idx[1:], to_idx[-1] if len(to_idx) else 0)
+    gaps = max_gap_between(trace.time_s, det.contiguous_, ic_idx, np.maximum(nxt, to_idx))
+    table = side_table(SideSteps(src.side, ic_idx, to_idx, det.ic_s_, det.to_s_, gaps))
+    table.insert(4, "ic_threshold_s", det.ic_threshold_s_)
+    table.insert(5, "to_threshold_s", det.to_threshold_s_)
+    if int(table["timing_ok"].sum()) < MIN_WALKING_STRIDES:
+        raise AnalysisError(
+            f"{src.side} foot: no walking detected ({len(table)} contacts, {int(table['timing_ok'].sum())} "
+            f"plausible strides; at least {MIN_WALKING_STRIDES} needed with stance 0.25-2 s and swing >= 0.15 s)"
+        )
+    start_s = np.where(np.isfinite(det.ic_s_), det.ic_s_, trace.time_s[ic_idx])
+    stop_s = np.where(np.isfinite(det.to_s_), det.to_s_, trace.time_s[np.minimum(to_idx, n - 1)])
+    trace.force = np.zeros(0, np.float32)  # pass 2 needs the time and cells only: free the raw force
+    fb = det.force_
+    if bw:
+        scale, force_unit = 1.0 / bw, "BW"
+    else:
+        scale, force_unit = 1.0, "N" if trace.force_units == "N" else "counts"
+    curves = resample_stance(trace.time_s, fb, start_s, stop_s, N_POINTS) * np.float32(scale)
+    stance = stop_s - start_s
+    lm = curve_landmarks(curves, stance)
+    stats = {k: v * scale for k, v in
+             step_force_stats(trace.time_s, fb, ic_idx + 1, np.maximum(to_idx, ic_idx + 1), fs).items()}
+    levels = det.levels()
+    del det, fb  # free the per-frame arrays of the detector before pass 2
+    for column, values in (
+        ("peak1_force", lm["peak1"]), ("peak1_pct_stance", lm["peak1_pct"]), ("valley_force", lm["valley"]),
+        ("valley_pct_stance", lm["valley_pct"]), ("peak2_force", lm["peak2"]), ("peak2_pct_stance", lm["peak2_pct"]),
+        ("max_force", stats["max"]), ("mean_force", stats["mean"]), ("impulse", stats["impulse"]),
+        ("loading_rate", lm["loading_rate"]), ("loading_rate_inst", lm["loading_rate_inst"]),
+    ):
+        table[column] = values
+
+    layout = src.layout
+    limits = layout_limits(layout)
+    feats, cop_curves = step_frame_features(src, trace, ic_idx, np.maximum(to_idx, ic_idx + 1), start_s, stop_s,
+                                            params.block_frames, with_regions=Needs.REGIONS not in limits)
+    gl = cop.gait_line_measures(cop_curves["cop_ap"], cop_curves["cop_ml"], layout.foot_length_mm,
+                                layout.forefoot_width_mm, stance)
+    for k, v in gl.items():
+        table[k] = v
+    table["cpei_pct"] = cpei_pct(cop_curves["cop_ap"], cop_curves["cop_ml"], layout.foot_length_mm,
+                                 layout.forefoot_width_mm)
+    if "lat_phase" in feats:
+        idx = lmfi(feats["lat_phase"], feats["med_phase"])
+        for j, ph in enumerate(LMFI_PHASES):
+            table[f"lmfi_{ph}"] = idx[:, j]
+    table["saturated"] = feats["saturated"].astype(bool)
+    table["peak_pressure"] = feats["peak_pressure"]
+    names = list(feats["region_names"])
+    for name in names:
+        table[f"{name}_peak_pressure"] = feats[f"{name}_peak"]
+        table[f"{name}_pti"] = feats[f"{name}_pti"]
+        table[f"{name}_contact_pct"] = feats[f"{name}_contact"]
+        table[f"{name}_load_pct"] = feats[f"{name}_load"]
+    if Needs.COP in limits:
+        cop_curves["cop_ap"][:] = np.nan
+        cop_curves["cop_ml"][:] = np.nan
+    for spec in SIDE_METRICS:  # a measure the layout cannot give is NaN in the table, never a misleading 0
+        if spec.needs in limits and spec.name in table:
+            table[spec.name] = np.nan
+    duration = float(trace.time_s[-1] - trace.time_s[0]) + 1.0 / fs
+    valid_frames = n - trace.n_nan_frames
+    dropout = max(0.0, 100.0 * (1.0 - valid_frames / max(duration * fs, 1.0)))
+    return FootAnalysis(
+        side=src.side, table=table, force_curves=curves, cop_ap=cop_curves["cop_ap"], cop_ml=cop_curves["cop_ml"],
+        levels=levels, force_unit=force_unit, detector_force_unit=trace.force_units, pressure_unit=pressure_unit(
+            src.units), layout=layout, limits=limits, region_names=names,
+        saturation_pct=100.0 * trace.n_saturated_frames / n, dropout_pct=dropout, n_frames=n, sampling_rate_hz=fs,
+    )

@@ -1,0 +1,168 @@
+"""The names, units and methods of everything the analysis reports: per-side metrics and per-step columns.
+
+One vocabulary (in the spirit of gaitmap's ``utils/consts.py``): a per-side metric and the per-step column it
+summarises have the same name, and **no name changes with the units of the data**. Where a quantity's unit
+depends on the session (force in body weights, newtons or raw counts; pressure in kPa or counts), the name has no
+unit suffix and the unit is carried beside the value: in every :class:`~pipeline.analysis.result.Metric`, and in
+the ``step_columns`` list of the result for the per-step table. Fixed-unit quantities keep their unit in the name
+(``stride_time_s``, ``stance_pct``, ``cop_velocity_mm_s``).
+
+Unit templates: ``{force}`` is the session's force unit (``BW`` with a body mass, ``N`` without, ``counts`` for
+uncalibrated insoles); ``{pressure}`` is ``kPa`` or ``counts``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Needs(StrEnum):
+    """What a metric needs from the recording to apply at all (otherwise it is reported as not applicable)."""
+
+    NOTHING = "nothing"
+    BOTH_FEET = "both_feet"
+    COP = "cop"  # cell positions known, spread along and across the foot
+    MEDIAL_LATERAL = "medial_lateral"  # cells on both sides of the foot axis, positions known
+    REGIONS = "regions"  # several cells at known positions
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """One per-side metric.
+
+    Attributes
+    ----------
+    name : str
+        Metric name, also the per-step column it summarises.
+    label : str
+        Human name, as shown in reports.
+    unit : str
+        Unit, or a template with ``{force}`` / ``{pressure}``.
+    method : str
+        How the per-step value is computed.
+    group : str
+        ``temporal``, ``force``, ``cop``, ``medial_lateral`` or ``pressure`` (report sections).
+    needs : Needs
+    ratio_scale : bool
+        A ratio-scale quantity (positive, true zero): CV and symmetry index are meaningful. False for signed
+        indices (CPEI, LMFI), whose CV and SI are not reported.
+    """
+
+    name: str
+    label: str
+    unit: str
+    method: str
+    group: str
+    needs: Needs = Needs.NOTHING
+    ratio_scale: bool = True
+
+
+_LMFI = "(F_lat - F_med) / (F_lat + F_med) of the force-time integrals (Buldt et al. 2018)"
+
+#: Per-side metrics, in report order.
+SIDE_METRICS: tuple[MetricSpec, ...] = (
+    MetricSpec("stride_time_s", "Stride time", "s", "IC to next ipsilateral IC", "temporal"),
+    MetricSpec("stance_time_s", "Stance time", "s", "IC to TO", "temporal"),
+    MetricSpec("swing_time_s", "Swing time", "s", "TO to next IC", "temporal"),
+    MetricSpec("stance_pct", "Stance", "% stride", "stance / stride x 100", "temporal"),
+    MetricSpec("swing_pct", "Swing", "% stride", "swing / stride x 100", "temporal"),
+    MetricSpec("step_time_s", "Step time", "s", "previous contralateral IC to IC", "temporal", Needs.BOTH_FEET),
+    MetricSpec("double_support_s", "Double support", "s", "initial + terminal double support of the stride",
+               "temporal", Needs.BOTH_FEET),
+    MetricSpec("single_support_s", "Single support", "s", "stance - double support", "temporal", Needs.BOTH_FEET),
+    MetricSpec("cadence_steps_per_min", "Cadence", "steps/min", "120 / stride time", "temporal"),
+    MetricSpec("peak1_force", "First force peak", "{force}", "maximum force over 0-50 % stance", "force"),
+    MetricSpec("peak1_pct_stance", "First peak timing", "% stance", "timing of the first peak", "force"),
+    MetricSpec("valley_force", "Mid-stance valley", "{force}", "minimum force between the peaks", "force"),
+    MetricSpec("valley_pct_stance", "Valley timing", "% stance", "timing of the valley", "force"),
+    MetricSpec("peak2_force", "Second force peak", "{force}", "maximum force over 50-100 % stance", "force"),
+    MetricSpec("peak2_pct_stance", "Second peak timing", "% stance", "timing of the second peak", "force"),
+    MetricSpec("max_force", "Maximum force", "{force}", "maximum force over stance frames", "force"),
+    MetricSpec("mean_force", "Mean force", "{force}", "mean force over stance frames", "force"),
+    MetricSpec("impulse", "Impulse", "{force} s", "force-time integral over stance", "force"),
+    MetricSpec("loading_rate", "Loading rate (20-80 % of first peak)", "{force}/s",
+               "average slope 20-80 % of the first peak (Woodard et al. 1999); sampling-rate dependent proxy",
+               "force"),
+    MetricSpec("loading_rate_inst", "Instantaneous loading rate", "{force}/s",
+               "maximum slope between 20 % and 80 % of the first peak", "force"),
+    MetricSpec("peak_pressure", "Peak pressure", "{pressure}", "highest cell pressure over stance", "pressure"),
+    MetricSpec("cop_path_length_pct", "CoP path length", "% foot length", "length of the 101-point gait line",
+               "cop", Needs.COP),
+    MetricSpec("cop_width_pct", "CoP width", "% forefoot width", "medio-lateral range of the gait line", "cop",
+               Needs.COP),
+    MetricSpec("cop_ap_excursion_pct", "CoP AP excursion", "% foot length", "AP range of the gait line", "cop",
+               Needs.COP),
+    MetricSpec("cop_velocity_mm_s", "CoP velocity", "mm/s", "gait-line length / time with defined CoP", "cop",
+               Needs.COP),
+    MetricSpec("cpei_pct", "Insole CPEI", "% forefoot width", "insole CPEI (Song et al. 1996 construction)",
+               "medial_lateral", Needs.COP, ratio_scale=False),
+    MetricSpec("lmfi_loading", "Lateral-medial force index, loading response", "ratio",
+               f"{_LMFI}, 0-17 % stance", "medial_lateral", Needs.MEDIAL_LATERAL, ratio_scale=False),
+    MetricSpec("lmfi_midstance", "Lateral-medial force index, mid-stance", "ratio",
+               f"{_LMFI}, 17-50 % stance", "medial_lateral", Needs.MEDIAL_LATERAL, ratio_scale=False),
+    MetricSpec("lmfi_terminal", "Lateral-medial force index, terminal stance", "ratio",
+               f"{_LMFI}, 50-83 % stance", "medial_lateral", Needs.MEDIAL_LATERAL, ratio_scale=False),
+    MetricSpec("lmfi_preswing", "Lateral-medial force index, pre-swing", "ratio",
+               f"{_LMFI}, 83-100 % stance", "medial_lateral", Needs.MEDIAL_LATERAL, ratio_scale=False),
+)
+SIDE_METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in SIDE_METRICS)
+METRIC_SPECS: dict[str, MetricSpec] = {m.name: m for m in SIDE_METRICS}
+
+#: Force measures: summarised over steps without saturated frames.
+FORCE_GROUP = "force"
+
+#: Bilateral metrics (both feet together).
+BILATERAL_METRICS: tuple[MetricSpec, ...] = (
+    MetricSpec("cadence_steps_per_min", "Cadence", "steps/min",
+               "120 / stride time, steady-state strides of both feet pooled", "temporal"),
+    MetricSpec("double_support_s", "Double support", "s",
+               "initial + terminal double support per left stride (paired steady-state strides)", "temporal",
+               Needs.BOTH_FEET),
+    MetricSpec("double_support_pct", "Double support", "% stride", "double support / stride x 100 (left strides)",
+               "temporal", Needs.BOTH_FEET),
+)
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column of the per-step table: name, unit (or template) and meaning."""
+
+    name: str
+    unit: str
+    description: str
+
+
+#: Per-step columns that are not metrics (events, bookkeeping, pairing), in table order.
+EVENT_COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("side", "", "left or right"),
+    ColumnSpec("step", "", "index of the stance on its side, from 0"),
+    ColumnSpec("ic_s", "s", "initial contact (session clock): loading onset"),
+    ColumnSpec("to_s", "s", "toe off (session clock): unloading end"),
+    ColumnSpec("ic_threshold_s", "s", "initial contact as a threshold crossing (vendor-style definition)"),
+    ColumnSpec("to_threshold_s", "s", "toe off as a threshold crossing (vendor-style definition)"),
+    ColumnSpec("max_gap_s", "s", "longest data gap inside the stance and the following swing"),
+    ColumnSpec("timing_ok", "", "stride timing plausible (stance 0.25-2 s, swing >= 0.15 s, no gap > 0.15 s)"),
+    ColumnSpec("exclusion", "", "why the step is not in the summaries (empty when valid)"),
+    ColumnSpec("bout", "", "walking bout number (0: not in a bout)"),
+    ColumnSpec("steady", "", "steady-state stride (first/last of a bout and outlier strides excluded)"),
+    ColumnSpec("valid", "", "used in the summaries"),
+    ColumnSpec("contra_ic_pct", "% stride", "contralateral initial contact as a share of this stride"),
+    ColumnSpec("paired", "", "contralateral initial contact at 35-65 % of the stride"),
+    ColumnSpec("double_support_initial_s", "s", "this IC to the contralateral TO"),
+    ColumnSpec("double_support_terminal_s", "s", "contralateral IC to this TO"),
+    ColumnSpec("saturated", "", "a cell was saturated during the stance (force measures excluded)"),
+)
+
+#: Per-step columns of each plantar region ``REGION_<suffix>`` (regions depend on the layout).
+REGION_COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("peak_pressure", "{pressure}", "highest cell pressure of the region over stance"),
+    ColumnSpec("pti", "{pressure} s", "highest per-cell pressure-time integral of the region over stance"),
+    ColumnSpec("contact_pct", "% stance", "share of stance with the region loaded (> 2 % of peak force)"),
+    ColumnSpec("load_pct", "% impulse", "share of the step's force-time integral carried by the region"),
+)
+
+
+def resolve_unit(template: str, force_unit: str, pressure_unit: str) -> str:
+    """A unit template with the session's force and pressure units filled in."""
+    return template.format(force=force_unit, pressure=pressure_unit)

@@ -1,0 +1,31 @@
+"""Alter a recorded session in memory before analysing it: the faults a report must handle, made from real files.
+
+Everything starts from a session recorded by the real simulator and recorder; only the named property is changed
+(a foot cut short, a clock shifted, metadata strings replaced), and the real analysis then runs on the result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from insole.session_file import Session, read_session
+
+
+def altered(path: Path, *, left_only_s: float | None = None, right_shift_s: float | None = None,
+            metadata: dict | None = None) -> Session:
+    """The session at ``path`` with the left foot cut to its first ``left_only_s`` seconds, the right foot's clock
+    shifted by ``right_shift_s`` and metadata fields replaced by ``metadata``."""
+    sess = read_session(path)
+    feet = dict(sess.feet)
+    if left_only_s is not None:
+        f = feet["left"]
+        keep = f.time_s < f.time_s[0] + left_only_s
+        feet["left"] = dataclasses.replace(
+            f, time_s=f.time_s[keep], pressure=f.pressure[keep],
+            saturated=None if f.saturated is None else f.saturated[keep])
+    if right_shift_s is not None:
+        f = feet["right"]
+        feet["right"] = dataclasses.replace(f, time_s=f.time_s + right_shift_s)
+    md = dataclasses.replace(sess.metadata, **(metadata or {}))
+    return dataclasses.replace(sess, feet=feet, metadata=md)
