@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from insole.cli import run
-from insole.session_file import FootData, Session, read_session
+from insole.session import FootData, Session, read_session
 from pipeline.analysis import AnalysisParams, analyze_session
 from pipeline.cli import cli
 from pipeline.errors import AnalysisError

@@ -26,7 +26,7 @@ import pandas as pd
 
 from insole.layouts import SensorLayout
 from insole.provenance import file_sha256, utc_now_iso
-from insole.session_file import Session, SessionMetadata, open_session
+from insole.session import Session, SessionMetadata, open_session
 from pipeline import __version__
 from pipeline.analysis import cop, events, foot_function, force, regions, strides, symmetry
 from pipeline.analysis.events import ContactEventDetection
