@@ -175,3 +175,47 @@ def test_implausible_sensor_geometry_is_a_session_file_error(tmp_path):
     with pytest.raises(SessionFileError, match=r"/left/sensors: .*area_mm2 must be positive") as err:
         read_session(path)
     assert str(path) in str(err.value)
+
+
+def test_recorder_only_operations_are_not_on_the_plain_writer(tmp_path):
+    from insole.session import RecordingWriter
+
+    recorder_only = ("start_appending", "end_appending", "rewrite_time", "shift_gaps", "device_time_us_at",
+                     "last_time_s")
+    assert not [name for name in recorder_only if hasattr(SessionWriter, name)]
+    assert all(callable(getattr(RecordingWriter, name)) for name in recorder_only)
+    path = tmp_path / "r.h5"
+    with RecordingWriter(path, SessionMetadata(), atomic=False, crash_safe=True) as w:
+        w.add_foot("left", builtin_layout(8), units="raw", sampling_rate_hz=100)
+        w.start_appending()
+        w.append("left", np.arange(5) / 100, np.ones((5, 8)), sequence=np.arange(5), device_time_us=np.arange(5) * 10)
+        w.add_gap("left", Gap(0.01, 0.02, 1, GapCause.SEQUENCE_GAP))
+        w.end_appending()
+        w.rewrite_time("left", lambda dev_us: dev_us * 1e-3 + 1.0)
+        w.shift_gaps("left", 1.0)
+        assert w.last_time_s("left") == pytest.approx(1.04)
+    foot = read_session(path).feet["left"]
+    np.testing.assert_allclose(foot.time_s, 1.0 + np.arange(5) * 0.01, atol=1e-5)
+    assert foot.gaps == [Gap(1.01, 1.02, 1, GapCause.SEQUENCE_GAP)]
+
+
+def test_reader_reads_blocks_of_the_fields_asked_for(tmp_path):
+    path = tmp_path / "s.h5"
+    data = _write(path, n=50, sides=("left",))
+    with open_session(path) as sf:
+        info = sf.foot_info("left")
+        assert (info.n_frames, info.n_sensors, info.has_sequence, info.has_raw) == (50, 16, True, False)
+        assert info.device == {"model": "test"} and info.n_gaps == 1 and info.calibration is None
+        block = sf.read("left", 45, 99, fields=("time_s", "saturated"))
+        assert block.start == 45 and block.n_frames == 5 and block.pressure is None
+        np.testing.assert_array_equal(block.time_s, data["left"][0][45:])
+        assert block.saturated.dtype == bool
+        assert sf.read("left", 60, 70).n_frames == 0
+        blocks = list(sf.iter_blocks("left", 16, fields=("pressure",)))
+        assert [b.start for b in blocks] == [0, 16, 32, 48]
+        np.testing.assert_array_equal(np.concatenate([b.pressure for b in blocks]), data["left"][1])
+        assert sf.time_span_s("left") == (0.0, 0.49)
+        with pytest.raises(ValueError, match="fields must be among"):
+            sf.read("left", fields=("force",))
+        with pytest.raises(SessionFileError, match="has no /right group"):
+            sf.foot_info("right")
