@@ -6,7 +6,7 @@
 2. Memory: peak resident memory of ``analyze_session`` on a 24-hour session, in a fresh subprocess
    (``resource.getrusage``; goal: under 1 GB).
 
-Sessions are written with :class:`insole.session_file.SessionWriter` in blocks: ten minutes of the simulator's
+Sessions are written with :class:`insole.session.SessionWriter` in blocks: ten minutes of the simulator's
 gait model (both feet, noise 1 kPa) are generated once and repeated with shifted time, which keeps the files
 realistic (a real walking pattern, compressed like a recording) while making a 24-hour file in about a minute.
 
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from insole.layouts import builtin_layout  # noqa: E402
-from insole.session_file import SessionMetadata, SessionWriter  # noqa: E402
+from insole.session import SessionMetadata, SessionWriter  # noqa: E402
 from insole.simulator.gait_model import simulate_walk  # noqa: E402
 from insole.simulator.profiles import PROFILES  # noqa: E402
 

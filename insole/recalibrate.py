@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
-
-import h5py
-import numpy as np
 
 from insole.calibration import Calibration
 from insole.errors import SessionExistsError, SessionFileError
 from insole.frames import Side
-from insole.session_file import open_session
+from insole.session import open_session, write_recalibrated_copy
 
 
 def recalibrate_session(
@@ -28,48 +23,14 @@ def recalibrate_session(
 
     A foot recorded in raw units gains a ``raw`` dataset (its counts) and kPa pressure; a foot already
     calibrated has its kPa recomputed from its ``raw`` counts. The calibration used is stored in
-    ``/SIDE/calibration``. The copy is written under a temporary name and renamed when complete.
+    ``/SIDE/calibration``. The copy is written under a temporary name and renamed when complete (by
+    :func:`insole.session.write_recalibrated_copy`, which also upgrades a version-1 source's copy to version 2).
     """
     if output.exists() and not overwrite:
         raise SessionExistsError(str(output), "already exists; choose another name or pass --overwrite")
-    with open_session(source) as sf:
-        sides = sf.sides
+    with open_session(source) as reader:
         for side in calibrations:
-            if side not in sides:
+            if side not in reader.sides:
                 raise SessionFileError(str(source), f"has no /{side} to recalibrate")
-    partial = output.with_name(output.name + ".partial")
-    shutil.copyfile(source, partial)
-    try:
-        with h5py.File(partial, "r+") as f:
-            for side, cal in calibrations.items():
-                g = f[side]
-                m = g["pressure"].shape[1]
-                if cal.n_sensors != m:
-                    raise SessionFileError(str(source), f"/{side} has {m} cells, the calibration {cal.n_sensors}")
-                if "raw" not in g:
-                    units = g["pressure"].attrs.get("units", g.attrs.get("units"))
-                    if units != "raw":
-                        raise SessionFileError(
-                            str(source), f"/{side} holds {units} without raw counts; there is nothing to recalibrate"
-                        )
-                    g.copy(g["pressure"], "raw")
-                raw, pressure = g["raw"], g["pressure"]
-                for lo in range(0, raw.shape[0], chunk_frames):
-                    pressure[lo : lo + chunk_frames] = cal.apply(raw[lo : lo + chunk_frames]).astype(np.float32)
-                pressure.attrs["units"] = "kPa"
-                g["raw"].attrs["units"] = "raw"
-                g.attrs["units"] = "kPa"
-                if "calibration" in g:
-                    del g["calibration"]
-                cg = g.create_group("calibration")
-                cg["load_kpa"] = cal.load_kpa
-                cg["counts"] = cal.counts
-                cg.attrs.update(
-                    json=cal.to_json(), sha256=cal.sha256(), source=calibration_source, method="pchip-per-cell"
-                )
-        open_session(partial).close()  # the result must validate
-        os.replace(partial, output)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    return output
+    return write_recalibrated_copy(source, output, calibrations, calibration_source=calibration_source,
+                                   overwrite=overwrite, chunk_frames=chunk_frames)

@@ -1,6 +1,6 @@
 """Analysis, interpretation, reports and the nightly batch for insole sessions.
 
-``pipeline`` reads session files through :mod:`insole.session_file`; ``insole`` never imports ``pipeline``.
+``pipeline`` reads session files through :mod:`insole.session`; ``insole`` never imports ``pipeline``.
 """
 
 from insole import __version__

@@ -119,7 +119,7 @@ def make(datasets: Path) -> None:
 
 def write_csv_example(session_path: Path, csv_path: Path, seconds: float) -> None:
     """Write the first ``seconds`` of a session as a generic insole CSV (wide form, built-in layout)."""
-    from insole.session_file import read_session
+    from insole.session import read_session
 
     s = read_session(session_path)
     csv_path.parent.mkdir(exist_ok=True)

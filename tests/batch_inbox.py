@@ -18,7 +18,7 @@ import numpy as np
 
 from insole.cli.simulate import simulate_session
 from insole.layouts import builtin_layout
-from insole.session_file import SessionMetadata, SessionWriter
+from insole.session import SessionMetadata, SessionWriter
 
 BASE_PROFILES = ("neutral", "overpronation", "leg-length-discrepancy")
 

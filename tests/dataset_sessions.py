@@ -2,7 +2,7 @@
 
 These readers are deliberately minimal and live in the tests: the official importers are another issue's work.
 They read the data as published (``wfdb`` for gaitndd, plain text for gaitpdb and Moticon) and build
-:class:`insole.session_file.Session` objects. The Moticon step columns (vendor events) are returned separately and
+:class:`insole.session.Session` objects. The Moticon step columns (vendor events) are returned separately and
 never given to the analysis.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from insole.layouts import SensorLayout, builtin_layout
-from insole.session_file import FootData, Session, SessionMetadata
+from insole.session import FootData, Session, SessionMetadata
 
 DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from insole.session_file import Session, read_session
+from insole.session import Session, read_session
 
 
 def altered(path: Path, *, left_only_s: float | None = None, right_shift_s: float | None = None,

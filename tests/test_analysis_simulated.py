@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from insole.cli import run
-from insole.session_file import FootData, Session, read_session
+from insole.session import FootData, Session, read_session
 from pipeline.analysis import AnalysisParams, MetricStatus, SessionMetrics, analyze_session
 from pipeline.analysis.metric_catalogue import METRIC_SPECS
 from pipeline.analysis.result import QualityCode

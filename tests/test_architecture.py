@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
+import enum
+import re
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -70,3 +76,147 @@ def test_result_consumers_read_the_typed_result():
                       if isinstance(n, ast.FunctionDef) and n.name in {"dig", "_get", "summary", "number"}]
     assert offenders == []
     assert not (ROOT / "pipeline" / "interpretation" / "metric_lookup.py").exists()
+
+
+# ------------------------------------------------------------------------------ one door to session files
+SESSION_PACKAGE = ROOT / "insole" / "session"
+#: Code outside the session package that may read a session file directly, and why.
+RAW_HDF5_ALLOWED = {
+    # the benchmark's floor is the time h5py itself needs to read the pressure (the baseline of a ratio)
+    "benchmarks/bench_analysis.py",
+}
+
+
+def _python_files(*folders: str) -> list[Path]:
+    return [p for folder in folders for p in (ROOT / folder).rglob("*.py") if ".venv" not in p.parts]
+
+
+def test_only_the_session_package_imports_h5py():
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in _python_files("insole", "pipeline", "validation", "benchmarks", "sample_recordings", "tools")
+        if SESSION_PACKAGE not in p.parents and "h5py" in _imports(p)
+        and str(p.relative_to(ROOT)) not in RAW_HDF5_ALLOWED
+    ]
+    assert offenders == []
+
+
+def test_no_hdf5_name_outside_the_session_package():
+    """Not even a name: no ``h5py`` in pipeline/ or in insole/ outside the session package (code or docs)."""
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in _python_files("insole", "pipeline")
+        if SESSION_PACKAGE not in p.parents and re.search(r"\bh5py\b", p.read_text())
+    ]
+    assert offenders == []
+
+
+def test_the_old_session_module_is_gone():
+    """No shim: ``insole.session_file`` neither exists nor is imported anywhere."""
+    assert not (ROOT / "insole" / "session_file.py").exists()
+
+    def modules(path: Path) -> set[str]:
+        tree = ast.parse(path.read_text(), filename=str(path))
+        names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        return names | {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+
+    offenders = [str(p.relative_to(ROOT)) for p in _python_files("insole", "pipeline", "tests", "validation",
+                                                                 "benchmarks", "sample_recordings")
+                 if "insole.session_file" in modules(p)]
+    assert offenders == []
+
+
+def test_session_modules_stay_small():
+    sizes = {p.name: len(p.read_text().splitlines()) for p in SESSION_PACKAGE.glob("*.py")}
+    assert max(sizes.values()) <= 400, sizes
+
+
+def _assert_plain(value: Any, where: str) -> None:
+    """``value`` is made of numpy arrays, plain Python values and the session package's dataclasses only."""
+    assert not type(value).__module__.startswith("h5py"), f"{where}: {type(value)} leaked"
+    if value is None or isinstance(value, bool | int | float | str | Path | enum.Enum | np.generic):
+        return
+    if isinstance(value, np.ndarray):
+        assert type(value) is np.ndarray, f"{where}: {type(value)}"
+        if value.dtype.kind == "O":
+            for k, item in enumerate(value.ravel()[:50]):
+                assert isinstance(item, str), f"{where}[{k}]: {type(item)}"
+        return
+    if dataclasses.is_dataclass(value):
+        for f in dataclasses.fields(value):
+            _assert_plain(getattr(value, f.name), f"{where}.{f.name}")
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _assert_plain(key, f"{where} key")
+            _assert_plain(item, f"{where}[{key!r}]")
+        return
+    if isinstance(value, list | tuple):
+        for k, item in enumerate(value):
+            _assert_plain(item, f"{where}[{k}]")
+        return
+    raise AssertionError(f"{where}: unexpected {type(value)}")
+
+
+def _rich_session(path: Path) -> None:
+    from insole.calibration import fit_calibration
+    from insole.layouts import builtin_layout
+    from insole.session import Gap, GapCause, SessionMetadata, SessionWriter
+
+    layout = builtin_layout(8)
+    counts = np.array([[0.0] * 8, [100.0] * 8, [200.0] * 8])
+    cal = fit_calibration([(load, np.tile(row, (3, 1))) for load, row in zip((0, 50, 100), counts, strict=True)])
+    with SessionWriter(path, SessionMetadata(subject_id="A1"), source="simulated") as w:
+        w.add_foot("left", layout, units="kPa", sampling_rate_hz=100, calibration=cal, device={"model": "m"})
+        w.add_foot("right", layout, units="raw", sampling_rate_hz=100, with_device_time=False)
+        t = np.arange(40) / 100
+        raw = np.full((40, 8), 150.0)
+        w.append("left", t, cal.apply(raw), raw=raw, sequence=np.arange(40), device_time_us=np.arange(40) * 10_000,
+                 saturated=np.zeros(40, bool))
+        w.append("right", t, raw)
+        w.add_gap("left", Gap(0.1, 0.12, 3, GapCause.SEQUENCE_GAP))
+        w.write_extra("left", "imu", np.zeros((40, 6)), columns="a,b,c,d,e,f")
+        w.write_extra("vendor_events/right", "labels", np.array(["x", "y"]))
+        w.set_attrs("vendor_events", vendor_computed=True)
+        w.write_truth({"left": {"ic_s": np.array([0.1]), "to_s": np.array([0.3])}}, {"name": "neutral"})
+
+
+def test_reader_methods_return_arrays_and_plain_values(tmp_path):
+    """At run time: every public reader method, on a version-2 and a version-1 file, hands out no HDF5 object."""
+    from legacy_v1 import write_v1_session
+
+    from insole.session import FIELDS, SessionReader, open_session, read_session
+
+    v2, v1 = tmp_path / "v2.h5", tmp_path / "v1.h5"
+    _rich_session(v2)
+    write_v1_session(v1)
+    for path in (v1, v2):
+        with open_session(path) as r:
+            side = r.sides[0]
+            calls = {
+                "attrs": lambda r=r: r.attrs,
+                "metadata": lambda r=r: r.metadata,
+                "path": lambda r=r: r.path,
+                "format_version": lambda r=r: r.format_version,
+                "sides": lambda r=r: r.sides,
+                "foot_info": lambda r=r: [r.foot_info(s) for s in r.sides],
+                "n_frames": lambda r=r, s=side: r.n_frames(s),
+                "layout": lambda r=r, s=side: r.layout(s),
+                "read": lambda r=r: [r.read(s, 3, 17, fields=FIELDS) for s in r.sides],
+                "iter_blocks": lambda r=r: [list(r.iter_blocks(s, 7, fields=FIELDS)) for s in r.sides],
+                "time_span_s": lambda r=r, s=side: r.time_span_s(s),
+                "gaps": lambda r=r: [r.gaps(s) for s in r.sides],
+                "load_foot": lambda r=r: [r.load_foot(s) for s in r.sides],
+                "truth": lambda r=r: r.truth(),
+                "extra_groups": lambda r=r: r.extra_groups(),
+                "extras": lambda r=r: r.extras(),
+                "read_extra": lambda r=r: [r.read_extra(e) for e in r.extras()],
+                "extra_attrs": lambda r=r: [r.extra_attrs(e) for e in (*r.extras(), *r.extra_groups())],
+            }
+            public = {n for n in (*dir(SessionReader), *vars(r)) if not n.startswith("_")} - {"close"}
+            assert public <= set(calls), f"add the new reader methods to this test: {public - set(calls)}"
+            for name, call in calls.items():
+                _assert_plain(call(), f"{path.name}: {name}")
+            if path == v2:
+                assert r.extras() and r.foot_info("left").calibration is not None
+        _assert_plain(read_session(path), f"{path.name}: read_session")

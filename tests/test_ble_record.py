@@ -20,7 +20,7 @@ import pytest
 
 from insole.devices import open_device
 from insole.recorder import Recorder
-from insole.session_file import read_session
+from insole.session import GapCause, read_session
 from insole.transports.ble_emulator import EmulatorRig
 
 pytestmark = pytest.mark.timeout(90)
@@ -70,12 +70,11 @@ def test_two_insoles_into_one_session_with_a_reconnect(tmp_path: Path) -> None:
     assert stats["left"].lost_frames == len(missed)
     assert stats["right"].lost_frames == 0
     left_foot = session.feet["left"]
-    causes = " | ".join(left_foot.gap_causes)
     # one gap for the link loss: the transport's outage, counted in frames by sequence number
-    assert len(left_foot.gap_causes) == 1, causes
-    assert causes.startswith("outage (") and causes.endswith(f": {len(missed)} frames")
+    assert len(left_foot.gaps) == 1, left_foot.gaps
     gap = left_foot.gaps[0]
-    assert abs((gap[1] - gap[0]) - (len(missed) - 1) / 100.0) < 0.05
+    assert gap.cause is GapCause.OUTAGE and gap.message and gap.n_frames == len(missed), gap
+    assert abs((gap.end_s - gap.start_s) - (len(missed) - 1) / 100.0) < 0.05
     assert len(session.feet["right"].gaps) == 0
 
 

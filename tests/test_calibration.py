@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from insole.calibration import Calibration, CalibrationError, find_calibration, fit_calibration
-from insole.session_file import read_session
+from insole.session import read_session
 
 INSOLE = [sys.executable, "-c", "from pipeline.cli import main; main()"]
 LOADS_KPA = [0, 25, 50, 100, 200, 400, 800]

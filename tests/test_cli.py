@@ -51,7 +51,7 @@ def test_simulate_writes_a_valid_session_with_truth(tmp_path):
     assert r.returncode == 0, r.stderr
     assert out.exists() and not list(tmp_path.glob("*.partial"))
     with h5py.File(out) as f:
-        assert f.attrs["format"] == "insole-session" and f.attrs["format_version"] == 1
+        assert f.attrs["format"] == "insole-session" and f.attrs["format_version"] == 2
         assert f.attrs["created_utc"].endswith("Z") and f.attrs["software"].startswith("insole ")
         for key in ("subject_id", "body_mass_kg", "foot_length_mm", "shoe_size_eu", "condition", "notes"):
             assert key in f["session"].attrs
@@ -65,7 +65,9 @@ def test_simulate_writes_a_valid_session_with_truth(tmp_path):
             assert g["sequence"].dtype == np.uint32 and g["device_time_us"].dtype == np.uint64
             for name in ("x_mm", "y_mm", "area_mm2"):
                 assert g["sensors"][name].shape == (16,)
-            assert g.attrs["sampling_rate_hz"] == 100 and g["gaps"].shape[1] == 2
+            assert g.attrs["sampling_rate_hz"] == 100 and g.attrs["layout_geometry"] == "generic"
+            columns = ("start_s", "end_s", "n_frames", "cause", "message")
+            assert sorted(g["gaps"]) == sorted(columns) and len({g["gaps"][k].shape for k in columns}) == 1
             ic = f[f"truth/{side}/ic_s"][()]
             assert len(f[f"truth/{side}/to_s"][()]) == len(ic) > 45
             stride = np.diff(ic)
@@ -75,6 +77,8 @@ def test_simulate_writes_a_valid_session_with_truth(tmp_path):
     assert info.returncode == 0
     d = json.loads(info.stdout)
     assert d["feet"]["left"]["sensors"] == 16 and d["truth"]["left"]["ic_s"] > 45
+    assert d["format_version"] == 2 and d["feet"]["left"]["layout_geometry"] == "generic"
+    assert d["feet"]["left"]["gap_frames"] == sum(v["frames"] for v in d["feet"]["left"]["gaps_by_cause"].values())
 
 
 def test_info_text(neutral_session):

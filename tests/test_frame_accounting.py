@@ -6,6 +6,7 @@ import numpy as np
 
 from insole.frames import FrameBatch
 from insole.recorder.frame_accounting import FrameTrack, SessionZero
+from insole.session import Gap, GapCause
 
 RATE = 100.0
 
@@ -35,7 +36,7 @@ def test_sequence_gap_counts_exactly_the_missing_frames():
     acc = tr.accept(batch(list(range(50, 60)) + list(range(73, 80))))
     assert [g.n_frames for g in acc.gaps] == [13]
     g = acc.gaps[0]
-    assert g.cause == "sequence gap: 13 frames"
+    assert g.cause is GapCause.SEQUENCE_GAP and g.n_frames == 13 and g.message == ""
     assert abs(g.start_s - 0.60) < 1e-3 and abs(g.end_s - 0.72) < 1e-3
     assert tr.lost_frames == tr.lost_sequence == 13 and tr.frames == 67
 
@@ -63,7 +64,8 @@ def test_outage_reported_by_transport_labels_the_gap():
     tr.accept(batch(range(100)))
     tr.note_outage(50.0 + 1.0, 50.0 + 1.5, "link lost")
     acc = tr.accept(batch(range(150, 200)))
-    assert acc.gaps[0].cause == "outage (link lost): 50 frames"
+    assert isinstance(acc.gaps[0], Gap)
+    assert (acc.gaps[0].cause, acc.gaps[0].n_frames, acc.gaps[0].message) == (GapCause.OUTAGE, 50, "link lost")
     assert tr.lost_outage == 50 and tr.lost_sequence == 0
 
 
@@ -72,7 +74,7 @@ def test_overflow_is_attributed_to_the_host():
     tr.accept(batch(range(10)))
     tr.note_overflow(batch(range(10, 20)))
     acc = tr.accept(batch(range(20, 30)))
-    assert acc.gaps[0].cause == "buffer overflow: 10 frames" and tr.lost_overflow == 10
+    assert acc.gaps[0].cause is GapCause.BUFFER_OVERFLOW and acc.gaps[0].n_frames == 10 and tr.lost_overflow == 10
 
 
 def test_device_restart_starts_a_new_clock_segment():
@@ -81,7 +83,8 @@ def test_device_restart_starts_a_new_clock_segment():
     # the device reboots at host 106 s: sequence from 0, device clock from 0.1 s
     acc = tr.accept(batch(range(0, 100), dev_s=np.arange(100) / RATE + 0.1, host_offset=105.9))
     assert tr.restarts == 1 and len(tr.segments) == 2
-    assert acc.gaps[0].cause.startswith("device restarted") and 90 <= acc.gaps[0].n_frames <= 110
+    assert acc.gaps[0].cause is GapCause.DEVICE_RESTART and 90 <= acc.gaps[0].n_frames <= 110
+    assert acc.gaps[0].n_frames == tr.lost_restart == tr.lost_frames and "estimated" in acc.gaps[0].message
     assert np.all(np.diff(acc.time_s) > 0) and acc.time_s[0] > 5.9
 
 
@@ -91,7 +94,8 @@ def test_lost_device_gap_runs_to_the_end():
     tr.accept(batch(range(100)))
     tr.note_lost("went silent")
     gaps = tr.final_gaps(session_end_s=30.0)
-    assert len(gaps) == 1 and gaps[0].end_s == 30.0 and "device lost (went silent)" in gaps[0].cause
+    assert len(gaps) == 1 and gaps[0].end_s == 30.0
+    assert (gaps[0].cause, gaps[0].n_frames, gaps[0].message) == (GapCause.DEVICE_LOST, -1, "went silent")
 
 
 def test_restart_during_an_outage_is_recognised_even_when_the_new_counter_overlaps():
@@ -101,4 +105,6 @@ def test_restart_during_an_outage_is_recognised_even_when_the_new_counter_overla
     tr.note_outage(1.63, 2.4, "port gone")
     acc = tr.accept(batch(range(161, 170), host_offset=0.79))  # restarted: 161.. again, later in host time
     assert tr.restarts == 1 and tr.duplicates == 0 and len(acc.batch) == 9
-    assert acc.gaps[0].cause.startswith("outage (port gone); device restarted")
+    # both facts kept: the cause is the restart, the outage it happened in is in the message
+    assert acc.gaps[0].cause is GapCause.DEVICE_RESTART and acc.gaps[0].n_frames == tr.lost_restart
+    assert acc.gaps[0].message.endswith("; during outage (port gone)")

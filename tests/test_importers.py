@@ -14,7 +14,7 @@ import pytest
 
 from insole.errors import ImportSourceError, InsoleError
 from insole.importers import FORMATS, detect_format, import_recording
-from insole.session_file import SessionMetadata, read_session
+from insole.session import GapCause, SessionMetadata, frames_lost, gap_intervals_s, open_session, read_session
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_recordings"
@@ -59,7 +59,8 @@ def test_gaitndd_round_trip_keeps_digital_samples(tmp_path, record):
         assert foot.attrs["adc_gain"] == float(line.split()[2])
         assert foot.attrs["invalid_samples"] == int(invalid.sum())
         runs = np.count_nonzero(np.diff(np.r_[0, invalid.astype(int)]) == 1)
-        assert len(foot.gap_causes) == runs and all("-2048" in c for c in foot.gap_causes)
+        assert len(foot.gaps) == runs and all(g.cause is GapCause.INVALID_SAMPLES for g in foot.gaps)
+        assert all("-2048" in g.message for g in foot.gaps) and frames_lost(foot.gaps) == int(invalid.sum())
         np.testing.assert_allclose(foot.time_s, np.arange(n) / 300.0)
     if record == "hunt13":
         assert s.feet["right"].attrs["invalid_samples"] > 0  # the excerpt was chosen to contain the invalid code
@@ -120,7 +121,9 @@ def test_moticon_round_trip_pressure_imu_and_vendor_events(tmp_path):
         np.testing.assert_array_equal(foot.time_s, t[has])
         np.testing.assert_array_equal(foot.pressure.astype(np.float64), source * 10.0)  # 0.25 N/cm2 steps: exact
         empty_runs = np.count_nonzero(np.diff(np.r_[0, (~has).astype(int)]) == 1)
-        assert sum("had no data" in c for c in foot.gap_causes) == empty_runs > 0
+        no_data = [g for g in foot.gaps if g.cause is GapCause.NO_DATA]
+        assert len(no_data) == empty_runs > 0 and all("had no data" in g.message for g in no_data)
+        assert frames_lost(no_data) == int((~has).sum())
         with h5py.File(out) as f:
             np.testing.assert_array_equal(f[f"{side}/imu"][()], imu)
             steps = np.array([r[names.index(f"{side} steps")] for r in rows])
@@ -162,7 +165,8 @@ def test_csv_long_form_custom_sensors_and_gaps(tmp_path):
                                 for k in range(6)) + "\n")
     s = read_session(import_recording("csv", wide, tmp_path / "w.h5"))
     assert s.feet["left"].n_frames == 4 and list(s.feet) == ["left"]
-    np.testing.assert_allclose(s.feet["left"].gaps, [[0.04, 0.06]])
+    np.testing.assert_allclose(gap_intervals_s(s.feet["left"].gaps), [[0.04, 0.06]])
+    assert [(g.cause, g.n_frames) for g in s.feet["left"].gaps] == [(GapCause.NO_DATA, 2)]
 
 
 def test_user_metadata_overrides_source(tmp_path):
@@ -187,6 +191,25 @@ def test_imported_samples_are_current():
         assert s.attrs["source"] == "imported"
         src = h5.parent / s.attrs["source_file"]
         assert hashlib.sha256(src.read_bytes()).hexdigest() == s.attrs["source_sha256"], h5
+
+
+def test_committed_v1_samples_migrate_to_what_a_fresh_import_writes(tmp_path):
+    """The committed samples are format version 1 (prose gap causes): read through the migration, their gaps are
+    the records the importers write today, cause codes and frame counts included."""
+    checked = 0
+    for h5 in sorted(SAMPLES.glob("[gm]*/*.h5")):
+        with open_session(h5) as reader:
+            if reader.format_version != 1:
+                continue
+            old = {side: reader.gaps(side) for side in reader.sides}
+            fmt, src = reader.attrs["source_format"], h5.parent / reader.attrs["source_file"]
+        new = read_session(import_recording(fmt, src, tmp_path / f"{h5.stem}.h5"))
+        assert new.attrs["format_version"] == 2
+        for side, gaps in old.items():
+            assert gaps == new.feet[side].gaps, (h5, side)
+            assert all(g.cause is not GapCause.OTHER for g in gaps), h5
+            checked += len(gaps)
+    assert checked > 10  # hunt13 (invalid samples) and the Moticon export (empty and missing rows) have gaps
 
 
 # --------------------------------------------------------------------------------------------- bad input
@@ -360,9 +383,9 @@ def test_gaps_follow_the_recorder_convention(tmp_path):
     """A row missing from a Moticon export is a gap from the first to the last missing frame time."""
     s = read_session(import_recording("moticon", SAMPLES / "moticon" / "230927_102114.txt", tmp_path / "s.h5"))
     foot = s.feet["left"]
-    k = [i for i, c in enumerate(foot.gap_causes) if "1 row(s) missing" in c]
-    assert len(k) == 1
-    np.testing.assert_allclose(foot.gaps[k[0]], [16.44, 16.44])  # the export jumps from 16.43 to 16.45 s
+    missing = [g for g in foot.gaps if g.cause is GapCause.MISSING_ROWS]
+    assert len(missing) == 1 and missing[0].n_frames == 1
+    np.testing.assert_allclose([missing[0].start_s, missing[0].end_s], [16.44, 16.44])  # export: 16.43 -> 16.45 s
 
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))

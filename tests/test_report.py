@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from insole.importers import import_recording
-from insole.session_file import read_session
+from insole.session import read_session
 from pipeline import __version__
 from pipeline.analysis import analyze_session
 from pipeline.cli import cli

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from pty_link import PtyLink
 
 from insole.devices import open_device
 from insole.errors import DeviceError, DeviceTimeoutError
+from insole.session import GapCause, read_session
 
 INSOLE = [sys.executable, "-c", "from pipeline.cli import main; main()"]
 
@@ -83,7 +83,6 @@ def test_byte_errors_cost_only_the_frames_they_touch(link, tmp_path):
         seq = g["sequence"][()].astype(np.int64)
         pressure = g["pressure"][()]
         dev_us = g["device_time_us"][()]
-        causes = [c.decode() if isinstance(c, bytes) else c for c in g["gap_causes"][()]]
         frames_lost_attr = int(g.attrs["frames_lost"])
         assert g.attrs["device_protocol"] == "openinsole-v1"
     assert len(seq) > 3000 and np.all(np.diff(seq) > 0)
@@ -101,10 +100,11 @@ def test_byte_errors_cost_only_the_frames_they_touch(link, tmp_path):
     assert share >= 0.999, share
     # the gaps recorded add up to the frames actually lost
     lost = len(span) - len(seq)
-    gap_frames = sum(int(m.group(1)) for c in causes if (m := re.match(r"sequence gap: (\d+) frames", c)))
+    gaps = read_session(out).feet["left"].gaps
+    gap_frames = sum(g.n_frames for g in gaps if g.cause is GapCause.SEQUENCE_GAP)
     assert gap_frames == lost == frames_lost_attr
     print(f"\nBER 1e-3: {len(span)} frames sent, {damaged} damaged, {len(seq)} recorded, "
-          f"untouched recovered {share:.4%}, lost {lost} in {len(causes)} gaps")
+          f"untouched recovered {share:.4%}, lost {lost} in {len(gaps)} gaps")
 
 
 def test_csv_protocol_end_to_end(link, tmp_path):
@@ -144,14 +144,11 @@ def test_unplugged_port_is_an_outage_gap(link, tmp_path):
     stdout, stderr = rec.communicate(timeout=60)
     finish(emu)
     assert rec.returncode == 0, stderr
-    with h5py.File(out) as f:
-        g = f["left"]
-        causes = [c.decode() if isinstance(c, bytes) else c for c in g["gap_causes"][()]]
-        gaps = g["gaps"][()]
-        t = g["time_s"][()]
-    outage = [i for i, c in enumerate(causes) if c.startswith("outage")]
-    assert len(outage) == 1, causes
-    start, end = gaps[outage[0]]
+    foot = read_session(out).feet["left"]
+    t = foot.time_s
+    outage = [g for g in foot.gaps if g.cause is GapCause.OUTAGE]
+    assert len(outage) == 1, foot.gaps
+    start, end = outage[0].start_s, outage[0].end_s
     assert 0.8 <= end - start <= 3.0, (start, end)
     # no sample inside the outage, samples on both sides of it
     assert not np.any((t > start + 0.05) & (t < end - 0.05))

@@ -26,6 +26,7 @@ from insole.protocols.openinsole_v1 import (
     encode_sample,
 )
 from insole.recorder.frame_accounting import FrameTrack, SessionZero
+from insole.session import GapCause
 
 RATE_HZ = 200
 
@@ -119,7 +120,8 @@ def test_restarted_device_is_reported_and_accounted_as_a_new_clock_segment(tmp_p
             gaps += accepted.gaps
     jump = int(np.flatnonzero(np.diff(seq) < 0)[0])
     assert track.restarts == 1 and len(track.segments) == 2, (seq[jump - 2 : jump + 3], dev_us[jump - 2 : jump + 3])
-    assert len(gaps) == 1 and gaps[0].cause.startswith("outage (") and "device restarted" in gaps[0].cause
+    # one gap keeping both facts: the device restarted (cause), during the transport's outage (message)
+    assert len(gaps) == 1 and gaps[0].cause is GapCause.DEVICE_RESTART and "; during outage (" in gaps[0].message
     assert abs((gaps[0].end_s - gaps[0].start_s) - (outage.end_host_s - outage.start_host_s)) < 0.3
 
 

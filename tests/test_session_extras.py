@@ -7,7 +7,7 @@ import pytest
 
 from insole.errors import SessionFileError
 from insole.layouts import builtin_layout
-from insole.session_file import SessionMetadata, SessionWriter, open_session, read_session
+from insole.session import Gap, GapCause, SessionMetadata, SessionWriter, gap_intervals_s, open_session, read_session
 
 
 def test_extras_are_written_and_tolerated_by_validation(tmp_path):
@@ -17,16 +17,27 @@ def test_extras_are_written_and_tolerated_by_validation(tmp_path):
         w.append("left", np.arange(5) / 100, np.ones((5, 8)))
         w.write_extra("left", "imu", np.arange(30.0).reshape(5, 6), columns="a,b,c,d,e,f")
         w.write_extra("vendor_events/left", "ic_s", np.array([0.01, 0.03]), event="initial contact")
+        w.write_extra("vendor_signals/left", "labels", np.array(["a", "b"]))
         w.set_attrs("vendor_events", vendor_computed=True)
-        w.add_gaps("left", np.array([[0.01, 0.01], [0.03, 0.02]]), ["one", "two"])
-        with pytest.raises(SessionFileError, match="core dataset"):
-            w.write_extra("left", "pressure", np.zeros((5, 8)))
-        with pytest.raises(SessionFileError, match="2 gaps but 1 causes"):
-            w.add_gaps("left", np.zeros((2, 2)), ["x"])
+        w.add_gaps("left", [Gap(0.01, 0.01, 1, GapCause.NO_DATA, "one"), Gap(0.03, 0.02, 1, GapCause.NO_DATA, "two")])
+        for where, name in (("left", "pressure"), ("left", "gaps"), ("left/gaps", "cause"), ("left/sensors", "x_mm")):
+            with pytest.raises(SessionFileError, match="core member"):
+                w.write_extra(where, name, np.zeros((5, 8)))
+        with pytest.raises(SessionFileError, match="takes Gap records"):
+            w.add_gaps("left", [(0.0, 0.0, "x")])  # type: ignore[list-item]
     s = read_session(path)
-    np.testing.assert_array_equal(s.feet["left"].gaps, [[0.01, 0.01], [0.03, 0.03]])  # end never before start
-    assert s.feet["left"].gap_causes == ["one", "two"]
+    gaps = s.feet["left"].gaps
+    np.testing.assert_array_equal(gap_intervals_s(gaps), [[0.01, 0.01], [0.03, 0.03]])  # end never before start
+    assert [(g.cause, g.n_frames, g.message) for g in gaps] == [(GapCause.NO_DATA, 1, "one"),
+                                                                 (GapCause.NO_DATA, 1, "two")]
     with open_session(path) as sf:
-        assert sf.h5["left/imu"].shape == (5, 6) and sf.h5["left/imu"].attrs["columns"] == "a,b,c,d,e,f"
-        np.testing.assert_array_equal(sf.h5["vendor_events/left/ic_s"][()], [0.01, 0.03])
-        assert sf.h5["vendor_events"].attrs["vendor_computed"]
+        assert sf.extras() == ["left/imu", "vendor_events/left/ic_s", "vendor_signals/left/labels"]
+        assert sf.extra_groups() == ["vendor_events", "vendor_signals"]
+        imu = sf.read_extra("left/imu")
+        assert isinstance(imu, np.ndarray) and imu.shape == (5, 6)
+        assert sf.extra_attrs("left/imu")["columns"] == "a,b,c,d,e,f"
+        np.testing.assert_array_equal(sf.read_extra("vendor_events/left/ic_s"), [0.01, 0.03])
+        assert list(sf.read_extra("vendor_signals/left/labels")) == ["a", "b"]
+        assert sf.extra_attrs("vendor_events")["vendor_computed"] is True
+        with pytest.raises(SessionFileError, match="no optional dataset /left/pressure"):
+            sf.read_extra("left/pressure")

@@ -8,7 +8,7 @@ import pytest
 
 from insole.errors import SessionExistsError, SessionFileError
 from insole.layouts import builtin_layout
-from insole.session_file import SessionMetadata, SessionWriter, open_session, read_session
+from insole.session import Gap, GapCause, SessionMetadata, SessionWriter, open_session, read_session
 
 
 def _write(path, n=500, sides=("left", "right"), metadata=None):
@@ -24,7 +24,7 @@ def _write(path, n=500, sides=("left", "right"), metadata=None):
             # two appends to exercise resizing
             w.append(side, t[:200], p[:200], sequence=seq[:200], device_time_us=(t[:200] * 1e6).astype(np.uint64))
             w.append(side, t[200:], p[200:], sequence=seq[200:], device_time_us=(t[200:] * 1e6).astype(np.uint64))
-            w.add_gap(side, 1.0, 1.2, "sequence gap: 19 frames")
+            w.add_gap(side, Gap(1.0, 1.2, 19, GapCause.SEQUENCE_GAP))
             data[side] = (t, p)
         w.write_truth({"left": {"ic_s": np.array([0.1, 1.2]), "to_s": np.array([0.7, 1.8])}}, {"name": "neutral"})
     return data
@@ -34,7 +34,7 @@ def test_round_trip_keeps_every_sample(tmp_path):
     path = tmp_path / "s.h5"
     data = _write(path)
     s = read_session(path)
-    assert s.attrs["format"] == "insole-session" and s.attrs["format_version"] == 1 and s.attrs["complete"]
+    assert s.attrs["format"] == "insole-session" and s.attrs["format_version"] == 2 and s.attrs["complete"]
     assert s.metadata.subject_id == "S01" and s.metadata.body_mass_kg == 71.5
     assert s.metadata.shoe_size_eu is None and "shoe_size_eu" in s.metadata.missing()
     for side, (t, p) in data.items():
@@ -44,8 +44,8 @@ def test_round_trip_keeps_every_sample(tmp_path):
         np.testing.assert_array_equal(foot.sequence, np.arange(len(t)))
         assert foot.units == "kPa" and foot.sampling_rate_hz == 100
         assert foot.layout.n_sensors == 16 and foot.attrs["device_model"] == "test"
-        np.testing.assert_array_equal(foot.gaps, [[1.0, 1.2]])
-        assert foot.gap_causes == ["sequence gap: 19 frames"]
+        assert foot.gaps == [Gap(1.0, 1.2, 19, GapCause.SEQUENCE_GAP, "")]
+        assert foot.layout.geometry == "generic" and foot.attrs["layout_geometry"] == "generic"
     np.testing.assert_array_equal(s.truth["left"]["ic_s"], [0.1, 1.2])
     assert s.truth_params["name"] == "neutral"
 
@@ -123,6 +123,11 @@ def _corrupt(path, action):
         (lambda f: f["left"].attrs.__setitem__("sampling_rate_hz", -1.0), "no positive sampling_rate_hz"),
         (lambda f: f["left/sensors"].__delitem__("x_mm"), "missing dataset /left/sensors/x_mm"),
         (lambda f: f.__setitem__("evil", h5py.ExternalLink("/etc/passwd", "/")), "external link"),
+        (lambda f: f["left/gaps"].__delitem__("cause"), "missing dataset /left/gaps/cause"),
+        (lambda f: f["left/gaps/n_frames"].resize(3, axis=0), "columns differ in length"),
+        (lambda f: (f["left"].__delitem__("gaps"), f["left"].create_dataset("gaps", data=np.zeros((1, 2)))),
+         "format_version 2 stores gaps as a group"),
+        (lambda f: f["left"].attrs.__setitem__("layout_geometry", "guessed"), "layout_geometry 'guessed' unknown"),
     ],
 )
 def test_validation_names_the_problem(tmp_path, action, message):
@@ -161,3 +166,56 @@ def test_virtual_dataset_is_refused(tmp_path):
         f["left"].create_virtual_dataset("extra", layout)
     with pytest.raises(SessionFileError, match="virtual dataset"):
         open_session(path)
+
+
+def test_implausible_sensor_geometry_is_a_session_file_error(tmp_path):
+    path = tmp_path / "s.h5"
+    _write(path)
+    _corrupt(path, lambda f: f["left/sensors/area_mm2"].__setitem__(0, 0.0))
+    with pytest.raises(SessionFileError, match=r"/left/sensors: .*area_mm2 must be positive") as err:
+        read_session(path)
+    assert str(path) in str(err.value)
+
+
+def test_recorder_only_operations_are_not_on_the_plain_writer(tmp_path):
+    from insole.session import RecordingWriter
+
+    recorder_only = ("start_appending", "end_appending", "rewrite_time", "shift_gaps", "device_time_us_at",
+                     "last_time_s")
+    assert not [name for name in recorder_only if hasattr(SessionWriter, name)]
+    assert all(callable(getattr(RecordingWriter, name)) for name in recorder_only)
+    path = tmp_path / "r.h5"
+    with RecordingWriter(path, SessionMetadata(), atomic=False, crash_safe=True) as w:
+        w.add_foot("left", builtin_layout(8), units="raw", sampling_rate_hz=100)
+        w.start_appending()
+        w.append("left", np.arange(5) / 100, np.ones((5, 8)), sequence=np.arange(5), device_time_us=np.arange(5) * 10)
+        w.add_gap("left", Gap(0.01, 0.02, 1, GapCause.SEQUENCE_GAP))
+        w.end_appending()
+        w.rewrite_time("left", lambda dev_us: dev_us * 1e-3 + 1.0)
+        w.shift_gaps("left", 1.0)
+        assert w.last_time_s("left") == pytest.approx(1.04)
+    foot = read_session(path).feet["left"]
+    np.testing.assert_allclose(foot.time_s, 1.0 + np.arange(5) * 0.01, atol=1e-5)
+    assert foot.gaps == [Gap(1.01, 1.02, 1, GapCause.SEQUENCE_GAP)]
+
+
+def test_reader_reads_blocks_of_the_fields_asked_for(tmp_path):
+    path = tmp_path / "s.h5"
+    data = _write(path, n=50, sides=("left",))
+    with open_session(path) as sf:
+        info = sf.foot_info("left")
+        assert (info.n_frames, info.n_sensors, info.has_sequence, info.has_raw) == (50, 16, True, False)
+        assert info.device == {"model": "test"} and info.n_gaps == 1 and info.calibration is None
+        block = sf.read("left", 45, 99, fields=("time_s", "saturated"))
+        assert block.start == 45 and block.n_frames == 5 and block.pressure is None
+        np.testing.assert_array_equal(block.time_s, data["left"][0][45:])
+        assert block.saturated.dtype == bool
+        assert sf.read("left", 60, 70).n_frames == 0
+        blocks = list(sf.iter_blocks("left", 16, fields=("pressure",)))
+        assert [b.start for b in blocks] == [0, 16, 32, 48]
+        np.testing.assert_array_equal(np.concatenate([b.pressure for b in blocks]), data["left"][1])
+        assert sf.time_span_s("left") == (0.0, 0.49)
+        with pytest.raises(ValueError, match="fields must be among"):
+            sf.read("left", fields=("force",))
+        with pytest.raises(SessionFileError, match="has no /right group"):
+            sf.foot_info("right")

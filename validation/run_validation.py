@@ -62,6 +62,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from insole.errors import InsoleError  # noqa: E402
 from insole.importers import import_recording  # noqa: E402
+from insole.session import open_session  # noqa: E402
 from pipeline.analysis import analyze_session  # noqa: E402
 from pipeline.errors import PipelineError  # noqa: E402
 
@@ -216,8 +217,6 @@ def match_events(detected: np.ndarray, reference: np.ndarray, window_s: float = 
 
 def moticon_table(folder: Path, work: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per file and side agreement with the vendor's events, and one row per vendor event (for pooling)."""
-    import h5py
-
     rows = []
     events = []
     for txt in sorted(folder.rglob("*.txt")):
@@ -225,9 +224,10 @@ def moticon_table(folder: Path, work: Path) -> tuple[pd.DataFrame, pd.DataFrame]
         row_base: dict[str, Any] = {"file": str(txt.relative_to(folder))}
         try:
             import_recording("moticon", txt, out, overwrite=True)
-            with h5py.File(out, "r") as f:
-                vendor = {s: {k: f[f"vendor_events/{s}/{k}"][()] for k in ("ic_s", "to_s", "marker_s", "marker_code")
-                              if f"vendor_events/{s}/{k}" in f} for s in SIDES if f"vendor_events/{s}" in f}
+            with open_session(out) as sf:
+                extras = set(sf.extras())
+                vendor = {s: {k: sf.read_extra(f"vendor_events/{s}/{k}") for k in ("ic_s", "to_s", "marker_s",
+                              "marker_code") if f"vendor_events/{s}/{k}" in extras} for s in SIDES}
             result = analyze_session(out)
             error = ""
         except (InsoleError, PipelineError) as exc:

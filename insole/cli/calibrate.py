@@ -10,7 +10,7 @@ import numpy as np
 from insole.calibration import Calibration, fit_calibration
 from insole.errors import ConfigurationError
 from insole.recalibrate import recalibrate_session
-from insole.session_file import open_session
+from insole.session import open_session
 
 
 @click.group("calibrate")
@@ -59,12 +59,13 @@ def fit_command(steps: tuple[str, ...], side: str | None, output: Path, overwrit
             use = side or (sf.sides[0] if len(sf.sides) == 1 else None)
             if use is None:
                 raise ConfigurationError(f"{path} holds both feet; choose one with --side")
-            g = sf.foot(use)  # type: ignore[arg-type]
-            raw = g["raw"][()] if "raw" in g else g["pressure"][()]
-            if "raw" not in g and sf.attrs_of(use).get("units") != "raw":  # type: ignore[arg-type]
+            info = sf.foot_info(use)  # type: ignore[arg-type]
+            if not info.has_raw and info.units != "raw":
                 raise ConfigurationError(f"{path} /{use} holds calibrated values, not raw counts")
-            serials.add(str(g.attrs.get("device_serial_number", "")))
-            models.add(str(g.attrs.get("device_model", "")))
+            block = sf.read(use, fields=("raw",) if info.has_raw else ("pressure",))  # type: ignore[arg-type]
+            raw = block.raw if info.has_raw else block.pressure
+            serials.add(str(info.device.get("serial_number", "")))
+            models.add(str(info.device.get("model", "")))
         data.append((load, raw))
     if len(serials) > 1:
         raise ConfigurationError(f"the sessions come from different insoles: {sorted(serials)}")

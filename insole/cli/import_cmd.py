@@ -8,7 +8,7 @@ import click
 
 from insole.cli.options import metadata_from_options, metadata_options
 from insole.importers import FORMATS, import_recording
-from insole.session_file import read_session
+from insole.session import read_session
 
 
 @click.command("import")
@@ -34,5 +34,5 @@ def import_command(fmt: str, src: Path, output: Path, overwrite: bool, **meta: o
     out = import_recording(fmt, src, output, metadata=md, overwrite=overwrite)
     session = read_session(out)
     parts = [f"{side} {foot.n_frames} frames x {foot.pressure.shape[1]} sensors ({foot.units}, "
-             f"{len(foot.gap_causes)} gaps)" for side, foot in session.feet.items()]
+             f"{len(foot.gaps)} gaps)" for side, foot in session.feet.items()]
     click.echo(f"wrote {out} ({session.attrs['source_format']}: {'; '.join(parts)}; {session.duration_s:.1f} s)")

@@ -7,9 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import click
-import numpy as np
 
-from insole.session_file import open_session
+from insole.session import frames_lost, open_session
+
+#: Foot attributes shown by ``insole info`` when present.
+_SHOWN_ATTRS = ("frames_lost", "clock_drift_ppm", "clock_residual_s", "device_model", "device_serial_number")
+#: Optional top-level groups computed by a vendor (reference values, never used by the analysis).
+_VENDOR_GROUPS = ("vendor_events", "vendor_signals")
 
 
 def describe_session(path: Path) -> dict[str, Any]:
@@ -19,7 +23,7 @@ def describe_session(path: Path) -> dict[str, Any]:
         out: dict[str, Any] = {
             "file": str(path),
             "format": sf.attrs.get("format"),
-            "format_version": sf.attrs.get("format_version"),
+            "format_version": sf.format_version,
             "created_utc": sf.attrs.get("created_utc"),
             "software": sf.attrs.get("software"),
             "source": sf.attrs.get("source"),
@@ -29,29 +33,35 @@ def describe_session(path: Path) -> dict[str, Any]:
             "feet": {},
         }
         for side in sf.sides:
-            g = sf.foot(side)
-            n = sf.n_frames(side)
-            t = g["time_s"]
-            gaps = g["gaps"][()] if "gaps" in g else np.zeros((0, 2))
+            info = sf.foot_info(side)
+            span = sf.time_span_s(side)
+            gaps = sf.gaps(side)
+            by_cause: dict[str, dict[str, int]] = {}
+            for gap in gaps:
+                entry = by_cause.setdefault(gap.cause.value, {"gaps": 0, "frames": 0, "gaps_without_count": 0})
+                entry["gaps"] += 1
+                entry["frames"] += max(gap.n_frames, 0)
+                entry["gaps_without_count"] += int(gap.n_frames < 0)
             foot: dict[str, Any] = {
-                "frames": n,
-                "start_s": float(t[0]) if n else None,
-                "end_s": float(t[n - 1]) if n else None,
-                "sampling_rate_hz": float(g.attrs["sampling_rate_hz"]),
-                "sensors": int(g["pressure"].shape[1]),
-                "layout_id": sf.attrs_of(side).get("layout_id"),
-                "units": sf.attrs_of(side).get("units"),
-                "gaps": int(len(gaps)),
-                "gap_total_s": float(np.sum(gaps[:, 1] - gaps[:, 0])) if len(gaps) else 0.0,
+                "frames": info.n_frames,
+                "start_s": span[0] if span else None,
+                "end_s": span[1] if span else None,
+                "sampling_rate_hz": info.sampling_rate_hz,
+                "sensors": info.n_sensors,
+                "layout_id": info.attrs.get("layout_id"),
+                "layout_geometry": info.layout.geometry,
+                "units": info.attrs.get("units"),
+                "gaps": len(gaps),
+                "gap_total_s": float(sum(g.duration_s for g in gaps)),
+                "gap_frames": frames_lost(gaps),
+                "gaps_by_cause": by_cause,
             }
-            for key in ("frames_lost", "clock_drift_ppm", "clock_residual_s", "device_model", "device_serial_number"):
-                if key in g.attrs:
-                    foot[key] = sf.attrs_of(side)[key]
+            foot.update({key: info.attrs[key] for key in _SHOWN_ATTRS if key in info.attrs})
             out["feet"][side] = foot
         if "source_format" in sf.attrs:
             out["imported_from"] = {k: sf.attrs.get(k) for k in
                                     ("source_format", "source_file", "source_sha256", "importer_version")}
-            out["vendor_groups"] = [g for g in ("vendor_events", "vendor_signals") if g in sf.h5]
+            out["vendor_groups"] = [g for g in _VENDOR_GROUPS if g in sf.extra_groups()]
         truth, params = sf.truth()
         if truth is not None:
             out["truth"] = {s: {k: int(len(v)) for k, v in ev.items()} for s, ev in truth.items()}
@@ -81,6 +91,12 @@ def info_command(file: Path, as_json: bool) -> None:
             f"  {side}: {f['frames']} frames, {span}, {f['sampling_rate_hz']:g} Hz, {f['sensors']} sensors "
             f"({f['layout_id']}, {f['units']}), {f['gaps']} gaps ({f['gap_total_s']:.2f} s)"
         )
+        if f["gaps_by_cause"]:
+            causes = ", ".join(
+                f"{cause} {v['gaps']} ({v['frames']} frames{' + unknown' if v['gaps_without_count'] else ''})"
+                for cause, v in f["gaps_by_cause"].items()
+            )
+            click.echo(f"        gaps by cause: {causes}")
         if "clock_drift_ppm" in f:
             click.echo(
                 f"        clock drift {f['clock_drift_ppm']:+.1f} ppm, residual {f['clock_residual_s'] * 1e3:.2f} ms"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from insole.session_file import SessionMetadata
+from insole.session import SessionMetadata
 
 
 def metadata_options(func):  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ from insole.devices import open_device
 from insole.errors import ConfigurationError
 from insole.layouts import foot_length_from_shoe_size_eu
 from insole.recorder import Recorder, RecordingSummary
-from insole.session_file import SessionMetadata
+from insole.session import SessionMetadata
 from insole.simulator.profiles import PROFILES
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from insole.errors import ImportSourceError
 from insole.importers import gaitndd, gaitpdb, generic_csv, moticon
 from insole.importers.recording import IMPORTER_VERSION, ImportedFoot, ImportedRecording, write_recording
-from insole.session_file import SessionMetadata
+from insole.session import SessionMetadata
 
 
 @dataclass(frozen=True)

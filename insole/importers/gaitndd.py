@@ -37,7 +37,7 @@ from insole.importers.recording import (
     runs_of,
 )
 from insole.layouts import FOREFOOT_WIDTH_RATIO, SensorLayout
-from insole.session_file import SessionMetadata
+from insole.session import Gap, GapCause, SessionMetadata
 
 #: WFDB format 212 invalid-sample code (WFDB Applications Guide, "signal(5)": the most negative 12-bit value).
 INVALID_212 = -2048
@@ -178,7 +178,8 @@ def read(src: str | Path, *, foot_length_mm: float | None = None) -> ImportedRec
         at_floor = neighbours.size > 0 and float(np.median(neighbours)) <= INVALID_212 + ADC_FLOOR_MARGIN
         why = " next to ADC-floor values (probably clipping while unloaded)" if at_floor else ""
         gaps = [
-            (float(t[a]), float(t[b]), f"WFDB invalid-sample code {INVALID_212}: {b - a + 1} sample(s){why}")
+            Gap(float(t[a]), float(t[b]), int(b - a + 1), GapCause.INVALID_SAMPLES,
+                f"WFDB invalid-sample code {INVALID_212}{why}")
             for a, b in runs
         ]
         attrs = {

@@ -34,7 +34,7 @@ from insole.importers.recording import (
     parse_number,
 )
 from insole.layouts import SensorLayout
-from insole.session_file import SessionMetadata
+from insole.session import SessionMetadata
 
 SAMPLING_RATE_HZ = 100.0
 N_COLUMNS = 19

@@ -25,7 +25,7 @@ import numpy as np
 from insole.errors import ConfigurationError, ImportSourceError
 from insole.importers.recording import ImportedFoot, ImportedRecording, check_file, is_number, runs_of
 from insole.layouts import SensorLayout, builtin_layout
-from insole.session_file import UNITS, SessionMetadata
+from insole.session import UNITS, Gap, GapCause, SessionMetadata
 
 CSV_VERSION = "1"
 _BUILTIN = {"generic-8": 8, "generic-16": 16, "grid-99": 99}
@@ -183,7 +183,8 @@ def read(src: str | Path, *, foot_length_mm: float | None = None) -> ImportedRec
             raise ImportSourceError(str(path), f"time_s of {side} does not increase at data line {i + 1}")
         if not has.any():
             continue
-        gaps = [(float(t[a]), float(t[b]), f"csv: {side} cells empty ({b - a + 1} row(s))") for a, b in runs_of(~has)]
+        gaps = [Gap(float(t[a]), float(t[b]), int(b - a + 1), GapCause.NO_DATA, f"csv: {side} cells empty")
+                for a, b in runs_of(~has)]
         attrs = {"device_model": header.get("device_model", "")}
         feet[side] = ImportedFoot(side, t[has], values.astype(np.float32), units, rate, layout, gaps, attrs)
     if not feet:

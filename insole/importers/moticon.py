@@ -46,7 +46,7 @@ from insole.importers.recording import (
     runs_of,
 )
 from insole.layouts import FOREFOOT_WIDTH_RATIO, SensorLayout
-from insole.session_file import SessionMetadata
+from insole.session import Gap, GapCause, SessionMetadata
 
 SAMPLING_RATE_HZ = 100.0
 KPA_PER_N_CM2 = 10.0
@@ -184,12 +184,12 @@ def read(src: str | Path, *, foot_length_mm: float | None = None) -> ImportedRec
         fits.append(f"{side}: r={r:.5f}" + ("" if fitted else " (fit rejected, size-7 areas used)"))
         layout = SensorLayout("moticon-opengo-16", (CELL_XY[:, 0] + 0.5) * L, CELL_XY[:, 1] * FOREFOOT_WIDTH_RATIO * L,
                               area_cm2 * 100.0, float(L))
-        gaps = [(float(t[a]), float(t[b]), f"vendor export: {side} insole had no data ({b - a + 1} row(s) empty)")
-                for a, b in runs_of(~has)]
+        gaps = [Gap(float(t[a]), float(t[b]), int(b - a + 1), GapCause.NO_DATA,
+                    f"vendor export: {side} insole had no data") for a, b in runs_of(~has)]
         # like the recorder's gaps: times of the first and the last missing frame
-        gaps += [(float(t[i] + period), float(t[i + 1] - period),
-                  f"vendor export: {round(dt[i] / period) - 1} row(s) missing") for i in skipped]
-        gaps.sort()
+        gaps += [Gap(float(t[i] + period), float(t[i + 1] - period), int(round(dt[i] / period)) - 1,
+                     GapCause.MISSING_ROWS, "vendor export: rows missing") for i in skipped]
+        gaps.sort(key=lambda g: (g.start_s, g.end_s))
         serial = re.search(rf"{side.capitalize()}\s+(SN\w+)", info.get("Sensor insoles", ""))
         attrs = {
             "device_model": "Moticon OpenGo",

@@ -1,7 +1,7 @@
 """What every importer produces (:class:`ImportedRecording`) and how it becomes a session file.
 
 An importer only parses; :func:`write_recording` is the one place that writes imported data, through
-:class:`insole.session_file.SessionWriter`, adding provenance (source file names, SHA-256, original format,
+:class:`insole.session.SessionWriter`, adding provenance (source file names, SHA-256, original format,
 importer version) and the stated assumptions to the root attributes. ``source`` is always ``"imported"``.
 """
 
@@ -20,7 +20,7 @@ import insole
 from insole.errors import ImportSourceError
 from insole.layouts import SensorLayout
 from insole.provenance import file_sha256
-from insole.session_file import SessionMetadata, SessionWriter
+from insole.session import Gap, SessionMetadata, SessionWriter
 
 #: Version of the importer family; bump when an importer changes what it writes for the same source.
 IMPORTER_VERSION = "1"
@@ -45,7 +45,8 @@ class ImportedFoot:
     units : {"kPa", "N", "raw"}
     sampling_rate_hz : float
     layout : SensorLayout
-    gaps : list of (start_s, end_s, cause)
+    gaps : list of Gap
+        Known missing or invalid data (:class:`insole.session.Gap`: times, frame count, cause code, message).
     attrs : dict
         Extra attributes of the foot group (``device_*``, source gain, layout assumption, ...).
     extras : dict
@@ -58,7 +59,7 @@ class ImportedFoot:
     units: str
     sampling_rate_hz: float
     layout: SensorLayout
-    gaps: list[tuple[float, float, str]] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
     attrs: dict[str, Any] = field(default_factory=dict)
     extras: dict[str, tuple[np.ndarray, dict[str, Any]]] = field(default_factory=dict)
 
@@ -143,8 +144,7 @@ def write_recording(
             w.add_foot(side, foot.layout, units=foot.units, sampling_rate_hz=foot.sampling_rate_hz,
                        with_sequence=False, with_device_time=False)
             w.append(side, foot.time_s, foot.values)
-            if foot.gaps:
-                w.add_gaps(side, np.array([g[:2] for g in foot.gaps]), [g[2] for g in foot.gaps])
+            w.add_gaps(side, foot.gaps)
             w.set_attrs(side, **foot.attrs)
             for name, (array, attrs) in foot.extras.items():
                 w.write_extra(side, name, array, **attrs)

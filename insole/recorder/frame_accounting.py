@@ -3,20 +3,26 @@
 A :class:`FrameTrack` receives one insole's batches in arrival order and decides, for every frame, whether it is
 new, a duplicate, or the first after a loss; it maps device time to the session clock through a
 :class:`~insole.recorder.clock.ClockAligner` per *clock segment* (a device that restarts starts a new clock and a new
-sequence), and returns the gaps to record with their cause. It does no I/O, so it is tested directly.
+sequence), and returns the gaps to record as :class:`insole.session.Gap` records. It does no I/O, so it is tested
+directly.
 
-Causes written to ``gaps``:
+Gaps (cause code, ``n_frames``, ``message``):
 
-``sequence gap: N frames``
-    frames missing by sequence number (lost on the link);
-``outage (MESSAGE): N frames``
-    a sequence gap that overlaps a disconnection reported by the transport;
-``buffer overflow: N frames``
-    frames the host received but had to drop because the writer fell behind;
-``device restarted (sequence reset): ~N frames``
-    the sequence and the device clock went backwards; the count is estimated from the time gap;
-``device lost (MESSAGE)``
-    a disconnection that never recovered, from the last frame to the end of the session.
+``sequence_gap``
+    frames missing by sequence number (lost on the link); exact count, empty message;
+``outage``
+    a sequence gap that overlaps a disconnection reported by the transport; exact count, the transport's message;
+``buffer_overflow``
+    frames the host received but had to drop because the writer fell behind; exact count;
+``device_restart``
+    the sequence and the device clock went backwards; the count is estimated from the time gap. A restart during
+    an outage keeps both facts: the cause is ``device_restart`` and the message ends with
+    ``; during outage (MESSAGE)`` (its frames count as ``frames_lost_restart``, not as outage frames);
+``device_lost``
+    a disconnection that never recovered, from the last frame to the end of the session; ``n_frames`` -1
+    (unknown: the device may have stopped sampling), the message is the reason.
+
+The known counts add up: the sum of ``n_frames`` over every gap with a count equals :attr:`FrameTrack.lost_frames`.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import numpy as np
 
 from insole.frames import FrameBatch
 from insole.recorder.clock import ClockAligner, ClockFit
+from insole.session.gaps import OVERFLOW_MESSAGE, RESTART_MESSAGE, Gap, GapCause
 
 #: A backward jump of the device clock larger than this (with a backward sequence) is a device restart.
 RESTART_BACKWARD_S = 0.5
@@ -38,16 +45,6 @@ class SessionZero:
     """Host monotonic time of session time 0 (set by the first frame of any device)."""
 
     host_s: float | None = None
-
-
-@dataclass
-class Gap:
-    """A stretch of missing frames on the session clock."""
-
-    start_s: float
-    end_s: float
-    cause: str
-    n_frames: int
 
 
 @dataclass
@@ -199,8 +196,8 @@ class FrameTrack:
             start = self.last_time_s + self.period_s
             end = max(start, time_s[0] - self.period_s)
             outage = self._overlapping_outage(start, end)
-            prefix = f"outage ({outage.message}); " if outage is not None else ""
-            gaps.append(Gap(start, end, f"{prefix}device restarted (sequence reset): ~{n_est} frames", n_est))
+            during = f"; during outage ({outage.message})" if outage is not None else ""
+            gaps.append(Gap(start, end, n_est, GapCause.DEVICE_RESTART, RESTART_MESSAGE + during))
         for i in np.flatnonzero(step > 1):
             n = int(step[i] - 1)
             before = time_s[i - 1] if i > 0 else self.last_time_s
@@ -219,13 +216,13 @@ class FrameTrack:
         for lo, hi in self._overflow:
             if (first_missing_seq - lo) % _WRAP <= (hi - lo) % _WRAP:
                 self.lost_overflow += n
-                return Gap(start_s, end_s, f"buffer overflow: {n} frames", n)
+                return Gap(start_s, end_s, n, GapCause.BUFFER_OVERFLOW, OVERFLOW_MESSAGE)
         outage = self._overlapping_outage(start_s, end_s)
         if outage is not None:
             self.lost_outage += n
-            return Gap(start_s, end_s, f"outage ({outage.message}): {n} frames", n)
+            return Gap(start_s, end_s, n, GapCause.OUTAGE, outage.message)
         self.lost_sequence += n
-        return Gap(start_s, end_s, f"sequence gap: {n} frames", n)
+        return Gap(start_s, end_s, n, GapCause.SEQUENCE_GAP)
 
     def _overlapping_outage(self, start_s: float, end_s: float) -> Outage | None:
         """The first reported outage overlapping ``[start_s, end_s]`` (session time); marked as used."""
@@ -242,7 +239,7 @@ class FrameTrack:
         out: list[Gap] = []
         start = self.last_time_s + self.period_s
         if self.lost_message is not None and np.isfinite(start) and session_end_s > start:
-            out.append(Gap(start, session_end_s, f"device lost ({self.lost_message})", 0))
+            out.append(Gap(start, session_end_s, -1, GapCause.DEVICE_LOST, self.lost_message))
         return out
 
     def fits(self) -> list[tuple[ClockSegment, ClockFit]]:

@@ -2,7 +2,7 @@
 
 Data flow: each device runs in its own task and pushes :class:`~insole.frames.FrameBatch` objects and
 :class:`~insole.devices.DeviceEvent` notices into a bounded queue; the recorder task aligns clocks, detects
-sequence gaps, appends to the :class:`~insole.session_file.SessionWriter` and flushes at least every
+sequence gaps, appends to the :class:`~insole.session.RecordingWriter` and flushes at least every
 ``flush_interval_s``. Memory is bounded by the queue size, whatever the session length.
 
 Session clock: zero is the aligned host time of the first frame received from any device; ``time_s`` of every
@@ -29,7 +29,7 @@ from insole.devices import DeviceEvent, InsoleDevice
 from insole.errors import DeviceError, DeviceTimeoutError, InsoleError, SessionFileError
 from insole.frames import FrameBatch
 from insole.recorder.frame_accounting import FrameTrack, SessionZero
-from insole.session_file import SessionMetadata, SessionWriter
+from insole.session import RecordingWriter, SessionMetadata
 
 #: Frames held per device between the device and the writer before the oldest are dropped (and counted).
 QUEUE_BATCHES = 2048
@@ -170,7 +170,7 @@ class Recorder:
         if len(set(sides)) != len(sides):
             await self._close_all()
             raise InsoleError(f"both devices are {sides[0]} insoles; record one left and one right")
-        writer = SessionWriter(
+        writer = RecordingWriter(
             self.path,
             self.metadata,
             source=self.source,
@@ -277,15 +277,14 @@ class Recorder:
         duration = max((s.last_time_s for s in self.stats if np.isfinite(s.last_time_s)), default=0.0)
         return RecordingSummary(self.path, float(duration), self.stats, self._stop_reason, self._error)
 
-    def _write_pending(self, writer: SessionWriter) -> None:
+    def _write_pending(self, writer: RecordingWriter) -> None:
         """Append the frames and gaps held since the last flush."""
         for idx, pending in enumerate(self._pending):
             if not pending:
                 continue
             side = self.stats[idx].side
             for acc, _ in pending:
-                for gap in acc.gaps:
-                    writer.add_gap(side, gap.start_s, gap.end_s, gap.cause)  # type: ignore[arg-type]
+                writer.add_gaps(side, acc.gaps)  # type: ignore[arg-type]
             calibrated = self.calibrations[idx] is not None
             writer.append(
                 side,  # type: ignore[arg-type]
@@ -426,7 +425,7 @@ class Recorder:
             st.error = ev.message
         self._notify()
 
-    def _on_batch(self, idx: int, batch: FrameBatch, writer: SessionWriter) -> None:
+    def _on_batch(self, idx: int, batch: FrameBatch, writer: RecordingWriter) -> None:
         st, dev, track = self.stats[idx], self.devices[idx], self._tracks[idx]
         first = track.zero.host_s is None
         accepted = track.accept(batch)
@@ -474,7 +473,7 @@ class Recorder:
                 loaded = False
         st._loaded = loaded
 
-    def _finalise(self, writer: SessionWriter) -> None:
+    def _finalise(self, writer: RecordingWriter) -> None:
         try:
             writer.end_appending()
             tracks = self._tracks
@@ -505,7 +504,7 @@ class Recorder:
                 side = dev.info.side
                 if zero is not None:
                     for gap in track.final_gaps(session_end):
-                        writer.add_gap(side, gap.start_s, gap.end_s, gap.cause)
+                        writer.add_gap(side, gap)
                         st.gaps += 1
                 attrs: dict[str, Any] = {
                     "frames_received": track.frames,
@@ -543,7 +542,7 @@ class Recorder:
         finally:
             writer.close()
 
-    def _write_truth(self, writer: SessionWriter, side: str, truth: dict[str, Any], zero: float) -> None:
+    def _write_truth(self, writer: RecordingWriter, side: str, truth: dict[str, Any], zero: float) -> None:
         if writer.n_frames(side) == 0:  # type: ignore[arg-type]
             return
         t_end = writer.last_time_s(side)  # type: ignore[arg-type]

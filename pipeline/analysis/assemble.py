@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from insole.provenance import file_sha256, utc_now_iso
-from insole.session_file import SessionMetadata
+from insole.session import SessionMetadata
 from pipeline import __version__
 from pipeline.analysis import cop, events, foot_function, force, regions, strides, symmetry
 from pipeline.analysis.foot_analysis import FootAnalysis

@@ -2,8 +2,8 @@
 
 The analysis never loads a whole recording: it walks the frames in blocks (pass 1: total force) and reads back
 the frames of groups of steps (pass 2: CoP, regions, indices). :class:`FootSource` hides whether the frames come
-from an open HDF5 file (:func:`insole.session_file.open_session`) or from a :class:`~insole.session_file.FootData`
-already in memory (e.g. an imported or synthetic session built in a test).
+from an open session file (a reader from :func:`insole.session.open_session`) or from a
+:class:`~insole.session.FootData` already in memory (e.g. an imported or synthetic session built in a test).
 """
 
 from __future__ import annotations
@@ -15,7 +15,10 @@ from typing import Any
 import numpy as np
 
 from insole.layouts import SensorLayout
-from insole.session_file import FootData, SessionFile
+from insole.session import FootData, Gap, SessionReader
+
+#: What the analysis reads of each frame.
+_FIELDS = ("time_s", "pressure", "saturated")
 
 
 @dataclass
@@ -31,8 +34,8 @@ class FootSource:
         Nominal sampling rate.
     layout : SensorLayout
     n_frames : int
-    gaps : numpy.ndarray, shape (n_gaps, 2)
-        Known missing intervals (start, end) in seconds.
+    gaps : list of Gap
+        Known missing intervals (seconds, frame count, cause code).
     attrs : dict
         The foot group's attributes (device information, clock fit, ...).
     """
@@ -42,27 +45,24 @@ class FootSource:
     sampling_rate_hz: float
     layout: SensorLayout
     n_frames: int
-    gaps: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    gaps: list[Gap] = field(default_factory=list)
     attrs: dict[str, Any] = field(default_factory=dict)
-    _file: SessionFile | None = field(default=None, repr=False)
+    _reader: SessionReader | None = field(default=None, repr=False)
     _foot: FootData | None = field(default=None, repr=False)
 
     @classmethod
-    def from_file(cls, sf: SessionFile, side: str) -> FootSource:
+    def from_file(cls, reader: SessionReader, side: str) -> FootSource:
         """A source reading ``side`` of an open session file lazily."""
-        g = sf.foot(side)  # type: ignore[arg-type]
-        attrs = sf.attrs_of(side)  # type: ignore[arg-type]
-        units = g["pressure"].attrs.get("units", attrs.get("units", ""))
-        units = units.decode() if isinstance(units, bytes) else str(units)
+        info = reader.foot_info(side)  # type: ignore[arg-type]
         return cls(
             side=side,
-            units=units,
-            sampling_rate_hz=float(attrs.get("sampling_rate_hz", np.nan)),
-            layout=sf.layout(side),  # type: ignore[arg-type]
-            n_frames=sf.n_frames(side),  # type: ignore[arg-type]
-            gaps=g["gaps"][()] if "gaps" in g else np.zeros((0, 2)),
-            attrs=attrs,
-            _file=sf,
+            units=info.units,
+            sampling_rate_hz=info.sampling_rate_hz,
+            layout=info.layout,
+            n_frames=info.n_frames,
+            gaps=reader.gaps(side),  # type: ignore[arg-type]
+            attrs=dict(info.attrs),
+            _reader=reader,
         )
 
     @classmethod
@@ -74,7 +74,7 @@ class FootSource:
             sampling_rate_hz=float(foot.sampling_rate_hz),
             layout=foot.layout,
             n_frames=foot.n_frames,
-            gaps=np.asarray(foot.gaps, dtype=float).reshape(-1, 2),
+            gaps=list(foot.gaps),
             attrs=dict(foot.attrs),
             _foot=foot,
         )
@@ -90,21 +90,15 @@ class FootSource:
             f = self._foot
             sat = None if f.saturated is None else np.asarray(f.saturated[start:stop], bool)
             return (np.asarray(f.time_s[start:stop], np.float64), np.asarray(f.pressure[start:stop], np.float32), sat)
-        assert self._file is not None
-        g = self._file.foot(self.side)  # type: ignore[arg-type]
-        sat = g["saturated"][start:stop].astype(bool) if "saturated" in g else None
-        return g["time_s"][start:stop], np.asarray(g["pressure"][start:stop], np.float32), sat
+        assert self._reader is not None
+        block = self._reader.read(self.side, start, stop, fields=_FIELDS)  # type: ignore[arg-type]
+        return block.time_s, np.asarray(block.pressure, np.float32), block.saturated  # type: ignore[return-value]
 
     def iter_blocks(self, block_frames: int) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray | None]]:
         """Yield ``(start, time_s, pressure, saturated)`` blocks of at most ``block_frames`` frames, in order."""
-        if self._file is not None:
-            g = self._file.foot(self.side)  # type: ignore[arg-type]
-            start = 0
-            for time_s, pressure in self._file.iter_chunks(self.side, block_frames):  # type: ignore[arg-type]
-                stop = start + len(time_s)
-                sat = g["saturated"][start:stop].astype(bool) if "saturated" in g else None
-                yield start, time_s, np.asarray(pressure, np.float32), sat
-                start = stop
+        if self._reader is not None:
+            for block in self._reader.iter_blocks(self.side, block_frames, fields=_FIELDS):  # type: ignore[arg-type]
+                yield block.start, block.time_s, np.asarray(block.pressure, np.float32), block.saturated  # type: ignore[misc]
             return
         for start in range(0, self.n_frames, block_frames):
             yield (start, *self.read(start, min(start + block_frames, self.n_frames)))

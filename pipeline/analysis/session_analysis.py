@@ -14,7 +14,7 @@ import contextlib
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from insole.session_file import Session, open_session
+from insole.session import Session, open_session
 from pipeline.analysis.assemble import assemble
 from pipeline.analysis.events import ContactEventDetection
 from pipeline.analysis.foot_analysis import FootAnalysis, analyse_foot
@@ -65,14 +65,14 @@ class AnalysisParams:
 
 
 def analyze_session(source: str | Path | Session, params: AnalysisParams | None = None) -> AnalysisResult:
-    """Analyse a session file (streamed in blocks) or an in-memory :class:`~insole.session_file.Session`.
+    """Analyse a session file (streamed in blocks) or an in-memory :class:`~insole.session.Session`.
 
     Raises
     ------
     AnalysisError
         The session cannot be analysed (no walking on any foot, constant or unloaded signals, unknown units).
     insole.errors.InsoleError
-        The file is not a valid session (from :func:`insole.session_file.open_session`).
+        The file is not a valid session (from :func:`insole.session.open_session`).
     """
     params = params or AnalysisParams()
     with contextlib.ExitStack() as stack:

@@ -16,7 +16,7 @@ are built in; importers for other formats plug in without changing this module, 
 * a ``BATCH_FORMATS`` list in :mod:`insole.importers` (which cannot import ``pipeline``), each item a dict
   ``{"name": str, "patterns": [glob, ...], "convert": callable(src_path, dst_h5_path)}``.
 
-A converter writes a session file (``insole.session_file.SessionWriter``) to the given destination; the batch
+A converter writes a session file (``insole.session.SessionWriter``) to the given destination; the batch
 then processes that file exactly like an uploaded session.
 """
 

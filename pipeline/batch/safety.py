@@ -1,7 +1,7 @@
 """Guards for untrusted uploads: resource limits, pre-read checks of declared shapes, safe output names.
 
 Uploads from clinics are untrusted. Before any data is read, a session is opened through
-:func:`insole.session_file.open_session` (which refuses external links, soft links, virtual datasets and external
+:func:`insole.session.open_session` (which refuses external links, soft links, virtual datasets and external
 storage) and its *declared* shapes are checked against :class:`Limits`, so a tiny file that declares a
 10^9-frame dataset is refused instead of being decompressed into memory. Names that come from the inbox (clinic,
 subject and file names) are sanitised with :func:`safe_component` before they become part of an output path.
@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from insole.errors import SessionFileError
-from insole.session_file import open_session
+from insole.session import open_session
 from pipeline.errors import PipelineError
 
 #: Characters kept in output path components; anything else becomes ``_``.
@@ -118,7 +118,7 @@ def check_session_limits(path: Path, limits: Limits) -> dict[str, Any]:
     Parameters
     ----------
     path : Path
-        An insole session file (HDF5, format v1).
+        An insole session file (HDF5, format version 1 or 2).
     limits : Limits
 
     Returns
@@ -129,7 +129,7 @@ def check_session_limits(path: Path, limits: Limits) -> dict[str, Any]:
     Raises
     ------
     SessionFileError
-        Not a valid session, or refused for safety by :func:`insole.session_file.open_session`.
+        Not a valid session, or refused for safety by :func:`insole.session.open_session`.
     UnsafeInputError
         Declared shapes beyond the limits.
     EmptyRecordingError
@@ -142,7 +142,8 @@ def check_session_limits(path: Path, limits: Limits) -> dict[str, Any]:
     with open_session(path, check_time=False) as sf:
         frames: dict[str, int] = {}
         for side in sf.sides:
-            n_frames, n_sensors = (int(v) for v in sf.foot(side)["pressure"].shape)
+            info = sf.foot_info(side)  # declared shape: no frame is read
+            n_frames, n_sensors = info.n_frames, info.n_sensors
             if n_frames > limits.max_frames:
                 raise UnsafeInputError(
                     f"/{side}/pressure declares {n_frames} frames, above the limit of {limits.max_frames}"

@@ -1,0 +1,183 @@
+"""What a session holds, as plain Python and numpy: the typed results of the reader.
+
+:class:`FootInfo` describes a foot without reading its frames (declared shapes, units, layout, attributes);
+:class:`FrameBlock` carries frames read from a file; :class:`FootData` and :class:`Session` are a foot and a session
+loaded into memory. None of them refers to the file: they stay valid after the reader is closed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from insole.calibration import Calibration, CalibrationError
+from insole.frames import Side
+from insole.layouts import SensorLayout
+from insole.session.gaps import Gap
+from insole.session.metadata import SessionMetadata
+
+
+@dataclass(frozen=True)
+class CalibrationInfo:
+    """The calibration stored with a calibrated foot (``/<side>/calibration``).
+
+    Attributes
+    ----------
+    sha256 : str
+        Hash of the calibration's JSON text.
+    source : str
+        Where it came from (file name), as given when recording or recalibrating.
+    method : str
+        E.g. ``pchip-per-cell``.
+    json : str
+        The calibration itself (:meth:`insole.calibration.Calibration.to_json`).
+    """
+
+    sha256: str
+    source: str
+    method: str
+    json: str
+
+    def load(self) -> Calibration:
+        """The stored calibration as a :class:`~insole.calibration.Calibration` (raises ``CalibrationError``)."""
+        try:
+            data = json.loads(self.json)
+        except ValueError as exc:
+            raise CalibrationError(f"stored calibration ({self.source or 'no source'}) is not JSON: {exc}") from None
+        return Calibration.from_dict(data, source=self.source or "stored calibration")
+
+
+@dataclass(frozen=True)
+class FootInfo:
+    """One foot of an open session, described without reading its frames.
+
+    Attributes
+    ----------
+    side : {"left", "right"}
+    units : {"kPa", "N", "raw"}
+        Units of ``pressure``.
+    sampling_rate_hz : float
+        Nominal rate.
+    layout : SensorLayout
+        Cell geometry, with ``geometry`` from the ``layout_geometry`` attribute (migrated for version-1 files).
+    n_frames, n_sensors : int
+        Declared shape of ``pressure`` (checked against the format's limits; no data read).
+    has_raw, has_saturated, has_sequence, has_device_time : bool
+        Which optional per-frame datasets exist.
+    n_gaps : int
+    device : dict
+        The ``device_*`` attributes without the prefix (``url``, ``model``, ``serial_number``, ...).
+    calibration : CalibrationInfo or None
+        The stored calibration of a calibrated foot.
+    attrs : dict
+        Every attribute of the foot group as plain values (device, clock fit, frame accounting, source details).
+    """
+
+    side: Side
+    units: str
+    sampling_rate_hz: float
+    layout: SensorLayout
+    n_frames: int
+    n_sensors: int
+    has_raw: bool = False
+    has_saturated: bool = False
+    has_sequence: bool = False
+    has_device_time: bool = False
+    n_gaps: int = 0
+    device: dict[str, Any] = field(default_factory=dict)
+    calibration: CalibrationInfo | None = None
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FrameBlock:
+    """Frames ``start : start + n_frames`` of one foot; a field not requested or not recorded is None.
+
+    Attributes
+    ----------
+    start : int
+        Index of the first frame.
+    time_s : numpy.ndarray or None, shape (n,), float64
+    pressure : numpy.ndarray or None, shape (n, n_sensors), float32
+    raw : numpy.ndarray or None, shape (n, n_sensors), float32
+    sequence : numpy.ndarray or None, shape (n,), uint32
+    device_time_us : numpy.ndarray or None, shape (n,), uint64
+    saturated : numpy.ndarray or None, shape (n,), bool
+    """
+
+    start: int
+    time_s: np.ndarray | None = None
+    pressure: np.ndarray | None = None
+    raw: np.ndarray | None = None
+    sequence: np.ndarray | None = None
+    device_time_us: np.ndarray | None = None
+    saturated: np.ndarray | None = None
+
+    @property
+    def n_frames(self) -> int:
+        """Frames in the block."""
+        for name in ("time_s", "pressure", "raw", "sequence", "device_time_us", "saturated"):
+            value = getattr(self, name)
+            if value is not None:
+                return len(value)
+        return 0
+
+
+@dataclass
+class FootData:
+    """One foot's recording, loaded into memory.
+
+    Attributes
+    ----------
+    side : {"left", "right"}
+    time_s : numpy.ndarray, shape (n_frames,)
+    pressure : numpy.ndarray, shape (n_frames, n_sensors)
+    units : str
+    sampling_rate_hz : float
+    layout : SensorLayout
+    sequence, device_time_us, saturated : numpy.ndarray or None
+    gaps : list of Gap
+    attrs : dict
+        Every attribute of the group (device, clock fit, ...).
+    """
+
+    side: Side
+    time_s: np.ndarray
+    pressure: np.ndarray
+    units: str
+    sampling_rate_hz: float
+    layout: SensorLayout
+    sequence: np.ndarray | None = None
+    device_time_us: np.ndarray | None = None
+    saturated: np.ndarray | None = None
+    gaps: list[Gap] = field(default_factory=list)
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_frames(self) -> int:
+        """Number of frames."""
+        return len(self.time_s)
+
+
+@dataclass
+class Session:
+    """A whole session loaded into memory (see :func:`insole.session.read_session`)."""
+
+    path: Path
+    attrs: dict[str, Any]
+    metadata: SessionMetadata
+    feet: dict[str, FootData]
+    truth: dict[str, dict[str, np.ndarray]] | None = None
+    truth_params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def duration_s(self) -> float:
+        """Span of the recorded frames across both feet (0 for an empty session)."""
+        spans = [(f.time_s[0], f.time_s[-1]) for f in self.feet.values() if f.n_frames]
+        if not spans:
+            return 0.0
+        return float(max(e for _, e in spans) - min(s for s, _ in spans))
