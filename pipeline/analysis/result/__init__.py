@@ -1,0 +1,156 @@
+"""The typed, versioned result of an analysis: what the report, interpretation, comparison, batch and scripts read.
+
+Two layers:
+
+- :class:`SessionMetrics` (schema ``insole-analysis``, :data:`SCHEMA_VERSION`): every summary of the session as
+  frozen, typed records. It is what ``metrics.json`` holds, and it round-trips through JSON without loss
+  (:meth:`SessionMetrics.to_json` / :meth:`SessionMetrics.from_json`). The JSON schema is generated from these
+  types (:func:`json_schema`) and documented in ``docs/analysis-result.md``.
+- :class:`AnalysisResult`: that summary plus the per-step table (a pandas DataFrame with the columns listed in
+  ``metrics.step_columns``), the stance-normalised curves and the sensor layouts, which are too large for JSON.
+
+Every per-side metric of :data:`~pipeline.analysis.metric_catalogue.SIDE_METRICS` is always present, as a
+:class:`Metric` with a :class:`MetricStatus`: ``computed`` (with its statistics, unit, method and number of
+steps), ``not_applicable`` (the device cannot measure it, e.g. a centre-of-pressure path from a one-sensor insole)
+or ``not_computed`` (it applies, but there were no usable steps); the latter two say why in ``reason``. Metric names
+never change with units: the unit is a field.
+
+msgspec is used for the records: typed, frozen structs with strict decoding, JSON encoding about ten times faster
+than the standard library, and a JSON schema generated from the same types, in a small dependency-free package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from insole.layouts import SensorLayout
+from pipeline.analysis.result.bilateral import Bilateral, LldCriteria, LldPattern, SymmetryTable, SyncCheck
+from pipeline.analysis.result.quality import Quality, QualityCode, QualityIssue, QualityLimits, SideQuality
+from pipeline.analysis.result.records import Metric, MetricStatus, Symmetry, finite
+from pipeline.analysis.result.session import (
+    SCHEMA,
+    SCHEMA_VERSION,
+    FootSummary,
+    Provenance,
+    SessionMetrics,
+    SessionSummary,
+    StepColumn,
+    json_schema,
+)
+from pipeline.analysis.result.side import EventLevels, FootFunction, RegionSummary, SideResult
+
+
+@dataclass
+class StanceCurves:
+    """Stance-normalised curves of one foot's valid steps, 101 points from 0 to 100 % stance.
+
+    Attributes
+    ----------
+    force : numpy.ndarray, shape (n_steps, 101)
+        Vertical force in ``force_unit``.
+    cop_ap, cop_ml : numpy.ndarray, shape (n_steps, 101)
+        Centre of pressure: AP as a share of foot length from the heel, ML as a share of forefoot width (medial
+        positive); NaN where undefined (and everywhere when the layout cannot give a CoP).
+    force_unit : str
+    """
+
+    force: np.ndarray
+    cop_ap: np.ndarray
+    cop_ml: np.ndarray
+    force_unit: str
+
+    @property
+    def n_steps(self) -> int:
+        """Number of steps (rows)."""
+        return int(self.force.shape[0])
+
+    @property
+    def stance_pct(self) -> np.ndarray:
+        """The 101 stance percentages of the columns."""
+        return np.linspace(0.0, 100.0, self.force.shape[1])
+
+
+@dataclass
+class AnalysisResult:
+    """Result of :func:`~pipeline.analysis.analyze_session`.
+
+    Attributes
+    ----------
+    metrics : SessionMetrics
+        Every summary (what ``metrics.json`` holds).
+    steps : pandas.DataFrame
+        One row per detected stance of either foot; columns and units in ``metrics.step_columns`` and
+        ``docs/analysis-result.md``.
+    curves : dict of str to StanceCurves
+        Per side.
+    layouts : dict of str to SensorLayout
+        Per side.
+    path : Path
+        The analysed file.
+    """
+
+    metrics: SessionMetrics
+    steps: pd.DataFrame
+    curves: dict[str, StanceCurves] = field(default_factory=dict, repr=False)
+    layouts: dict[str, SensorLayout] = field(default_factory=dict, repr=False)
+    path: Path | None = None
+
+    def valid_steps(self, side: str) -> pd.DataFrame:
+        """The steps of ``side`` used in the summaries."""
+        s = self.steps
+        return s[(s["side"] == side) & s["valid"].to_numpy(bool)]
+
+    def write_metrics(self, path: str | Path) -> Path:
+        """Write ``metrics.json`` (:meth:`SessionMetrics.to_json`) to ``path``; return the path."""
+        out = Path(path)
+        out.write_bytes(self.metrics.to_json() + b"\n")
+        return out
+
+    def write_steps(self, path: str | Path) -> Path:
+        """Write the per-step table as CSV (``steps.csv``; columns and units in ``metrics.step_columns``)."""
+        out = Path(path)
+        self.steps.to_csv(out, index=False)
+        return out
+
+    def step_values(self, side: str, column: str) -> np.ndarray:
+        """Finite values of ``column`` over the valid steps of ``side`` (empty when the column is absent)."""
+        if column not in self.steps.columns:
+            return np.zeros(0)
+        v = self.valid_steps(side)[column].to_numpy(dtype=float)
+        return v[np.isfinite(v)]
+
+
+__all__ = [
+    "SCHEMA",
+    "SCHEMA_VERSION",
+    "AnalysisResult",
+    "Bilateral",
+    "EventLevels",
+    "FootFunction",
+    "FootSummary",
+    "LldCriteria",
+    "LldPattern",
+    "Metric",
+    "MetricStatus",
+    "Provenance",
+    "Quality",
+    "QualityCode",
+    "QualityIssue",
+    "QualityLimits",
+    "RegionSummary",
+    "SessionMetrics",
+    "SessionSummary",
+    "SideQuality",
+    "SideResult",
+    "StanceCurves",
+    "StepColumn",
+    "Symmetry",
+    "SymmetryTable",
+    "SyncCheck",
+    "finite",
+    "json_schema",
+]

@@ -1,0 +1,83 @@
+"""One foot's result: foot function, regions, event thresholds and one :class:`Metric` per per-side metric."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import msgspec
+
+from pipeline.analysis.metric_catalogue import SIDE_METRIC_NAMES, SIDE_METRICS
+from pipeline.analysis.result.records import Metric, _Record
+
+
+class FootFunction(_Record):
+    """Pronation / neutral / supination label of one foot, with the rule and the indices behind it."""
+
+    label: str
+    confidence: float
+    rule: str
+    n: int
+    median_cpei_pct: float | None = None
+    median_lmfi_terminal: float | None = None
+    votes: list[str] = []
+    reason: str = ""
+
+
+class RegionSummary(_Record):
+    """Medians over the force-valid steady-state steps of one plantar region."""
+
+    name: str
+    peak_pressure: float | None
+    pti: float | None
+    contact_time_pct: float | None
+    load_share_pct: float | None
+    n: int
+    pressure_unit: str
+    statistic: str = "median over steps"
+
+
+class EventLevels(_Record):
+    """Thresholds the event detector used on one foot (units of the total force, ``force_unit``)."""
+
+    stance_level: float | None
+    noise_sd: float | None
+    threshold_on: float | None
+    threshold_off: float | None
+    onset_level: float | None
+    force_unit: str
+
+
+class _SideBase(_Record):
+    """Fields of a side's result that are not metrics (the metrics follow, one field per metric name)."""
+
+    side: str
+    analysed: bool
+    reason: str = ""
+    force_unit: str = ""
+    pressure_unit: str = ""
+    n_steps_detected: int = 0
+    n_steps_valid: int = 0
+    foot_function: FootFunction | None = None
+    regions: list[RegionSummary] = []
+    region_rule: str = ""
+    event_levels: EventLevels | None = None
+
+    def metrics(self) -> Iterator[Metric]:
+        """Every per-side metric, in report order."""
+        for name in SIDE_METRIC_NAMES:
+            yield getattr(self, name)
+
+    def metric(self, name: str) -> Metric:
+        """The metric called ``name`` (one of the catalogue's names; KeyError for any other)."""
+        if name not in SIDE_METRIC_NAMES:
+            raise KeyError(f"no per-side metric {name!r}; known: {', '.join(SIDE_METRIC_NAMES)}")
+        return getattr(self, name)
+
+
+#: One foot's result: the fields of ``_SideBase`` plus one :class:`Metric` per name of ``SIDE_METRICS``
+#: (``result.metrics.left.stance_time_s.median``).
+SideResult = msgspec.defstruct(
+    "SideResult", [(m.name, Metric) for m in SIDE_METRICS], bases=(_SideBase,), module=__name__, frozen=True,
+    kw_only=True, namespace={"__doc__": "One foot's result: status, units, step counts, foot function, regions, "
+                             "event thresholds, and one Metric per per-side metric name."},
+)
