@@ -125,6 +125,8 @@ def test_metrics_that_do_not_apply_say_so(imported):
     assert result.steps["cop_path_length_pct"].isna().all()  # and not 0.0 in the per-step table
     text = render_report_html(result)
     assert 'data-status="not_applicable"' in text and "not applicable: the insole has one sensor" in text
+    for fig in ("cop", "regions"):  # the figure says why it is not drawn
+        assert re.search(rf'data-missing="{fig}">[^<]*not applicable: the insole has one sensor', text), fig
     pron = next(c for c in doc["back_strain"]["cards"] if c["link_id"] == "pronation")
     assert pron["status"] == "not available" and "one sensor" in pron["rules"][0]["detail"]
 

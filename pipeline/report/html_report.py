@@ -72,8 +72,8 @@ def _foot_length_mm(result: AnalysisResult) -> float:
     return DEFAULT_FOOT_LENGTH_MM
 
 
-def _figure(key: str, doc: Mapping[str, Any], draw, sides: list[str]) -> dict[str, Any]:
-    """Draw a figure for the sides not withheld; record what was withheld and why."""
+def _figure(key: str, doc: Mapping[str, Any], draw, sides: list[str], missing: str = "") -> dict[str, Any]:
+    """Draw a figure for the sides not withheld; record what was withheld and why (``missing``: why it may be empty)."""
     withheld = doc["withheld"].get(key)
     shown = [s for s in sides if not withheld or s not in withheld["sides"]]
     out: dict[str, Any] = {"key": key, "uri": None, "n": {}, "withheld": withheld, "missing": None}
@@ -81,10 +81,17 @@ def _figure(key: str, doc: Mapping[str, Any], draw, sides: list[str]) -> dict[st
         return out
     drawn = draw(shown)
     if drawn is None:
-        out["missing"] = "not available: the analysis did not provide the data for this figure"
+        out["missing"] = missing or "not available: the analysis did not provide the data for this figure"
         return out
     out["uri"], out["n"] = drawn
     return out
+
+
+def _not_applicable(result: AnalysisResult, metric: str) -> str:
+    """``not applicable: REASON`` when ``metric`` does not apply to any recorded foot (the figure's data), else ""."""
+    reasons = {sr.metric(metric).reason for s in result.metrics.sides if (sr := result.metrics.side(s)) is not None
+               and sr.metric(metric).status == "not_applicable"}
+    return f"not applicable: {reasons.pop()}" if len(reasons) == 1 else ""
 
 
 def build_figures(result: AnalysisResult, doc: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -94,7 +101,8 @@ def build_figures(result: AnalysisResult, doc: Mapping[str, Any]) -> dict[str, d
     foot_length = _foot_length_mm(result)
     figs = {
         "force_curves": _figure("force_curves", doc, lambda s: figures.force_curves(curves, s), sides),
-        "cop": _figure("cop", doc, lambda s: figures.cop_gait_lines(curves, s, foot_length), sides),
+        "cop": _figure("cop", doc, lambda s: figures.cop_gait_lines(curves, s, foot_length), sides,
+                       _not_applicable(result, "cop_path_length_pct")),
     }
 
     def regions(shown: list[str]):
@@ -106,7 +114,10 @@ def build_figures(result: AnalysisResult, doc: Mapping[str, Any]) -> dict[str, d
         return uri, {s: (doc["steps"].get(s) or {}).get("valid") for s in shown}
 
     figs_unplaced: list[str] = []
-    figs["regions"] = _figure("regions", doc, regions, sides)
+    no_regions = {sr.region_rule for s in result.metrics.sides if (sr := result.metrics.side(s)) is not None
+                  and sr.analysed and not sr.regions}
+    figs["regions"] = _figure("regions", doc, regions, sides,
+                              f"not applicable: {no_regions.pop()}" if len(no_regions) == 1 else "")
     figs["regions"]["unplaced"] = figs_unplaced
 
     def symmetry(_shown: list[str]):
