@@ -270,6 +270,30 @@ def test_nordic_uart_csv_insole_and_its_required_parameters() -> None:
     run(main())
 
 
+@pytest.mark.parametrize("service", ["insole", "nus"])
+def test_a_12_cell_insole_is_recorded_with_a_placeholder_layout(service: str) -> None:
+    """No built-in layout has 12 cells: the insole is not refused, its geometry is unknown (unknown-12)."""
+
+    async def main() -> None:
+        async with EmulatorRig() as rig:
+            emu = rig.add("DIY12", "right", service=service, n_sensors=12, rate_hz=50)
+            await emu.start()
+            extra = {"sensors": 12, "rate_hz": 50} if service == "nus" else {}
+            dev = open_device(rig.url("DIY12", **extra))
+            await dev.open()
+            try:
+                layout = dev.info.layout
+                assert dev.info.n_sensors == 12 and layout.layout_id == "unknown-12" and layout.geometry == "unknown"
+                batches, _ = await collect(dev, 1.0)
+            finally:
+                await dev.close()
+            seq, pressure, _ = concat(batches)
+            assert len(seq) >= 20 and pressure.shape[1] == 12
+            check_payloads(emu, seq, pressure)
+
+    run(main())
+
+
 def test_scan_filters_by_service_and_reports_side() -> None:
     async def main() -> None:
         async with EmulatorRig() as rig:
