@@ -12,6 +12,7 @@ the Bluetooth stack.
     Byte errors, noise bursts and a wrong-baud receiver for the serial emulator.
 ``firmware``
     :class:`~insole.emulation.firmware.FirmwareEmulator`: a simulated insole on a serial port (``insole emulate``).
-``ble_gatt``, ``ble_peripheral``, ``ble_rig``
-    BLE insoles as bumble GATT peripherals on a simulated radio link (``insole emulate-ble``).
+``ble_gatt``, ``ble_peripheral``, ``sample_log``, ``ble_rig``
+    BLE insoles as bumble GATT peripherals on a simulated radio link (``insole emulate-ble``), with the truth log of
+    every sample they produced.
 """

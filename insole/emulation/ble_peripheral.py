@@ -24,7 +24,6 @@ import contextlib
 import logging
 import math
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -39,6 +38,7 @@ from bumble.transport.common import AsyncPipeSink
 from insole.emulation.ble_gatt import SERVICES, advertising_data, insole_gatt
 from insole.emulation.openinsole_device import CommandDecoder, encode_sync_reply
 from insole.emulation.sample_encoders import sample_encoder
+from insole.emulation.sample_log import SampleLog
 from insole.errors import ConfigurationError
 from insole.frames import Side, check_side
 from insole.layouts import layout_for_device
@@ -53,43 +53,6 @@ log = logging.getLogger(__name__)
 
 #: How often the emulator wakes up to send the samples that are due.
 TICK_S = 0.02
-
-
-@dataclass
-class SampleLog:
-    """Truth kept by an emulator: one row per sample it produced.
-
-    Attributes
-    ----------
-    sequence : list of int
-    device_time_us : list of int
-    delivered : list of bool
-        All bytes of the sample went out in notifications while a host was subscribed and streaming.
-    pressure : list of numpy.ndarray
-        The wire counts of each sample.
-    """
-
-    sequence: list[int] = field(default_factory=list)
-    device_time_us: list[int] = field(default_factory=list)
-    delivered: list[bool] = field(default_factory=list)
-    pressure: list[np.ndarray] = field(default_factory=list)
-
-    def delivered_sequences(self) -> list[int]:
-        """Sequence numbers of the samples that reached the link whole."""
-        return [s for s, d in zip(self.sequence, self.delivered, strict=True) if d]
-
-    def pressure_of(self, sequence: int) -> np.ndarray:
-        """Wire counts of sample ``sequence``."""
-        return self.pressure[self.sequence.index(sequence)]
-
-    def missed_between_delivered(self) -> list[int]:
-        """Sequence numbers not delivered, between the first and the last delivered sample."""
-        d = np.asarray(self.delivered, bool)
-        if not d.any():
-            return []
-        idx = np.flatnonzero(d)
-        seq = np.asarray(self.sequence, np.int64)[idx[0] : idx[-1] + 1]
-        return seq[~d[idx[0] : idx[-1] + 1]].tolist()
 
 
 class InsoleEmulator:
