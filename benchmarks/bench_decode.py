@@ -1,8 +1,8 @@
 """Decoding throughput of openinsole-v1 on one core, against a plain ``bytes`` copy of the same stream.
 
 Run: ``python benchmarks/bench_decode.py [--frames 200000] [--sensors 16] [--chunk 4096]``. The stream holds
-16-sensor SAMPLE frames (COBS-framed, CRC'd) built by the project's encoder; it is fed to
-:class:`insole.protocols.openinsole_v1.Decoder` in chunks of ``--chunk`` bytes (as serial reads deliver them).
+16-sensor SAMPLE frames (COBS-framed, CRC'd) built by the device-side encoder (:mod:`insole.emulation`); it is fed
+to :class:`insole.protocols.openinsole_v1.Decoder` in chunks of ``--chunk`` bytes (as serial reads deliver them).
 The baseline is ``bytes(memoryview(stream)[i:i+chunk])`` over the same chunks, i.e. just touching every byte once;
 the ratio says how many times slower decoding is than copying. Best of ``--repeat`` runs.
 """
@@ -18,8 +18,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
+from insole.emulation.openinsole_device import encode_samples  # noqa: E402
 from insole.protocols.cobs_framing import frame_bytes  # noqa: E402
-from insole.protocols.openinsole_v1 import Decoder, encode_samples  # noqa: E402
+from insole.protocols.openinsole_v1 import Decoder  # noqa: E402
 
 
 def make_stream(n_frames: int, n_sensors: int, seed: int = 0) -> bytes:
@@ -54,8 +55,8 @@ def main() -> None:
         t = time.perf_counter()
         n = 0
         for i in chunks:
-            for item in dec.feed(mv[i : i + args.chunk], host_time_s=0.0):
-                n += len(item)
+            for batch in dec.feed(mv[i : i + args.chunk], host_time_s=0.0).samples:
+                n += len(batch)
         best_dec = min(best_dec, time.perf_counter() - t)
         assert n == args.frames and dec.count.crc_failures == 0, (n, dec.counters())
 

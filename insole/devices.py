@@ -9,25 +9,33 @@ Devices are addressed by URL, as in pyserial's ``serial_for_url``:
 ``ble://NAME_OR_ADDRESS``
     A Bluetooth Low Energy insole (``insole.transports.ble_device``).
 
+Parameters that mean the same on several schemes have one name everywhere: ``side``, ``rate_hz``, ``sensors``,
+``units``, ``foot_length_mm``, ``protocol`` and ``reconnect_s`` (after a link loss, keep trying this long, then
+give up). Every scheme refuses unknown parameters with the list of known ones (:func:`check_url_parameters`),
+and old names (:data:`RENAMED_PARAMETERS`) with the name to use instead.
+
 Every device is an async context manager whose :meth:`InsoleDevice.stream` yields :class:`~insole.frames.FrameBatch`
 objects and :class:`DeviceEvent` notices (connection changes, outages, battery). A recorder consumes all devices
-through this one contract, so it cannot tell a simulated insole from hardware.
+through this one contract, so it cannot tell a simulated insole from hardware; it decides on an event's
+:class:`DeviceEventKind` and structured fields, never on its message.
 """
 
 from __future__ import annotations
 
 import abc
+import enum
 import importlib
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from insole.errors import ConfigurationError
+from insole.errors import ConfigurationError, DeviceError
 from insole.frames import FrameBatch, Side
 from insole.layouts import SensorLayout
 
-EventKind = Literal["connected", "disconnected", "outage", "battery", "warning", "status"]
+#: URL parameter names that were replaced: old -> new. Refused with a message naming the new one.
+RENAMED_PARAMETERS = {"foot_mm": "foot_length_mm", "give_up_s": "reconnect_s"}
 
 
 @dataclass(frozen=True)
@@ -61,29 +69,77 @@ class DeviceInfo:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+class DeviceEventKind(enum.StrEnum):
+    """What a :class:`DeviceEvent` reports."""
+
+    #: The device streams (again).
+    CONNECTED = "connected"
+    #: The link is gone; ``reconnecting`` says whether the driver keeps trying (else the stream ends).
+    DISCONNECTED = "disconnected"
+    #: The driver starts reconnection attempt number ``attempt``.
+    RECONNECTING = "reconnecting"
+    #: A host-time interval without data, known once it is over: ``start_host_s`` to ``end_host_s``;
+    #: ``recovered`` is False when the link was lost for good.
+    OUTAGE = "outage"
+    #: Battery charge ``battery_pct``.
+    BATTERY = "battery"
+    #: Something the user should see (``message``); the data keeps flowing.
+    WARNING = "warning"
+
+
 @dataclass(frozen=True)
 class DeviceEvent:
     """A notice from a device that is not a sample.
 
+    Consumers decide on ``kind`` and the structured fields; ``message`` is for people (live view, logs, gap
+    records) and is never parsed.
+
     Attributes
     ----------
-    kind : {"connected", "disconnected", "outage", "battery", "warning", "status"}
+    kind : DeviceEventKind
+        A plain string naming a kind (``"outage"``) is converted.
     host_time_s : float
         Host monotonic time of the notice.
     message : str
         Human-readable detail.
     start_host_s, end_host_s : float or None
-        For ``outage``: the host-time interval without data.
-    value : float or None
-        For ``battery``: the charge in percent.
+        ``OUTAGE``: the host-time interval without data (both required).
+    recovered : bool
+        ``OUTAGE``: data flows again after it (False: the device is gone for good).
+    battery_pct : float or None
+        ``BATTERY``: the charge in percent (required).
+    reconnecting : bool
+        ``DISCONNECTED``: the driver tries to reconnect.
+    attempt : int or None
+        ``RECONNECTING``: the number of the attempt starting; ``OUTAGE``: the attempts it took to reconnect.
+
+    Raises
+    ------
+    DeviceError
+        Unknown kind, or a kind without the fields it requires (a driver bug).
     """
 
-    kind: EventKind
+    kind: DeviceEventKind
     host_time_s: float
     message: str = ""
     start_host_s: float | None = None
     end_host_s: float | None = None
-    value: float | None = None
+    recovered: bool = True
+    battery_pct: float | None = None
+    reconnecting: bool = False
+    attempt: int | None = None
+
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "kind", DeviceEventKind(self.kind))
+        except ValueError:
+            raise DeviceError(
+                f"unknown device event kind {self.kind!r}; known: {', '.join(k.value for k in DeviceEventKind)}"
+            ) from None
+        if self.kind is DeviceEventKind.OUTAGE and (self.start_host_s is None or self.end_host_s is None):
+            raise DeviceError("an outage event needs start_host_s and end_host_s")
+        if self.kind is DeviceEventKind.BATTERY and self.battery_pct is None:
+            raise DeviceError("a battery event needs battery_pct")
 
 
 class InsoleDevice(abc.ABC):
@@ -160,6 +216,53 @@ def parse_device_url(url: str) -> tuple[str, str, dict[str, str]]:
             raise ConfigurationError(f"device {url!r}: parameter {key!r} is given twice")
         query[key] = value
     return parts.scheme, location, query
+
+
+def check_url_parameters(where: str, query: Mapping[str, str], known: Iterable[str]) -> None:
+    """Refuse renamed and unknown URL parameters.
+
+    Parameters
+    ----------
+    where : str
+        Starts the error message (the URL, or ``"sim://"``).
+    query : mapping
+        The URL's parameters.
+    known : iterable of str
+        Every parameter the scheme accepts.
+
+    Raises
+    ------
+    ConfigurationError
+        A parameter was renamed (the message names the new one) or is unknown (the message lists the known ones).
+    """
+    renamed = [k for k in query if k in RENAMED_PARAMETERS]
+    if renamed:
+        old = renamed[0]
+        raise ConfigurationError(
+            f"{where}: parameter {old} is now called {RENAMED_PARAMETERS[old]}; write "
+            f"{RENAMED_PARAMETERS[old]}={query[old]} instead"
+        )
+    known_set = set(known)
+    unknown = sorted(set(query) - known_set)
+    if unknown:
+        raise ConfigurationError(
+            f"{where}: unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known_set))}"
+        )
+
+
+def url_choice(where: str, query: Mapping[str, str], key: str, choices: Iterable[str], default: str) -> str:
+    """A URL parameter that must be one of ``choices`` (``default`` when absent or empty).
+
+    Raises
+    ------
+    ConfigurationError
+        A value outside ``choices``; the message lists them.
+    """
+    value = query.get(key) or default
+    allowed = tuple(choices)
+    if value not in allowed:
+        raise ConfigurationError(f"{where} parameter {key} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
 
 
 def url_number(

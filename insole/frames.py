@@ -1,8 +1,7 @@
 """The frame types every insole source produces: hardware drivers, protocol decoders and the simulator alike.
 
 A :class:`FrameBatch` holds consecutive samples from one insole with time on axis 0, so that a source can hand
-over many samples at once without a Python object per sample. Decoders that naturally produce one sample at a
-time build batches with :func:`batch_from_frames`.
+over many samples at once without a Python object per sample.
 """
 
 from __future__ import annotations
@@ -15,45 +14,12 @@ import numpy as np
 Side = Literal["left", "right"]
 SIDES: tuple[Side, Side] = ("left", "right")
 
-#: Raw value that marks an invalid (unreadable) sensor sample on the wire.
-INVALID_RAW = 0xFFFF
-
 
 def check_side(side: str) -> Side:
     """Return ``side`` if it is ``"left"`` or ``"right"``, else raise :class:`ValueError` naming the choices."""
     if side not in SIDES:
         raise ValueError(f"side must be one of {SIDES}, got {side!r}")
     return side  # type: ignore[return-value]
-
-
-@dataclass(frozen=True, slots=True)
-class SampleFrame:
-    """One sample from one insole, as decoded from the wire.
-
-    Attributes
-    ----------
-    side : {"left", "right"}
-    sequence : int
-        32-bit sample counter from the device; wraps at 2**32.
-    device_time_us : int
-        Device clock in microseconds at the sample instant.
-    pressure : numpy.ndarray, shape (n_sensors,)
-        Values in the device's units (raw ADC counts for hardware); NaN marks an invalid sensor sample.
-    host_time_s : float
-        Host monotonic clock (seconds) when the frame was received; used for clock alignment.
-    saturated : bool
-        The device flagged ADC saturation in this sample.
-    imu : numpy.ndarray or None, shape (6,)
-        Accelerometer (3) and gyroscope (3) raw values, when present.
-    """
-
-    side: Side
-    sequence: int
-    device_time_us: int
-    pressure: np.ndarray
-    host_time_s: float = float("nan")
-    saturated: bool = False
-    imu: np.ndarray | None = None
 
 
 @dataclass(slots=True)
@@ -96,28 +62,3 @@ class FrameBatch:
         """Number of sensors per sample."""
         return int(self.pressure.shape[1])
 
-
-def batch_from_frames(frames: list[SampleFrame]) -> FrameBatch:
-    """Stack single frames from one insole into a :class:`FrameBatch`.
-
-    Raises
-    ------
-    ValueError
-        If the frames mix sides or sensor counts, or the list is empty.
-    """
-    if not frames:
-        raise ValueError("cannot build a FrameBatch from no frames")
-    side = frames[0].side
-    if any(f.side != side for f in frames):
-        raise ValueError("frames from both feet cannot share one FrameBatch")
-    n_sensors = len(frames[0].pressure)
-    if any(len(f.pressure) != n_sensors for f in frames):
-        raise ValueError("frames with different sensor counts cannot share one FrameBatch")
-    return FrameBatch(
-        side=side,
-        sequence=np.fromiter((f.sequence for f in frames), np.uint32, len(frames)),
-        device_time_us=np.fromiter((f.device_time_us for f in frames), np.uint64, len(frames)),
-        host_time_s=np.fromiter((f.host_time_s for f in frames), np.float64, len(frames)),
-        pressure=np.stack([np.asarray(f.pressure, np.float32) for f in frames]),
-        saturated=np.fromiter((f.saturated for f in frames), bool, len(frames)),
-    )

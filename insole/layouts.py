@@ -18,6 +18,7 @@ The built-in layouts are generic, scaled to foot length:
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,12 @@ from insole.errors import ConfigurationError
 
 #: How a layout's cell positions are known (see :class:`SensorLayout`).
 GEOMETRIES = ("specified", "generic", "unknown")
+
+#: Foot lengths a layout may be scaled to, and the length assumed when neither the device nor the user says.
+FOOT_LENGTH_RANGE_MM = (150.0, 350.0)
+DEFAULT_FOOT_LENGTH_MM = 260.0
+#: Ids of the built-in layouts and their cell counts.
+BUILTIN_LAYOUTS = {"generic-8": 8, "generic-16": 16, "grid-99": 99}
 
 #: Forefoot width as a fraction of foot length; used for the outline and for CPEI normalisation.
 FOREFOOT_WIDTH_RATIO = 0.38
@@ -167,7 +174,7 @@ def _grid_99() -> tuple[np.ndarray, float]:
     raise AssertionError("no grid pitch gives 99 cells")  # pragma: no cover
 
 
-def builtin_layout(n_sensors: int, foot_length_mm: float = 260.0) -> SensorLayout:
+def builtin_layout(n_sensors: int, foot_length_mm: float = DEFAULT_FOOT_LENGTH_MM) -> SensorLayout:
     """Return the generic layout with ``n_sensors`` cells (8, 16 or 99) scaled to ``foot_length_mm``.
 
     Raises
@@ -175,8 +182,9 @@ def builtin_layout(n_sensors: int, foot_length_mm: float = 260.0) -> SensorLayou
     ConfigurationError
         If no generic layout has that many cells, or the foot length is implausible.
     """
-    if not 150.0 <= foot_length_mm <= 350.0:
-        raise ConfigurationError(f"foot_length_mm must be between 150 and 350 mm, got {foot_length_mm}")
+    if not is_plausible_foot_length_mm(foot_length_mm):
+        lo, hi = FOOT_LENGTH_RANGE_MM
+        raise ConfigurationError(f"foot_length_mm must be between {lo:g} and {hi:g} mm, got {foot_length_mm}")
     L = foot_length_mm
     if n_sensors == 16:
         rel, layout_id = _GENERIC_16, "generic-16"
@@ -191,6 +199,57 @@ def builtin_layout(n_sensors: int, foot_length_mm: float = 260.0) -> SensorLayou
     else:
         raise ConfigurationError(f"no built-in layout has {n_sensors} sensors; choose 8, 16 or 99")
     return SensorLayout(layout_id, rel[:, 0] * L, rel[:, 1] * L, area, float(L), geometry="generic")
+
+
+def is_plausible_foot_length_mm(foot_length_mm: float | None) -> bool:
+    """``foot_length_mm`` lies in :data:`FOOT_LENGTH_RANGE_MM` (a device's 0 means "not given": False)."""
+    lo, hi = FOOT_LENGTH_RANGE_MM
+    return foot_length_mm is not None and lo <= foot_length_mm <= hi
+
+
+def placeholder_layout(n_sensors: int, foot_length_mm: float) -> SensorLayout:
+    """``unknown-N``: a stand-in for a layout whose cell positions are not known (geometry ``"unknown"``).
+
+    Cells are spaced along the foot's long axis so that the arrays have the right shape; nothing positional
+    (centre of pressure, regions) may be computed from them.
+    """
+    x = np.linspace(0.08, 0.92, n_sensors) * foot_length_mm
+    return SensorLayout(f"unknown-{n_sensors}", x, np.zeros(n_sensors), np.full(n_sensors, 100.0),
+                        float(foot_length_mm), geometry="unknown")
+
+
+def layout_for_device(n_sensors: int, foot_length_mm: float, layout_id: str = "") -> SensorLayout:
+    """The layout of a device's ``n_sensors`` cells: the one policy of every driver (serial, BLE, ...).
+
+    1. The device announced a built-in layout id with that many cells: that layout, geometry ``"specified"``.
+    2. Otherwise the built-in layout with that many cells (8, 16, 99), geometry ``"generic"`` (assumed).
+    3. Otherwise the placeholder ``unknown-N`` (:func:`placeholder_layout`), geometry ``"unknown"``: positions are
+       unknown and centre-of-pressure and regional measures do not apply.
+
+    Parameters
+    ----------
+    n_sensors : int
+    foot_length_mm : float
+        Length to scale to (the device's, else the user's, else :data:`DEFAULT_FOOT_LENGTH_MM`).
+    layout_id : str
+        What the device announced (``""``, ``"custom"`` or another unknown id: nothing usable).
+
+    Raises
+    ------
+    ConfigurationError
+        No cells, or an implausible foot length.
+    """
+    if n_sensors < 1:
+        raise ConfigurationError(f"a device needs at least one cell, got {n_sensors}")
+    if not is_plausible_foot_length_mm(foot_length_mm):
+        lo, hi = FOOT_LENGTH_RANGE_MM
+        raise ConfigurationError(f"foot_length_mm must be between {lo:g} and {hi:g} mm, got {foot_length_mm}")
+    if n_sensors not in BUILTIN_LAYOUTS.values():
+        return placeholder_layout(n_sensors, foot_length_mm)
+    layout = builtin_layout(n_sensors, foot_length_mm)
+    if BUILTIN_LAYOUTS.get(layout_id) == n_sensors:
+        return dataclasses.replace(layout, geometry="specified")
+    return layout
 
 
 def foot_length_from_shoe_size_eu(shoe_size_eu: float) -> float:

@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from insole.cli import USER_ERRORS, cli, run
-from insole.cli.simulate import simulate_session
 from insole.simulator.profiles import PROFILES
+from insole.simulator.session import simulate_session
 from pipeline.analysis import analyze_session
 from pipeline.batch.command import batch_command
 from pipeline.errors import PipelineError

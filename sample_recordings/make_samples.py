@@ -22,10 +22,10 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from insole.cli.simulate import simulate_session  # noqa: E402
 from insole.importers import import_recording  # noqa: E402
 from insole.importers.gaitndd import INVALID_212  # noqa: E402
 from insole.simulator.profiles import PROFILES  # noqa: E402
+from insole.simulator.session import simulate_session  # noqa: E402
 
 #: (record, start_s, duration_s): control1 is clean (ADC gain 3000); hunt13 (gain 1000) has invalid-sample codes.
 GAITNDD_EXCERPTS = [("control1", 0.0, 60.0), ("hunt13", 15.0, 60.0)]

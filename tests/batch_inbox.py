@@ -16,9 +16,9 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from insole.cli.simulate import simulate_session
 from insole.layouts import builtin_layout
 from insole.session import SessionMetadata, SessionWriter
+from insole.simulator.session import simulate_session
 
 BASE_PROFILES = ("neutral", "overpronation", "leg-length-discrepancy")
 

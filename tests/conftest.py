@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from insole.cli.simulate import simulate_session
+from insole.simulator.session import simulate_session
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 DATASETS = SHARED / "datasets"

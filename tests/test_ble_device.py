@@ -14,11 +14,12 @@ import time
 import numpy as np
 import pytest
 
-from insole.devices import DeviceEvent, open_device
+from insole.devices import DeviceEvent, DeviceEventKind, open_device
+from insole.emulation.ble_rig import EmulatorRig
 from insole.errors import ConfigurationError, DeviceError
 from insole.frames import FrameBatch
-from insole.transports.ble_device import BleInsole, scan_insoles
-from insole.transports.ble_emulator import EmulatorRig
+from insole.transports.ble_device import BleInsole
+from insole.transports.ble_scan import scan_insoles
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -86,7 +87,7 @@ def test_frames_arrive_in_order_and_intact_across_notifications(max_mtu: int) ->
             assert np.all(np.isfinite(host)) and np.all(np.diff(host) >= 0)
             counters = dev.decoder_counters
             assert counters["crc_failures"] == 0 and counters["framing_errors"] == 0
-            frame_len = len(emu.codec.encode_samples("left", seq[:1], np.zeros(1, np.int64), pressure[:1])[0])
+            frame_len = len(emu.encoder.encode_samples("left", seq[:1], np.zeros(1, np.int64), pressure[:1])[0])
             if max_mtu == 23:
                 assert frame_len > 20  # a frame does not fit into one notification
                 assert emu.notifications_sent >= (frame_len / 20) * len(seq)
@@ -95,7 +96,7 @@ def test_frames_arrive_in_order_and_intact_across_notifications(max_mtu: int) ->
             kinds = [e.kind for e in events]
             assert "connected" in kinds
             battery = [e for e in events if e.kind == "battery"]
-            assert battery and battery[0].value == 87.0
+            assert battery and battery[0].battery_pct == 87.0
 
     run(main())
 
@@ -105,7 +106,7 @@ def test_forced_disconnect_reconnects_and_gap_equals_frames_sent_meanwhile() -> 
         async with EmulatorRig() as rig:
             emu = rig.add("InsoleL", "left", n_sensors=8, rate_hz=100, max_mtu=23)
             await emu.start()
-            dev = open_device(rig.url("InsoleL", give_up_s=10))
+            dev = open_device(rig.url("InsoleL", reconnect_s=10))
             await dev.open()
 
             async def fault() -> None:
@@ -130,8 +131,10 @@ def test_forced_disconnect_reconnects_and_gap_equals_frames_sent_meanwhile() -> 
             }
             check_payloads(emu, seq, pressure)
             kinds = [e.kind for e in events]
-            assert "disconnected" in kinds and "outage" in kinds
+            assert "disconnected" in kinds and "outage" in kinds and DeviceEventKind.RECONNECTING in kinds
+            assert next(e for e in events if e.kind == DeviceEventKind.DISCONNECTED).reconnecting
             outage = next(e for e in events if e.kind == "outage")
+            assert outage.recovered and outage.attempt is not None and outage.attempt >= 1
             assert host[jumps[0]] <= outage.start_host_s + 1e-6
             assert outage.end_host_s <= host[jumps[0] + 1]
             assert 0.4 < outage.end_host_s - outage.start_host_s < 5.0
@@ -144,7 +147,7 @@ def test_disconnect_in_the_middle_of_a_frame_loses_only_that_frame() -> None:
         async with EmulatorRig() as rig:
             emu = rig.add("InsoleL", "left", n_sensors=16, rate_hz=100, max_mtu=23)
             await emu.start()
-            dev = open_device(rig.url("InsoleL", give_up_s=10))
+            dev = open_device(rig.url("InsoleL", reconnect_s=10))
             await dev.open()
 
             async def fault() -> None:
@@ -206,7 +209,7 @@ def test_device_that_never_comes_back_gives_up_with_a_clear_message() -> None:
         async with EmulatorRig() as rig:
             emu = rig.add("InsoleL", "left", n_sensors=8, rate_hz=50)
             await emu.start()
-            dev = open_device(rig.url("InsoleL", give_up_s=1.5, scan_timeout_s=0.5))
+            dev = open_device(rig.url("InsoleL", reconnect_s=1.5, scan_timeout_s=0.5))
             await dev.open()
             got: list[FrameBatch] = []
             t_lost = None
@@ -267,6 +270,30 @@ def test_nordic_uart_csv_insole_and_its_required_parameters() -> None:
     run(main())
 
 
+@pytest.mark.parametrize("service", ["insole", "nus"])
+def test_a_12_cell_insole_is_recorded_with_a_placeholder_layout(service: str) -> None:
+    """No built-in layout has 12 cells: the insole is not refused, its geometry is unknown (unknown-12)."""
+
+    async def main() -> None:
+        async with EmulatorRig() as rig:
+            emu = rig.add("DIY12", "right", service=service, n_sensors=12, rate_hz=50)
+            await emu.start()
+            extra = {"sensors": 12, "rate_hz": 50} if service == "nus" else {}
+            dev = open_device(rig.url("DIY12", **extra))
+            await dev.open()
+            try:
+                layout = dev.info.layout
+                assert dev.info.n_sensors == 12 and layout.layout_id == "unknown-12" and layout.geometry == "unknown"
+                batches, _ = await collect(dev, 1.0)
+            finally:
+                await dev.close()
+            seq, pressure, _ = concat(batches)
+            assert len(seq) >= 20 and pressure.shape[1] == 12
+            check_payloads(emu, seq, pressure)
+
+    run(main())
+
+
 def test_scan_filters_by_service_and_reports_side() -> None:
     async def main() -> None:
         async with EmulatorRig() as rig:
@@ -293,7 +320,11 @@ def test_url_errors_are_clear() -> None:
         open_device("ble://?transport=local:x")
     with pytest.raises(ConfigurationError, match="backend=bumble needs transport"):
         BleInsole("ble://InsoleL?backend=bumble")
-    with pytest.raises(ConfigurationError, match="give_up_s"):
-        open_device("ble://InsoleL?transport=local:x&give_up_s=-1")
+    with pytest.raises(ConfigurationError, match="reconnect_s must be between"):
+        open_device("ble://InsoleL?transport=local:x&reconnect_s=-1")
+    with pytest.raises(ConfigurationError, match="give_up_s is now called reconnect_s"):
+        open_device("ble://InsoleL?transport=local:x&give_up_s=5")
+    with pytest.raises(ConfigurationError, match="unknown parameter.*known: .*reconnect_s"):
+        open_device("ble://InsoleL?transport=local:x&colour=red")
     with pytest.raises(ConfigurationError, match="unknown protocol"):
         open_device("ble://InsoleL?transport=local:x&protocol=morse")

@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 
 from insole.devices import open_device
+from insole.emulation.ble_rig import EmulatorRig
 from insole.recorder import Recorder
 from insole.session import GapCause, read_session
-from insole.transports.ble_emulator import EmulatorRig
 
 pytestmark = pytest.mark.timeout(90)
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,7 +36,7 @@ def test_two_insoles_into_one_session_with_a_reconnect(tmp_path: Path) -> None:
             left = rig.add("InsoleL", "left", n_sensors=8, rate_hz=100, max_mtu=23, seed=4)
             right = rig.add("InsoleR", "right", n_sensors=8, rate_hz=100, max_mtu=23, seed=4)
             await rig.start()
-            devices = [open_device(rig.url("InsoleL", give_up_s=10)), open_device(rig.url("InsoleR"))]
+            devices = [open_device(rig.url("InsoleL", reconnect_s=10)), open_device(rig.url("InsoleR"))]
             recorder = Recorder(devices, out, duration_s=3.5)
 
             async def fault() -> None:
@@ -86,7 +86,7 @@ def test_a_foot_that_never_comes_back_is_given_up_and_the_rest_is_kept(tmp_path:
             left = rig.add("InsoleL", "left", n_sensors=8, rate_hz=50, seed=2)
             rig.add("InsoleR", "right", n_sensors=8, rate_hz=50, seed=2)
             await rig.start()
-            devices = [open_device(rig.url("InsoleL", give_up_s=1.0, scan_timeout_s=0.3)),
+            devices = [open_device(rig.url("InsoleL", reconnect_s=1.0, scan_timeout_s=0.3)),
                        open_device(rig.url("InsoleR"))]
             recorder = Recorder(devices, out, duration_s=3.5)
 

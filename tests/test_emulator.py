@@ -12,18 +12,13 @@ import numpy as np
 import pytest
 from pty_link import PtyLink
 
-from insole.emulator import FaultConfig, FaultInjector, FirmwareEmulator, uart_resample
+from insole.emulation.firmware import FirmwareEmulator
+from insole.emulation.line_faults import FaultConfig, FaultInjector, uart_resample
+from insole.emulation.openinsole_device import encode_samples
 from insole.errors import ConfigurationError
-from insole.frames import FrameBatch
+from insole.protocols import Decoded
 from insole.protocols.cobs_framing import frame_bytes
-from insole.protocols.openinsole_v1 import (
-    Command,
-    Decoder,
-    DeviceInfoMessage,
-    StatusMessage,
-    encode_command,
-    encode_samples,
-)
+from insole.protocols.openinsole_v1 import Command, Decoder, encode_command
 
 
 def wire_frames(n=2000):
@@ -64,7 +59,7 @@ def test_uart_at_the_right_rate_is_transparent_and_wrong_rate_yields_no_frames()
     assert uart_resample(data, 115200, 115200) == data
     for rx in (9600, 57600, 230400, 921600):
         dec = Decoder()
-        assert [x for x in dec.feed(uart_resample(data, 115200, rx)) if isinstance(x, FrameBatch)] == []
+        assert dec.feed(uart_resample(data, 115200, rx)).samples == []
 
 
 def test_emulator_answers_commands_and_streams_the_real_protocol(tmp_path):
@@ -82,7 +77,7 @@ def test_emulator_answers_commands_and_streams_the_real_protocol(tmp_path):
         os.write(fd, encode_command(Command.GET_INFO) + encode_command(Command.SET_RATE, 250)
                  + encode_command(Command.START))
         dec = Decoder()
-        items = []
+        items: list[Decoded] = []
         deadline = time.monotonic() + 20
         last_data = time.monotonic()
         # read until the emulator is done and the relay has been quiet for a second (a loaded machine lags)
@@ -90,15 +85,15 @@ def test_emulator_answers_commands_and_streams_the_real_protocol(tmp_path):
             import select
 
             if select.select([fd], [], [], 0.1)[0]:
-                items += dec.feed(os.read(fd, 4096), time.monotonic())
+                items.append(dec.feed(os.read(fd, 4096), time.monotonic()))
                 last_data = time.monotonic()
         thread.join(5)
     finally:
         os.close(fd)
         link.close()
-    info = [x for x in items if isinstance(x, DeviceInfoMessage)]
-    status = [x for x in items if isinstance(x, StatusMessage)]
-    batches = [x for x in items if isinstance(x, FrameBatch)]
+    info = [x for d in items for x in d.device_info]
+    status = [x for d in items for x in d.status]
+    batches = [x for d in items for x in d.samples]
     assert info and info[0].side == "right" and info[0].n_sensors == 16 and info[0].units == "kPa"
     assert status and status[0].sampling_rate_hz == 250
     seq = np.concatenate([b.sequence for b in batches])
@@ -127,16 +122,15 @@ def test_pauses_delay_frames_but_lose_none(tmp_path):
     thread = threading.Thread(target=emu.run, daemon=True)
     thread.start()
     dec = Decoder()
-    items = []
+    batches = []
     try:
         deadline = time.monotonic() + 20
         while (thread.is_alive() or select.select([fd], [], [], 0.2)[0]) and time.monotonic() < deadline:
             if select.select([fd], [], [], 0.05)[0]:
-                items += dec.feed(os.read(fd, 4096), time.monotonic())
+                batches += dec.feed(os.read(fd, 4096), time.monotonic()).samples
     finally:
         os.close(fd)
         link.close()
-    batches = [x for x in items if isinstance(x, FrameBatch)]
     seq = np.concatenate([b.sequence for b in batches])
     assert seq.tolist() == list(range(seq[0], seq[0] + 200))
     host = np.concatenate([b.host_time_s for b in batches])

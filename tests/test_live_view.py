@@ -7,8 +7,8 @@ import io
 import numpy as np
 from rich.console import Console
 
+from insole.recorder import DeviceStats
 from insole.recorder.live_view import LiveView, pressure_bars
-from insole.recorder.recorder import DeviceStats
 
 
 def test_live_view_shows_state_rate_losses_battery_force_and_steps():

@@ -7,9 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from insole.emulation.sample_encoders import encode_line
 from insole.errors import ConfigurationError
-from insole.protocols import make_decoder, protocol_name
-from insole.protocols.csv_text import CsvDecoder, encode_line, nmea_checksum
+from insole.protocols import make_codec, protocol_name
+from insole.protocols.csv_text import CsvDecoder, nmea_checksum
 
 
 def test_canonical_lines_with_checksum_and_damage():
@@ -20,7 +21,7 @@ def test_canonical_lines_with_checksum_and_damage():
     dec = CsvDecoder(side="right")
     out = []
     for i in range(0, len(stream), 7):
-        out += dec.feed(stream[i : i + 7], host_time_s=1.0)
+        out += dec.feed(stream[i : i + 7], host_time_s=1.0).samples
     seq = np.concatenate([b.sequence for b in out])
     assert seq.tolist() == [0, 1, 3, 4, 5]
     p = np.concatenate([b.pressure for b in out])
@@ -31,7 +32,7 @@ def test_canonical_lines_with_checksum_and_damage():
 
 def test_header_defines_columns_and_ms_clock():
     dec = CsvDecoder(synced=True)
-    out = dec.feed(b"# banner\nt_ms,heel,toe\n100,5,6\n110,7,\n120,x,1\n130,1,2,3\n")
+    out = dec.feed(b"# banner\nt_ms,heel,toe\n100,5,6\n110,7,\n120,x,1\n130,1,2,3\n").samples
     b = out[0]
     assert b.device_time_us.tolist() == [100_000, 110_000]
     assert b.n_sensors == 2 and np.isnan(b.pressure[1, 1])
@@ -43,7 +44,7 @@ def test_header_defines_columns_and_ms_clock():
 
 def test_pressures_only_use_nominal_rate():
     dec = CsvDecoder(fields="", rate_hz=50, synced=True)
-    b = dec.feed(b"1 2 3\n4 5 6\n")[0]
+    b = dec.feed(b"1 2 3\n4 5 6\n").samples[0]
     assert b.device_time_us.tolist() == [0, 20_000] and b.n_sensors == 3
 
 
@@ -52,7 +53,7 @@ def test_bad_field_names_and_protocol_names():
         CsvDecoder(fields="seq,bogus")
     assert protocol_name("CSV-TEXT-V1") == "csv"
     with pytest.raises(ConfigurationError, match="unknown protocol"):
-        make_decoder("nmea")
+        make_codec("nmea")
 
 
 def test_checksum_is_nmea_xor():
@@ -64,5 +65,5 @@ def test_checksum_is_nmea_xor():
 def test_random_bytes_never_crash(data):
     dec = CsvDecoder()
     for i in range(0, len(data), 50):
-        for b in dec.feed(data[i : i + 50]):
+        for b in dec.feed(data[i : i + 50]).samples:
             assert b.pressure.shape == (len(b.sequence), b.n_sensors)

@@ -6,10 +6,11 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from insole.emulation.openinsole_device import encode_sample, encode_samples
 from insole.frames import FrameBatch
 from insole.protocols.cobs_framing import Deframer, frame_bytes
 from insole.protocols.crc import crc16_ibm3740
-from insole.protocols.openinsole_v1 import Decoder, encode_sample, encode_samples
+from insole.protocols.openinsole_v1 import Decoder
 
 N = 40
 SENT_P = np.random.default_rng(0).integers(0, 65535, (N, 16))
@@ -17,8 +18,9 @@ SENT = encode_samples(np.arange(N), 1000 * np.arange(N, dtype=np.uint64), SENT_P
 WIRE = b"\x00" + b"".join(frame_bytes(f) for f in SENT)
 
 
-def batches(items):
-    return [it for it in items if isinstance(it, FrameBatch)]
+def batches(items: list[FrameBatch]) -> list[FrameBatch]:
+    assert all(isinstance(it, FrameBatch) for it in items)
+    return items
 
 
 def check_every_frame_is_genuine(items):
@@ -39,7 +41,7 @@ def test_random_bytes_never_crash(data, piece):
     dec = Decoder()
     items = []
     for i in range(0, len(data), piece):
-        items += dec.feed(data[i : i + piece], host_time_s=0.0)
+        items += dec.feed(data[i : i + piece], host_time_s=0.0).samples
     for b in batches(items):
         assert b.pressure.shape[0] == len(b.sequence) >= 1
     c = dec.counters()
@@ -72,7 +74,7 @@ def test_damaged_stream_yields_only_genuine_frames(ops, piece):
     dec = Decoder()
     items = []
     for i in range(0, len(buf), piece):
-        items += dec.feed(bytes(buf[i : i + piece]), host_time_s=0.0)
+        items += dec.feed(bytes(buf[i : i + piece]), host_time_s=0.0).samples
     check_every_frame_is_genuine(items)
     got = sum(len(b) for b in batches(items))
     assert got <= N + dec.count.salvaged
@@ -84,7 +86,7 @@ def test_clean_stream_in_any_pieces_and_counters():
         dec = Decoder()
         items = []
         for i in range(0, len(WIRE), piece):
-            items += dec.feed(WIRE[i : i + piece], host_time_s=5.0)
+            items += dec.feed(WIRE[i : i + piece], host_time_s=5.0).samples
         check_every_frame_is_genuine(items)
         seq = np.concatenate([b.sequence for b in batches(items)])
         assert seq.tolist() == list(range(N))
@@ -104,21 +106,22 @@ def test_sequence_gaps_wrap_and_repeats_are_counted():
 
 def test_overlong_garbage_without_delimiter_is_dropped_then_resyncs():
     dec = Decoder()
-    assert dec.feed(b"\x00" + b"\x55" * 3000) == []
-    items = dec.feed(b"\x00" + frame_bytes(SENT[0]))
-    assert len(batches(items)) == 1
+    assert not dec.feed(b"\x00" + b"\x55" * 3000)
+    out = dec.feed(b"\x00" + frame_bytes(SENT[0]))
+    assert len(out.samples) == 1 and not (out.device_info or out.status or out.sync or out.imu)
     c = dec.counters()
     assert c["framing_errors"] >= 1 and c["bytes_discarded"] >= 3000
 
 
 def test_pressure_scale_follows_device_info_and_invalid_is_nan():
-    from insole.protocols.openinsole_v1 import DeviceInfoMessage, encode_device_info
+    from insole.emulation.openinsole_device import encode_device_info
+    from insole.protocols.openinsole_v1 import DeviceInfoMessage
 
     info = DeviceInfoMessage("left", 2, units_code=1)
     wire = b"\x00" + frame_bytes(encode_device_info(info)) + frame_bytes(encode_sample(0, 0, [123, 0xFFFF]))
-    items = Decoder().feed(wire)
-    assert items[0].units == "kPa"
-    p = items[1].pressure[0]
+    out = Decoder().feed(wire)
+    assert out.device_info[0].units == "kPa"
+    p = out.samples[0].pressure[0]
     assert abs(p[0] - 12.3) < 1e-4 and np.isnan(p[1])
 
 

@@ -8,47 +8,51 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from insole.frames import FrameBatch
-from insole.protocols.crc import crc16_ibm3740, crc16_ibm3740_bitwise
-from insole.protocols.openinsole_v1 import (
-    CommandDecoder,
-    Decoder,
-    DeviceInfoMessage,
-    ImuBatch,
-    StatusMessage,
-    SyncReply,
-)
+from insole.emulation.openinsole_device import CommandDecoder
+from insole.protocols import Decoded
+from insole.protocols.crc import CRC_INIT, CRC_POLY, crc16_ibm3740
+from insole.protocols.openinsole_v1 import Decoder
 
 VECTORS = Path(__file__).resolve().parents[1] / "firmware_protocols" / "vectors"
 CASES = sorted(p for p in VECTORS.glob("*.json") if p.name != "crc-check.json")
 
 
-def as_dicts(items: list) -> list[dict]:
-    """Flatten decoder output into the vector's frame records."""
+def crc16_ibm3740_bitwise(data: bytes) -> int:
+    """Bit-by-bit reference CRC, as a firmware author would write it (firmware_protocols/openinsole-v1.md)."""
+    crc = CRC_INIT
+    for byte in data:
+        crc ^= byte << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ CRC_POLY) & 0xFFFF if crc & 0x8000 else (crc << 1) & 0xFFFF
+    return crc
+
+
+def as_dicts(decoded: list[Decoded]) -> list[dict]:
+    """Flatten decoder output into the vector's frame records (no vector mixes frame types)."""
     out: list[dict] = []
     imu_rows: dict[int, list[int]] = {}
-    for it in items:
-        if isinstance(it, ImuBatch):
+    for dec in decoded:
+        for it in dec.imu:
             for s, row in zip(it.sequence.tolist(), it.imu.tolist(), strict=True):
                 imu_rows[s] = row
-    for it in items:
-        if isinstance(it, FrameBatch):
+    for dec in decoded:
+        for it in dec.samples:
             for i in range(len(it)):
                 p = it.pressure[i]
                 out.append({"type": "sample", "side": it.side, "sequence": int(it.sequence[i]),
                             "device_time_us": int(it.device_time_us[i]),
                             "pressure_counts": [65535 if np.isnan(x) else int(x) for x in p],
                             "saturated": bool(it.saturated[i]), "imu": imu_rows.get(int(it.sequence[i]))})
-        elif isinstance(it, DeviceInfoMessage):
+        for it in dec.device_info:
             d = {k: getattr(it, k) for k in ("side", "n_sensors", "layout_code", "sampling_rate_hz",
                                              "firmware_version", "units_code", "adc_full_scale", "foot_length_mm",
                                              "serial_number", "model", "sequence", "device_time_us")}
             out.append({"type": "device_info", **d})
-        elif isinstance(it, StatusMessage):
+        for it in dec.status:
             d = {k: getattr(it, k) for k in ("side", "battery_pct", "battery_mv", "streaming", "sampling_rate_hz",
                                              "device_dropped", "sequence", "device_time_us")}
             out.append({"type": "status", **d})
-        elif isinstance(it, SyncReply):
+        for it in dec.sync:
             out.append({"type": "sync_reply", "side": it.side, "request_id": it.request_id,
                         "device_time_us": it.device_time_us, "sequence": it.sequence})
     return out
@@ -74,7 +78,7 @@ def test_golden_vector_decodes_exactly(path, piece):
     dec = Decoder(pressure_scale=1.0)
     items = []
     for i in range(0, len(wire), piece or len(wire)):
-        items += dec.feed(wire[i : i + (piece or len(wire))], host_time_s=1.0)
+        items.append(dec.feed(wire[i : i + (piece or len(wire))], host_time_s=1.0))
     want = [{k: v for k, v in f.items() if k != "clock_synced"} for f in expected["frames"]]
     assert as_dicts(items) == want
     counters = dec.counters()

@@ -15,16 +15,11 @@ import tty
 import numpy as np
 from pty_link import PtyLink
 
-from insole.devices import DeviceEvent, open_device
+from insole.devices import DeviceEvent, DeviceEventKind, open_device
+from insole.emulation.openinsole_device import CommandDecoder, encode_device_info, encode_sample
 from insole.frames import FrameBatch
 from insole.protocols.cobs_framing import frame_bytes
-from insole.protocols.openinsole_v1 import (
-    Command,
-    CommandDecoder,
-    DeviceInfoMessage,
-    encode_device_info,
-    encode_sample,
-)
+from insole.protocols.openinsole_v1 import Command, DeviceInfoMessage
 from insole.recorder.frame_accounting import FrameTrack, SessionZero
 from insole.session import GapCause
 
@@ -106,8 +101,11 @@ def test_restarted_device_is_reported_and_accounted_as_a_new_clock_segment(tmp_p
     # the driver passes the restart on as it happened: sequence and device clock go back once
     assert int(np.sum(np.diff(seq) < 0)) == 1 and int(np.sum(np.diff(dev_us) < 0)) == 1
     kinds = [e.kind for e in events]
-    assert "disconnected" in kinds and "outage" in kinds
-    outage = next(e for e in events if e.kind == "outage")
+    assert DeviceEventKind.DISCONNECTED in kinds and DeviceEventKind.OUTAGE in kinds
+    disconnected = next(e for e in events if e.kind == DeviceEventKind.DISCONNECTED)
+    assert disconnected.reconnecting  # the driver keeps reopening the port
+    outage = next(e for e in events if e.kind == DeviceEventKind.OUTAGE)
+    assert outage.recovered
     assert 0.2 <= outage.end_host_s - outage.start_host_s <= 2.0
     assert counters["device_resets"] == 1 and counters["outages"] == 1
     # the recorder's accounting turns it into a new clock segment and one gap as long as the outage

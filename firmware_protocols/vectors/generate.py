@@ -14,17 +14,20 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
+from insole.emulation.openinsole_device import (  # noqa: E402
+    encode_device_info,
+    encode_sample,
+    encode_status,
+    encode_sync_reply,
+)
 from insole.protocols.cobs_framing import frame_bytes  # noqa: E402
+from insole.protocols.crc import crc16_ibm3740  # noqa: E402
 from insole.protocols.openinsole_v1 import (  # noqa: E402
     Command,
     DeviceInfoMessage,
     StatusMessage,
     SyncReply,
     encode_command,
-    encode_device_info,
-    encode_sample,
-    encode_status,
-    encode_sync_reply,
 )
 
 P16 = [0, 1, 2, 100, 255, 256, 1000, 4095, 0, 0, 0x1234, 0x00FF, 0xFF00, 77, 65534, 9]
@@ -81,8 +84,6 @@ def main() -> None:
           [sample(k, 10_000 * k, [k, k + 1, k + 2, k + 3]) for k in (0, 1, 2)], {"frames_ok": 3, "salvaged": 2})
     v2 = bytearray(seq_frames[0][:-2])
     v2[0] = 2
-    from insole.protocols.crc import crc16_ibm3740
-
     v2 += crc16_ibm3740(bytes(v2)).to_bytes(2, "little")
     write("wrong-version", "A frame with version 2 (valid CRC) is rejected; the next frame decodes.",
           b"\x00" + frame_bytes(bytes(v2)) + f[1], [sample(1, 10_000, [1, 2, 3, 4])],

@@ -1,4 +1,7 @@
-"""``insole emulate``: a firmware emulator on a serial port (a pty, for tests and demos without hardware)."""
+"""``insole emulate``: a firmware emulator on a serial port (a pty, for tests and demos without hardware).
+
+The emulator (:mod:`insole.emulation.firmware`) is imported only when the command runs.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +9,13 @@ from pathlib import Path
 
 import click
 
-from insole.emulator import FAULT_KINDS, FaultConfig, FirmwareEmulator
+from insole.protocols import PROTOCOLS
 from insole.simulator.profiles import PROFILES
 
 
 @click.command("emulate")
 @click.option("--port", required=True, help="Existing serial device to write to, e.g. one end of a pty pair.")
-@click.option("--protocol", type=click.Choice(["openinsole-v1", "csv"]), default="openinsole-v1", show_default=True)
+@click.option("--protocol", type=click.Choice(PROTOCOLS), default="openinsole-v1", show_default=True)
 @click.option("--profile", type=click.Choice(list(PROFILES)), default="neutral", show_default=True)
 @click.option("--side", type=click.Choice(["left", "right"]), default="left", show_default=True)
 @click.option("--rate-hz", type=click.FloatRange(10, 1000), default=100.0, show_default=True)
@@ -27,8 +30,8 @@ from insole.simulator.profiles import PROFILES
 @click.option("--start-timeout-s", type=click.FloatRange(min=0.1), default=60.0, show_default=True)
 @click.option("--byte-error-rate", type=click.FloatRange(0, 0.5), default=0.0, show_default=True,
               help="Probability per byte of a fault.")
-@click.option("--fault-kinds", default=",".join(FAULT_KINDS), show_default=True,
-              help="What a byte fault does: flip, drop, dup (comma-separated, chosen uniformly).")
+@click.option("--fault-kinds", default=None,
+              help="What a byte fault does: flip, drop, dup (comma-separated, chosen uniformly; default: all).")
 @click.option("--burst-rate-hz", type=click.FloatRange(min=0), default=0.0, show_default=True,
               help="Mean bursts of line noise per second.")
 @click.option("--burst-bytes", type=click.IntRange(1, 4096), default=32, show_default=True)
@@ -42,11 +45,15 @@ from insole.simulator.profiles import PROFILES
               help="JSON-lines log of every frame sent and the faults it got.")
 def emulate_command(port: str, protocol: str, profile: str, side: str, rate_hz: float, sensors: str, units: str,
                     duration_s: float, seed: int, baud: int, autostart: bool, start_timeout_s: float,
-                    byte_error_rate: float, fault_kinds: str, burst_rate_hz: float, burst_bytes: int,
+                    byte_error_rate: float, fault_kinds: str | None, burst_rate_hz: float, burst_bytes: int,
                     pause_every_s: float, pause_s: float, receiver_baud: int | None, csv_checksum: bool,
                     log_path: Path | None) -> None:
     """Emulate an insole's firmware on serial port PORT, driven by the simulated walker."""
-    faults = FaultConfig(byte_error_rate=byte_error_rate, kinds=tuple(k.strip() for k in fault_kinds.split(",")),
+    from insole.emulation.firmware import FirmwareEmulator
+    from insole.emulation.line_faults import FAULT_KINDS, FaultConfig
+
+    kinds = tuple(k.strip() for k in fault_kinds.split(",")) if fault_kinds else FAULT_KINDS
+    faults = FaultConfig(byte_error_rate=byte_error_rate, kinds=kinds,
                          burst_rate_hz=burst_rate_hz, burst_bytes=burst_bytes, pause_every_s=pause_every_s,
                          pause_s=pause_s, receiver_baud=receiver_baud, baud=baud)
     log = open(log_path, "w", encoding="utf-8") if log_path else None  # noqa: SIM115

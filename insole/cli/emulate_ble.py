@@ -1,4 +1,7 @@
-"""``insole emulate-ble``: BLE insole emulators on a simulated radio link, for recording without hardware."""
+"""``insole emulate-ble``: BLE insole emulators on a simulated radio link, for recording without hardware.
+
+The emulators (:mod:`insole.emulation.ble_rig`, on the bumble stack) are imported only when the command runs.
+"""
 
 from __future__ import annotations
 
@@ -51,7 +54,7 @@ def emulate_ble_command(hci_transports: tuple[str, ...], insoles: tuple[str, ...
       insole record --device 'ble://InsoleL?transport=tcp-client:127.0.0.1:19001' \\
                     --device 'ble://InsoleR?transport=tcp-client:127.0.0.1:19001' -o walk.h5 --duration-s 30
     """
-    from insole.transports.ble_emulator import EmulatorRig
+    from insole.emulation.ble_rig import EmulatorRig
 
     specs = [_parse_insole(s, "insole") for s in (insoles or (() if nus else ("InsoleL:left", "InsoleR:right")))]
     specs += [_parse_insole(s, "nus") for s in nus]

@@ -1,7 +1,8 @@
-"""``insole scan``: list candidate insoles on every transport (serial ports now; BLE registers its scanner)."""
+"""``insole scan``: list candidate insoles on every registered transport (serial ports, BLE)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import click
@@ -21,13 +22,13 @@ def scan_command(transports: tuple[str, ...], timeout_s: float, show_all: bool, 
     shown = results if show_all or not any(r.likely_insole for r in results) else [r for r in results
                                                                                    if r.likely_insole]
     if as_json:
-        click.echo(json.dumps({"devices": [r.__dict__ for r in shown], "problems": problems,
+        click.echo(json.dumps({"devices": [dataclasses.asdict(r) for r in shown], "problems": problems,
                                "transports": scanners()}, indent=2))
         return
     if not shown:
         click.echo(f"no candidate devices found (transports scanned: {', '.join(transports or scanners())})")
     for r in shown:
-        extra = ", ".join(f"{k} {v}" for k, v in r.details.items())
+        extra = ", ".join(f"{k} {v}" for k, v in r.summary().items())
         click.echo(f"{r.url}  {r.description}" + (f"  ({extra})" if extra else ""))
     for name, why in problems.items():
         click.echo(f"{name}: not scanned: {why}", err=True)

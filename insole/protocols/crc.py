@@ -3,7 +3,9 @@
 Also known as CRC-16/CCITT-FALSE and CRC-16/AUTOSAR: width 16, polynomial 0x1021, initial value 0xFFFF, input and
 output not reflected, no final XOR; the check value over the ASCII bytes ``"123456789"`` is 0x29B1 (catalogue of
 parametrised CRC algorithms, Greg Cook, reveng.sourceforge.io, entry CRC-16/IBM-3740). Python's
-:func:`binascii.crc_hqx` computes exactly this polynomial in C when started at 0xFFFF.
+:func:`binascii.crc_hqx` computes exactly this polynomial in C when started at 0xFFFF; it is the one CRC routine of
+the package (the bit-by-bit form a firmware author would write is in ``firmware_protocols/openinsole-v1.md`` and, as
+a cross-check, in the tests).
 """
 
 from __future__ import annotations
@@ -20,13 +22,3 @@ CRC_CHECK = 0x29B1
 def crc16_ibm3740(data: bytes | bytearray | memoryview) -> int:
     """CRC-16/IBM-3740 of ``data`` (an int in 0..0xFFFF); ``crc16_ibm3740(b"123456789") == 0x29B1``."""
     return crc_hqx(data, CRC_INIT)
-
-
-def crc16_ibm3740_bitwise(data: bytes) -> int:
-    """Bit-by-bit reference implementation, as a firmware author would write it (used to cross-check tests)."""
-    crc = CRC_INIT
-    for byte in data:
-        crc ^= byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ CRC_POLY) & 0xFFFF if crc & 0x8000 else (crc << 1) & 0xFFFF
-    return crc

@@ -4,21 +4,23 @@ A line is ``FIELDS\\n`` where the leading fields are named by a header line (or 
 remaining ones are pressures. Canonical form: ``seq,t_us,p0,...,pN-1``; an optional ``*HH`` suffix carries the
 XOR of all bytes before the ``*`` (the NMEA 0183 checksum), and is verified when present.
 
-:class:`CsvDecoder` has the same interface as the binary decoder: ``feed(data, host_time_s=None) -> list`` of
-:class:`~insole.frames.FrameBatch` and ``counters()``.
+:class:`CsvDecoder` is a :class:`~insole.protocols.codec.Codec` like the binary decoder: ``feed(data, host_time_s)``
+returns a :class:`~insole.protocols.codec.Decoded` whose ``samples`` hold :class:`~insole.frames.FrameBatch` objects.
+The device side (:func:`~insole.emulation.sample_encoders.encode_line`) is in :mod:`insole.emulation`.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from insole.errors import ConfigurationError
 from insole.frames import FrameBatch, check_side
+from insole.protocols.codec import Decoded
 
+PROTOCOL_NAME = "csv"
 MAX_LINE = 1024
 _SPLIT = re.compile(rb"[ \t]*[,;\t][ \t]*| +")
 _SEQ_NAMES = {"seq", "sequence", "n", "count"}
@@ -45,21 +47,6 @@ def nmea_checksum(body: bytes) -> int:
     return x
 
 
-def encode_line(sequence: int | None, time_us: int | None, pressure: Any, *, checksum: bool = False,
-                time_ms: bool = False) -> bytes:
-    """One CSV line: ``[seq,][t_us|t_ms,]p0,...\\n`` (integers; NaN -> empty field), optionally with ``*HH``."""
-    fields: list[str] = []
-    if sequence is not None:
-        fields.append(str(int(sequence)))
-    if time_us is not None:
-        fields.append(str(int(time_us) // 1000 if time_ms else int(time_us)))
-    fields.extend("" if not np.isfinite(p) else str(int(round(float(p)))) for p in np.asarray(pressure, float))
-    body = ",".join(fields).encode("ascii")
-    if checksum:
-        body += b"*%02X" % nmea_checksum(body)
-    return body + b"\n"
-
-
 @dataclass
 class CsvCounters:
     """What a :class:`CsvDecoder` has seen."""
@@ -76,7 +63,7 @@ class CsvCounters:
 
 
 class CsvDecoder:
-    """Sans-IO decoder of csv-text-v1.
+    """Sans-IO decoder of csv-text-v1 (a :class:`~insole.protocols.codec.Codec`).
 
     Parameters
     ----------
@@ -100,6 +87,8 @@ class CsvDecoder:
     still shows as a one-frame gap.
     """
 
+    protocol = PROTOCOL_NAME
+
     def __init__(self, *, side: str = "left", fields: str = "seq,t_us", n_sensors: int | None = None,
                  rate_hz: float = 100.0, pressure_scale: float = 1.0, synced: bool = False) -> None:
         self.side = check_side(side)
@@ -115,15 +104,17 @@ class CsvDecoder:
         self._last_seq: int | None = None
         self.bytes_in = 0
 
+    @property
+    def has_device_clock(self) -> bool:
+        """The lines carry a device time column (``t_us``, ``t_ms``, ...), named by the header or ``fields``."""
+        lead = self.header if self.header is not None else self.fields
+        return any(name in _US_NAMES | _MS_NAMES for name in lead)
+
     def counters(self) -> dict[str, int]:
         """Counters as a plain dict."""
         d = dict(self.count.__dict__)
         d["bytes_in"] = self.bytes_in
         return d
-
-    def reset_sequence(self) -> None:
-        """Forget the last sequence number (after a reconnect)."""
-        self._last_seq = None
 
     def resync(self) -> None:
         """Drop the partial line and wait for the next newline."""
@@ -131,8 +122,8 @@ class CsvDecoder:
         self._tail = b""
         self._synced = False
 
-    def feed(self, data: bytes, host_time_s: float | None = None) -> list[Any]:
-        """Decode the complete lines in ``data``; returns at most one :class:`FrameBatch`."""
+    def feed(self, data: bytes, host_time_s: float | None = None) -> Decoded:
+        """Decode the complete lines in ``data``; ``samples`` holds at most one :class:`FrameBatch`."""
         self.bytes_in += len(data)
         buf = self._tail + bytes(data)
         lines = buf.split(b"\n")
@@ -188,9 +179,10 @@ class CsvDecoder:
                 continue
             rows.append(parts)
             seqs.append(self._line_no - 1)
-        if not rows:
-            return []
-        return self._emit(rows, seqs, host_time_s)
+        out = Decoded()
+        if rows:
+            self._emit(rows, seqs, host_time_s, out)
+        return out
 
     def _set_header(self, parts: list[bytes]) -> None:
         names = [p.decode("ascii").lower() for p in parts]
@@ -203,7 +195,7 @@ class CsvDecoder:
         self.header = tuple(lead)
         self.n_sensors = len(names) - len(lead)
 
-    def _emit(self, rows: list[list[bytes]], line_numbers: list[int], host_time_s: float | None) -> list[Any]:
+    def _emit(self, rows: list[list[bytes]], line_numbers: list[int], host_time_s: float | None, out: Decoded) -> None:
         cnt = self.count
         lead = self.header if self.header is not None else self.fields
         if self.n_sensors is None:
@@ -224,7 +216,7 @@ class CsvDecoder:
             values = values[good]
             line_numbers = [k for k, g in zip(line_numbers, good, strict=True) if g]
         if len(values) == 0:
-            return []
+            return
         seq = np.asarray(line_numbers, np.int64)
         time_us = seq * (1e6 / self.rate_hz)
         for j, name in enumerate(lead):
@@ -247,14 +239,14 @@ class CsvDecoder:
         cnt.sequence_repeats += int(((step == 0) | (step >= 2**31)).sum())
         self._last_seq = int(seq[-1])
         cnt.frames_ok += len(seq)
-        return [FrameBatch(
+        out.samples.append(FrameBatch(
             side=self.side,
             sequence=(seq % 2**32).astype(np.uint32),
             device_time_us=np.maximum(np.round(time_us), 0).astype(np.uint64),
             host_time_s=np.full(len(seq), np.nan if host_time_s is None else host_time_s),
             pressure=pressure,
             saturated=np.zeros(len(seq), bool),
-        )]
+        ))
 
 
 def _is_number(field: bytes) -> bool:

@@ -10,7 +10,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from insole.recorder.recorder import DeviceStats
+from insole.recorder.stats import DeviceStats
 
 _BARS = " ▁▂▃▄▅▆▇█"
 

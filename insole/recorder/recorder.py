@@ -2,74 +2,44 @@
 
 Data flow: each device runs in its own task and pushes :class:`~insole.frames.FrameBatch` objects and
 :class:`~insole.devices.DeviceEvent` notices into a bounded queue; the recorder task aligns clocks, detects
-sequence gaps, appends to the :class:`~insole.session.RecordingWriter` and flushes at least every
-``flush_interval_s``. Memory is bounded by the queue size, whatever the session length.
+sequence gaps (:mod:`insole.recorder.frame_accounting`), appends to the :class:`~insole.session.RecordingWriter`
+and flushes at least every ``flush_interval_s``. Memory is bounded by the queue size, whatever the session length.
+Device events steer the recorder by their kind and structured fields only (:class:`~insole.devices.DeviceEventKind`).
 
 Session clock: zero is the aligned host time of the first frame received from any device; ``time_s`` of every
-foot is ``fit(device_time) - zero``. At the end the final clock fit of each device re-times the whole foot, so
-early frames benefit from the complete fit; the fit and its residual are stored as ``clock_*`` attributes.
+foot is ``fit(device_time) - zero``. The end of a recording is :mod:`insole.recorder.finalise`; the disk space
+check :mod:`insole.recorder.disk_guard`; the live step count :mod:`insole.recorder.step_counter`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import resource
-import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from insole.calibration import Calibration, find_calibration
-from insole.devices import DeviceEvent, InsoleDevice
+from insole.calibration import Calibration
+from insole.devices import DeviceEvent, DeviceEventKind, InsoleDevice
 from insole.errors import DeviceError, DeviceTimeoutError, InsoleError, SessionFileError
 from insole.frames import FrameBatch
-from insole.recorder.frame_accounting import FrameTrack, SessionZero
+from insole.recorder.calibration_choice import choose_calibrations
+from insole.recorder.disk_guard import DiskGuard
+from insole.recorder.finalise import SessionFinaliser
+from insole.recorder.frame_accounting import Accepted, FrameTrack, SessionZero
+from insole.recorder.stats import DeviceStats, RecordingSummary
+from insole.recorder.step_counter import LiveStepCounter
 from insole.session import RecordingWriter, SessionMetadata
 
-#: Frames held per device between the device and the writer before the oldest are dropped (and counted).
+__all__ = ["Recorder", "record"]
+
+#: Batches held between the devices and the writer; a full queue makes devices wait (back-pressure).
 QUEUE_BATCHES = 2048
 #: Seconds a device waits for room in the queue before its batch is dropped as a buffer overflow.
 OVERFLOW_AFTER_S = 2.0
-#: Bytes kept free on the output's disk to finalise the file (plus 10 s of data at the current rate).
-RESERVE_BYTES = 2 * 1024 * 1024
-
-
-@dataclass
-class DeviceStats:
-    """Running counters for one device, shown live and stored in the file."""
-
-    url: str
-    side: str = "?"
-    state: str = "connecting"
-    frames: int = 0
-    lost_frames: int = 0
-    gaps: int = 0
-    battery_pct: float | None = None
-    last_time_s: float = float("nan")
-    rate_hz: float = float("nan")
-    latest_force: float = 0.0
-    latest_pressure: np.ndarray | None = None
-    error: str = ""
-    steps: int = 0
-    _loaded: bool = False
-    _force_max: float = 0.0
-    _rate_marks: list[tuple[float, int]] = field(default_factory=list)
-
-
-@dataclass
-class RecordingSummary:
-    """What a finished recording holds."""
-
-    path: Path
-    duration_s: float
-    devices: list[DeviceStats]
-    stopped_because: str
-    error: str | None = None
 
 
 class Recorder:
@@ -143,11 +113,12 @@ class Recorder:
         self.calibration_dir = calibration_dir
         self._calibration_sources = [""] * len(devices)
         self.stats = [DeviceStats(d.url) for d in devices]
+        self._steps = [LiveStepCounter() for _ in devices]
         self._stop = asyncio.Event()
         self._stop_reason = "stopped"
         self._error: str | None = None
-        self._pending: list[list[tuple[Any, np.ndarray]]] = [[] for _ in devices]
-        self._size_mark: int | None = None
+        self._pending: list[list[tuple[Accepted, np.ndarray]]] = [[] for _ in devices]
+        self._disk = DiskGuard(self.path)
 
     def stop(self, reason: str = "stopped by user") -> None:
         """Ask the recording to end; the file is finalised."""
@@ -180,7 +151,9 @@ class Recorder:
         )
         zero = SessionZero()
         self._tracks = [FrameTrack(d.info.sampling_rate_hz, zero) for d in self.devices]
-        self._resolve_calibrations()
+        self.calibrations, self._calibration_sources = choose_calibrations(
+            [d.info for d in self.devices], self.calibrations, self.calibration_dir
+        )
         for dev, st, cal, cal_src in zip(
             self.devices, self.stats, self.calibrations, self._calibration_sources, strict=True
         ):
@@ -238,7 +211,9 @@ class Recorder:
                     self._write_pending(writer)
                     writer.flush()
                     last_flush, last_flush_data = now, recorded
-                    if self._disk_nearly_full(writer.write_path):
+                    full = self._disk.nearly_full(writer.write_path)
+                    if full is not None:
+                        self._stop_reason = self._error = full
                         break
                 if self.duration_s is not None and all(
                     (s.last_time_s >= self.duration_s) or s.state in ("lost", "ended") for s in self.stats
@@ -262,7 +237,7 @@ class Recorder:
                 except OSError as exc:
                     write_error = exc
             if write_error is None:
-                self._finalise(writer)
+                SessionFinaliser(self.devices, self.stats, self._tracks, self._stop_reason).finalise(writer)
             else:
                 writer.abort()
         for st in self.stats:
@@ -296,49 +271,6 @@ class Recorder:
                 raw=np.concatenate([a.batch.pressure for a, _ in pending]) if calibrated else None,
             )
             pending.clear()
-
-    def _resolve_calibrations(self) -> None:
-        """Pick each raw-count device's calibration (given, or found by serial number / model)."""
-        for i, dev in enumerate(self.devices):
-            info = dev.info
-            cal = self.calibrations[i]
-            if cal is None and info.units == "raw":
-                found = find_calibration(info.serial_number, info.model, self.calibration_dir)
-                if found is not None:
-                    cal = Calibration.load(found)
-                    self._calibration_sources[i] = str(found)
-            elif cal is not None:
-                self._calibration_sources[i] = "given"
-            if cal is not None:
-                if info.units != "raw":
-                    raise InsoleError(f"{info.url} already sends {info.units}; a calibration applies to raw counts")
-                if cal.n_sensors != info.n_sensors:
-                    raise InsoleError(
-                        f"calibration for {cal.n_sensors} cells cannot be used with {info.url} ({info.n_sensors} cells)"
-                    )
-            self.calibrations[i] = cal
-
-    def _space_left_bytes(self, path: Path) -> float:
-        """Free space for the output: the disk's free bytes, or the process file-size limit (``ulimit -f``)."""
-        free = float(shutil.disk_usage(path.parent).free)
-        soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
-        if soft != resource.RLIM_INFINITY:
-            free = min(free, soft - path.stat().st_size)
-        return free
-
-    def _disk_nearly_full(self, path: Path) -> bool:
-        """Stop cleanly while the file can still be finalised: keep 2 MiB plus ten flushes' worth in reserve."""
-        size = path.stat().st_size
-        growth = max(size - self._size_mark, 0) if self._size_mark is not None else 0
-        self._size_mark = size
-        left = self._space_left_bytes(path)
-        if left >= RESERVE_BYTES + 10.0 * growth:
-            return False
-        self._stop_reason = self._error = (
-            f"disk nearly full ({left / 1e6:.1f} MB left for {self.path}); recording stopped and the file "
-            "finalised; free some space before the next recording"
-        )
-        return True
 
     # ------------------------------------------------------------------ devices
     async def _open_all(self) -> None:
@@ -403,26 +335,28 @@ class Recorder:
         except Exception as exc:  # the device is lost; the other foot goes on
             await queue.put((idx, exc))
 
-    def _check_stalls(self) -> None:
-        self._notify()
-
     def _notify(self) -> None:
         if self.on_update is not None:
             self.on_update(self.stats)
 
     # ------------------------------------------------------------------ data
     def _on_event(self, idx: int, ev: DeviceEvent) -> None:
+        """Follow a device's notice by its kind and structured fields (its message is only shown or stored)."""
         st = self.stats[idx]
-        if ev.kind == "battery" and ev.value is not None:
-            st.battery_pct = float(ev.value)
-        elif ev.kind == "disconnected":
-            st.state = "reconnecting" if "reconnect" in ev.message else "disconnected"
-        elif ev.kind == "connected":
-            st.state = "streaming"
-        elif ev.kind == "outage" and ev.start_host_s is not None and ev.end_host_s is not None:
-            self._tracks[idx].note_outage(ev.start_host_s, ev.end_host_s, ev.message or "disconnected")
-        elif ev.kind == "warning":
-            st.error = ev.message
+        match ev.kind:
+            case DeviceEventKind.BATTERY:
+                st.battery_pct = ev.battery_pct
+            case DeviceEventKind.DISCONNECTED:
+                st.state = "reconnecting" if ev.reconnecting else "disconnected"
+            case DeviceEventKind.RECONNECTING:
+                st.state = "reconnecting"
+            case DeviceEventKind.CONNECTED:
+                st.state = "streaming"
+            case DeviceEventKind.OUTAGE:
+                assert ev.start_host_s is not None and ev.end_host_s is not None  # checked by DeviceEvent
+                self._tracks[idx].note_outage(ev.start_host_s, ev.end_host_s, ev.message or "disconnected")
+            case DeviceEventKind.WARNING:
+                st.error = ev.message
         self._notify()
 
     def _on_batch(self, idx: int, batch: FrameBatch, writer: RecordingWriter) -> None:
@@ -443,114 +377,9 @@ class Recorder:
         st.gaps += len(accepted.gaps)
         st.last_time_s = track.last_time_s
         in_kpa = cal is not None or dev.info.units == "kPa"
-        self._count_steps(st, pressure, dev.info.layout.area_mm2 if in_kpa else None)
-        now = time.monotonic()
-        st._rate_marks.append((now, st.frames))
-        while len(st._rate_marks) > 2 and (now - st._rate_marks[0][0] > 2.0 or len(st._rate_marks) > 256):
-            st._rate_marks.pop(0)
-        (ta, fa), (tb, fb) = st._rate_marks[0], st._rate_marks[-1]
-        st.rate_hz = (fb - fa) / (tb - ta) if tb > ta else float("nan")
+        self._steps[idx].update(st, pressure, dev.info.layout.area_mm2 if in_kpa else None)
+        st.update_rate(time.monotonic())
         self._notify()
-
-    @staticmethod
-    def _count_steps(st: DeviceStats, pressure: np.ndarray, area_mm2: np.ndarray | None) -> None:
-        """Live step counter: rising crossings of 30 % of the running peak load, released below 10 %."""
-        force = (
-            np.nansum(pressure * area_mm2[None, :], axis=1) / 1000.0
-            if area_mm2 is not None
-            else np.nansum(pressure, axis=1)
-        )
-        st.latest_pressure = pressure[-1]
-        st.latest_force = float(force[-1])
-        st._force_max = max(st._force_max * 0.999, float(np.max(force)))
-        hi, lo = 0.3 * st._force_max, 0.1 * st._force_max
-        loaded = st._loaded
-        for f in force[(force > hi) | (force < lo)]:  # only samples outside the hysteresis band matter
-            if not loaded and f > hi:
-                loaded = True
-                st.steps += 1
-            elif loaded and f < lo:
-                loaded = False
-        st._loaded = loaded
-
-    def _finalise(self, writer: RecordingWriter) -> None:
-        try:
-            writer.end_appending()
-            tracks = self._tracks
-            zero_old = tracks[0].zero.host_s
-            # Final session zero: the earliest first frame of any foot under its final clock fit.
-            firsts = [
-                fit.slope * writer.device_time_us_at(dev.info.side, seg.start_frame) * 1e-6 + fit.offset_s
-                for dev, track in zip(self.devices, tracks, strict=True)
-                for seg, fit in track.fits()[:1]
-            ]
-            zero = min(firsts) if firsts else zero_old
-            session_end = 0.0
-            for dev, st, track in zip(self.devices, self.stats, tracks, strict=True):
-                side = dev.info.side
-                fits = track.fits()
-                for seg, fit in fits:
-                    writer.rewrite_time(
-                        side,
-                        lambda dev_us, f=fit: f.slope * (dev_us.astype(np.float64) * 1e-6) + f.offset_s - zero,
-                        start=seg.start_frame,
-                        stop=seg.start_frame + seg.n_frames,
-                    )
-                if fits and zero_old is not None:
-                    writer.shift_gaps(side, zero_old - zero)
-                st.last_time_s = writer.last_time_s(side)
-                session_end = max(session_end, st.last_time_s if np.isfinite(st.last_time_s) else 0.0)
-            for dev, st, track in zip(self.devices, self.stats, tracks, strict=True):
-                side = dev.info.side
-                if zero is not None:
-                    for gap in track.final_gaps(session_end):
-                        writer.add_gap(side, gap)
-                        st.gaps += 1
-                attrs: dict[str, Any] = {
-                    "frames_received": track.frames,
-                    "frames_lost": track.lost_frames,
-                    "frames_lost_sequence": track.lost_sequence,
-                    "frames_lost_outage": track.lost_outage,
-                    "frames_lost_overflow": track.lost_overflow,
-                    "frames_lost_restart": track.lost_restart,
-                    "frames_duplicate": track.duplicates,
-                    "device_restarts": track.restarts,
-                    "outages": len(track.outages),
-                    "end_state": st.state,
-                    "end_error": st.error,
-                }
-                fits = track.fits()
-                if fits:
-                    fit = fits[-1][1]
-                    attrs.update(
-                        clock_slope=fit.slope,
-                        clock_offset_s=fit.offset_s - zero,
-                        clock_drift_ppm=fit.drift_ppm,
-                        clock_residual_s=max(f.residual_s for _, f in fits),
-                        clock_n_windows=sum(f.n_windows for _, f in fits),
-                        clock_segments=len(fits),
-                    )
-                if st.battery_pct is not None:
-                    attrs["battery_pct_end"] = st.battery_pct
-                writer.set_attrs(side, **attrs)
-                truth = dev.ground_truth()
-                if truth is not None and fits and zero is not None:
-                    self._write_truth(writer, side, truth, zero)
-            writer.set_attrs(
-                "/", stopped_because=self._stop_reason, session_zero_host_s=np.nan if zero is None else zero
-            )
-        finally:
-            writer.close()
-
-    def _write_truth(self, writer: RecordingWriter, side: str, truth: dict[str, Any], zero: float) -> None:
-        if writer.n_frames(side) == 0:  # type: ignore[arg-type]
-            return
-        t_end = writer.last_time_s(side)  # type: ignore[arg-type]
-        ic = np.asarray(truth["ic_host_s"]) - zero
-        to = np.asarray(truth["to_host_s"]) - zero
-        keep = (ic >= 0) & (to <= t_end)
-        params = {k: v for k, v in truth.get("profile", {}).items() if isinstance(v, str | int | float | bool)}
-        writer.write_truth({side: {"ic_s": ic[keep], "to_s": to[keep]}}, params)
 
 
 def record(devices: list[InsoleDevice], path: str | Path, **kwargs: Any) -> RecordingSummary:

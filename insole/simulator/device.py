@@ -23,8 +23,12 @@ connect_delay_s    0           seconds ``open()`` takes (a slow or absent device
 silent_after_s     0           walk time after which the device stops sending without closing (0 = never)
 restart_at_s       0           walk time at which the device reboots: sequence and clock restart (0 = never)
 static_kpa         (none)      instead of walking, every cell under this uniform pressure (a calibration bladder)
-(profile fields)               any :class:`~insole.simulator.profiles.GaitProfile` field, e.g. speed_m_s
+(profile fields)               any :class:`~insole.simulator.profiles.GaitProfile` field, e.g. speed_m_s or
+                               foot_length_mm (which also scales the layout)
 =================  ==========  ==========================================================================
+
+``side``, ``rate_hz``, ``sensors``, ``units`` and ``foot_length_mm`` mean the same as on ``serial://`` and
+``ble://`` URLs; unknown parameters are refused with the list of known ones.
 """
 
 from __future__ import annotations
@@ -38,9 +42,18 @@ from typing import Any
 import numpy as np
 
 import insole
-from insole.devices import DeviceEvent, DeviceInfo, InsoleDevice, parse_device_url, url_number
+from insole.devices import (
+    DeviceEvent,
+    DeviceEventKind,
+    DeviceInfo,
+    InsoleDevice,
+    check_url_parameters,
+    parse_device_url,
+    url_choice,
+    url_number,
+)
 from insole.errors import ConfigurationError, DeviceError
-from insole.frames import FrameBatch, check_side
+from insole.frames import SIDES, FrameBatch
 from insole.layouts import builtin_layout
 from insole.simulator.gait_model import SimulatedWalk, simulate_walk
 from insole.simulator.profiles import GaitProfile, profile_from_query
@@ -70,6 +83,9 @@ _DEVICE_PARAMS = {
     "static_kpa": "",
 }
 
+#: Gait-profile fields that a ``sim://`` URL may override.
+_PROFILE_FIELDS = tuple(f.name for f in dataclasses.fields(GaitProfile) if f.name != "name")
+
 #: Host-clock reading of the walk's t = 0 for accelerated (``realtime=0``) devices, which run on a virtual clock.
 VIRTUAL_EPOCH_S = 1000.0
 
@@ -96,14 +112,12 @@ class SimulatedInsole(InsoleDevice):
         if scheme != "sim":
             raise ConfigurationError(f"SimulatedInsole needs a sim:// URL, got {url!r}")
         self.url = url
+        check_url_parameters("sim://", query, [*_DEVICE_PARAMS, *_PROFILE_FIELDS])
         params = dict(_DEVICE_PARAMS)
         overrides = {k: v for k, v in query.items() if k not in _DEVICE_PARAMS}
         params.update({k: v for k, v in query.items() if k in _DEVICE_PARAMS})
         self.profile: GaitProfile = profile_from_query(profile_name or "neutral", overrides)
-        try:
-            self.side = check_side(params["side"])
-        except ValueError as exc:
-            raise ConfigurationError(f"sim:// {exc}") from None
+        self.side = url_choice("sim://", params, "side", SIDES, "left")  # type: ignore[assignment]
         self.rate_hz = _num(params, "rate_hz", 10, 1000)
         n_sensors = int(_num(params, "sensors", 1, 1024))
         self.seed = int(_num(params, "seed", 0, 2**32 - 1))
@@ -111,9 +125,7 @@ class SimulatedInsole(InsoleDevice):
         self.dropout_rate = _num(params, "dropout_rate", 0, 0.9)
         self.dropout_burst = _num(params, "dropout_burst", 1, 10_000)
         self.saturation_kpa = _num(params, "saturation_kpa", 0, 10_000)
-        self.units = params["units"]
-        if self.units not in ("kPa", "raw"):
-            raise ConfigurationError(f"sim:// parameter units must be 'kPa' or 'raw', got {self.units!r}")
+        self.units = url_choice("sim://", params, "units", ("kPa", "raw"), "kPa")
         side_id = 0 if self.side == "left" else 1
         rng = np.random.default_rng([self.seed, side_id, 99])
         default_offset = float(rng.uniform(1.0, 1000.0))
@@ -194,7 +206,7 @@ class SimulatedInsole(InsoleDevice):
         true_period_s = 1.0 / (self.rate_hz * drift)
         n_total = int(self.walk_s / true_period_s)
         chunk = max(1, int(round(self.rate_hz * (0.05 if self.realtime else 1.0))))
-        yield DeviceEvent("connected", epoch, f"{self.url} streaming")
+        yield DeviceEvent(DeviceEventKind.CONNECTED, epoch, f"{self.url} streaming")
         dropping = False
         p_enter = self.dropout_rate / max(self.dropout_burst * (1.0 - self.dropout_rate), 1e-12)
         p_leave = 1.0 / self.dropout_burst
@@ -257,4 +269,5 @@ class SimulatedInsole(InsoleDevice):
                 pressure=pressure[keep].astype(np.float32),
                 saturated=saturated[keep],
             )
-        yield DeviceEvent("disconnected", time.monotonic() if self.realtime else float(host[-1]), "walk ended")
+        yield DeviceEvent(DeviceEventKind.DISCONNECTED, time.monotonic() if self.realtime else float(host[-1]),
+                          "walk ended")

@@ -1,2 +1,5 @@
-"""Transports: the I/O half of device drivers (serial, Bluetooth LE and its bumble test rig); codecs live in
-:mod:`insole.protocols`."""
+"""Transports: the I/O half of device drivers (serial, Bluetooth LE on bleak, and bleak's bumble backend).
+
+Codecs live in :mod:`insole.protocols`; the emulators and rigs used to test these drivers in
+:mod:`insole.emulation`, which nothing here imports.
+"""

@@ -1,7 +1,7 @@
 """The OpenInsole BLE GATT profile: UUIDs, control opcodes, advertising layout and the device-info record.
 
 This module holds the constants shared by the driver (:mod:`insole.transports.ble_device`) and the insole
-emulator (:mod:`insole.transports.ble_emulator`); the normative description for firmware authors is
+emulator (:mod:`insole.emulation.ble_peripheral`); the normative description for firmware authors is
 ``firmware_protocols/openinsole-ble-gatt.md``. Everything here is plain data and pure functions (no I/O).
 """
 

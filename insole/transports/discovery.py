@@ -1,8 +1,8 @@
-"""Finding insoles: one scanner per transport, collected by ``insole scan``.
+"""Finding insoles: one scanner per transport, collected by ``insole scan``; one :class:`ScanResult` for all.
 
 A scanner is ``func(timeout_s: float) -> list[ScanResult]`` registered as ``"module:function"`` so that a
-transport's libraries load only when scanning; the BLE transport adds itself with
-``"ble": "insole.transports.ble_device:scan_ble"``.
+transport's libraries load only when scanning (serial: :mod:`insole.transports.serial_scan`, BLE:
+:mod:`insole.transports.ble_scan`).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from insole.errors import InsoleError
+from insole.frames import Side
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,19 @@ class ScanResult:
     description : str
         What the system says it is (USB product, BLE name).
     details : dict
-        Anything else worth showing (VID:PID, serial number, RSSI, ...).
+        Transport-specific extras worth showing (serial: VID:PID, USB serial number, maker, location).
     likely_insole : bool
         The scanner thinks this is an insole (known USB bridge, advertised service), not just any port.
+    address : str
+        Where the device is: the port path, or the BLE address.
+    name : str or None
+        The advertised BLE name (None when there is none, and for serial ports).
+    side : {"left", "right"} or None
+        The foot, when the device says so before connecting (BLE manufacturer data).
+    service : str
+        BLE: the data service advertised, ``insole``, ``nus`` (Nordic UART) or ``none``; ``""`` for serial.
+    rssi_dbm : int or None
+        BLE signal strength.
     """
 
     transport: str
@@ -37,11 +48,23 @@ class ScanResult:
     description: str = ""
     details: dict[str, str] = field(default_factory=dict)
     likely_insole: bool = False
+    address: str = ""
+    name: str | None = None
+    side: Side | None = None
+    service: str = ""
+    rssi_dbm: int | None = None
+
+    def summary(self) -> dict[str, str]:
+        """What to show beside the URL: address (unless the URL has it), side, service, RSSI, :attr:`details`."""
+        shown = {"address": self.address if self.address not in self.url else "", "side": self.side or "",
+                 "service": self.service,
+                 "rssi": f"{self.rssi_dbm} dBm" if self.rssi_dbm is not None else ""}
+        return {k: v for k, v in {**shown, **self.details}.items() if v}
 
 
 _SCANNERS: dict[str, str] = {
-    "serial": "insole.transports.serial_device:scan_serial_ports",
-    "ble": "insole.transports.ble_device:scan_ble",
+    "serial": "insole.transports.serial_scan:scan_serial_ports",
+    "ble": "insole.transports.ble_scan:scan_ble",
 }
 
 

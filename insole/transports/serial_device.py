@@ -1,29 +1,15 @@
 """Serial insoles (USB-UART bridges, native USB CDC): ``serial:///dev/ttyUSB0?baud=921600&protocol=openinsole-v1``.
 
-URL parameters (all optional):
-
-=============  ====================  =========================================================================
-parameter      default               meaning
-=============  ====================  =========================================================================
-baud           921600 (csv: 115200)  line rate; must match the firmware
-protocol       openinsole-v1         ``openinsole-v1`` (binary) or ``csv`` (text lines, csv-text-v1)
-timeout_s      5                     no device answer / no data for this long -> clear error
-reconnect_s    60                    keep reopening a vanished port this long (0: give up at once)
-rate_hz        (device's)            binary: ask the device for this rate; csv: nominal rate (default: from
-                                     the device clock column, else 100)
-side           left                  csv only (binary devices say which foot they are)
-sensors        (first line)          csv only: pressures per line
-fields         seq,t_us              csv only: leading columns when the device sends no header line
-units          raw                   csv only: ``raw``, ``kPa`` or ``N`` (what the numbers are)
-foot_mm        260                   foot length for the generic layout when the device does not say
-=============  ====================  =========================================================================
+URL parameters: :mod:`insole.transports.serial_url`. The layout follows the one policy of
+:func:`insole.layouts.layout_for_device`: the layout the device announces, else the built-in one for its cell count
+(8, 16, 99), else ``unknown-N``.
 
 The port is read on a background thread (pyserial blocks); each read is stamped with ``time.monotonic()`` and
 decoded by the sans-IO codec of :mod:`insole.protocols`, and the frames are handed to the event loop, so the
 caller never blocks. When the port vanishes (USB unplug), the driver emits ``disconnected``, keeps reopening the
 same path (use a stable name such as ``/dev/serial/by-id/...``), and once data flows again emits an ``outage``
 event with the host-time interval without data, which the recorder stores as a gap. A device that restarted
-(sequence number went back) is re-based so that sequence numbers and device time keep increasing.
+(sequence number went back) is counted in ``device_resets``; its frames are passed on as they came.
 """
 
 from __future__ import annotations
@@ -33,101 +19,45 @@ import contextlib
 import threading
 import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 import numpy as np
 import serial
-from serial.tools import list_ports
 
-from insole.devices import DeviceEvent, DeviceInfo, InsoleDevice, parse_device_url, url_number
-from insole.errors import ConfigurationError, DeviceError, DeviceTimeoutError
-from insole.frames import FrameBatch, check_side
-from insole.layouts import SensorLayout, builtin_layout
-from insole.protocols import make_decoder, protocol_name
+from insole.devices import DeviceEvent, DeviceEventKind, DeviceInfo, InsoleDevice
+from insole.errors import DeviceError, DeviceTimeoutError
+from insole.frames import FrameBatch
+from insole.layouts import is_plausible_foot_length_mm, layout_for_device
+from insole.protocols import Codec, Decoded, make_codec
 from insole.protocols.openinsole_v1 import Command, DeviceInfoMessage, StatusMessage, encode_command
-from insole.transports.discovery import ScanResult
+from insole.transports.serial_url import SerialSettings
 
-_PARAMS = {"baud", "protocol", "timeout_s", "reconnect_s", "rate_hz", "side", "sensors", "fields", "units", "foot_mm"}
-#: USB vendor ids of the UART bridges and MCUs that DIY insoles use (FTDI, Silicon Labs CP210x, WCH CH340,
-#: Espressif native USB, Nordic nRF52840, Adafruit, Raspberry Pi RP2040).
-_INSOLE_VIDS = {0x0403, 0x10C4, 0x1A86, 0x303A, 0x1915, 0x239A, 0x2E8A}
+#: What the reader thread hands to the event loop: samples and notices for the stream, the device's answers while
+#: opening, an error that ends the stream, or None (the reader ended).
+_Item = FrameBatch | DeviceEvent | DeviceInfoMessage | StatusMessage | BaseException | None
 #: A decoded stream with more damaged frames than good ones over at least this many damaged frames (per
 #: check interval) is reported as a probable baud-rate mismatch.
 BAUD_WARN_MIN_ERRORS = 20
 _READ_TIMEOUT_S = 0.02
-_CLOCK_FIELDS = {"t_us", "time_us", "us", "micros", "t_ms", "time_ms", "ms", "millis"}
-
-
-def _num(query: dict[str, str], key: str, default: float, lo: float, hi: float) -> float:
-    return url_number("serial://", query, key, lo, hi, default)
-
-
-def custom_layout(n_sensors: int, foot_length_mm: float, layout_id: str = "") -> SensorLayout:
-    """A placeholder layout for sensor counts without a built-in layout: cells spaced along the foot's long axis.
-
-    Positions are not known, so centre-of-pressure figures from it are meaningless; the id says so
-    (``unknown-N``).
-    """
-    x = np.linspace(0.08, 0.92, n_sensors) * foot_length_mm
-    return SensorLayout(layout_id or f"unknown-{n_sensors}", x, np.zeros(n_sensors),
-                        np.full(n_sensors, 100.0), float(foot_length_mm), geometry="unknown")
-
-
-def layout_for(n_sensors: int, foot_length_mm: float, layout_id: str = "") -> SensorLayout:
-    """The built-in layout for ``n_sensors`` if there is one (and ``layout_id`` does not say otherwise)."""
-    if n_sensors in (8, 16, 99) and layout_id in ("", "generic-8", "generic-16", "grid-99"):
-        return builtin_layout(n_sensors, foot_length_mm)
-    return custom_layout(n_sensors, foot_length_mm, "" if layout_id in ("", "custom") else layout_id)
 
 
 class SerialInsole(InsoleDevice):
-    """An insole on a serial port (see the module docstring for the URL)."""
+    """An insole on a serial port (see :mod:`insole.transports.serial_url` for the URL)."""
 
     def __init__(self, url: str) -> None:
-        scheme, path, query = parse_device_url(url)
-        if scheme != "serial":
-            raise ConfigurationError(f"SerialInsole needs a serial:// URL, got {url!r}")
-        if not path:
-            raise ConfigurationError(f"{url!r} names no port; e.g. serial:///dev/ttyUSB0 (see `insole scan`)")
-        unknown = set(query) - _PARAMS
-        if unknown:
-            raise ConfigurationError(
-                f"{url!r}: unknown parameter(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(_PARAMS))}"
-            )
-        self.url = url
-        self.path = path
-        self.protocol = protocol_name(query.get("protocol", "openinsole-v1"))
-        binary = self.protocol == "openinsole-v1"
-        self.baud = int(_num(query, "baud", 921600 if binary else 115200, 300, 16_000_000))
-        self.timeout_s = _num(query, "timeout_s", 5.0, 0.1, 3600)
-        self.reconnect_s = _num(query, "reconnect_s", 60.0, 0, 86400)
-        self.rate_hz = _num(query, "rate_hz", 0.0 if binary else 100.0, 0 if binary else 1, 10_000)
-        self._rate_given = bool(query.get("rate_hz"))
-        try:
-            self.side = check_side(query.get("side", "left"))
-        except ValueError as exc:
-            raise ConfigurationError(f"{url}: {exc}") from None
-        sensors = query.get("sensors")
-        self.n_sensors = int(_num(query, "sensors", 0, 1, 255)) if sensors else None
-        self.units = query.get("units", "raw")
-        if self.units not in ("raw", "kPa", "N"):
-            raise ConfigurationError(f"{url}: units must be raw, kPa or N, got {self.units!r}")
-        self.foot_mm = _num(query, "foot_mm", 260.0, 150, 350)
-        kwargs: dict[str, Any] = {}
-        if not binary:
-            kwargs = {"side": self.side, "fields": query.get("fields", "seq,t_us"), "n_sensors": self.n_sensors,
-                      "rate_hz": self.rate_hz}
-        self._decoder_kwargs = kwargs
-        self.decoder = make_decoder(self.protocol, **kwargs)
+        self.settings = SerialSettings.from_url(url)
+        cfg = self.settings
+        self.url, self.path, self.protocol, self.baud = url, cfg.path, cfg.protocol, cfg.baud
+        self.timeout_s, self.reconnect_s, self.rate_hz = cfg.timeout_s, cfg.reconnect_s, cfg.rate_hz
+        self.decoder: Codec = make_codec(cfg.protocol, side=cfg.side, n_sensors=cfg.sensors, rate_hz=cfg.rate_hz,
+                                         fields=cfg.fields)
         self._info: DeviceInfo | None = None
-        self._device_info_msg: DeviceInfoMessage | None = None
         self._port: serial.Serial | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._queue: asyncio.Queue[Any] | None = None
-        self._early: list[Any] = []  # items decoded while open() waits for the device description
+        self._queue: asyncio.Queue[_Item] | None = None
+        self._early: list[_Item] = []  # items decoded while open() waits for the device description
         self._opening = True
         # reconnect and re-basing state (reader thread only)
         self._last_host_s = float("nan")
@@ -189,14 +119,15 @@ class SerialInsole(InsoleDevice):
     async def stream(self) -> AsyncIterator[FrameBatch | DeviceEvent]:
         if self._queue is None or self._info is None:
             raise DeviceError(f"{self.url}: open() the device before streaming")
-        yield DeviceEvent("connected", time.monotonic(), f"{self.url} streaming")
+        yield DeviceEvent(DeviceEventKind.CONNECTED, time.monotonic(), f"{self.url} streaming")
         while True:
             item = await self._queue.get()
             if item is None:
                 return
             if isinstance(item, BaseException):
                 raise item
-            yield item
+            if isinstance(item, FrameBatch | DeviceEvent):  # answers to the handshake were consumed by open()
+                yield item
 
     # ------------------------------------------------------------------ opening
     def _open_port(self, first: bool) -> serial.Serial:
@@ -218,7 +149,7 @@ class SerialInsole(InsoleDevice):
                 self._port.write(data)
                 self._port.flush()
 
-    async def _next_early(self, deadline: float, kinds: tuple[type, ...]) -> Any:
+    async def _next_early(self, deadline: float, kinds: tuple[type, ...]) -> _Item | str:
         """Wait until an item of ``kinds`` was decoded (kept in order for the stream) or the deadline passes."""
         assert self._queue is not None
         while True:
@@ -252,24 +183,25 @@ class SerialInsole(InsoleDevice):
             elif isinstance(item, FrameBatch):
                 first_batch = first_batch or item  # a device that streams without being asked
                 self._early.append(item)
-            else:
+            elif isinstance(item, DeviceInfoMessage):
                 info_msg = item
         if info_msg is None and first_batch is None:
             raise self._silence_error("did not answer the device-info request")
         if info_msg is not None:
-            self._device_info_msg = info_msg
             self._early = [x for x in self._early if not isinstance(x, FrameBatch)]  # before STOP took effect
             side, n = info_msg.side, info_msg.n_sensors
             rate = float(info_msg.sampling_rate_hz)
-            foot = float(info_msg.foot_length_mm) if 150 <= info_msg.foot_length_mm <= 350 else self.foot_mm
-            layout = layout_for(n, foot, info_msg.layout_id)
+            foot = (float(info_msg.foot_length_mm) if is_plausible_foot_length_mm(info_msg.foot_length_mm)
+                    else self.settings.foot_length_mm)
+            layout = layout_for_device(n, foot, info_msg.layout_id)
             units = info_msg.units
             model, serial_no, fw = info_msg.model or "unknown", info_msg.serial_number or "unknown", \
                 info_msg.firmware_version
         else:
             assert first_batch is not None
             side, n, rate = first_batch.side, first_batch.n_sensors, self.rate_hz or 100.0
-            layout, units, model, serial_no, fw = layout_for(n, self.foot_mm), "raw", "unknown", "unknown", "unknown"
+            layout = layout_for_device(n, self.settings.foot_length_mm)
+            units, model, serial_no, fw = "raw", "unknown", "unknown", "unknown"
         if self.rate_hz and self.rate_hz != rate:
             self._write(encode_command(Command.SET_RATE, int(round(self.rate_hz))))
             status = await self._next_early(time.monotonic() + self.timeout_s, (StatusMessage,))
@@ -300,18 +232,17 @@ class SerialInsole(InsoleDevice):
                 self._early.append(item)
         n = batches[0].n_sensors
         rate = self.rate_hz
-        has_clock = any(f in _CLOCK_FIELDS for f in (self.decoder.header or self.decoder.fields))
-        if not self._rate_given and has_clock:
+        if not self.settings.rate_given and self.decoder.has_device_clock:
             dev = np.concatenate([b.device_time_us for b in batches]).astype(np.float64)
             step = np.diff(dev)
             step = step[step > 0]
             if len(step) >= 5:
                 rate = float(np.round(1e6 / np.median(step), 1))
         self._info = DeviceInfo(
-            url=self.url, side=self.side, n_sensors=n, sampling_rate_hz=rate, units=self.units,
-            layout=layout_for(n, self.foot_mm), model="csv-text device",
+            url=self.url, side=self.settings.side, n_sensors=n, sampling_rate_hz=rate, units=self.settings.units,
+            layout=layout_for_device(n, self.settings.foot_length_mm), model="csv-text device",
             extra={"protocol": self.protocol, "baud": self.baud, "transport": "serial",
-                   "rate_source": "url" if self._rate_given else ("device clock" if rate != self.rate_hz
+                   "rate_source": "url" if self.settings.rate_given else ("device clock" if rate != self.rate_hz
                                                                   else "default")},
         )
 
@@ -333,7 +264,7 @@ class SerialInsole(InsoleDevice):
         )
 
     # ------------------------------------------------------------------ reader thread
-    def _put(self, item: Any) -> None:
+    def _put(self, item: _Item) -> None:
         loop, queue = self._loop, self._queue
         if loop is None or queue is None:
             return
@@ -362,11 +293,11 @@ class SerialInsole(InsoleDevice):
                 now = time.monotonic()
                 if data:
                     last_data, warned_silence = now, False
-                    for item in self.decoder.feed(data, now):
-                        self._handle(item, now)
+                    self._handle(self.decoder.feed(data, now), now)
                 elif not self._opening and not warned_silence and now - last_data > self.timeout_s:
                     warned_silence = True
-                    self._put(DeviceEvent("warning", now, f"{self.url}: no data for {self.timeout_s:g} s"))
+                    self._put(DeviceEvent(DeviceEventKind.WARNING, now,
+                                          f"{self.url}: no data for {self.timeout_s:g} s"))
                 if now - last_check >= 1.0:
                     prev = self._check_errors(prev, now)
                     last_check = now
@@ -381,31 +312,36 @@ class SerialInsole(InsoleDevice):
         good = cur["frames_ok"] - prev["frames_ok"]
         if errors >= BAUD_WARN_MIN_ERRORS and errors > good and not self._opening:
             self._put(DeviceEvent(
-                "warning", now,
+                DeviceEventKind.WARNING, now,
                 f"{self.url}: {errors} damaged frames and only {good} good ones in the last second; "
                 f"is the baud rate ({self.baud}) right, or the cable bad?",
             ))
         return cur
 
-    def _handle(self, item: Any, now: float) -> None:
-        if isinstance(item, FrameBatch):
-            if self._info is not None and item.n_sensors != self._info.n_sensors:
-                self.wrong_sensor_count += len(item)
-                self._put(DeviceEvent("warning", now, f"{self.url}: {len(item)} frames with {item.n_sensors} "
-                                      f"sensors instead of {self._info.n_sensors} dropped"))
-                return
-            item = self._rebase(item, now)
+    def _handle(self, out: Decoded, now: float) -> None:
+        """Pass decoded samples on (and, while opening, the device's answers); battery levels become events.
+
+        Samples go first: a device answering GET_INFO may still send samples from before the STOP took effect,
+        and the handshake drops those (they precede the answer).
+        """
+        for batch in out.samples:
+            if self._info is not None and batch.n_sensors != self._info.n_sensors:
+                self.wrong_sensor_count += len(batch)
+                self._put(DeviceEvent(DeviceEventKind.WARNING, now, f"{self.url}: {len(batch)} frames with "
+                                      f"{batch.n_sensors} sensors instead of {self._info.n_sensors} dropped"))
+                continue
+            self._put(self._rebase(batch, now))
             self._last_host_s = now
-        elif isinstance(item, StatusMessage):
-            if item.battery_pct is not None and not self._opening:
-                self._put(DeviceEvent("battery", now, f"battery {item.battery_pct:.0f} %", value=item.battery_pct))
+        for status in out.status:
             if self._opening:
-                self._put(item)
-            return
-        elif not isinstance(item, DeviceInfoMessage):
-            return  # IMU batches and sync replies are not recorded yet
-        if self._opening or isinstance(item, FrameBatch):
-            self._put(item)
+                self._put(status)
+            elif status.battery_pct is not None:
+                self._put(DeviceEvent(DeviceEventKind.BATTERY, now, f"battery {status.battery_pct:.0f} %",
+                                      battery_pct=status.battery_pct))
+        if self._opening:
+            for info in out.device_info:
+                self._put(info)
+        # IMU batches and sync replies are not recorded yet
 
     def _rebase(self, batch: FrameBatch, now: float) -> FrameBatch:
         """After an outage: report it, and count a device restart (sequence going back).
@@ -420,9 +356,9 @@ class SerialInsole(InsoleDevice):
                 step = (int(seq[0]) - self._last_seq) % 2**32
                 if step == 0 or step >= 2**31:  # sequence went back: the device restarted
                     self.device_resets += 1
-            self._put(DeviceEvent("outage", now, f"{self.path} was gone for {now - start:.2f} s",
+            self._put(DeviceEvent(DeviceEventKind.OUTAGE, now, f"{self.path} was gone for {now - start:.2f} s",
                                   start_host_s=start, end_host_s=now))
-            self._put(DeviceEvent("connected", now, f"{self.url} streaming again"))
+            self._put(DeviceEvent(DeviceEventKind.CONNECTED, now, f"{self.url} streaming again"))
             self._outage_start = None
         self._last_seq = int(batch.sequence[-1])
         self._last_dev_us = int(batch.device_time_us[-1])
@@ -442,7 +378,8 @@ class SerialInsole(InsoleDevice):
             return False
         self.outages += 1
         self._outage_start = self._last_host_s if np.isfinite(self._last_host_s) else t_lost
-        self._put(DeviceEvent("disconnected", t_lost, f"{self.path} vanished ({exc}); reconnecting"))
+        self._put(DeviceEvent(DeviceEventKind.DISCONNECTED, t_lost, f"{self.path} vanished ({exc}); reconnecting",
+                              reconnecting=True))
         while not self._stop.is_set():
             if time.monotonic() - t_lost > self.reconnect_s:
                 self._put(DeviceError(f"{self.url}: {self.path} vanished and did not come back within "
@@ -462,16 +399,3 @@ class SerialInsole(InsoleDevice):
             return True
         return False
 
-
-def scan_serial_ports(timeout_s: float = 0.0) -> list[ScanResult]:
-    """Serial ports that could be insoles (pyserial's ``list_ports``), USB bridges of known makers first."""
-    results = []
-    for p in list_ports.comports():
-        details = {k: str(v) for k, v in (("vid:pid", f"{p.vid:04x}:{p.pid:04x}" if p.vid is not None else None),
-                                          ("serial_number", p.serial_number), ("manufacturer", p.manufacturer),
-                                          ("location", p.location)) if v}
-        results.append(ScanResult("serial", f"serial://{p.device}?protocol=openinsole-v1",
-                                  p.description if p.description != "n/a" else p.name or p.device, details,
-                                  likely_insole=p.vid in _INSOLE_VIDS))
-    results.sort(key=lambda r: (not r.likely_insole, r.url))
-    return results

@@ -1,4 +1,4 @@
-"""An insole emulator as a bumble GATT peripheral, and a rig of emulators on one simulated radio link.
+"""An insole emulator as a bumble GATT peripheral (put it on a link with :class:`insole.emulation.ble_rig.EmulatorRig`).
 
 :class:`InsoleEmulator` is the firmware side of ``firmware_protocols/openinsole-ble-gatt.md`` on the bumble stack:
 it advertises (insole service UUID, name, side), serves the insole service (data / control / device-info), the
@@ -12,8 +12,8 @@ The simulated link has no radio loss, so the emulator injects faults itself: los
 that stays away, garbage notifications and a dead battery. It keeps a log of every sample it produced and whether
 it reached the link whole, so tests can check the driver against the truth.
 
-:class:`EmulatorRig` puts emulators on one :class:`bumble.link.LocalLink` and exposes it to the driver either
-in-process (transport ``local:NAME``) or to another process through an HCI transport such as
+:class:`~insole.emulation.ble_rig.EmulatorRig` puts emulators on one :class:`bumble.link.LocalLink` and exposes it
+to the driver either in-process (transport ``local:NAME``) or to another process through an HCI transport such as
 ``tcp-server:_:19001`` (``insole emulate-ble``).
 """
 
@@ -21,78 +21,38 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 import math
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from bumble import hci, ll
+from bumble import hci
 from bumble.controller import Controller
-from bumble.core import AdvertisingData
 from bumble.device import Connection, Device
-from bumble.gatt import Characteristic, CharacteristicValue, Service
+from bumble.gatt import Characteristic
 from bumble.host import Host
 from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink
 
+from insole.emulation.ble_gatt import SERVICES, advertising_data, insole_gatt
+from insole.emulation.openinsole_device import CommandDecoder, encode_sync_reply
+from insole.emulation.sample_encoders import sample_encoder
+from insole.emulation.sample_log import SampleLog
 from insole.errors import ConfigurationError
 from insole.frames import Side, check_side
-from insole.layouts import builtin_layout
-from insole.protocols import openinsole_v1 as v1
+from insole.layouts import layout_for_device
 from insole.protocols.cobs_framing import frame_bytes
+from insole.protocols.openinsole_v1 import Command, SyncReply
 from insole.simulator.device import kpa_to_raw
 from insole.simulator.gait_model import simulate_walk
 from insole.simulator.profiles import profile_from_query
 from insole.transports import ble_profile as P
-from insole.transports.ble_codecs import get_codec
-from insole.transports.bumble_backend import register_local_link, unregister_local_link
 
 log = logging.getLogger(__name__)
 
-_RIG_IDS = itertools.count(1)
-
 #: How often the emulator wakes up to send the samples that are due.
 TICK_S = 0.02
-
-
-@dataclass
-class SampleLog:
-    """Truth kept by an emulator: one row per sample it produced.
-
-    Attributes
-    ----------
-    sequence : list of int
-    device_time_us : list of int
-    delivered : list of bool
-        All bytes of the sample went out in notifications while a host was subscribed and streaming.
-    pressure : list of numpy.ndarray
-        The wire counts of each sample.
-    """
-
-    sequence: list[int] = field(default_factory=list)
-    device_time_us: list[int] = field(default_factory=list)
-    delivered: list[bool] = field(default_factory=list)
-    pressure: list[np.ndarray] = field(default_factory=list)
-
-    def delivered_sequences(self) -> list[int]:
-        """Sequence numbers of the samples that reached the link whole."""
-        return [s for s, d in zip(self.sequence, self.delivered, strict=True) if d]
-
-    def pressure_of(self, sequence: int) -> np.ndarray:
-        """Wire counts of sample ``sequence``."""
-        return self.pressure[self.sequence.index(sequence)]
-
-    def missed_between_delivered(self) -> list[int]:
-        """Sequence numbers not delivered, between the first and the last delivered sample."""
-        d = np.asarray(self.delivered, bool)
-        if not d.any():
-            return []
-        idx = np.flatnonzero(d)
-        seq = np.asarray(self.sequence, np.int64)[idx[0] : idx[-1] + 1]
-        return seq[~d[idx[0] : idx[-1] + 1]].tolist()
 
 
 class InsoleEmulator:
@@ -112,7 +72,8 @@ class InsoleEmulator:
     protocol : str
         Wire protocol of the byte stream (``openinsole-v1`` or ``csv``; ``nus`` forces ``csv``).
     n_sensors : int
-        8, 16 or 99 (generic layouts).
+        8, 16 or 99 (generic layouts); any other count walks on the placeholder layout ``unknown-N``
+        (:func:`insole.layouts.layout_for_device`), as a DIY insole of unknown geometry would.
     rate_hz : float
     max_mtu : int
         Largest ATT MTU the peripheral accepts (23-517); the notifications carry at most ``max_mtu - 3`` bytes.
@@ -139,7 +100,7 @@ class InsoleEmulator:
         seed: int = 0,
         profile: str = "neutral",
     ) -> None:
-        if service not in ("insole", "nus", "none"):
+        if service not in SERVICES:
             raise ConfigurationError(f"emulator service must be insole, nus or none, got {service!r}")
         if not 23 <= max_mtu <= 517:
             raise ConfigurationError(f"ATT MTU must be 23-517 (Core spec vol 3 part F 3.2.8), got {max_mtu}")
@@ -148,7 +109,7 @@ class InsoleEmulator:
         self.address = address
         self.service = service
         self.protocol = "csv" if service == "nus" else protocol
-        self.codec = get_codec(self.protocol)
+        self.encoder = sample_encoder(self.protocol)
         self.n_sensors = n_sensors
         self.rate_hz = float(rate_hz)
         self.max_mtu = max_mtu
@@ -156,7 +117,7 @@ class InsoleEmulator:
         self.seed = seed
         gait = profile_from_query(profile, {})
         self._walk = simulate_walk(gait, 3600.0 * 6, seed)
-        self._layout = builtin_layout(n_sensors, gait.foot_length_mm)
+        self._layout = layout_for_device(n_sensors, gait.foot_length_mm)
         self._foot_length_mm = gait.foot_length_mm
         # fault injection (change at any time)
         #: probability that a notification is silently lost (seeded, reproducible)
@@ -186,7 +147,7 @@ class InsoleEmulator:
         self._next_k = 0
         self._pending = bytearray()
         self._resync_sent = False
-        self._commands = v1.CommandDecoder()
+        self._commands = CommandDecoder()
         self._replies: list[bytes] = []
         self._clock_offset_us = int(self._rng.uniform(1.0, 1000.0) * 1e6)
 
@@ -196,53 +157,9 @@ class InsoleEmulator:
         device = Device(name=self.name, address=hci.Address(self.address), host=Host(controller,
                                                                                       AsyncPipeSink(controller)))
         device.gatt_server.max_mtu = self.max_mtu
-        services: list[Service] = []
-        if self.service == "insole":
-            self._data_char = Characteristic(
-                P.INSOLE_DATA_UUID, Characteristic.Properties.NOTIFY, Characteristic.Permissions.READABLE, b""
-            )
-            control = Characteristic(
-                P.INSOLE_CONTROL_UUID,
-                Characteristic.Properties.WRITE | Characteristic.Properties.WRITE_WITHOUT_RESPONSE,
-                Characteristic.Permissions.WRITEABLE,
-                CharacteristicValue(write=self._on_control),
-            )
-            info = Characteristic(
-                P.INSOLE_INFO_UUID, Characteristic.Properties.READ, Characteristic.Permissions.READABLE,
-                self.record().to_bytes(),
-            )
-            services.append(Service(P.INSOLE_SERVICE_UUID, [self._data_char, control, info]))
-        elif self.service == "nus":
-            self._data_char = Characteristic(
-                P.NUS_TX_UUID, Characteristic.Properties.NOTIFY, Characteristic.Permissions.READABLE, b""
-            )
-            rx = Characteristic(
-                P.NUS_RX_UUID,
-                Characteristic.Properties.WRITE | Characteristic.Properties.WRITE_WITHOUT_RESPONSE,
-                Characteristic.Permissions.WRITEABLE,
-                CharacteristicValue(write=lambda conn, value: None),
-            )
-            services.append(Service(P.NUS_SERVICE_UUID, [self._data_char, rx]))
-        else:
-            self._data_char = None
-        self._battery_char = Characteristic(
-            P.BATTERY_LEVEL_UUID,
-            Characteristic.Properties.READ | Characteristic.Properties.NOTIFY,
-            Characteristic.Permissions.READABLE,
-            CharacteristicValue(read=lambda conn: bytes([max(0, min(100, self.battery_pct))])),
-        )
-        services.append(Service(P.BATTERY_SERVICE_UUID, [self._battery_char]))
-        dis = [
-            (P.MANUFACTURER_NAME_UUID, "open-insole emulator"),
-            (P.MODEL_NUMBER_UUID, f"emulated-{self.n_sensors}"),
-            (P.SERIAL_NUMBER_UUID, f"EMU-{self.name}"),
-            (P.FIRMWARE_REVISION_UUID, "emu-1.0"),
-        ]
-        services.append(Service(P.DEVICE_INFORMATION_SERVICE_UUID, [
-            Characteristic(u, Characteristic.Properties.READ, Characteristic.Permissions.READABLE, v.encode())
-            for u, v in dis
-        ]))
-        for s in services:
+        gatt = insole_gatt(self.service, self.record(), self._on_control, lambda: self.battery_pct)
+        self._data_char, self._battery_char = gatt.data_char, gatt.battery_char
+        for s in gatt.services:
             device.add_service(s)
         if self._data_char is not None:
             self._data_char.on(Characteristic.EVENT_SUBSCRIPTION, self._on_subscription)
@@ -259,19 +176,7 @@ class InsoleEmulator:
 
     def advertising_data(self) -> tuple[bytes, bytes]:
         """(advertising data, scan response): flags, service UUID and side; the name in the scan response."""
-        structures: list[tuple[int, bytes]] = [(AdvertisingData.FLAGS, bytes([0x06]))]
-        if self.service != "none":
-            uuid = P.INSOLE_SERVICE_UUID if self.service == "insole" else P.NUS_SERVICE_UUID
-            uuid_le = bytes.fromhex(uuid.replace("-", ""))[::-1]
-            structures.append((AdvertisingData.COMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS, uuid_le))
-        structures.append((
-            AdvertisingData.MANUFACTURER_SPECIFIC_DATA,
-            P.ADV_COMPANY_ID.to_bytes(2, "little") + P.ADV_MAGIC + bytes([P.SIDE_BYTES[self.side]]),
-        ))
-        scan_response = [(AdvertisingData.COMPLETE_LOCAL_NAME, self.name.encode())]
-        if self.pack_name_in_advertising:
-            structures += scan_response
-        return bytes(AdvertisingData(structures)), bytes(AdvertisingData(scan_response))
+        return advertising_data(self.name, self.side, self.service, self.pack_name_in_advertising)
 
     # ------------------------------------------------------------------ life cycle
     async def start(self) -> None:
@@ -340,15 +245,15 @@ class InsoleEmulator:
 
     def _on_control(self, connection: Connection, value: bytes) -> None:
         for cmd, arg in self._commands.feed(bytes(value)):
-            if cmd == v1.Command.START:
+            if cmd == Command.START:
                 self._streaming = True
-            elif cmd == v1.Command.STOP:
+            elif cmd == Command.STOP:
                 self._streaming = False
-            elif cmd == v1.Command.SYNC and arg is not None:
+            elif cmd == Command.SYNC and arg is not None:
                 t_us = self._clock_offset_us + int((time.monotonic() - self._start_mono) * 1e6)
-                reply = v1.encode_sync_reply(v1.SyncReply(self.side, arg, t_us, sequence=self._next_k))
+                reply = encode_sync_reply(SyncReply(self.side, arg, t_us, sequence=self._next_k))
                 self._replies.append(frame_bytes(reply))
-            elif cmd == v1.Command.SET_RATE and arg is not None and abs(arg - self.rate_hz) > 1e-9:
+            elif cmd == Command.SET_RATE and arg is not None and abs(arg - self.rate_hz) > 1e-9:
                 log.warning("%s: only %g Hz is supported; ignoring a request for %d Hz", self.name, self.rate_hz, arg)
 
     # ------------------------------------------------------------------ faults
@@ -433,7 +338,7 @@ class InsoleEmulator:
                 for i in range(len(k)):
                     self._log(int(k[i]), int(device_us[i]), False, pressure[i])
                 continue
-            blobs = self.codec.encode_samples(self.side, k % 2**32, device_us, pressure)
+            blobs = self.encoder.encode_samples(self.side, k % 2**32, device_us, pressure)
             if self._replies:
                 extra, self._replies = b"".join(self._replies), []
                 await self._send(np.zeros(0, np.int64), np.zeros(0, np.int64), [], extra)
@@ -449,7 +354,7 @@ class InsoleEmulator:
                     pressure: np.ndarray | None = None) -> None:
         conn, device, char = self._connection, self._device, self._data_char
         assert device is not None and char is not None
-        prefix = (b"" if self._resync_sent else self.codec.resync) + prefix
+        prefix = (b"" if self._resync_sent else self.encoder.resync) + prefix
         self._resync_sent = True
         stream = prefix + b"".join(blobs)
         lengths = np.array([len(b) for b in blobs], np.int64)
@@ -482,83 +387,3 @@ class InsoleEmulator:
         ok &= ends <= sent
         for i in range(len(k)):
             self._log(int(k[i]), int(device_us[i]), bool(ok[i]), pressure[i] if pressure is not None else None)
-
-
-class _HostController(Controller):
-    """The controller a host in another process drives: an HCI Reset from a new host (e.g. the next
-    ``insole record``) ends the links a vanished host left behind, so the emulators advertise again."""
-
-    def on_hci_reset_command(self, command: hci.HCI_Reset_Command) -> Any:
-        for peer, connection in list(self.le_connections.items()):
-            with contextlib.suppress(Exception):
-                connection.send_ll_control_pdu(ll.TerminateInd(hci.HCI_REMOTE_USER_TERMINATED_CONNECTION_ERROR))
-            self.le_connections.pop(peer, None)
-        return super().on_hci_reset_command(command)
-
-
-class EmulatorRig:
-    """Emulators on one simulated link, reachable by the driver in-process or over an HCI transport.
-
-    Parameters
-    ----------
-    name : str or None
-        The in-process transport becomes ``local:NAME`` (unique per rig by default).
-    """
-
-    def __init__(self, name: str | None = None) -> None:
-        self.link = LocalLink()
-        self.name = name or f"rig{next(_RIG_IDS)}"
-        self.emulators: list[InsoleEmulator] = []
-        self._transports: list[Any] = []
-        self._controllers: list[Controller] = []
-        register_local_link(self.name, self.link)
-
-    @property
-    def transport(self) -> str:
-        """bumble transport name of this rig for an in-process driver."""
-        return f"local:{self.name}"
-
-    def url(self, target: str, **params: Any) -> str:
-        """A ``ble://`` URL of ``target`` (name or address) on this rig."""
-        query = "&".join(f"{k}={v}" for k, v in {"transport": self.transport, **params}.items())
-        return f"ble://{target}?{query}"
-
-    def add(self, name: str, side: str, **kwargs: Any) -> InsoleEmulator:
-        """Add an emulator (see :class:`InsoleEmulator` for the keyword arguments); call :meth:`start` after."""
-        address = f"F0:00:00:00:00:{len(self.emulators) + 1:02X}"
-        emu = InsoleEmulator(name, side, self.link, address, **kwargs)
-        self.emulators.append(emu)
-        return emu
-
-    async def serve_hci(self, transport_name: str) -> None:
-        """Attach one more controller to the link whose host side is an HCI transport (e.g. ``tcp-server:_:19001``),
-        for a driver in another process (``ble://NAME?transport=tcp-client:127.0.0.1:19001``)."""
-        from bumble.transport import open_transport
-
-        transport = await open_transport(transport_name)
-        self._transports.append(transport)
-        self._controllers.append(
-            _HostController(f"hci{len(self._transports)}", host_source=transport.source, host_sink=transport.sink,
-                            link=self.link)
-        )
-
-    async def start(self) -> None:
-        """Start every emulator."""
-        for emu in self.emulators:
-            await emu.start()
-
-    async def stop(self) -> None:
-        """Stop every emulator and close the transports."""
-        for emu in self.emulators:
-            await emu.stop()
-        for t in self._transports:
-            with contextlib.suppress(Exception):
-                await t.close()
-        unregister_local_link(self.name)
-
-    async def __aenter__(self) -> EmulatorRig:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()

@@ -1,0 +1,300 @@
+"""The host-side openinsole-v1 decoder: bytes in, typed frames out, no I/O.
+
+The same byte stream is used on serial and, cut into notifications, on BLE, so one :class:`Decoder` serves every
+transport. The device side (frame encoders, the command decoder) is in :mod:`insole.emulation.openinsole_device`.
+
+Example
+-------
+>>> from insole.emulation.openinsole_device import encode_sample
+>>> from insole.protocols.cobs_framing import frame_bytes
+>>> dec = Decoder()
+>>> wire = b"\\x00" + frame_bytes(encode_sample(7, 1_000_000, [10, 20, 30], side="right"))
+>>> batch = dec.feed(wire, host_time_s=12.5).samples[0]
+>>> batch.side, int(batch.sequence[0]), batch.pressure.tolist()
+('right', 7, [[10.0, 20.0, 30.0]])
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+import numpy as np
+
+from insole.errors import ProtocolError
+from insole.frames import FrameBatch
+from insole.protocols.cobs_framing import DecodeError, Deframer, cobs_decode
+from insole.protocols.codec import Decoded
+from insole.protocols.crc import crc16_ibm3740 as crc16
+from insole.protocols.openinsole_v1.messages import DeviceInfoMessage, ImuBatch, StatusMessage, SyncReply
+from insole.protocols.openinsole_v1.wire import (
+    CRC_SIZE,
+    FLAG_IMU,
+    FLAG_RIGHT,
+    FLAG_SATURATED,
+    HEADER,
+    HEADER_SIZE,
+    IMU_SIZE,
+    INFO,
+    INVALID_PRESSURE,
+    MAX_ENCODED,
+    MAX_TEXT,
+    MIN_FRAME,
+    PROTOCOL_NAME,
+    STATUS,
+    SYNC,
+    VERSION,
+    MsgType,
+    sample_dtype,
+    side_of,
+    wire_len,
+)
+
+
+@dataclass
+class DecoderCounters:
+    """What a :class:`Decoder` has seen. ``bytes_discarded`` counts every byte not part of an accepted frame."""
+
+    frames_ok: int = 0
+    samples_ok: int = 0
+    crc_failures: int = 0
+    framing_errors: int = 0
+    bytes_discarded: int = 0
+    wrong_version: int = 0
+    bad_size: int = 0
+    unknown_type: int = 0
+    salvaged: int = 0
+    sequence_gaps: int = 0
+    frames_missing: int = 0
+    sequence_repeats: int = 0
+
+
+class Decoder:
+    """Sans-IO openinsole-v1 decoder: bytes in, frames out (a :class:`~insole.protocols.codec.Codec`).
+
+    Parameters
+    ----------
+    synced : bool
+        True when the first byte fed starts a frame (e.g. after a BLE subscription that starts at a frame
+        boundary); False (default) discards everything up to the first 0x00, as a receiver joining a running
+        stream must.
+    pressure_scale : float or None
+        Factor from wire counts to output units. None: take it from the last DEVICE_INFO frame (1.0 before one).
+
+    Notes
+    -----
+    A frame is accepted only if it COBS-decodes, has a consistent length, passes its CRC, and has version 1.
+    When a damaged delimiter merges two frames, the decoder tries the first and the last encoded length of the
+    last good sample frame inside the merged run ("salvage"); those candidates pass the same checks, so a
+    salvaged frame is as trustworthy as any other (counted in ``salvaged``).
+
+    :meth:`feed` returns a :class:`~insole.protocols.codec.Decoded`. Sample frames come out as
+    :class:`~insole.frames.FrameBatch` (one per run of same-sized frames of one foot
+    in the fed bytes), with pressure in float32 (0xFFFF -> NaN) and ``host_time_s`` set to the ``host_time_s``
+    given to :meth:`feed` (NaN if None). Sequence numbers are checked for gaps (wrapping at 2**32); frames are
+    not reordered or dropped for it: that is the recorder's job.
+    """
+
+    protocol = PROTOCOL_NAME
+    #: Every sample frame carries the device clock.
+    has_device_clock = True
+
+    def __init__(self, *, synced: bool = False, pressure_scale: float | None = None) -> None:
+        self._deframer = Deframer(MAX_ENCODED, synced=synced)
+        self.count = DecoderCounters()
+        self.device_info: DeviceInfoMessage | None = None
+        self._fixed_scale = pressure_scale
+        self._last_seq: int | None = None
+        self._enc_len: int = 0  # encoded length of the last good sample frame (for salvage)
+
+    @property
+    def pressure_scale(self) -> float:
+        """Current factor from wire counts to output units."""
+        if self._fixed_scale is not None:
+            return self._fixed_scale
+        return self.device_info.pressure_scale if self.device_info else 1.0
+
+    def counters(self) -> dict[str, int]:
+        """Counters as a plain dict (frames_ok, crc_failures, framing_errors, bytes_discarded, ...)."""
+        c = self.count
+        d = dict(c.__dict__)
+        d["bytes_discarded"] = c.bytes_discarded + self._deframer.bytes_resync + self._deframer.bytes_overlong
+        d["framing_errors"] = c.framing_errors + self._deframer.overlong
+        d["bytes_in"] = self._deframer.bytes_in
+        return d
+
+    def resync(self) -> None:
+        """Discard buffered bytes and wait for the next delimiter (after a reconnect)."""
+        self._deframer = _fresh_deframer(self._deframer)
+
+    # -------------------------------------------------------------- feed
+    def feed(self, data: bytes, host_time_s: float | None = None) -> Decoded:
+        """Decode ``data`` (any number of bytes) and return the complete frames it finishes, sorted by kind."""
+        out = Decoded()
+        chunks = self._deframer.feed(data)
+        if not chunks:
+            return out
+        good: list[bytes] = []
+        append = good.append
+        enc_len = self._enc_len
+        cnt = self.count
+        for c in chunks:
+            try:
+                d = cobs_decode(c)
+            except DecodeError:
+                d = b""
+            if len(d) >= MIN_FRAME and crc16(d[:-2]) == d[-2] | (d[-1] << 8):
+                append(d)
+                if d[1] == 1:  # MsgType.SAMPLE
+                    enc_len = len(c)
+                continue
+            # damaged: classify, then try to salvage frames of the usual size at either end
+            if not d:
+                cnt.framing_errors += 1
+            elif len(d) < MIN_FRAME:
+                cnt.bad_size += 1
+            else:
+                cnt.crc_failures += 1
+            kept = 0
+            if enc_len and len(c) > enc_len:
+                for cand in (c[:enc_len], c[-enc_len:]):
+                    try:
+                        d = cobs_decode(cand)
+                    except DecodeError:
+                        continue
+                    if len(d) >= MIN_FRAME and crc16(d[:-2]) == d[-2] | (d[-1] << 8) and d not in good[-1:]:
+                        append(d)
+                        kept += enc_len
+                        cnt.salvaged += 1
+            cnt.bytes_discarded += len(c) + 1 - kept
+        self._enc_len = enc_len
+        if good:
+            self._parse(good, host_time_s, out)
+        return out
+
+    def _parse(self, good: list[bytes], host_time_s: float | None, out: Decoded) -> None:
+        cnt = self.count
+        n = len(good)
+        lens = np.fromiter(map(len, good), np.int64, n)
+        blob = b"".join(good)
+        arr = np.frombuffer(blob, np.uint8)
+        offs = np.zeros(n, np.int64)
+        np.cumsum(lens[:-1], out=offs[1:])
+        ver, typ, flags, count = arr[offs], arr[offs + 1], arr[offs + 2], arr[offs + 3].astype(np.int64)
+        ok = ver == VERSION
+        n_bad_version = int(n - ok.sum())
+        if n_bad_version:
+            cnt.wrong_version += n_bad_version
+            cnt.bytes_discarded += int(wire_len(lens[~ok]).sum())
+        is_sample = ok & (typ == MsgType.SAMPLE)
+        expected = MIN_FRAME + 2 * count + np.where(flags & FLAG_IMU, IMU_SIZE, 0)
+        bad = is_sample & ((lens != expected) | (count == 0))
+        if bad.any():
+            cnt.bad_size += int(bad.sum())
+            cnt.bytes_discarded += int(wire_len(lens[bad]).sum())
+            is_sample &= ~bad
+        # runs of sample frames with the same length and foot can be viewed as one record array
+        key = np.where(is_sample, lens * 2 + (flags & FLAG_RIGHT), -1)
+        if is_sample.all() and key[0] == key[-1] and (key == key[0]).all():
+            bounds = [0, n]
+        else:
+            bounds = [0, *(np.flatnonzero(np.diff(key)) + 1).tolist(), n]
+        for i0, i1 in zip(bounds[:-1], bounds[1:], strict=True):
+            if is_sample[i0]:
+                self._emit_samples(out, blob, int(offs[i0]), int(offs[i1 - 1] + lens[i1 - 1]), int(count[i0]),
+                                   bool(flags[i0] & FLAG_IMU), host_time_s)
+            else:
+                for i in range(i0, i1):
+                    if ok[i] and typ[i] != MsgType.SAMPLE:  # bad-size samples are already counted
+                        self._parse_other(good[i], host_time_s, out)
+
+    def _emit_samples(self, out: Decoded, blob: bytes, start: int, stop: int, n_sensors: int, imu: bool,
+                      host_time_s: float | None) -> None:
+        dtype = sample_dtype(n_sensors, imu)
+        rec = np.frombuffer(blob, dtype, count=(stop - start) // dtype.itemsize, offset=start)
+        m = len(rec)
+        cnt = self.count
+        cnt.frames_ok += m
+        cnt.samples_ok += m
+        side = side_of(int(rec["flags"][0]))
+        seq = rec["sequence"]
+        raw = rec["pressure"]
+        pressure = raw.astype(np.float32)
+        scale = self.pressure_scale
+        if scale != 1.0:
+            pressure *= np.float32(scale)
+        invalid = raw == INVALID_PRESSURE
+        if invalid.any():
+            pressure[invalid] = np.nan
+        seq64 = seq.astype(np.int64)
+        prev = np.empty(m, np.int64)
+        prev[1:] = seq64[:-1]
+        prev[0] = seq64[0] - 1 if self._last_seq is None else self._last_seq
+        step = (seq64 - prev) % 2**32
+        if not (step == 1).all():
+            fwd = (step > 1) & (step < 2**31)
+            cnt.sequence_gaps += int(fwd.sum())
+            cnt.frames_missing += int((step[fwd] - 1).sum())
+            cnt.sequence_repeats += int(((step == 0) | (step >= 2**31)).sum())
+        self._last_seq = int(seq64[-1])
+        host = np.full(m, np.nan if host_time_s is None else host_time_s)
+        out.samples.append(FrameBatch(
+            side=side,
+            sequence=seq.astype(np.uint32),
+            device_time_us=rec["device_time_us"].astype(np.uint64),
+            host_time_s=host,
+            pressure=pressure,
+            saturated=(rec["flags"] & FLAG_SATURATED) != 0,
+        ))
+        if imu:
+            out.imu.append(ImuBatch(side, seq.astype(np.uint32), rec["imu"].astype(np.int16)))
+
+    def _parse_other(self, d: bytes, host_time_s: float | None, out: Decoded) -> None:
+        cnt = self.count
+        _, typ, flags, count, seq, dev_us = HEADER.unpack_from(d)
+        side = side_of(flags)
+        host = float("nan") if host_time_s is None else float(host_time_s)
+        payload = d[HEADER_SIZE:-CRC_SIZE]
+        try:
+            if typ == MsgType.DEVICE_INFO:
+                n, layout, rate, major, minor, patch, units, full, foot = INFO.unpack_from(payload)
+                pos = INFO.size
+                texts = []
+                for _ in range(2):
+                    k = payload[pos]
+                    if k > MAX_TEXT:
+                        raise ProtocolError(f"text field of {k} bytes (at most {MAX_TEXT})")
+                    texts.append(payload[pos + 1 : pos + 1 + k].decode("ascii"))
+                    pos += 1 + k
+                if pos != len(payload) or n != count or n == 0:
+                    raise ProtocolError("device-info size or sensor count inconsistent")
+                info = DeviceInfoMessage(side, n, layout, rate, f"{major}.{minor}.{patch}", units, full, foot,
+                                         texts[0], texts[1], seq, dev_us, host)
+                self.device_info = info
+                out.device_info.append(info)
+            elif typ == MsgType.STATUS:
+                if len(payload) != STATUS.size:
+                    raise ProtocolError("status size")
+                pct, state, mv, rate, dropped = STATUS.unpack(payload)
+                out.status.append(StatusMessage(side, None if pct == 0xFF else float(pct), mv or None,
+                                                bool(state & 1), rate, dropped, seq, dev_us, host))
+            elif typ == MsgType.SYNC_REPLY:
+                if len(payload) != SYNC.size:
+                    raise ProtocolError("sync size")
+                out.sync.append(SyncReply(side, SYNC.unpack(payload)[0], dev_us, seq, host))
+            else:
+                cnt.unknown_type += 1  # a newer device's frame type: skip it, forward compatible
+                cnt.bytes_discarded += int(wire_len(len(d)))
+                return
+        except (ProtocolError, IndexError, struct.error, UnicodeDecodeError):
+            cnt.bad_size += 1
+            cnt.bytes_discarded += int(wire_len(len(d)))
+            return
+        cnt.frames_ok += 1
+
+
+def _fresh_deframer(old: Deframer) -> Deframer:
+    new = Deframer(old.max_frame_bytes, synced=False)
+    new.bytes_in, new.bytes_resync = old.bytes_in, old.bytes_resync + old.pending
+    new.overlong, new.bytes_overlong = old.overlong, old.bytes_overlong
+    return new
