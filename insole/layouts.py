@@ -6,6 +6,8 @@ identical coordinates; mirroring is done once, by whoever reads a physical (left
 
 The built-in layouts are generic, scaled to foot length:
 
+``"footswitch-1"``
+    One force-sensitive resistor under the sole (a footswitch insole, as in PhysioNet gaitndd).
 ``"generic-8"``
     Eight cells in the arrangement of the Ultraflex insoles of PhysioNet gaitpdb (heel, two midfoot, two
     metatarsal, two forefoot, hallux).
@@ -33,7 +35,7 @@ GEOMETRIES = ("specified", "generic", "unknown")
 FOOT_LENGTH_RANGE_MM = (150.0, 350.0)
 DEFAULT_FOOT_LENGTH_MM = 260.0
 #: Ids of the built-in layouts and their cell counts.
-BUILTIN_LAYOUTS = {"generic-8": 8, "generic-16": 16, "grid-99": 99}
+BUILTIN_LAYOUTS = {"footswitch-1": 1, "generic-8": 8, "generic-16": 16, "grid-99": 99}
 
 #: Forefoot width as a fraction of foot length; used for the outline and for CPEI normalisation.
 FOREFOOT_WIDTH_RATIO = 0.38
@@ -175,7 +177,10 @@ def _grid_99() -> tuple[np.ndarray, float]:
 
 
 def builtin_layout(n_sensors: int, foot_length_mm: float = DEFAULT_FOOT_LENGTH_MM) -> SensorLayout:
-    """Return the generic layout with ``n_sensors`` cells (8, 16 or 99) scaled to ``foot_length_mm``.
+    """Return the generic layout with ``n_sensors`` cells (1, 8, 16 or 99) scaled to ``foot_length_mm``.
+
+    One cell is a footswitch: a single force-sensitive resistor under the sole (as in PhysioNet gaitndd), with
+    no position that a centre of pressure or a region could use.
 
     Raises
     ------
@@ -186,7 +191,10 @@ def builtin_layout(n_sensors: int, foot_length_mm: float = DEFAULT_FOOT_LENGTH_M
         lo, hi = FOOT_LENGTH_RANGE_MM
         raise ConfigurationError(f"foot_length_mm must be between {lo:g} and {hi:g} mm, got {foot_length_mm}")
     L = foot_length_mm
-    if n_sensors == 16:
+    if n_sensors == 1:
+        rel, layout_id = np.array([(0.5, 0.0)]), "footswitch-1"
+        area = np.full(1, 0.02 * L * L)  # one large FSR (about 1,350 mm2 at L = 260 mm)
+    elif n_sensors == 16:
         rel, layout_id = _GENERIC_16, "generic-16"
         area = np.full(16, 0.0054 * L * L)  # 16 cells cover ~5,800 mm2 of a 260 mm foot (about 35% of the sole)
     elif n_sensors == 8:
@@ -197,7 +205,7 @@ def builtin_layout(n_sensors: int, foot_length_mm: float = DEFAULT_FOOT_LENGTH_M
         layout_id = "grid-99"
         area = np.full(99, (pitch * L) ** 2)
     else:
-        raise ConfigurationError(f"no built-in layout has {n_sensors} sensors; choose 8, 16 or 99")
+        raise ConfigurationError(f"no built-in layout has {n_sensors} sensors; choose 1, 8, 16 or 99")
     return SensorLayout(layout_id, rel[:, 0] * L, rel[:, 1] * L, area, float(L), geometry="generic")
 
 

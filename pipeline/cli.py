@@ -14,20 +14,23 @@ from insole.simulator.session import simulate_session
 from pipeline.analysis import analyze_session
 from pipeline.batch.command import batch_command
 from pipeline.errors import PipelineError
+from pipeline.norms.command import cohort_argument, cohort_option, norms_command
 from pipeline.report import write_report, write_report_json
 from pipeline.report.comparison import load_sem_file, write_comparison, write_comparison_json
 
 USER_ERRORS.append(PipelineError)
 cli.add_command(batch_command)
+cli.add_command(norms_command)
 
 
 @cli.command("analyze")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Write metrics JSON here.")
 @click.option("--steps", "steps_path", type=click.Path(dir_okay=False, path_type=Path), help="Write per-step CSV.")
-def analyze_command(file: Path, json_path: Path | None, steps_path: Path | None) -> None:
+@cohort_option
+def analyze_command(file: Path, json_path: Path | None, steps_path: Path | None, cohort: str) -> None:
     """Analyse a session FILE: gait events, strides, phases and summaries."""
-    result = analyze_session(file)
+    result = analyze_session(file, cohort=cohort_argument(cohort))
     if json_path:
         result.write_metrics(json_path)
     if steps_path:
@@ -40,7 +43,8 @@ def analyze_command(file: Path, json_path: Path | None, steps_path: Path | None)
             click.echo(f"{side}: not analysed: {sr.reason}")
         elif s.available:
             click.echo(f"{side}: {s.n} strides, median stride {s.median:.3f} s, stance {st.median:.1f} %, "
-                       f"foot function {ff.label} (confidence {ff.confidence:.2f})")
+                       f"foot function {ff.label}" + (f" (insole CPEI at the {ff.reference.percentile:.0f}th "
+                                                      f"percentile of {ff.reference.cohort})" if ff.reference else ""))
         else:
             click.echo(f"{side}: no steady-state strides")
     cad = m.bilateral.cadence_steps_per_min
@@ -58,9 +62,10 @@ def analyze_command(file: Path, json_path: Path | None, steps_path: Path | None)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="HTML file.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the report's content as JSON here.")
-def report_command(file: Path, output: Path, json_path: Path | None) -> None:
+@cohort_option
+def report_command(file: Path, output: Path, json_path: Path | None, cohort: str) -> None:
     """Write the self-contained HTML report of a session FILE (and optionally its JSON twin)."""
-    result = analyze_session(file)
+    result = analyze_session(file, cohort=cohort_argument(cohort))
     out = write_report(result, output)
     click.echo(f"wrote {out}")
     if json_path:
@@ -77,11 +82,13 @@ def report_command(file: Path, output: Path, json_path: Path | None) -> None:
               help="Compare sessions recorded with different sensor layouts, cell counts or units (caveated).")
 @click.option("--sem", "sem_path", type=click.Path(dir_okay=False, path_type=Path),
               help='JSON of published test-retest SEMs: {"stance_time_s": {"sem": 0.012, "source": "..."}}.')
+@cohort_option
 def compare_command(before: Path, after: Path, output: Path, json_path: Path | None, allow_different_devices: bool,
-                    sem_path: Path | None) -> None:
+                    sem_path: Path | None, cohort: str) -> None:
     """Compare two sessions, BEFORE and AFTER (e.g. shoes vs orthotic): change, effect size, CI and MDC95."""
     sem = load_sem_file(sem_path) if sem_path else None
-    b, a = analyze_session(before), analyze_session(after)
+    chosen = cohort_argument(cohort)
+    b, a = analyze_session(before, cohort=chosen), analyze_session(after, cohort=chosen)
     kwargs = {"allow_different_devices": allow_different_devices, "sem_overrides": sem}
     click.echo(f"wrote {write_comparison(b, a, output, **kwargs)}")
     if json_path:

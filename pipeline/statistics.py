@@ -44,17 +44,20 @@ def symmetry_angle_pct(left: float, right: float) -> float:
     return float(sa - 200.0 if sa > 100.0 else sa)
 
 
-def bootstrap_si_ci(left: np.ndarray, right: np.ndarray, n_boot: int = N_BOOTSTRAP) -> tuple[float, float] | None:
-    """Percentile-bootstrap 95 % CI of the symmetry index of the side means (steps resampled within side).
+def bootstrap_si_ci(left: np.ndarray, right: np.ndarray, n_boot: int = N_BOOTSTRAP,
+                    statistic: str = "median") -> tuple[float, float] | None:
+    """Percentile-bootstrap 95 % CI of the symmetry index of the sides' ``statistic`` (``median`` or ``mean``),
+    steps resampled within each side: the interval of the same statistic the SI reports.
 
     Returns None with fewer than 3 finite steps on either side.
     """
     left, right = _finite(left), _finite(right)
     if left.size < 3 or right.size < 3:
         return None
+    reduce = np.median if statistic == "median" else np.mean
     rng = np.random.default_rng(BOOTSTRAP_SEED)
-    ml = left[rng.integers(0, left.size, (n_boot, left.size))].mean(axis=1)
-    mr = right[rng.integers(0, right.size, (n_boot, right.size))].mean(axis=1)
+    ml = reduce(left[rng.integers(0, left.size, (n_boot, left.size))], axis=1)
+    mr = reduce(right[rng.integers(0, right.size, (n_boot, right.size))], axis=1)
     mean = 0.5 * (ml + mr)
     with np.errstate(divide="ignore", invalid="ignore"):
         si = (mr - ml) / mean * 100.0

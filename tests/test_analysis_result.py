@@ -48,11 +48,14 @@ def written(tmp_path_factory, session_factory):
     return out
 
 
-def test_the_committed_schema_is_the_one_generated_from_the_types():
-    proc = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, 'tools'); "
-                           "from analysis_schema import schema_text; print(schema_text(), end='')"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60, check=True)
-    assert SCHEMA_FILE.read_text(encoding="utf-8") == proc.stdout, "run tools/analysis_schema.py and commit"
+def test_the_committed_schema_and_tables_are_the_generated_ones():
+    code = ("import sys, json; sys.path.insert(0, 'tools'); from analysis_schema import schema_text, document_text; "
+            "print(json.dumps([schema_text(), document_text()]))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          check=True)
+    schema, doc = json.loads(proc.stdout)
+    assert SCHEMA_FILE.read_text(encoding="utf-8") == schema, "run tools/analysis_schema.py and commit"
+    assert CONTRACT_DOC.read_text(encoding="utf-8") == doc, "run tools/analysis_schema.py and commit"
 
 
 def test_every_metrics_json_validates_against_the_documented_schema(written):

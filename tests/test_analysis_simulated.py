@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from independent_walker import write_walk
 
 from insole.cli import run
 from insole.session import FootData, Session, read_session
@@ -34,51 +35,115 @@ def _errors(detected: np.ndarray, truth: np.ndarray, max_match_s: float = 0.1) -
     return err[matched], found
 
 
-def _event_errors(path, side):
+def _event_errors(path, side, params=None, columns=("ic_s", "to_s")):
     sess = read_session(path)
-    res = analyze_session(path)
+    res = analyze_session(path, params)
     steps = res.steps[res.steps.side == side]
     truth = sess.truth[side]
-    e_ic, f_ic = _errors(steps.ic_s.to_numpy(), truth["ic_s"])
-    e_to, f_to = _errors(steps.to_s.to_numpy(), truth["to_s"])
+    e_ic, f_ic = _errors(steps[columns[0]].to_numpy(), truth["ic_s"])
+    e_to, f_to = _errors(steps[columns[1]].to_numpy(), truth["to_s"])
     return e_ic, e_to, f_ic, f_to, 1.0 / sess.feet[side].sampling_rate_hz
 
 
+#: A simulated insole without its in-shoe effects (no residual load after toe off, no preload, no dead band):
+#: the force-plate-like signal on which the onset definition must find the true contact within one sample.
+IDEAL = "residual_bw=0&preload_kpa=0&dead_band_kpa=0"
 CLEAN = [
-    dict(sensors=16, rate_hz=100.0),
-    dict(sensors=8, rate_hz=100.0),
-    dict(sensors=99, rate_hz=100.0),
-    dict(sensors=16, rate_hz=100.0, device_params="units=raw"),
-    dict(sensors=8, rate_hz=300.0, device_params="units=raw"),
+    dict(sensors=16, rate_hz=100.0, device_params=IDEAL),
+    dict(sensors=8, rate_hz=100.0, device_params=IDEAL),
+    dict(sensors=99, rate_hz=100.0, device_params=IDEAL),
+    dict(sensors=16, rate_hz=100.0, device_params=f"{IDEAL}&units=raw"),
+    dict(sensors=8, rate_hz=300.0, device_params=f"{IDEAL}&units=raw"),
     # at 1000 Hz the recorder's clock alignment adds the minimum link latency (1 ms at latency_ms=2) to every
     # frame time; latency 0 isolates the detector's own error
-    dict(sensors=16, rate_hz=1000.0, device_params="latency_ms=0"),
-    dict(sensors=99, rate_hz=1000.0, device_params="latency_ms=0&units=raw"),
+    dict(sensors=16, rate_hz=1000.0, device_params=f"{IDEAL}&latency_ms=0"),
+    dict(sensors=99, rate_hz=1000.0, device_params=f"{IDEAL}&latency_ms=0&units=raw"),
 ]
 
 
-@pytest.mark.parametrize("kw", CLEAN, ids=lambda kw: "-".join(f"{v}" for v in kw.values()))
-def test_events_within_one_sample_on_clean_sessions(session_factory, kw):
-    """Within one sample period up to 300 Hz. At 1000 Hz the last ~1 ms of unloading (and first of loading) is
-    below the summed noise floor of the cells (about 1 N), so the limit there is 1.5 sample periods; measured
-    worst cases are about 1.0-1.3 ms (see the analysis report)."""
+@pytest.mark.parametrize("kw", CLEAN, ids=lambda kw: f"{kw['sensors']}-{kw['rate_hz']:g}-" +
+                         kw["device_params"].removeprefix(IDEAL).lstrip("&"))
+def test_onset_events_within_one_sample_on_ideal_sessions(session_factory, kw):
+    """The onset definition's implementation: within one sample period up to 300 Hz on a force-plate-like signal.
+    At 1000 Hz the last ~1 ms of unloading (and first of loading) is below the summed noise floor of the cells
+    (about 1 N), so the limit there is 1.5 sample periods."""
     path = session_factory("neutral", 60.0, 11, **kw)
     for side in ("left", "right"):
-        e_ic, e_to, f_ic, f_to, dt = _event_errors(path, side)
+        e_ic, e_to, f_ic, f_to, dt = _event_errors(path, side, AnalysisParams(event_definition="onset"))
         limit = dt if dt >= 1 / 300 - 1e-9 else 1.5 * dt
         assert f_ic >= 0.95 and f_to >= 0.95, (side, f_ic, f_to)
         assert np.max(np.abs(e_ic)) <= limit, (side, e_ic.min(), e_ic.max())
         assert np.max(np.abs(e_to)) <= limit, (side, e_to.min(), e_to.max())
 
 
+REALISTIC = [
+    dict(sensors=16, rate_hz=100.0),
+    dict(sensors=8, rate_hz=100.0),
+    dict(sensors=99, rate_hz=100.0),
+    dict(sensors=16, rate_hz=100.0, device_params="units=raw"),
+    dict(sensors=16, rate_hz=1000.0, device_params="latency_ms=0"),
+    dict(sensors=1, rate_hz=300.0, device_params="units=raw"),  # a footswitch: the onset definition is primary
+]
+
+
+@pytest.mark.parametrize("kw", REALISTIC, ids=lambda kw: "-".join(f"{v}" for v in kw.values()))
+def test_primary_events_within_20ms_of_the_contact(session_factory, kw):
+    """With the in-shoe effects of real insoles (residual load after toe off, preload, dead band), the primary
+    definition (threshold for several cells, onset for a footswitch) finds the physical contact within 20 ms for
+    at least 95 % of events (the issue's agreement criterion)."""
+    path = session_factory("neutral", 60.0, 13, **kw)
+    for side in ("left", "right"):
+        e_ic, e_to, f_ic, f_to, _ = _event_errors(path, side)
+        assert f_ic >= 0.95 and f_to >= 0.95, (side, f_ic, f_to)
+        for e in (e_ic, e_to):
+            assert np.mean(np.abs(e) <= 0.020) >= 0.95, (side, np.median(e), np.abs(e).max())
+
+
+def test_onset_on_a_multicell_insole_follows_the_residual_load(session_factory):
+    """What real insoles show (Moticon: stance +80 ms against the vendor's events): after toe off the in-shoe
+    load decays slowly and the onset definition puts toe off 40-100 ms late; the threshold definition does not."""
+    path = session_factory("neutral", 60.0, 13, sensors=16, rate_hz=100.0)
+    e_ic, e_to, _, _, _ = _event_errors(path, "left", columns=("ic_onset_s", "to_onset_s"))
+    assert 0.040 <= np.median(e_to) <= 0.100 and abs(np.median(e_ic)) <= 0.010
+    e_ic, e_to, _, _, _ = _event_errors(path, "left", columns=("ic_threshold_s", "to_threshold_s"))
+    assert abs(np.median(e_to)) <= 0.010 and abs(np.median(e_ic)) <= 0.010
+
+
+def test_dead_toe_cells_are_named_because_toe_off_comes_early(session_factory):
+    """An insole whose toe cells do not work cannot see the last of push-off: toe off is found about 40 ms early.
+    The analysis cannot know the true toe off, but it can see cells that never carry load, and says so."""
+    path = session_factory("neutral", 30.0, 13, sensors=16, device_params="toe_cells=0")
+    e_ic, e_to, _, _, _ = _event_errors(path, "left")
+    assert np.median(e_to) < -0.020
+    res = analyze_session(path)
+    issues = [w for w in res.metrics.quality.warnings if w.code is QualityCode.DEAD_CELLS]
+    assert {w.side for w in issues} == {"left", "right"}
+    assert all("2 of 16 cells" in w.message and "under the toes" in w.message for w in issues), issues
+
+
+@pytest.mark.parametrize("n_sensors, rate_hz", [(16, 100.0), (8, 100.0), (16, 50.0), (1, 300.0)])
+def test_primary_events_on_an_independent_walking_model(tmp_path, n_sensors, rate_hz):
+    """A second truth, from a walking model that shares no code with the simulator (tests/independent_walker.py)."""
+    path = tmp_path / "walk.h5"
+    truth = write_walk(path, n_sensors=n_sensors, rate_hz=rate_hz, residual_share=0.0 if n_sensors == 1 else 0.12)
+    res = analyze_session(path)
+    expected = "onset" if n_sensors == 1 else "threshold"
+    for side in ("left", "right"):
+        assert res.metrics.side(side).event_levels.definition == expected
+        steps = res.steps[res.steps.side == side]
+        for col in ("ic_s", "to_s"):
+            e, found = _errors(steps[col].to_numpy(), truth[side][col])
+            assert found >= 0.95 and np.mean(np.abs(e) <= 0.020) >= 0.95, (side, col, np.median(e))
+
+
 @pytest.mark.parametrize(
     "kw",
     [
         dict(sensors=16, rate_hz=100.0, device_params="noise_kpa=5&dropout_rate=0.02"),
-        dict(sensors=8, rate_hz=100.0, device_params="noise_kpa=5&dropout_rate=0.02&units=raw"),
-        dict(sensors=99, rate_hz=1000.0, device_params="noise_kpa=5&dropout_rate=0.02&units=raw"),
+        dict(sensors=8, rate_hz=100.0, device_params="noise_kpa=5&dropout_rate=0.02"),
+        dict(sensors=99, rate_hz=1000.0, device_params="noise_kpa=5&dropout_rate=0.02"),
     ],
-    ids=["16-100", "8-100-raw", "99-1000-raw"],
+    ids=["16-100", "8-100", "99-1000"],
 )
 def test_events_within_20ms_with_noise_and_dropouts(session_factory, kw):
     path = session_factory("neutral", 60.0, 12, **kw)
@@ -90,30 +155,60 @@ def test_events_within_20ms_with_noise_and_dropouts(session_factory, kw):
         assert f_ic >= 0.8 and f_to >= 0.8, (f_ic, f_to)
 
 
+@pytest.mark.parametrize("sensors, rate_hz, late_ms", [(8, 100.0, (15, 30)), (16, 100.0, (8, 20)),
+                                                       (99, 1000.0, (4, 13))])
+def test_raw_fsr_counts_put_toe_off_late_by_a_known_amount(session_factory, sensors, rate_hz, late_ms):
+    """The known limit of raw counts (no real reference exists for uncalibrated multi-cell insoles): a
+    force-sensing resistor's counts are compressive (``4095 p / (p + 300 kPa)``), so the threshold set on force
+    sits lower in the residual load after toe off, and toe off comes late by an amount that depends on the cells;
+    IC is unaffected. Calibrating the insole (``insole calibrate``) removes it. The bounds are the simulator's,
+    measured, and stated in docs/analysis-validation.md."""
+    path = session_factory("neutral", 60.0, 12, sensors=sensors, rate_hz=rate_hz,
+                           device_params="noise_kpa=5&dropout_rate=0.02&units=raw")
+    for side in ("left", "right"):
+        e_ic, e_to, f_ic, f_to, _ = _event_errors(path, side)
+        assert np.max(np.abs(e_ic)) <= 0.020 and f_ic >= 0.8 and f_to >= 0.8
+        assert late_ms[0] / 1e3 <= np.median(e_to) <= late_ms[1] / 1e3, (side, np.median(e_to))
+
+
 @pytest.mark.parametrize(
     ("profile", "label"),
     [("neutral", "neutral"), ("overpronation", "pronation"), ("oversupination", "supination")],
 )
 @pytest.mark.parametrize("sensors", [8, 16, 99])
-def test_foot_function_classes_recovered(session_factory, profile, label, sensors):
-    res = analyze_session(session_factory(profile, 60.0, 5, sensors=sensors))
+def test_foot_function_label_is_the_cohort_quintile(session_factory, simulated_cohort, profile, label, sensors):
+    """With a cohort of the same insole model the label is the insole CPEI's quintile in it; without, not assessed."""
+    path = session_factory(profile, 60.0, 5, sensors=sensors)
+    res = analyze_session(path, cohort=simulated_cohort(sensors))
     for side in ("left", "right"):
         ff = res.metrics.side(side).foot_function
         assert ff.label == label, ff
-        assert ff.confidence > 0.9
-        assert ff.n >= 30
+        assert ff.n >= 30 and ff.reference is not None and ff.reference.n == 20
+        pct = ff.reference.percentile
+        assert (pct < 20) if label == "pronation" else (pct > 80) if label == "supination" else (20 <= pct <= 80)
+    alone = analyze_session(path)  # a generic simulated layout: no shipped cohort covers it
+    for side in ("left", "right"):
+        ff = alone.metrics.side(side).foot_function
+        assert ff.label == "not assessed" and "no reference cohort" in ff.reason and ff.reference is None
 
 
-def test_lld_pattern_flagged_only_for_lld_profile(session_factory):
-    lld = analyze_session(session_factory("leg-length-discrepancy", 60.0, 5))
+def test_lld_pattern_is_asymmetry_beyond_the_cohort(session_factory, simulated_cohort):
+    cohort = simulated_cohort(16)
+    lld = analyze_session(session_factory("leg-length-discrepancy", 60.0, 5), cohort=cohort)
     pat = lld.metrics.bilateral.lld_pattern
-    assert pat.consistent is True
-    assert pat.criteria.longer_stance_side == "right"  # the profile lengthens the right stance
+    assert pat.consistent is True, pat
+    c = pat.criteria
+    assert c.longer_stance_side == "right"  # the profile lengthens the right stance
+    assert abs(c.stance_si_pct) > c.healthy_stance_si_pct and abs(c.peak_si_pct) > c.healthy_peak_si_pct
+    assert c.n_cohort == 10
     assert "consistent with" in pat.wording and "cannot measure leg length" in pat.wording
     assert forbidden_phrases(pat.wording) == []
     for profile in ("neutral", "asymmetric"):
-        res = analyze_session(session_factory(profile, 60.0, 5))
+        res = analyze_session(session_factory(profile, 60.0, 5), cohort=cohort)
         assert res.metrics.bilateral.lld_pattern.consistent is False, profile
+    none = analyze_session(session_factory("leg-length-discrepancy", 60.0, 5))
+    assert none.metrics.bilateral.lld_pattern.consistent is None
+    assert "no reference cohort" in none.metrics.bilateral.lld_pattern.reason
 
 
 def test_temporal_and_force_measures_match_the_profile(session_factory):

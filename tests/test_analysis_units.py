@@ -7,11 +7,17 @@ import math
 import numpy as np
 import pytest
 
+from insole.layouts import FOREFOOT_WIDTH_RATIO
 from pipeline.analysis.events import ContactEventDetection, hysteresis
-from pipeline.analysis.foot_function import cpei_pct, foot_function_label, lmfi
-from pipeline.analysis.force_curve import curve_landmarks, resample_stance, segment_sums
+from pipeline.analysis.foot_function import cpei_pct, foot_function_label, hull_width_at, lmfi, strike_index_pct
+from pipeline.analysis.force_curve import (
+    curve_landmarks,
+    instantaneous_loading_rate,
+    resample_stance,
+    segment_sums,
+)
 from pipeline.analysis.metric_catalogue import METRIC_SPECS
-from pipeline.analysis.result import MetricStatus
+from pipeline.analysis.result import CohortPosition, Metric, MetricStatus, Symmetry
 from pipeline.analysis.summary import summarize
 from pipeline.analysis.symmetry import lld_pattern
 from pipeline.errors import AnalysisError
@@ -34,35 +40,71 @@ def test_hysteresis_holds_state_between_thresholds():
     assert got.tolist() == [False, False, True, True, True, False, False, True, True, True, False]
 
 
-def test_cpei_of_a_known_gait_line():
-    """A straight heel-to-toe construction line with a lateral bulge of 10 mm x sin(pi s): at two thirds of
-    the line the bulge is 10 x sin(2 pi / 3) = 8.66 mm, i.e. 8.66 % of a 100 mm forefoot width."""
+def test_cpei_as_song_constructed_it():
+    """A straight heel-to-toe path (construction line y = 0) with a lateral bulge of 10 mm x sin(pi s). The
+    transverse line at the distal third lies at x = 2/3 L, which the path reaches at s* = (2/3 - 0.05) / 0.85:
+    CPE = 10 sin(pi s*) mm lateral, and CPEI = CPE / hull width x 100."""
     s = np.linspace(0, 1, 101)
-    L, W = 250.0, 100.0
+    L = 250.0
+    W = FOREFOOT_WIDTH_RATIO * L  # ml is stored as a share of this width
     ap = (0.05 + 0.85 * s)[None, :]
     ml = (-10.0 * np.sin(np.pi * s) / W)[None, :]  # lateral = negative y
-    assert cpei_pct(ap, ml, L, W)[0] == pytest.approx(100 * 10 * math.sin(2 * math.pi / 3) / W, abs=0.05)
-    # a medial bulge gives a negative CPEI; too few points give NaN
-    assert cpei_pct(ap, -ml, L, W)[0] < 0
+    s_star = (2 / 3 - 0.05) / 0.85
+    hull = 80.0
+    assert cpei_pct(ap, ml, L, W, hull)[0] == pytest.approx(100 * 10 * math.sin(math.pi * s_star) / hull, abs=0.05)
+    # a medial bulge gives a negative CPEI; a path that never reaches the line, or too few points, give NaN
+    assert cpei_pct(ap, -ml, L, W, hull)[0] < 0
+    assert np.isnan(cpei_pct(ap * 0.6, ml, L, W, hull)[0])
     sparse = np.full_like(ap, np.nan)
     sparse[0, :5] = ap[0, :5]
-    assert np.isnan(cpei_pct(sparse, ml, L, W)[0])
+    assert np.isnan(cpei_pct(sparse, ml, L, W, hull)[0])
+    # the hull width along the transverse line: a 40 x 90 mm rectangle of cells, and a triangle narrowing to it
+    assert hull_width_at([0, 0, 200, 200], [-45, 45, -45, 45], 150.0) == pytest.approx(90.0)
+    assert hull_width_at([0, 0, 200], [-50, 50, 0], 100.0) == pytest.approx(50.0)
+    assert np.isnan(hull_width_at([0, 100], [0, 10], 50.0))  # two cells: no hull
+    # strike index: the first point of the path, % of foot length
+    assert strike_index_pct(ap)[0] == pytest.approx(5.0)
+
+
+def _cpei(n: int, percentile: float | None) -> Metric:
+    ref = None if percentile is None else CohortPosition(cohort="c", n=20, percentile=percentile,
+                                                          percentile_ci=(percentile - 10, percentile + 10))
+    return Metric(name="cpei_pct", label="Insole CPEI", unit="% hull width", method="m", n=n, median=8.0,
+                  mean=8.0, reference=ref)
 
 
 def test_lmfi_and_label_rule():
     assert lmfi(np.array([3.0]), np.array([1.0]))[0] == pytest.approx(0.5)
     assert np.isnan(lmfi(np.array([0.0]), np.array([0.0]))[0])
-    rng = np.random.default_rng(0)
-    assert foot_function_label(2.0 + rng.normal(0, 1, 40), rng.normal(-0.4, 0.05, 40)).label == "pronation"
-    assert foot_function_label(10.0 + rng.normal(0, 1, 40), rng.normal(0.0, 0.05, 40)).label == "neutral"
-    assert foot_function_label(20.0 + rng.normal(0, 1, 40), rng.normal(0.4, 0.05, 40)).label == "supination"
-    # contradicting indices and too few steps are undetermined, with the reason; unknown layouts too
-    mixed = foot_function_label(2.0 + rng.normal(0, 1, 40), rng.normal(0.4, 0.05, 40))
-    assert mixed.label == "undetermined" and "disagree" in mixed.reason
-    assert "fewer than 10" in foot_function_label(np.full(5, 2.0)).reason
-    assert "vendor-x" in foot_function_label(np.full(40, 2.0), layout_id="vendor-x").reason
-    near = foot_function_label(6.7 + rng.normal(0, 3, 12))
-    assert near.confidence < 0.8  # a median at the cut-off is not a confident label
+    assert foot_function_label(_cpei(40, 10.0)).label == "pronation"
+    assert foot_function_label(_cpei(40, 50.0)).label == "neutral"
+    assert foot_function_label(_cpei(40, 90.0)).label == "supination"
+    assert foot_function_label(_cpei(40, 20.0)).label == "neutral"  # the lowest fifth is below the 20th percentile
+    # no cohort, too few steps: not assessed, with the reason
+    alone = foot_function_label(_cpei(40, None))
+    assert alone.label == "not assessed" and "no reference cohort" in alone.reason and not alone.assessed
+    assert "fewer than 10" in foot_function_label(_cpei(5, 10.0)).reason
+
+
+def test_cohort_percentile_and_its_interval():
+    from pipeline.norms.cohort import Cohort, CohortEntry, CohortMetric, DeviceFamily
+    from pipeline.norms.position import percentile_in, position
+
+    values = np.arange(1.0, 21.0)  # 20 healthy values 1..20
+    metric = CohortMetric(name="x", unit="s", entries=[CohortEntry(subject=f"s{i}", recording=f"r{i}", side="left",
+                                                                   value=float(v)) for i, v in enumerate(values)])
+    cohort = Cohort(schema="insole-cohort", schema_version=1, name="c", description="", sources=[],
+                    device=DeviceFamily(layout_ids=["l"], n_sensors=8, units="N"), n_subjects=20, n_recordings=20,
+                    built_utc="", software="", metrics={"x": metric}, symmetry={})
+    assert percentile_in(values, 5.5) == pytest.approx(25.0)  # 5 of 20 below
+    assert percentile_in(values, 5.0) == pytest.approx(22.5)  # mid-rank of a tie
+    pos = position(cohort, metric, 5.5, (4.5, 6.5), subject=None)
+    lo, hi = pos.percentile_ci
+    assert lo < 20.0 < 25.0 < 30.0 < hi and pos.n == 20 and not pos.left_out
+    # the subject's own value is left out
+    own = position(cohort, metric, 5.5, None, subject="s0")
+    assert own.left_out and own.n == 19 and own.percentile == pytest.approx(100 * 4 / 19)
+    assert position(cohort, metric, None, None, None) is None
 
 
 def test_summary_values():
@@ -86,9 +128,19 @@ def test_force_curve_landmarks_and_segments():
     assert lm["peak1"][0] == pytest.approx(1.2) and lm["peak1_pct"][0] == pytest.approx(25)
     assert lm["peak2"][0] == pytest.approx(1.1) and lm["peak2_pct"][0] == pytest.approx(75)
     assert lm["valley"][0] == pytest.approx(0.8) and lm["valley_pct"][0] == pytest.approx(50)
-    # linear rise 0 -> 1.2 over 25 % of 0.6 s: slope 8 per second, average and instantaneous
+    # linear rise 0 -> 1.2 over 25 % of 0.6 s: slope 8 per second, on average; 20 % and 80 % of the peak at
+    # curve points 5 and 20
     assert lm["loading_rate"][0] == pytest.approx(8.0, rel=1e-6)
-    assert lm["loading_rate_inst"][0] == pytest.approx(8.0, rel=1e-6)
+    assert lm["x20"][0] == pytest.approx(5.0) and lm["x80"][0] == pytest.approx(20.0)
+    # a plateau (no valley 5 % below the lower peak) has no landmarks
+    flat = np.interp(u, [0, 0.2, 0.8, 1.0], [0, 1.0, 0.98, 0])[None, :]
+    lm = curve_landmarks(flat, np.array([0.6]))
+    assert all(np.isnan(lm[k][0]) for k in ("peak1", "peak2", "valley", "peak1_pct", "loading_rate"))
+    # the instantaneous loading rate is the derivative of the filtered force: a 2 BW/s ramp reads 2 BW/s
+    tt = np.arange(0, 2, 0.01)
+    ramp = np.clip(2.0 * (tt - 0.5), 0, 1.0)
+    inst = instantaneous_loading_rate(tt, ramp, 100.0, np.array([0.7]), np.array([0.8]))
+    assert inst[0] == pytest.approx(2.0, rel=0.02)
     x = np.arange(10, dtype=float)
     assert segment_sums(x, np.array([1, 5]), np.array([3, 9])).tolist() == [3.0, 26.0]
     assert segment_sums(x, np.array([1, 5]), np.array([3, 10]), np.maximum).tolist() == [2.0, 9.0]
@@ -97,16 +149,21 @@ def test_force_curve_landmarks_and_segments():
     assert r[0].tolist() == pytest.approx([0.2, 0.4, 0.6])
 
 
+def _sym(si: float, n: int = 40) -> Symmetry:
+    return Symmetry(metric="m", label="m", unit="s", si_pct=si, sa_pct=si / 2, n_left=n, n_right=n)
+
+
 def test_lld_pattern_rule():
-    rng = np.random.default_rng(1)
-    st_l, st_r = 0.62 + rng.normal(0, 0.01, 40), 0.645 + rng.normal(0, 0.01, 40)
-    pk_l, pk_r = 1.1 + rng.normal(0, 0.03, 40), 0.98 + rng.normal(0, 0.03, 40)
-    pat = lld_pattern(st_l, st_r, pk_l, pk_r)
-    assert pat.consistent and pat.criteria.longer_stance_side == "right"
-    # longer stance with a *higher* peak on the same side is not the pattern
-    assert lld_pattern(st_l, st_r, pk_r, pk_l).consistent is False
-    few = lld_pattern(st_l[:5], st_r[:5], pk_l[:5], pk_r[:5])
+    healthy = (2.0, 16), (5.0, 16)  # 95th percentiles of healthy |SI| (stance, peak force)
+    pat = lld_pattern(_sym(3.5), _sym(-12.0), "BW", *healthy)
+    assert pat.consistent and pat.criteria.longer_stance_side == "right" and pat.criteria.n_cohort == 16
+    # longer stance with a *higher* peak on the same side is not the pattern; nor is asymmetry within healthy
+    assert lld_pattern(_sym(3.5), _sym(12.0), "BW", *healthy).consistent is False
+    assert lld_pattern(_sym(1.5), _sym(-12.0), "N", *healthy).consistent is False
+    few = lld_pattern(_sym(3.5, 5), _sym(-12.0, 5), "BW", *healthy)
     assert few.consistent is None and not few.assessed and "fewer than 10" in few.reason
+    assert "raw counts" in lld_pattern(_sym(3.5), _sym(-12.0), "counts", *healthy).reason
+    assert "no reference cohort" in lld_pattern(_sym(3.5), _sym(-12.0), "BW", None, None).reason
 
 
 def test_detector_on_a_synthetic_signal_with_a_gap():

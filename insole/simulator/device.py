@@ -7,7 +7,7 @@ parameter          default     meaning
 =================  ==========  ==========================================================================
 side               left        which foot
 rate_hz            100         sampling rate of the device clock (10-1000)
-sensors            16          cells: 8, 16 or 99 (generic layouts, :mod:`insole.layouts`)
+sensors            16          cells: 1 (footswitch), 8, 16 or 99 (generic layouts, :mod:`insole.layouts`)
 seed               0           random seed; two devices with the same profile and seed are one walker
 noise_kpa          1.0         Gaussian sensor noise (SD)
 dropout_rate       0           share of frames lost on the link, in bursts
@@ -23,6 +23,12 @@ connect_delay_s    0           seconds ``open()`` takes (a slow or absent device
 silent_after_s     0           walk time after which the device stops sending without closing (0 = never)
 restart_at_s       0           walk time at which the device reboots: sequence and clock restart (0 = never)
 static_kpa         (none)      instead of walking, every cell under this uniform pressure (a calibration bladder)
+residual_bw        0.15 / 0    in-shoe load at toe off, body weights (0 for a 1-cell footswitch); see
+                               :mod:`insole.simulator.in_shoe` for these five in-shoe parameters
+residual_tau_s     0.025       decay time constant of the residual load after toe off
+preload_kpa        4           lacing preload on the cells under the laces
+dead_band_kpa      2           a cell reads 0 below this pressure
+toe_cells          1           0 = the insole has no working cells under the toes
 (profile fields)               any :class:`~insole.simulator.profiles.GaitProfile` field, e.g. speed_m_s or
                                foot_length_mm (which also scales the layout)
 =================  ==========  ==========================================================================
@@ -56,6 +62,7 @@ from insole.errors import ConfigurationError, DeviceError
 from insole.frames import SIDES, FrameBatch
 from insole.layouts import builtin_layout
 from insole.simulator.gait_model import SimulatedWalk, simulate_walk
+from insole.simulator.in_shoe import InShoe
 from insole.simulator.profiles import GaitProfile, profile_from_query
 
 #: Full-scale count of the simulated 12-bit ADC and the half-scale pressure of its FSR curve.
@@ -81,6 +88,11 @@ _DEVICE_PARAMS = {
     "silent_after_s": "0",
     "restart_at_s": "0",
     "static_kpa": "",
+    "residual_bw": "",
+    "residual_tau_s": "0.025",
+    "preload_kpa": "4",
+    "dead_band_kpa": "2",
+    "toe_cells": "1",
 }
 
 #: Gait-profile fields that a ``sim://`` URL may override.
@@ -141,6 +153,14 @@ class SimulatedInsole(InsoleDevice):
         self.restart_at_s = _num(params, "restart_at_s", 0, 7 * 86400)
         self.static_kpa = None if params["static_kpa"] == "" else _num(params, "static_kpa", 0, 5000)
         self.layout = builtin_layout(n_sensors, self.profile.foot_length_mm)
+        self.in_shoe = InShoe(
+            residual_bw=(0.0 if n_sensors == 1 else InShoe.residual_bw) if params["residual_bw"] == ""
+            else _num(params, "residual_bw", 0, 1),
+            residual_tau_s=_num(params, "residual_tau_s", 0.001, 1),
+            preload_kpa=_num(params, "preload_kpa", 0, 100),
+            dead_band_kpa=_num(params, "dead_band_kpa", 0, 100),
+            toe_cells=bool(int(_num(params, "toe_cells", 0, 1))),
+        )
         self._info = DeviceInfo(
             url=url,
             side=self.side,
@@ -240,7 +260,8 @@ class SimulatedInsole(InsoleDevice):
             else:
                 await asyncio.sleep(0)
             if self.static_kpa is None:
-                pressure = walk.pressure_kpa(self.side, t, self.layout)
+                pressure = self.in_shoe.apply(walk, self.side, t, self.layout,
+                                              walk.pressure_kpa(self.side, t, self.layout))
             else:
                 pressure = np.full((len(k), self.layout.n_sensors), self.static_kpa)
             if self.noise_kpa > 0:

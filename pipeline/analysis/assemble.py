@@ -17,9 +17,16 @@ from insole.provenance import file_sha256, utc_now_iso
 from insole.session import SessionMetadata
 from pipeline import __version__
 from pipeline.analysis import cop, events, foot_function, force, regions, strides, symmetry
+from pipeline.analysis.events import (
+    DEFINITION_SOURCES,
+    RAW_COUNTS_NOTE,
+    THRESHOLD_IC_SHARE,
+    THRESHOLD_TO_SHARE,
+)
 from pipeline.analysis.foot_analysis import FootAnalysis
 from pipeline.analysis.foot_function import foot_function_label, foot_function_not_applicable
 from pipeline.analysis.foot_source import FootSource
+from pipeline.analysis.force_scale import FORCE_COLUMNS, check_force_scale, describe, rescale
 from pipeline.analysis.metric_catalogue import (
     BILATERAL_METRICS,
     EVENT_COLUMNS,
@@ -31,6 +38,7 @@ from pipeline.analysis.metric_catalogue import (
     resolve_unit,
 )
 from pipeline.analysis.quality import quality_report
+from pipeline.analysis.references import LLD_PEAK_METRIC, healthy_asymmetry, symmetry_with_reference, with_reference
 from pipeline.analysis.result import (
     SCHEMA,
     SCHEMA_VERSION,
@@ -38,6 +46,7 @@ from pipeline.analysis.result import (
     Bilateral,
     EventLevels,
     FootSummary,
+    ForceScaleCheck,
     Metric,
     MetricStatus,
     Provenance,
@@ -48,33 +57,43 @@ from pipeline.analysis.result import (
     SideResult,
     StanceCurves,
     StepColumn,
+    Symmetry,
+    SymmetryTable,
     SyncCheck,
     finite,
 )
 from pipeline.analysis.strides import STEADY_STATE_RULE, pair_sides
 from pipeline.analysis.summary import summarize, unavailable
+from pipeline.norms.cohort import Cohort
 
 _BILATERAL_COLUMNS = ("step_time_s", "contra_ic_pct", "double_support_initial_s", "double_support_terminal_s",
                       "double_support_s", "single_support_s")
 #: Minimum share of paired left strides for the clocks to count as aligned.
 MIN_PAIRED_SHARE = 0.5
+#: Median stance below this share of the stride (with the feet in step) means flight phases: running, not walking
+#: (walking stance is about 58-65 % of the stride, running stance under 50 %: Novacheck 1998).
+RUNNING_STANCE_PCT = 50.0
 
 
-def _method(spec: MetricSpec) -> str:
+def _method(spec: MetricSpec, force_note: str) -> str:
     if spec.name == "stride_time_s":
         return f"{spec.method}; {STEADY_STATE_RULE}"
-    return f"{spec.method}; steady-state steps" + (", saturated steps excluded" if spec.group == FORCE_GROUP else "")
+    if spec.group != FORCE_GROUP:
+        return f"{spec.method}; steady-state steps"
+    note = f"; {force_note}" if force_note and spec.name in FORCE_COLUMNS else ""
+    return f"{spec.method}; steady-state steps, saturated steps excluded{note}"
 
 
-def _side_result(fa: FootAnalysis, t: pd.DataFrame, both_feet: bool) -> tuple[Any, dict[str, np.ndarray]]:
-    """The SideResult of one foot and the per-step values behind each metric (for symmetry)."""
+def _side_metrics(fa: FootAnalysis, t: pd.DataFrame, both_feet: bool, force_note: str
+                  ) -> tuple[dict[str, Metric], dict[str, np.ndarray]]:
+    """Every per-side metric of one foot, and the per-step values behind each (for symmetry)."""
     valid = t["valid"].to_numpy(bool)
     force_ok = valid & ~t["saturated"].to_numpy(bool)
     metrics: dict[str, Metric] = {}
     values: dict[str, np.ndarray] = {}
     for spec in SIDE_METRICS:
         unit = resolve_unit(spec.unit, fa.force_unit, fa.pressure_unit)
-        method = _method(spec)
+        method = _method(spec, force_note)
         sel = force_ok if spec.group == FORCE_GROUP else valid
         vals = t[spec.name].to_numpy(float)[sel] if spec.name in t else np.zeros(0)
         values[spec.name] = vals
@@ -87,33 +106,45 @@ def _side_result(fa: FootAnalysis, t: pd.DataFrame, both_feet: bool) -> tuple[An
             empty = ("every steady-state step is saturated" if spec.group == FORCE_GROUP and valid.any()
                      else "no steady-state steps")
             metrics[spec.name] = summarize(spec, unit, method, vals, empty_reason=empty)
-    if Needs.COP in fa.limits:
-        ff = foot_function_not_applicable(fa.limits[Needs.COP])
-    else:
-        ff = foot_function_label(t["cpei_pct"].to_numpy(float)[valid],
-                                 t["lmfi_terminal"].to_numpy(float)[valid] if "lmfi_terminal" in t else None,
-                                 fa.layout.layout_id)
-    region_list = []
+    return metrics, values
+
+
+def _regions(fa: FootAnalysis, t: pd.DataFrame) -> list[RegionSummary]:
+    force_ok = t["valid"].to_numpy(bool) & ~t["saturated"].to_numpy(bool)
+    out = []
     for name in fa.region_names:
         def med(col: str) -> float | None:
             v = t[col].to_numpy(float)[force_ok]
             v = v[np.isfinite(v)]
             return float(np.median(v)) if v.size else None
-        region_list.append(RegionSummary(
+        out.append(RegionSummary(
             name=name, peak_pressure=med(f"{name}_peak_pressure"), pti=med(f"{name}_pti"),
             contact_time_pct=med(f"{name}_contact_pct"), load_share_pct=med(f"{name}_load_pct"),
             n=int(force_ok.sum()), pressure_unit=fa.pressure_unit))
+    return out
+
+
+def _side_result(fa: FootAnalysis, t: pd.DataFrame, metrics: dict[str, Metric]) -> Any:
+    """The SideResult of one analysed foot (metrics already positioned against the cohort)."""
+    if Needs.COP in fa.limits:
+        ff = foot_function_not_applicable(fa.limits[Needs.COP])
+    else:
+        ff = foot_function_label(metrics["cpei_pct"])
     lv = fa.levels
-    result = SideResult(
+    return SideResult(
         side=fa.side, analysed=True, force_unit=fa.force_unit, pressure_unit=fa.pressure_unit,
-        n_steps_detected=int(len(t)), n_steps_valid=int(valid.sum()), foot_function=ff, regions=region_list,
-        region_rule=fa.limits.get(Needs.REGIONS, regions.REGION_RULE),
-        event_levels=EventLevels(stance_level=finite(lv["stance_level"]), noise_sd=finite(lv["noise_sd"]),
-                                 threshold_on=finite(lv["threshold_on"]), threshold_off=finite(lv["threshold_off"]),
-                                 onset_level=finite(lv["onset_level"]), force_unit=fa.detector_force_unit),
+        n_steps_detected=int(len(t)), n_steps_valid=int(t["valid"].sum()), foot_function=ff,
+        regions=_regions(fa, t), region_rule=fa.limits.get(Needs.REGIONS, regions.REGION_RULE),
+        event_levels=EventLevels(
+            definition=fa.event_definition,
+            definition_source=DEFINITION_SOURCES[fa.event_definition] + (
+                RAW_COUNTS_NOTE if fa.event_definition == "threshold" and fa.detector_force_unit == "counts" else ""),
+            ic_share=THRESHOLD_IC_SHARE, to_share=THRESHOLD_TO_SHARE, stance_level=finite(lv["stance_level"]),
+            measured_level=finite(lv["measured_level"]), noise_sd=finite(lv["noise_sd"]),
+            threshold_on=finite(lv["threshold_on"]), threshold_off=finite(lv["threshold_off"]),
+            onset_level=finite(lv["onset_level"]), force_unit=fa.detector_force_unit),
         **metrics,
     )
-    return result, values
 
 
 def _not_analysed(side: str, reason: str) -> Any:
@@ -123,8 +154,29 @@ def _not_analysed(side: str, reason: str) -> Any:
     return SideResult(side=side, analysed=False, reason=reason, **metrics)
 
 
-def _bilateral(tables: dict[str, pd.DataFrame], feet: dict[str, FootAnalysis], side_results: dict[str, Any],
-               values: dict[str, dict[str, np.ndarray]]) -> Bilateral:
+def _sync(tables: dict[str, pd.DataFrame]) -> tuple[SyncCheck, np.ndarray, np.ndarray]:
+    """The clock / gait check of two feet, and the double support (s, % stride) of paired left strides."""
+    ref = tables["left"]
+    sel = ref["valid"].to_numpy(bool) & ref["paired"].to_numpy(bool)
+    ds = ref["double_support_s"].to_numpy(float)[sel]
+    ds_pct = 100.0 * ds / ref["stride_time_s"].to_numpy(float)[sel]
+    paired_share = float(sel.sum()) / max(int(ref["valid"].sum()), 1)
+    finite_ds = ds[np.isfinite(ds)]  # a missed contralateral step leaves one stride without double support
+    ds_med = float(np.median(finite_ds)) if finite_ds.size else float("nan")
+    stance_pct = np.concatenate([t["stance_pct"].to_numpy(float)[t["valid"].to_numpy(bool)] for t in tables.values()])
+    stance_pct = stance_pct[np.isfinite(stance_pct)]
+    running = bool(stance_pct.size and np.median(stance_pct) < RUNNING_STANCE_PCT and paired_share >= 0.5)
+    ok = bool(running or (finite_ds.size and ds_med > 0 and paired_share >= MIN_PAIRED_SHARE))
+    reason = "" if ok else (
+        f"left/right sync check failed: {100 * paired_share:.0f} % of left strides pair with a right contact "
+        f"at 35-65 % of the stride and median double support is {ds_med:.3f} s; walking always shows double "
+        "support, so the two insoles' clocks are probably not aligned")
+    return (SyncCheck(ok=ok, paired_share=paired_share, median_double_support_s=finite(ds_med), reason=reason,
+                      flight_phase=running), ds, ds_pct)
+
+
+def _bilateral(tables: dict[str, pd.DataFrame], feet: dict[str, FootAnalysis], table: dict[str, Symmetry],
+               scale: ForceScaleCheck, cohort: Cohort | None, subject: str | None) -> Bilateral:
     both = "left" in feet and "right" in feet
     specs = {m.name: m for m in BILATERAL_METRICS}
     pooled = np.concatenate([t["stride_time_s"].to_numpy(float)[t["valid"].to_numpy(bool)] for t in tables.values()])
@@ -132,42 +184,25 @@ def _bilateral(tables: dict[str, pd.DataFrame], feet: dict[str, FootAnalysis], s
     cadence = summarize(cad, cad.unit, cad.method, 120.0 / pooled)
     sync = None
     if both:
-        ref = tables["left"]
-        sel = ref["valid"].to_numpy(bool) & ref["paired"].to_numpy(bool)
-        ds = ref["double_support_s"].to_numpy(float)[sel]
+        sync, ds, ds_pct = _sync(tables)
         dss, dsp = specs["double_support_s"], specs["double_support_pct"]
         double_support = summarize(dss, dss.unit, dss.method, ds)
-        double_support_pct = summarize(dsp, dsp.unit, dsp.method,
-                                       100.0 * ds / ref["stride_time_s"].to_numpy(float)[sel])
-        n_valid = int(ref["valid"].sum())
-        paired_share = float(sel.sum()) / max(n_valid, 1)
-        ds_med = float(np.median(ds)) if ds.size else float("nan")
-        ok = bool(ds.size and ds_med > 0 and paired_share >= MIN_PAIRED_SHARE)
-        reason = "" if ok else (
-            f"left/right sync check failed: {100 * paired_share:.0f} % of left strides pair with a right contact "
-            f"at 35-65 % of the stride and median double support is {ds_med:.3f} s; walking always shows double "
-            "support, so the two insoles' clocks are probably not aligned")
-        sync = SyncCheck(ok=ok, paired_share=paired_share, median_double_support_s=finite(ds_med), reason=reason)
-        pk = {}
-        for s in feet:
-            t = tables[s]
-            sel = t["valid"].to_numpy(bool) & ~t["saturated"].to_numpy(bool)
-            pk[s] = (t["stance_time_s"].to_numpy(float)[sel],
-                     t[["peak1_force", "peak2_force"]].to_numpy(float)[sel].max(axis=1))
-        lld = symmetry.lld_pattern(pk["left"][0], pk["right"][0], pk["left"][1], pk["right"][1])
+        double_support_pct = summarize(dsp, dsp.unit, dsp.method, ds_pct)
+        units = {fa.force_unit for fa in feet.values()}
+        q = symmetry.LLD_COHORT_QUANTILE
+        lld = symmetry.lld_pattern(
+            table["stance_time_s"], table[LLD_PEAK_METRIC], units.pop() if len(units) == 1 else "counts",
+            healthy_asymmetry(cohort, "stance_time_s", q, subject),
+            healthy_asymmetry(cohort, LLD_PEAK_METRIC, q, subject))
     else:
         why = "one foot only: no bilateral measures"
         double_support, double_support_pct = (
             unavailable(specs[n], specs[n].unit, specs[n].method, MetricStatus.NOT_APPLICABLE, why)
             for n in ("double_support_s", "double_support_pct"))
         lld = symmetry.lld_not_assessed("one foot only")
-    left, right = side_results.get("left"), side_results.get("right")
-    table = symmetry.symmetry_table(
-        None if left is None else {m.name: m for m in left.metrics()},
-        None if right is None else {m.name: m for m in right.metrics()},
-        values.get("left"), values.get("right"))
     return Bilateral(cadence_steps_per_min=cadence, double_support_s=double_support,
-                     double_support_pct=double_support_pct, symmetry=table, lld_pattern=lld, sync=sync)
+                     double_support_pct=double_support_pct, symmetry=SymmetryTable(**table), lld_pattern=lld,
+                     force_scale=scale, sync=sync)
 
 
 def _foot_summary(src: FootSource) -> FootSummary:
@@ -195,8 +230,10 @@ def _step_columns(table: pd.DataFrame, feet: dict[str, FootAnalysis]) -> list[St
 
 
 def assemble(path: Path, attrs: dict[str, Any], metadata: SessionMetadata, sources: dict[str, FootSource],
-             feet: dict[str, FootAnalysis], errors: dict[str, str], params: Any) -> AnalysisResult:
-    """The :class:`AnalysisResult` of the analysed feet ``feet`` (``errors``: recorded feet not analysed)."""
+             feet: dict[str, FootAnalysis], errors: dict[str, str], params: Any, cohort: Cohort | None
+             ) -> AnalysisResult:
+    """The :class:`AnalysisResult` of the analysed feet ``feet`` (``errors``: recorded feet not analysed), with
+    every metric positioned in ``cohort`` when there is one."""
     tables = {s: strides.steady_state(fa.table) for s, fa in feet.items()}
     for t in tables.values():  # every documented metric column exists (NaN where the layout cannot give it)
         for spec in SIDE_METRICS:
@@ -210,26 +247,39 @@ def assemble(path: Path, attrs: dict[str, Any], metadata: SessionMetadata, sourc
             for col in _BILATERAL_COLUMNS:
                 t[col] = np.nan
             t["paired"] = False
-    side_results: dict[str, Any] = {}
+    scale = check_force_scale(tables, {s: fa.force_unit for s, fa in feet.items()})
+    force_note = ""
+    if scale.rescale_factor != 1.0:
+        rescale(tables, scale.rescale_factor)
+        for fa in feet.values():
+            fa.force_curves = fa.force_curves * np.float32(scale.rescale_factor)
+        force_note = describe(scale)
+    subject = metadata.subject_id
+    side_metrics: dict[str, dict[str, Metric]] = {}
     values: dict[str, dict[str, np.ndarray]] = {}
     curves: dict[str, StanceCurves] = {}
     for side, fa in feet.items():
-        side_results[side], values[side] = _side_result(fa, tables[side], both)
+        found, values[side] = _side_metrics(fa, tables[side], both, force_note)
+        side_metrics[side] = {k: with_reference(m, cohort, subject) for k, m in found.items()}
         valid = tables[side]["valid"].to_numpy(bool)
         curves[side] = StanceCurves(force=fa.force_curves[valid], cop_ap=fa.cop_ap[valid], cop_ml=fa.cop_ml[valid],
                                     force_unit=fa.force_unit)
         fa.force_curves = fa.cop_ap = fa.cop_ml = None  # type: ignore[assignment]  # keep the valid steps only
+    sym = symmetry.symmetry_table(side_metrics.get("left"), side_metrics.get("right"), values.get("left"),
+                                  values.get("right"))
+    sym = {k: symmetry_with_reference(v, cohort, subject) for k, v in sym.items()}
+    side_results: dict[str, Any] = {s: _side_result(fa, tables[s], side_metrics[s]) for s, fa in feet.items()}
     for side, why in errors.items():
         side_results[side] = _not_analysed(side, why)
-    bilateral = _bilateral(tables, feet, {s: r for s, r in side_results.items() if s in feet}, values)
+    bilateral = _bilateral(tables, feet, sym, scale, cohort, subject)
     quality = quality_report(
         {s: SideQuality(strides=int(tables[s]["valid"].sum()), saturation_pct=round(fa.saturation_pct, 3),
-                        dropout_pct=round(fa.dropout_pct, 3)) for s, fa in feet.items()},
-        bilateral.sync, errors, [s for s in ("left", "right") if s in sources])
+                        dropout_pct=round(fa.dropout_pct, 3), dead_cells=fa.dead_cells) for s, fa in feet.items()},
+        bilateral.sync, errors, [s for s in ("left", "right") if s in sources], bilateral.force_scale)
     provenance = Provenance(
         software=f"insole {__version__}", analysed_utc=utc_now_iso(), input_path=str(path),
         input_sha256=file_sha256(path) if path.is_file() else "",
-        parameters={k: v for k, v in asdict(params).items() if isinstance(v, int | float)},
+        parameters={k: v for k, v in asdict(params).items() if isinstance(v, int | float | str)},
         steady_state_rule=STEADY_STATE_RULE,
         events_method=events.__doc__.split("\n\n")[0] if events.__doc__ else "",
         cop_min_force_share=cop.COP_MIN_FORCE_SHARE, foot_function_rule=foot_function.LABEL_RULE,

@@ -1,30 +1,47 @@
-"""Initial contact (IC) and toe off (TO) of one foot from its total force.
+"""Initial contact (IC) and toe off (TO) of one foot from its total force: two definitions, one primary.
 
-Method (``shared/design/gait-evidence.md``, "Events from insole force"; thresholds from Catalfamo et al. 2008,
-Salis et al. 2021 and Blades et al. 2023, who report 1-20 ms IC and 5-10 ms FO errors for threshold methods):
+Every reference the project can check against defines its events by a force threshold, each its own: force plates
+10-20 N, Tekscan the minimum + 10 % of the range, Moticon its vendor thresholds, PhysioNet gaitndd the authors'
+footswitch algorithm (``shared/design/gait-evidence.md``, "Events from insole force"). Two definitions are
+computed for every contact and both are kept in the per-step table:
+
+``threshold`` (primary for insoles with several cells)
+    IC where the force rises through 5 % of the stance level, TO where it falls through 15 % (interpolated between
+    frames). In-shoe insoles carry residual load after the foot leaves the ground (shoe upper, toe spring, lacing
+    preload), which decays over 50-150 ms; a threshold above that tail finds toe off where the references do.
+    The shares were set on real reference data, not on the simulator: against Moticon's own events (42 steps of
+    three OpenGo exports) per-step stance agrees within 20 ms for 95 % of steps (load onset: 2 %), and on the 8
+    PhysioNet gaitpdb control walks median stance is within 2.5 points of the speed-expected value of Kirtley et
+    al. 1985 (stance % = 64.2 - 3.5 x speed in m/s) on 8 of 8 walks (load onset: 0 of 8, +6 points on average).
+    Small samples: see ``docs/analysis-validation.md``.
+``onset`` (primary for single-sensor footswitch insoles)
+    The onset of loading / unloading: IC at the last frame at the swing floor before the contact, TO at the first
+    frame back at it, placed between that frame and the first clearly loaded one by extrapolating the loaded
+    frames' slope to zero. On the 1-FSR footswitch recordings of PhysioNet gaitndd this is the definition that
+    agrees with the database authors' per-stride tables (footswitch accuracy against a force plate: IC 0 +- 3 ms,
+    FO -1 +- 8 ms, Hausdorff, Ladin & Wei 1995); the threshold definition would shorten their stance by a median
+    20 ms. On multi-cell insoles it follows the residual in-shoe load and puts toe off late (Moticon: stance
+    +80 ms against the vendor's events).
+
+Common steps:
 
 1. Baseline: a running minimum of the force over ``baseline_window_s`` (lower envelope: the swing floor),
    smoothed by a running mean of the same length, so slow drift of the sensors is removed.
 2. Levels: stance level ``L`` = 95th percentile of the baseline-corrected force; swing noise ``sd`` = robust SD
    (1.4826 x MAD) of the frames below 10 % of ``L``; the swing floor (median of those frames) is subtracted too.
-   With a calibrated foot and a known body weight ``BW``, ``L`` is replaced by ``BW`` when the insole reads at
-   least 30 % of it (thresholds in body weight, as in the source).
-3. Hysteresis: contact on above ``max(on_share x L, noise_sd_on x sd)``, off below
-   ``max(off_share x L, noise_sd_off x sd)`` (5 % / 3 % of the stance level and at least 3 SD above the noise).
-4. Contact runs: off-intervals shorter than ``merge_gap_s`` (50 ms) are merged; runs shorter than
-   ``min_blip_s`` are dropped as noise.
-5. Refinement to the onset of loading / unloading: IC moves back to the last frame whose force is at or below
-   the onset level ``max(noise_sd_onset x sd, onset_share x L)``, TO forward to the first such frame; at most
-   ``max_refine_s`` away, else the threshold crossing is kept. The event time is then placed between that
-   unloaded frame and the first clearly loaded frame (above twice the onset level) by extrapolating the slope of
-   the clearly loaded frames back to zero force (sub-sample timing, never outside that bracket).
-6. No event across a gap: an event whose refinement interval spans missing frames (time step above 1.5 sample
-   periods, or frames without any valid cell) is unknown (NaN), as is any event at the edge of the recording.
+   The threshold events use this measured ``L`` (never body weight: an insole's scale error would move them).
+3. Contacts: hysteresis, on above ``max(on_share x L', noise_sd_on x sd)``, off below ``max(off_share x L',
+   noise_sd_off x sd)`` (5 % / 3 %, at least 4 / 3 SD above the noise; ``L'`` is body weight when a calibrated
+   foot reads at least 30 % of it); off-intervals shorter than ``merge_gap_s`` (50 ms) are merged, contacts
+   shorter than ``min_blip_s`` dropped.
+4. No event across a gap: an onset event whose interval to the contact spans missing frames (time step above 1.5
+   sample periods, or frames without any valid cell), or a threshold crossing whose nearest valid frames are more
+   than 2.5 sample periods apart, is unknown (NaN), as is any event at the edge of the recording.
 
-Secondary threshold-style events (crossings of 5 % / 10 % of the stance level, interpolated) are kept beside the
-onsets for comparison with vendor reports.
-
-Validity (stance 0.25-2 s, swing >= 0.15 s) is applied when strides are built (:mod:`.strides`).
+Validity (stance 0.25-2 s, swing >= 0.15 s) is applied when strides are built (:mod:`.strides`). Threshold-style
+methods are not the most accurate in every comparison (Catalfamo et al. 2008 found the F-Scan force threshold the
+least accurate of their methods against a force plate, IC 42 +- 11 ms); the choice here is agreement with the
+references this project can check.
 """
 
 from __future__ import annotations
@@ -35,6 +52,39 @@ import numpy as np
 from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
 from pipeline.errors import AnalysisError
+
+#: The event definitions (see the module description); ``auto`` picks ``onset`` for one-sensor footswitch insoles.
+DEFINITIONS = ("threshold", "onset")
+#: Shares of the stance level of the threshold definition: IC rising through 5 %, TO falling through 15 %.
+THRESHOLD_IC_SHARE, THRESHOLD_TO_SHARE = 0.05, 0.15
+#: A threshold crossing is interpolated between valid frames at most this many sample periods apart (one missing
+#: frame at the crossing still gives its time within a sample period; a longer gap leaves the event unknown).
+MAX_CROSSING_BRACKET = 2.5
+#: Added to the threshold definition's source for insoles that send raw counts.
+RAW_COUNTS_NOTE = ("; on raw counts of force-sensing resistors (compressive response) toe off comes later: 8-23 ms "
+                   "on the simulator's FSR model, no real reference; calibrate the insole (insole calibrate)")
+#: Where each definition's parameters come from (stored with every result).
+DEFINITION_SOURCES = {
+    "threshold": "IC at 5 % / TO at 15 % of the stance level; set on Moticon vendor events (42 steps) and on the "
+                 "Kirtley et al. 1985 speed-stance relation (8 gaitpdb control walks), real data",
+    "onset": "onset of loading / unloading at the swing floor; agrees with PhysioNet gaitndd's footswitch tables "
+             "(1-FSR insoles; Hausdorff, Ladin & Wei 1995)",
+}
+
+
+def definition_for(n_sensors: int, requested: str = "auto") -> str:
+    """The event definition for an insole with ``n_sensors`` cells: ``requested`` unless ``auto``.
+
+    Raises
+    ------
+    AnalysisError
+        An unknown definition.
+    """
+    if requested == "auto":
+        return "onset" if n_sensors == 1 else "threshold"
+    if requested not in DEFINITIONS:
+        raise AnalysisError(f"event definition {requested!r} is not known; choose auto, {' or '.join(DEFINITIONS)}")
+    return requested
 
 
 def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -122,17 +172,20 @@ class ContactEventDetection:
     merge_gap_s, min_blip_s, max_refine_s : float
         See the module description.
     threshold_ic_share, threshold_to_share : float
-        Levels (shares of the stance level) of the secondary, threshold-style events ``ic_threshold_s_`` /
-        ``to_threshold_s_``: the crossing times of 5 % (loading) and 10 % (unloading). Vendor software reports
-        such threshold events (the Moticon exports' events sit at about 5 % and 10-15 % of the stance level);
-        the primary events are the onsets, which is what force plates and the simulator's truth define.
+        Levels (shares of the measured stance level) of the threshold definition: IC rising through 5 %, TO
+        falling through 15 % (see the module description for their source).
+    definition : {"threshold", "onset"}
+        Which definition gives ``ic_s_`` / ``to_s_``; the other is kept in its own attributes.
 
     Attributes
     ----------
     ic_idx_, to_idx_ : numpy.ndarray of int
-        Frame of each IC (last unloaded frame) and TO (first unloaded frame after stance).
+        Frame of each contact's loading onset (last unloaded frame) and unloading end (first unloaded frame after
+        it): the frames of the contact, whichever definition times it.
     ic_s_, to_s_ : numpy.ndarray of float
-        Event times; NaN where the event is unknown (gap, recording edge).
+        Event times of the chosen definition; NaN where the event is unknown (gap, recording edge).
+    ic_onset_s_, to_onset_s_, ic_threshold_s_, to_threshold_s_ : numpy.ndarray of float
+        Both definitions' event times.
     force_ : numpy.ndarray (float32)
         Baseline-corrected force.
     stance_level_, noise_sd_, threshold_on_, threshold_off_, onset_level_ : float
@@ -149,8 +202,9 @@ class ContactEventDetection:
     merge_gap_s: float = 0.05
     min_blip_s: float = 0.08
     max_refine_s: float = 0.15
-    threshold_ic_share: float = 0.05
-    threshold_to_share: float = 0.10
+    threshold_ic_share: float = THRESHOLD_IC_SHARE
+    threshold_to_share: float = THRESHOLD_TO_SHARE
+    definition: str = "threshold"
 
     def detect(
         self,
@@ -189,6 +243,7 @@ class ContactEventDetection:
         fb -= np.float32(floor)
         sd = float(1.4826 * np.median(np.abs(fb[swing] - np.median(fb[swing])))) if swing.any() else 0.0
         level = float(np.nanpercentile(fb, 95))
+        measured_level = level
         if body_weight is not None and np.isfinite(body_weight) and level >= 0.3 * body_weight:
             level = float(body_weight)
         on = max(self.on_share * level, self.noise_sd_on * sd)
@@ -245,14 +300,21 @@ class ContactEventDetection:
         b2 = np.maximum(b1 - 1, 0)
         to_t = time_s[b1] + _zero_offset(fb[b1], fb[b2], time_s[b1] - time_s[b2])
         to_t = np.clip(to_t, time_s[b1], time_s[to])
-        # threshold-style events (for comparison with vendor software that reports threshold crossings)
+        # threshold events, relative to the measured stance level (an insole's scale error cannot move them)
         self.ic_threshold_s_, self.to_threshold_s_ = self._threshold_events(
-            time_s, fb, starts, stops, self.threshold_ic_share * level, self.threshold_to_share * level,
-            ic_known, to_known)
-        self.ic_s_ = np.where(ic_known, ic_t, np.nan)
-        self.to_s_ = np.where(to_known, to_t, np.nan)
+            time_s, fb, starts, stops, self.threshold_ic_share * measured_level,
+            self.threshold_to_share * measured_level, fs)
+        self.ic_onset_s_ = np.where(ic_known, ic_t, np.nan)
+        self.to_onset_s_ = np.where(to_known, to_t, np.nan)
+        if self.definition not in DEFINITIONS:
+            raise AnalysisError(f"event definition {self.definition!r} is not known; choose {' or '.join(DEFINITIONS)}")
+        if self.definition == "threshold":
+            self.ic_s_, self.to_s_ = self.ic_threshold_s_, self.to_threshold_s_
+        else:
+            self.ic_s_, self.to_s_ = self.ic_onset_s_, self.to_onset_s_
         self.force_ = fb
         self.stance_level_ = level
+        self.measured_level_ = measured_level
         self.noise_sd_ = sd
         self.threshold_on_ = on
         self.threshold_off_ = off
@@ -261,19 +323,29 @@ class ContactEventDetection:
         return self
 
     @staticmethod
-    def _threshold_events(time_s, fb, starts, stops, lvl_ic, lvl_to, ic_known, to_known):
-        """Interpolated upward crossing of ``lvl_ic`` and downward crossing of ``lvl_to`` within each contact."""
+    def _threshold_events(time_s, fb, starts, stops, lvl_ic, lvl_to, sampling_rate_hz):
+        """Interpolated rising crossing of ``lvl_ic`` before each contact's start and falling crossing of ``lvl_to``
+        before its end, between the nearest valid frames around the crossing; NaN at the recording's edges and
+        where those frames are more than :data:`MAX_CROSSING_BRACKET` sample periods apart (missing data)."""
         n = len(fb)
-        k = np.clip(_Mask(fb >= lvl_ic).next(starts), 1, n - 1)
-        f0, f1 = fb[k - 1].astype(float), fb[k].astype(float)
+        finite = np.isfinite(fb)
+        above_ic, above_to = finite & (fb >= lvl_ic), finite & (fb >= lvl_to)
+        a0 = _Mask(finite & ~above_ic).prev(np.maximum(starts - 1, 0))  # last valid frame below, before the contact
+        a1 = _Mask(above_ic).next(np.maximum(a0 + 1, 0))  # first valid frame at or above, after it
+        b0 = _Mask(above_to).prev(np.maximum(stops - 1, 0))  # last valid frame at or above, in the contact
+        b1 = _Mask(finite & ~above_to).next(np.minimum(b0 + 1, n - 1))  # first valid frame below, after it
+        ok_ic = (starts > 0) & (a0 >= 0) & (a1 < n)
+        ok_to = (stops < n) & (b0 >= starts) & (b1 < n)
+        a0, a1, b0, b1 = (np.clip(x, 0, n - 1) for x in (a0, a1, b0, b1))
+        bracket = MAX_CROSSING_BRACKET / sampling_rate_hz
+        ok_ic &= (time_s[a1] - time_s[a0]) <= bracket
+        ok_to &= (time_s[b1] - time_s[b0]) <= bracket
+        f0, f1 = fb[a0].astype(float), fb[a1].astype(float)
         w = np.clip((lvl_ic - f0) / np.where(f1 > f0, f1 - f0, 1.0), 0.0, 1.0)
-        ic = time_s[k - 1] + w * (time_s[k] - time_s[k - 1])
-        j = np.clip(_Mask(fb >= lvl_to).prev(np.maximum(stops - 1, 0)), 0, n - 2)
-        g0, g1 = fb[j].astype(float), fb[j + 1].astype(float)
+        ic = time_s[a0] + w * (time_s[a1] - time_s[a0])
+        g0, g1 = fb[b0].astype(float), fb[b1].astype(float)
         v = np.clip((g0 - lvl_to) / np.where(g0 > g1, g0 - g1, 1.0), 0.0, 1.0)
-        to = time_s[j] + v * (time_s[j + 1] - time_s[j])
-        ok_ic = ic_known & (k < stops)
-        ok_to = to_known & (j >= starts)
+        to = time_s[b0] + v * (time_s[b1] - time_s[b0])
         return np.where(ok_ic, ic, np.nan), np.where(ok_to, to, np.nan)
 
     def levels(self) -> dict[str, float]:
@@ -284,4 +356,5 @@ class ContactEventDetection:
             "threshold_on": self.threshold_on_,
             "threshold_off": self.threshold_off_,
             "onset_level": self.onset_level_,
+            "measured_level": self.measured_level_,
         }

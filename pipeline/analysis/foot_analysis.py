@@ -19,13 +19,26 @@ import pandas as pd
 
 from insole.layouts import SensorLayout
 from pipeline.analysis import cop
-from pipeline.analysis.foot_function import LMFI_PHASES, cpei_pct, lmfi
+from pipeline.analysis.foot_function import (
+    CPE_AT,
+    LMFI_PHASES,
+    cpei_pct,
+    hull_width_at,
+    lmfi,
+    strike_index_pct,
+)
 from pipeline.analysis.foot_source import FootSource
 from pipeline.analysis.force import ForceTrace, total_force_trace
-from pipeline.analysis.force_curve import N_POINTS, curve_landmarks, resample_stance, step_force_stats
+from pipeline.analysis.force_curve import (
+    N_POINTS,
+    curve_landmarks,
+    instantaneous_loading_rate,
+    resample_stance,
+    step_force_stats,
+)
 from pipeline.analysis.metric_catalogue import SIDE_METRICS, Needs
 from pipeline.analysis.step_frames import step_frame_features
-from pipeline.analysis.strides import SideSteps, max_gap_between, side_table
+from pipeline.analysis.strides import MIN_STANCE_S, MIN_SWING_S, SideSteps, max_gap_between, side_table
 from pipeline.errors import AnalysisError
 
 GRAVITY_M_S2 = 9.80665
@@ -83,6 +96,38 @@ def walking_check(side: str, trace: ForceTrace, units: str) -> None:
         )
 
 
+def _no_walking(side: str, table: pd.DataFrame) -> str:
+    """Why a foot with contacts gave no plausible strides, in the words of the gait it looks like."""
+    n, ok = len(table), int(table["timing_ok"].sum())
+    base = (f"{side} foot: no walking detected ({n} contacts, {ok} plausible strides; at least "
+            f"{MIN_WALKING_STRIDES} needed with stance 0.25-2 s and swing >= 0.15 s)")
+    swing = table["swing_time_s"].to_numpy(float)
+    stance = table["stance_time_s"].to_numpy(float)
+    known = np.isfinite(swing) & np.isfinite(stance)
+    if known.sum() >= MIN_WALKING_STRIDES:
+        if np.mean(swing[known] < MIN_SWING_S) >= 0.5:
+            return (f"{base}: the foot leaves the ground for less than {MIN_SWING_S:g} s in most strides (median "
+                    f"swing {np.median(swing[known]):.2f} s), as in shuffling; these are not walking strides")
+        if np.mean(stance[known] < MIN_STANCE_S) >= 0.5:
+            return (f"{base}: most contacts last less than {MIN_STANCE_S:g} s (median {np.median(stance[known]):.2f} "
+                    "s), as in running or hopping; this analysis is for walking")
+    return base
+
+
+def _dead_cells(layout: SensorLayout, loaded_steps: np.ndarray, n_steps: int) -> str:
+    """A sentence naming the cells that carried no load in any step (empty when every cell worked)."""
+    if n_steps < MIN_WALKING_STRIDES or layout.n_sensors < 2 or layout.geometry == "unknown":
+        return ""
+    dead = np.flatnonzero(loaded_steps == 0)
+    if dead.size == 0:
+        return ""
+    x = np.asarray(layout.x_mm)[dead] / layout.foot_length_mm
+    toes = int((x >= 0.82).sum())
+    where = f", {toes} of them under the toes, so toe off may be found early" if toes else ""
+    return (f"{dead.size} of {layout.n_sensors} cells (numbers {', '.join(str(int(i) + 1) for i in dead[:10])}) "
+            f"never carried load in {n_steps} steps{where}: check for broken or covered cells")
+
+
 @dataclass
 class FootAnalysis:
     """One analysed foot before both feet are combined.
@@ -97,6 +142,7 @@ class FootAnalysis:
     cop_ap: np.ndarray
     cop_ml: np.ndarray
     levels: dict[str, float]
+    event_definition: str
     force_unit: str
     detector_force_unit: str
     pressure_unit: str
@@ -107,11 +153,12 @@ class FootAnalysis:
     dropout_pct: float
     n_frames: int
     sampling_rate_hz: float
+    dead_cells: str = ""
 
 
 def pressure_unit(units: str) -> str:
-    """Unit of the pressure values derived from stored ``units`` (N cells become kPa through their area)."""
-    return "counts" if units == "raw" else "kPa"
+    """Unit of the regional values for stored ``units``: kPa, cell force in N (no cell areas), or counts."""
+    return {"kPa": "kPa", "N": "N"}.get(units, "counts")
 
 
 def analyse_foot(src: FootSource, params, body_mass_kg: float | None) -> FootAnalysis:
@@ -128,19 +175,18 @@ def analyse_foot(src: FootSource, params, body_mass_kg: float | None) -> FootAna
     trace = total_force_trace(src, params.block_frames, int(params.cache_mb * 1e6))
     walking_check(src.side, trace, src.units)
     bw = body_mass_kg * GRAVITY_M_S2 if (body_mass_kg and trace.force_units == "N") else None
-    det = params.detector().detect(trace.time_s, trace.force, fs, body_weight=bw)
+    det = params.detector(src.n_sensors).detect(trace.time_s, trace.force, fs, body_weight=bw)
     ic_idx, to_idx = det.ic_idx_, det.to_idx_
     n = len(trace.time_s)
     nxt = np.append(ic_idx[1:], to_idx[-1] if len(to_idx) else 0)
     gaps = max_gap_between(trace.time_s, det.contiguous_, ic_idx, np.maximum(nxt, to_idx))
     table = side_table(SideSteps(src.side, ic_idx, to_idx, det.ic_s_, det.to_s_, gaps))
-    table.insert(4, "ic_threshold_s", det.ic_threshold_s_)
-    table.insert(5, "to_threshold_s", det.to_threshold_s_)
+    for k, (column, values) in enumerate((("ic_onset_s", det.ic_onset_s_), ("to_onset_s", det.to_onset_s_),
+                                          ("ic_threshold_s", det.ic_threshold_s_),
+                                          ("to_threshold_s", det.to_threshold_s_))):
+        table.insert(4 + k, column, values)
     if int(table["timing_ok"].sum()) < MIN_WALKING_STRIDES:
-        raise AnalysisError(
-            f"{src.side} foot: no walking detected ({len(table)} contacts, {int(table['timing_ok'].sum())} "
-            f"plausible strides; at least {MIN_WALKING_STRIDES} needed with stance 0.25-2 s and swing >= 0.15 s)"
-        )
+        raise AnalysisError(_no_walking(src.side, table))
     start_s = np.where(np.isfinite(det.ic_s_), det.ic_s_, trace.time_s[ic_idx])
     stop_s = np.where(np.isfinite(det.to_s_), det.to_s_, trace.time_s[np.minimum(to_idx, n - 1)])
     trace.force = np.zeros(0, np.float32)  # pass 2 needs the time and cells only: free the raw force
@@ -154,13 +200,17 @@ def analyse_foot(src: FootSource, params, body_mass_kg: float | None) -> FootAna
     lm = curve_landmarks(curves, stance)
     stats = {k: v * scale for k, v in
              step_force_stats(trace.time_s, fb, ic_idx + 1, np.maximum(to_idx, ic_idx + 1), fs).items()}
+    point_s = stance / (N_POINTS - 1)
+    inst = scale * instantaneous_loading_rate(trace.time_s, fb, fs, start_s + lm["x20"] * point_s,
+                                              start_s + lm["x80"] * point_s)
     levels = det.levels()
+    definition = det.definition
     del det, fb  # free the per-frame arrays of the detector before pass 2
     for column, values in (
         ("peak1_force", lm["peak1"]), ("peak1_pct_stance", lm["peak1_pct"]), ("valley_force", lm["valley"]),
         ("valley_pct_stance", lm["valley_pct"]), ("peak2_force", lm["peak2"]), ("peak2_pct_stance", lm["peak2_pct"]),
         ("max_force", stats["max"]), ("mean_force", stats["mean"]), ("impulse", stats["impulse"]),
-        ("loading_rate", lm["loading_rate"]), ("loading_rate_inst", lm["loading_rate_inst"]),
+        ("loading_rate", lm["loading_rate"]), ("loading_rate_inst", inst),
     ):
         table[column] = values
 
@@ -172,13 +222,18 @@ def analyse_foot(src: FootSource, params, body_mass_kg: float | None) -> FootAna
                                 layout.forefoot_width_mm, stance)
     for k, v in gl.items():
         table[k] = v
-    table["cpei_pct"] = cpei_pct(cop_curves["cop_ap"], cop_curves["cop_ml"], layout.foot_length_mm,
-                                 layout.forefoot_width_mm)
+    ap_all, ml_all = cop_curves.pop("cop_ap_all"), cop_curves.pop("cop_ml_all")
+    hull_mm = hull_width_at(layout.x_mm, layout.y_mm, CPE_AT * layout.foot_length_mm)
+    table["cpei_pct"] = cpei_pct(ap_all, ml_all, layout.foot_length_mm, layout.forefoot_width_mm, hull_mm)
+    table["strike_index_pct"] = strike_index_pct(ap_all)
+    del ap_all, ml_all
+
     if "lat_phase" in feats:
         idx = lmfi(feats["lat_phase"], feats["med_phase"])
         for j, ph in enumerate(LMFI_PHASES):
             table[f"lmfi_{ph}"] = idx[:, j]
     table["saturated"] = feats["saturated"].astype(bool)
+    dead = _dead_cells(layout, feats["cell_loaded_steps"], len(table))
     table["peak_pressure"] = feats["peak_pressure"]
     names = list(feats["region_names"])
     for name in names:
@@ -197,7 +252,8 @@ def analyse_foot(src: FootSource, params, body_mass_kg: float | None) -> FootAna
     dropout = max(0.0, 100.0 * (1.0 - valid_frames / max(duration * fs, 1.0)))
     return FootAnalysis(
         side=src.side, table=table, force_curves=curves, cop_ap=cop_curves["cop_ap"], cop_ml=cop_curves["cop_ml"],
-        levels=levels, force_unit=force_unit, detector_force_unit=trace.force_units, pressure_unit=pressure_unit(
-            src.units), layout=layout, limits=limits, region_names=names,
+        levels=levels, event_definition=definition, force_unit=force_unit, detector_force_unit=trace.force_units,
+        pressure_unit=pressure_unit(src.units), layout=layout, limits=limits, region_names=names,
         saturation_pct=100.0 * trace.n_saturated_frames / n, dropout_pct=dropout, n_frames=n, sampling_rate_hz=fs,
+        dead_cells=dead,
     )

@@ -1,12 +1,17 @@
 """Foot-function indices: insole CPEI, lateral-medial force index by stance phase, and a foot-function label.
 
-CPEI (Song et al. 1996, JAPMA; ``shared/design/gait-evidence.md``, "Foot-function indices"): the construction
-line joins the first and last CoP points of the step; CPE is the lateral distance from that line to the CoP path
-at the distal third of the line (two thirds of the way from the first point); CPEI = CPE / forefoot width x 100.
-Lower = more medial path = more pronated. Adapted to the insole: the CoP is that of the insole's cells (confined to
-the sensor hull and quantised: about +-7 CPEI points per step with 8-16 cells), from the 101-point gait line with
-frames below 10 % of peak force trimmed; forefoot width is the layout's (0.38 x foot length). It is reported as an
-"insole CPEI" with its per-step SD and number of steps, and is not interchangeable with a force-plate CPEI.
+CPEI as constructed by Song et al. 1996 (JAPMA; ``shared/design/gait-evidence.md``, "Foot-function indices"):
+the construction line joins the first and the last point of the step's whole CoP path (untrimmed: every loaded
+frame of the stance); the transverse line lies at the distal third of the foot (two thirds of foot length from
+the back of the heel); CPE is the medio-lateral distance, along that transverse line, from the construction line
+to the point where the CoP path crosses it, lateral positive; CPEI = CPE / foot width x 100, the width being that
+of the sensor hull along the same transverse line. Lower = more medial path = more pronated. The CoP is the
+insole's cell-weighted centre (confined to the sensor hull, quantised with 8-16 cells), so this is a
+same-device measure: comparable between sessions and people on the same insole model only, never with a
+force-plate CPEI.
+
+Strike index (Cavanagh & Lafortune 1980): the first point of the whole CoP path as a share of foot length;
+below one third a rearfoot strike, above two thirds a forefoot strike, a midfoot strike between.
 
 Lateral-medial force index (Buldt et al. 2018): LMFI = (F_lat - F_med) / (F_lat + F_med), with the force-time
 integrals of the lateral and medial cells over each stance phase: loading response 0-17 %, mid-stance 17-50 %,
@@ -16,51 +21,93 @@ gait cycle, rescaled to a 60 % stance).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
-from scipy.stats import norm
 
-from pipeline.analysis.result import FootFunction
+from pipeline.analysis.result import FootFunction, Metric
 
 #: Stance-phase edges (% stance) of the LMFI.
 LMFI_PHASES = {"loading": (0.0, 17.0), "midstance": (17.0, 50.0), "terminal": (50.0, 83.0), "preswing": (83.0, 100.0)}
-#: Distance along the construction line where CPE is measured (Song et al. 1996: distal third).
+#: Where the transverse line of the CPE lies, as a share of foot length from the heel (Song et al. 1996: the
+#: distal third of the foot).
 CPE_AT = 2.0 / 3.0
 
 
-def cpei_pct(ap: np.ndarray, ml: np.ndarray, foot_length_mm: float, forefoot_width_mm: float) -> np.ndarray:
-    """Insole CPEI of each step's gait line ``(n_steps, n_points)`` (AP share of length, ML share of width).
+def hull_width_at(x_mm: np.ndarray, y_mm: np.ndarray, x_line_mm: float) -> float:
+    """Medio-lateral width (mm) of the convex hull of the cell centres along the transverse line ``x = x_line_mm``.
 
-    Returns NaN for steps with fewer than 10 defined CoP points.
+    NaN when the hull does not reach the line or has no width there (fewer than three cells, cells in a line).
     """
-    x = ap * foot_length_mm
-    y = ml * forefoot_width_mm
+    pts = np.unique(np.c_[np.asarray(x_mm, float), np.asarray(y_mm, float)], axis=0)
+    if len(pts) < 3:
+        return float("nan")
+    from scipy.spatial import ConvexHull, QhullError
+
+    try:
+        hull = pts[ConvexHull(pts).vertices]
+    except QhullError:
+        return float("nan")
+    a, b = hull, np.roll(hull, -1, axis=0)
+    cross = (a[:, 0] - x_line_mm) * (b[:, 0] - x_line_mm) <= 0
+    cross &= a[:, 0] != b[:, 0]
+    if not cross.any():
+        return float("nan")
+    w = (x_line_mm - a[cross, 0]) / (b[cross, 0] - a[cross, 0])
+    y = a[cross, 1] + w * (b[cross, 1] - a[cross, 1])
+    width = float(y.max() - y.min())
+    return width if width > 0 else float("nan")
+
+
+def cpei_pct(ap_all: np.ndarray, ml_all: np.ndarray, foot_length_mm: float, forefoot_width_mm: float,
+             hull_width_mm: float) -> np.ndarray:
+    """CPEI (Song et al. 1996) of each step's whole CoP path ``(n_steps, n_points)``.
+
+    ``ap_all`` is the path's AP position as a share of foot length, ``ml_all`` its ML position as a share of
+    ``forefoot_width_mm`` (medial positive), both untrimmed; ``hull_width_mm`` is the sensor hull's width along the
+    transverse line at the distal third. NaN for steps whose path has fewer than 10 points, does not reach the
+    transverse line, or whose construction line does not span it.
+    """
+    x = ap_all * foot_length_mm
+    y = ml_all * forefoot_width_mm
+    x_line = CPE_AT * foot_length_mm
     ok = np.isfinite(x) & np.isfinite(y)
     n_steps, n = x.shape
     rows = np.arange(n_steps)
     first = np.argmax(ok, axis=1)
     last = n - 1 - np.argmax(ok[:, ::-1], axis=1)
     x0, y0, x1, y1 = x[rows, first], y[rows, first], x[rows, last], y[rows, last]
-    dx, dy = x1 - x0, y1 - y0
-    length = np.hypot(dx, dy)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ux, uy = dx / length, dy / length
-        # along-line position (0 at first point, 1 at last) and lateral offset (y is medial positive)
-        s = ((x - x0[:, None]) * ux[:, None] + (y - y0[:, None]) * uy[:, None]) / length[:, None]
-        lateral = -((x - x0[:, None]) * uy[:, None] * -1.0 + (y - y0[:, None]) * ux[:, None])
-    s_ok = np.where(ok, s, -np.inf)
-    # first defined point at or beyond CPE_AT along the line, and its predecessor
-    beyond = (s_ok >= CPE_AT)
+    # the path's first crossing of the transverse line, interpolated between the two points around it
+    xs = np.where(ok, x, -np.inf)
+    beyond = np.maximum.accumulate(xs, axis=1) >= x_line
     k = np.argmax(beyond, axis=1)
+    reached = beyond.any(axis=1) & (k > 0)
+    xf, yf = _ffill(x, ok), _ffill(y, ok)
     kp = np.maximum(k - 1, 0)
-    s0, s1 = s[rows, kp], s[rows, k]
-    h0, h1 = lateral[rows, kp], lateral[rows, k]
+    xa, xb, ya, yb = xf[rows, kp], x[rows, k], yf[rows, kp], y[rows, k]
     with np.errstate(invalid="ignore", divide="ignore"):
-        w = np.clip((CPE_AT - s0) / (s1 - s0), 0.0, 1.0)
-    cpe = np.where(np.isfinite(w), h0 + w * (h1 - h0), h1)
-    valid = (ok.sum(axis=1) >= 10) & beyond.any(axis=1) & (k > 0) & (length > 0.2 * foot_length_mm)
-    return np.where(valid, 100.0 * cpe / forefoot_width_mm, np.nan)
+        w = np.clip((x_line - xa) / (xb - xa), 0.0, 1.0)
+        y_path = ya + np.where(np.isfinite(w), w, 1.0) * (yb - ya)
+        y_construction = y0 + (x_line - x0) * (y1 - y0) / (x1 - x0)
+    cpe = y_construction - y_path  # lateral positive (y is medial positive)
+    valid = (ok.sum(axis=1) >= 10) & reached & (x0 < x_line) & (x1 > x_line) & np.isfinite(hull_width_mm)
+    return np.where(valid, 100.0 * cpe / hull_width_mm, np.nan)
+
+
+def _ffill(a: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """``a`` with every undefined point replaced by the last defined point before it (row-wise)."""
+    idx = np.where(ok, np.arange(a.shape[1])[None, :], 0)
+    np.maximum.accumulate(idx, axis=1, out=idx)
+    return np.take_along_axis(a, idx, axis=1)
+
+
+#: Strike index class limits (share of foot length; Cavanagh & Lafortune 1980).
+STRIKE_LIMITS = (1.0 / 3.0, 2.0 / 3.0)
+
+
+def strike_index_pct(ap_all: np.ndarray) -> np.ndarray:
+    """First point of each step's whole CoP path, % of foot length from the heel (NaN without a CoP)."""
+    ok = np.isfinite(ap_all)
+    first = np.argmax(ok, axis=1)
+    return np.where(ok.any(axis=1), 100.0 * ap_all[np.arange(len(ap_all)), first], np.nan)
 
 
 def lmfi(lateral_impulse: np.ndarray, medial_impulse: np.ndarray) -> np.ndarray:
@@ -70,80 +117,43 @@ def lmfi(lateral_impulse: np.ndarray, medial_impulse: np.ndarray) -> np.ndarray:
         return np.where(total > 0, (lateral_impulse - medial_impulse) / total, np.nan)
 
 
-#: Cut-offs of the label (see :func:`foot_function_label`).
-CPEI_PRONATED_BELOW = 6.7
-CPEI_SUPINATED_ABOVE = 16.0
-LMFI_TERMINAL_PRONATED_BELOW = -0.175
-LMFI_TERMINAL_SUPINATED_ABOVE = 0.215
+#: Quintile limits of the label (percentile of the insole CPEI in the cohort of the same insole model).
+PRONATION_BELOW_PCT, SUPINATION_ABOVE_PCT = 20.0, 80.0
 LABEL_MIN_STEPS = 10
-#: Layouts on which the cut-offs were set; other layouts get "undetermined" (their CPEI scale is unknown).
-CALIBRATED_LAYOUTS = ("generic-8", "generic-16", "grid-99")
+NOT_ASSESSED = "not assessed"
 
 LABEL_RULE = (
-    f"pronation if median insole CPEI < {CPEI_PRONATED_BELOW:g} or median terminal-stance LMFI < "
-    f"{LMFI_TERMINAL_PRONATED_BELOW:g}; supination if median insole CPEI > {CPEI_SUPINATED_ABOVE:g} or median "
-    f"terminal-stance LMFI > {LMFI_TERMINAL_SUPINATED_ABOVE:g}; neutral otherwise; undetermined if the two indices "
-    f"disagree or fewer than {LABEL_MIN_STEPS} steps; cut-offs set on simulated neutral / over-pronating / "
-    "over-supinating walkers (8, 16, 99 cells), not clinically validated; confidence = probability (normal "
-    "approximation, SE of a median = 1.2533 SD / sqrt(n)) that the true medians fall in the labelled class"
+    f"insole CPEI in the lowest fifth (percentile < {PRONATION_BELOW_PCT:g}) of the reference cohort of the same "
+    f"insole model: pronation; in the highest fifth (> {SUPINATION_ABOVE_PCT:g}): supination; neutral otherwise. "
+    "Quintiles as in the Framingham Foot Study (Menz et al. 2013, older community adults, barefoot platform CPEI, "
+    "who called the lowest sample quintile pronated), applied to an insole CPEI positioned among real healthy "
+    f"recordings of the same device; not assessed without such a cohort or with fewer than {LABEL_MIN_STEPS} steps"
 )
 
 
-def _median_se(x: np.ndarray) -> tuple[float, float]:
-    return float(np.median(x)), max(1.2533 * float(np.std(x, ddof=1)) / math.sqrt(x.size), 1e-9)
+def foot_function_label(cpei: Metric) -> FootFunction:
+    """The pronation / neutral / supination label of one foot from its insole CPEI and the CPEI's cohort position.
 
-
-def foot_function_label(cpei_steps: np.ndarray, lmfi_terminal_steps: np.ndarray | None = None,
-                        layout_id: str | None = None) -> FootFunction:
-    """Pronation / neutral / supination label of one foot from per-step insole CPEI and terminal-stance LMFI.
-
-    Rule (:data:`LABEL_RULE`): lower CPEI (Song et al. 1996) and a more medial force share in terminal stance
-    (LMFI; Buldt et al. 2018 found planus feet differ there) mean a more pronated foot function. Song et al. and
-    the Framingham Foot Study (Menz et al. 2013) used sample quintiles, not fixed cut-offs, and the published
-    force-plate group means (planus 21.6, rectus 22.8, cavus 23.9) differ by less than the per-step error of an
-    insole CPEI, whose scale also depends on the cell layout. The cut-offs here were therefore set half-way
-    between the simulated neutral walker and its over-pronating / over-supinating variants across the generic
-    8/16/99-cell layouts, raw and calibrated units. They are a screening aid for this software, not a clinical
-    threshold; the report should show the indices and their SD beside the label. Sessions on other layouts
-    (``layout_id`` not in :data:`CALIBRATED_LAYOUTS`) are "undetermined".
+    Rule (:data:`LABEL_RULE`): the insole CPEI reads on a scale of its own for every insole model (the CoP is
+    confined to that model's sensor hull), so no fixed cut-off exists; the label is the CPEI's quintile among real
+    healthy recordings of the same model, the convention of the only study linking CPEI to low back pain
+    (Menz et al. 2013). Without a cohort for the insole the label is "not assessed", with the reason.
     """
-    x = np.asarray(cpei_steps, float)
-    x = x[np.isfinite(x)]
-    y = np.asarray(lmfi_terminal_steps if lmfi_terminal_steps is not None else [], float)
-    y = y[np.isfinite(y)]
-    base = {"rule": LABEL_RULE, "n": int(x.size), "median_cpei_pct": float(np.median(x)) if x.size else None,
-            "median_lmfi_terminal": float(np.median(y)) if y.size else None}
-    if layout_id is not None and layout_id not in CALIBRATED_LAYOUTS:
-        return FootFunction(label="undetermined", confidence=0.0, **base,
-                            reason=f"the cut-offs were set for the layouts {', '.join(CALIBRATED_LAYOUTS)}, not "
-                            f"{layout_id!r}; compare the indices within this subject instead")
-    if x.size < LABEL_MIN_STEPS:
-        return FootFunction(label="undetermined", confidence=0.0, **base,
-                            reason=f"fewer than {LABEL_MIN_STEPS} steps with a defined CPEI")
-    indices = [(*_median_se(x), CPEI_PRONATED_BELOW, CPEI_SUPINATED_ABOVE)]
-    if y.size >= LABEL_MIN_STEPS:
-        indices.append((*_median_se(y), LMFI_TERMINAL_PRONATED_BELOW, LMFI_TERMINAL_SUPINATED_ABOVE))
-    votes = []
-    p_low, p_high, p_mid = [], [], []
-    for med, se, lo, hi in indices:
-        pl = float(norm.cdf((lo - med) / se))
-        ph = float(norm.sf((hi - med) / se))
-        p_low.append(pl)
-        p_high.append(ph)
-        p_mid.append(1.0 - pl - ph)
-        votes.append("pronation" if med < lo else "supination" if med > hi else "neutral")
-    if "pronation" in votes and "supination" in votes:
-        return FootFunction(label="undetermined", confidence=0.0, **base, votes=votes,
-                            reason="the two indices disagree (one says pronation, the other supination)")
-    if "pronation" in votes:
-        label, conf = "pronation", max(p_low)
-    elif "supination" in votes:
-        label, conf = "supination", max(p_high)
-    else:
-        label, conf = "neutral", min(p_mid)
-    return FootFunction(label=label, confidence=round(conf, 3), **base, votes=votes)
+    base = {"rule": LABEL_RULE, "n": cpei.n, "median_cpei_pct": cpei.median, "reference": cpei.reference}
+    if not cpei.available:
+        return FootFunction(label=NOT_ASSESSED, **base, reason=cpei.reason or "no insole CPEI")
+    if cpei.n < LABEL_MIN_STEPS:
+        return FootFunction(label=NOT_ASSESSED, **base, reason=f"fewer than {LABEL_MIN_STEPS} steps with a CPEI")
+    ref = cpei.reference
+    if ref is None:
+        return FootFunction(label=NOT_ASSESSED, **base,
+                            reason="no reference cohort of healthy recordings covers this insole model; an insole "
+                            "CPEI has no cut-off of its own (pass one built with `insole norms build` as --cohort)")
+    pct = ref.percentile
+    label = "pronation" if pct < PRONATION_BELOW_PCT else "supination" if pct > SUPINATION_ABOVE_PCT else "neutral"
+    return FootFunction(label=label, **base)
 
 
 def foot_function_not_applicable(reason: str) -> FootFunction:
     """The label of a foot whose layout cannot give the indices (one sensor, unknown cell positions)."""
-    return FootFunction(label="undetermined", confidence=0.0, rule=LABEL_RULE, n=0, reason=reason)
+    return FootFunction(label=NOT_ASSESSED, rule=LABEL_RULE, n=0, reason=reason)

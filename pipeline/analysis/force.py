@@ -22,6 +22,9 @@ from pipeline.errors import AnalysisError
 #: Units the analysis understands, and the unit of the total force each gives.
 FORCE_UNITS = {"kPa": "N", "N": "N", "raw": "counts"}
 
+#: Frames subsampled (evenly over the recording) to estimate each cell's unloaded floor.
+FLOOR_SAMPLE_FRAMES = 1 << 16
+
 #: Full scale of the 12-bit ADCs of common insoles: a raw cell at this value is saturated.
 RAW_FULL_SCALE_12BIT = 4095.0
 
@@ -51,7 +54,7 @@ class ForceTrace:
         Per-frame session time and total force (NaN where every cell was invalid).
     force_units : {"N", "counts"}
     cell_floor : numpy.ndarray, shape (n_sensors,)
-        Per-cell unloaded level (median over the lowest-load fifth of each block, then median over blocks),
+        Per-cell unloaded level (median over the lowest-load fifth of an even subsample of the recording's frames),
         subtracted before CoP and regional measures so that sensor offsets do not pull the CoP.
     n_nan_frames, n_saturated_frames : int
     has_nan_cells : bool
@@ -94,7 +97,11 @@ def total_force_trace(source: FootSource, block_frames: int = 1 << 16, cache_byt
     keep = cache_bytes > 0 and n * source.n_sensors * 4 <= cache_bytes
     time_s = np.empty(n, np.float64)
     force = np.empty(n, np.float32)
-    floors: list[np.ndarray] = []
+    # per-cell floor from a fixed subsample of the whole recording (every k-th frame: the same frames whatever
+    # the read block size, so streamed and cached analyses agree)
+    floor_step = max(1, n // FLOOR_SAMPLE_FRAMES)
+    floor_rows: list[np.ndarray] = []
+    floor_force: list[np.ndarray] = []
     cache: list[np.ndarray] | None = [] if keep else None
     sat_cache: list[np.ndarray | None] | None = [] if keep else None
     n_nan = 0
@@ -122,16 +129,20 @@ def total_force_trace(source: FootSource, block_frames: int = 1 << 16, cache_byt
         if source.units == "raw":
             flagged |= (pz >= RAW_FULL_SCALE_12BIT).any(axis=1)
         n_sat += int(flagged.sum())
-        good = ~all_bad
-        if good.sum() >= 20:
-            step = max(1, int(good.sum()) // 8192)  # a systematic subsample is plenty for a per-cell floor
-            fg = np.where(good, f, np.inf)[::step]
-            low = fg <= np.percentile(fg[np.isfinite(fg)], 20)
-            floors.append(np.median(pz[::step][low], axis=0))
+        first = (-start) % floor_step
+        floor_rows.append(pz[first::floor_step])
+        floor_force.append(np.where(all_bad, np.inf, f)[first::floor_step])
         if keep:
             cache.append(p)  # type: ignore[union-attr]
             sat_cache.append(flagged)  # type: ignore[union-attr]
-    floor = np.median(np.stack(floors), axis=0) if floors else np.zeros(source.n_sensors)
+    fs = np.concatenate(floor_force)
+    finite = np.isfinite(fs)
+    if finite.sum() >= 20:  # the frames of the lowest fifth of total force: swing
+        low = finite & (fs <= np.percentile(fs[finite], 20))
+        floor = np.median(np.concatenate(floor_rows)[low], axis=0)
+    else:
+        floor = np.zeros(source.n_sensors)
+    del floor_rows, floor_force
     return ForceTrace(
         time_s=time_s,
         force=force,

@@ -2,11 +2,16 @@
 
 Landmarks on the curve resampled to 101 points (0-100 % stance): first peak = maximum over 0-50 % stance,
 second peak = maximum over 50-100 %, mid-stance valley = minimum between the two peaks, each with its timing in
-% stance. Maximum and mean force and the impulse (time integral over stance) use the recorded frames.
+% stance. They exist only when the curve has a real double hump: both peaks inside their half (not at its edge)
+and the valley at least :data:`HUMP_PROMINENCE` (5 %, our choice) of the higher peak below the lower one; a
+plateau or single-hump curve (shuffling, a saturating footswitch) gets NaN instead of a peak that is only the end
+of a window. Maximum and mean force and the impulse (time integral over stance) use the recorded frames.
 Loading rate (Woodard et al. 1999, as in ``shared/design/gait-evidence.md``, "Shock absorption"): average =
-slope between 20 % and 80 % of the first peak; instantaneous = maximum slope between those two points. Both in
-force units per second (body weights per second when body mass is known). At 50-100 Hz insoles see the load
-above the midsole: the loading rate is a within-subject, between-side proxy only.
+slope between 20 % and 80 % of the first peak; instantaneous = maximum of the derivative of the zero-phase
+low-pass filtered force (4th-order Butterworth, 20 Hz or 0.4 x the sampling rate if lower, forwards and
+backwards; "filter only where a derivative is taken") between those two points. Both in force units per second
+(body weights per second when body mass is known). At 50-100 Hz insoles see the load above the midsole: the
+loading rate is a within-subject, between-side proxy only.
 """
 
 from __future__ import annotations
@@ -14,6 +19,10 @@ from __future__ import annotations
 import numpy as np
 
 N_POINTS = 101
+#: Minimum depth of the mid-stance valley below the lower peak, as a share of the higher peak.
+HUMP_PROMINENCE = 0.05
+#: Low-pass cut-off of the force before its derivative is taken (instantaneous loading rate).
+DERIVATIVE_CUTOFF_HZ = 20.0
 
 
 #: Steps processed at once by the curve functions (bounds their temporary memory on day-long recordings).
@@ -109,13 +118,14 @@ def _landmarks(curves: np.ndarray, stance_s: np.ndarray) -> dict[str, np.ndarray
     Returns
     -------
     dict of numpy.ndarray
-        ``peak1``, ``peak1_pct``, ``peak2``, ``peak2_pct``, ``valley``, ``valley_pct``, ``loading_rate``
-        (average 20-80 %, per second) and ``loading_rate_inst``.
+        ``peak1``, ``peak1_pct``, ``peak2``, ``peak2_pct``, ``valley``, ``valley_pct`` (NaN without a double
+        hump), ``loading_rate`` (average 20-80 %, per second) and ``x20`` / ``x80``, the fractional curve indices
+        where the loading reaches 20 % / 80 % of the first peak (the window of the instantaneous loading rate).
     """
     n_steps, n = curves.shape
     if n_steps == 0:
         return {k: np.zeros(0) for k in ("peak1", "peak1_pct", "peak2", "peak2_pct", "valley", "valley_pct",
-                                          "loading_rate", "loading_rate_inst")}
+                                          "loading_rate", "x20", "x80")}
     c = np.where(np.isfinite(curves), curves, -np.inf)
     half = n // 2
     rows = np.arange(n_steps)
@@ -129,25 +139,50 @@ def _landmarks(curves: np.ndarray, stance_s: np.ndarray) -> dict[str, np.ndarray
     iv = np.argmin(cv, axis=1)
     valley = curves[rows, iv]
     pct_per_point = 100.0 / (n - 1)
-    x20 = _first_crossing(curves, 0.2 * p1, i1)
-    x80 = _first_crossing(curves, 0.8 * p1, i1)
+    double = ((i1 > 0) & (i1 < half) & (i2 > half) & (i2 < n - 1)
+              & (np.minimum(p1, p2) - valley >= HUMP_PROMINENCE * np.maximum(p1, p2)))
+    p1, p2, valley = (np.where(double, v, np.nan) for v in (p1, p2, valley))
+    x20 = _first_crossing(curves, 0.2 * np.nan_to_num(p1, nan=np.inf), i1)
+    x80 = _first_crossing(curves, 0.8 * np.nan_to_num(p1, nan=np.inf), i1)
     dt_point = stance_s / (n - 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         lr = 0.6 * p1 / ((x80 - x20) * dt_point)
-        slope = np.diff(curves, axis=1) / dt_point[:, None]
-        win = (cols[:, :-1] >= np.floor(np.nan_to_num(x20, nan=n))[:, None]) & (
-            cols[:, :-1] < np.ceil(np.nan_to_num(x80, nan=-1))[:, None]
-        )
-        inst = np.where(win, slope, -np.inf).max(axis=1)
     lr = np.where(np.isfinite(lr) & (lr > 0), lr, np.nan)
-    inst = np.where(np.isfinite(inst) & (inst > 0), inst, np.nan)
     return {
         "peak1": p1,
-        "peak1_pct": i1 * pct_per_point,
+        "peak1_pct": np.where(double, i1 * pct_per_point, np.nan),
         "peak2": p2,
-        "peak2_pct": i2 * pct_per_point,
+        "peak2_pct": np.where(double, i2 * pct_per_point, np.nan),
         "valley": valley,
-        "valley_pct": iv * pct_per_point,
+        "valley_pct": np.where(double, iv * pct_per_point, np.nan),
         "loading_rate": lr,
-        "loading_rate_inst": inst,
+        "x20": x20,
+        "x80": x80,
     }
+
+
+def instantaneous_loading_rate(time_s: np.ndarray, force: np.ndarray, sampling_rate_hz: float,
+                               t20_s: np.ndarray, t80_s: np.ndarray) -> np.ndarray:
+    """Maximum dF/dt of the zero-phase filtered force between ``t20_s`` and ``t80_s`` of each step (per second).
+
+    The force is low-passed forwards and backwards (4th-order Butterworth at :data:`DERIVATIVE_CUTOFF_HZ`, or
+    0.4 x the sampling rate if that is lower); frames without a valid value count as 0 for the filter. NaN where
+    the window is unknown.
+    """
+    from scipy.signal import butter, sosfiltfilt
+
+    f = np.nan_to_num(np.asarray(force, np.float64), nan=0.0)
+    out = np.full(len(t20_s), np.nan)
+    if len(f) < 16 or len(t20_s) == 0:
+        return out
+    cutoff = min(DERIVATIVE_CUTOFF_HZ, 0.4 * sampling_rate_hz)
+    sos = butter(4, cutoff, btype="low", fs=sampling_rate_hz, output="sos")
+    deriv = np.gradient(sosfiltfilt(sos, f), time_s)
+    ok = np.isfinite(t20_s) & np.isfinite(t80_s) & (t80_s > t20_s)
+    a = np.searchsorted(time_s, np.where(ok, t20_s, 0.0), side="left")
+    b = np.maximum(np.searchsorted(time_s, np.where(ok, t80_s, 0.0), side="right"), a + 1)
+    b = np.minimum(b, len(time_s))
+    a = np.minimum(a, b - 1)
+    peak = segment_sums(deriv, a[ok], b[ok], np.maximum)
+    out[ok] = np.where(peak > 0, peak, np.nan)
+    return out

@@ -8,7 +8,8 @@ the ``step_columns`` list of the result for the per-step table. Fixed-unit quant
 (``stride_time_s``, ``stance_pct``, ``cop_velocity_mm_s``).
 
 Unit templates: ``{force}`` is the session's force unit (``BW`` with a body mass, ``N`` without, ``counts`` for
-uncalibrated insoles); ``{pressure}`` is ``kPa`` or ``counts``.
+uncalibrated insoles); ``{pressure}`` is ``kPa``, ``N`` (insoles that report force per cell: no cell areas, so no
+pressure) or ``counts``.
 """
 
 from __future__ import annotations
@@ -72,11 +73,14 @@ SIDE_METRICS: tuple[MetricSpec, ...] = (
                "temporal", Needs.BOTH_FEET),
     MetricSpec("single_support_s", "Single support", "s", "stance - double support", "temporal", Needs.BOTH_FEET),
     MetricSpec("cadence_steps_per_min", "Cadence", "steps/min", "120 / stride time", "temporal"),
-    MetricSpec("peak1_force", "First force peak", "{force}", "maximum force over 0-50 % stance", "force"),
+    MetricSpec("peak1_force", "First force peak", "{force}",
+               "maximum force over 0-50 % stance, when the curve has a double hump", "force"),
     MetricSpec("peak1_pct_stance", "First peak timing", "% stance", "timing of the first peak", "force"),
-    MetricSpec("valley_force", "Mid-stance valley", "{force}", "minimum force between the peaks", "force"),
+    MetricSpec("valley_force", "Mid-stance valley", "{force}",
+               "minimum force between the peaks (valley >= 5 % of the higher peak below the lower one)", "force"),
     MetricSpec("valley_pct_stance", "Valley timing", "% stance", "timing of the valley", "force"),
-    MetricSpec("peak2_force", "Second force peak", "{force}", "maximum force over 50-100 % stance", "force"),
+    MetricSpec("peak2_force", "Second force peak", "{force}",
+               "maximum force over 50-100 % stance, when the curve has a double hump", "force"),
     MetricSpec("peak2_pct_stance", "Second peak timing", "% stance", "timing of the second peak", "force"),
     MetricSpec("max_force", "Maximum force", "{force}", "maximum force over stance frames", "force"),
     MetricSpec("mean_force", "Mean force", "{force}", "mean force over stance frames", "force"),
@@ -85,8 +89,11 @@ SIDE_METRICS: tuple[MetricSpec, ...] = (
                "average slope 20-80 % of the first peak (Woodard et al. 1999); sampling-rate dependent proxy",
                "force"),
     MetricSpec("loading_rate_inst", "Instantaneous loading rate", "{force}/s",
-               "maximum slope between 20 % and 80 % of the first peak", "force"),
-    MetricSpec("peak_pressure", "Peak pressure", "{pressure}", "highest cell pressure over stance", "pressure"),
+               "maximum dF/dt of the zero-phase 20 Hz low-passed force between 20 % and 80 % of the first peak",
+               "force"),
+    MetricSpec("peak_pressure", "Peak cell pressure", "{pressure}",
+               "highest cell value over stance: pressure, or cell force for insoles that report newtons per cell",
+               "pressure"),
     MetricSpec("cop_path_length_pct", "CoP path length", "% foot length", "length of the 101-point gait line",
                "cop", Needs.COP),
     MetricSpec("cop_width_pct", "CoP width", "% forefoot width", "medio-lateral range of the gait line", "cop",
@@ -95,8 +102,12 @@ SIDE_METRICS: tuple[MetricSpec, ...] = (
                Needs.COP),
     MetricSpec("cop_velocity_mm_s", "CoP velocity", "mm/s", "gait-line length / time with defined CoP", "cop",
                Needs.COP),
-    MetricSpec("cpei_pct", "Insole CPEI", "% forefoot width", "insole CPEI (Song et al. 1996 construction)",
-               "medial_lateral", Needs.COP, ratio_scale=False),
+    MetricSpec("strike_index_pct", "Strike index", "% foot length",
+               "first point of the CoP path from the heel (Cavanagh & Lafortune 1980: < 33 % rearfoot strike)",
+               "cop", Needs.COP, ratio_scale=False),
+    MetricSpec("cpei_pct", "Insole CPEI", "% hull width",
+               "CPE at the distal third of the foot / sensor-hull width x 100 (Song et al. 1996 construction); "
+               "a same-device measure", "medial_lateral", Needs.COP, ratio_scale=False),
     MetricSpec("lmfi_loading", "Lateral-medial force index, loading response", "ratio",
                f"{_LMFI}, 0-17 % stance", "medial_lateral", Needs.MEDIAL_LATERAL, ratio_scale=False),
     MetricSpec("lmfi_midstance", "Lateral-medial force index, mid-stance", "ratio",
@@ -137,10 +148,14 @@ class ColumnSpec:
 EVENT_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("side", "", "left or right"),
     ColumnSpec("step", "", "index of the stance on its side, from 0"),
-    ColumnSpec("ic_s", "s", "initial contact (session clock): loading onset"),
-    ColumnSpec("to_s", "s", "toe off (session clock): unloading end"),
-    ColumnSpec("ic_threshold_s", "s", "initial contact as a threshold crossing (vendor-style definition)"),
-    ColumnSpec("to_threshold_s", "s", "toe off as a threshold crossing (vendor-style definition)"),
+    ColumnSpec("ic_s", "s", "initial contact (session clock), by the side's event definition (event_levels)"),
+    ColumnSpec("to_s", "s", "toe off (session clock), by the side's event definition (event_levels)"),
+    ColumnSpec("ic_onset_s", "s", "initial contact by the onset definition: loading onset at the swing floor"),
+    ColumnSpec("to_onset_s", "s", "toe off by the onset definition: unloading end at the swing floor"),
+    ColumnSpec("ic_threshold_s", "s", "initial contact by the threshold definition: force rising through 5 % of the "
+               "stance level"),
+    ColumnSpec("to_threshold_s", "s", "toe off by the threshold definition: force falling through 15 % of the "
+               "stance level"),
     ColumnSpec("max_gap_s", "s", "longest data gap inside the stance and the following swing"),
     ColumnSpec("timing_ok", "", "stride timing plausible (stance 0.25-2 s, swing >= 0.15 s, no gap > 0.15 s)"),
     ColumnSpec("exclusion", "", "why the step is not in the summaries (empty when valid)"),

@@ -15,7 +15,15 @@ These limits (except the 30 strides) are our choices, stated here and in every r
 
 from __future__ import annotations
 
-from pipeline.analysis.result import Quality, QualityCode, QualityIssue, QualityLimits, SideQuality, SyncCheck
+from pipeline.analysis.result import (
+    ForceScaleCheck,
+    Quality,
+    QualityCode,
+    QualityIssue,
+    QualityLimits,
+    SideQuality,
+    SyncCheck,
+)
 
 MIN_STRIDES_STABLE = 30
 MIN_STRIDES = 10
@@ -28,7 +36,7 @@ LIMITS = QualityLimits(min_strides=MIN_STRIDES, min_strides_stable=MIN_STRIDES_S
 
 
 def quality_report(sides: dict[str, SideQuality], sync: SyncCheck | None, not_analysed: dict[str, str],
-                   recorded: list[str]) -> Quality:
+                   recorded: list[str], force_scale: ForceScaleCheck | None = None) -> Quality:
     """The quality gates of a result.
 
     Parameters
@@ -41,6 +49,8 @@ def quality_report(sides: dict[str, SideQuality], sync: SyncCheck | None, not_an
         Recorded feet that could not be analysed, with the reason (each is a failure).
     recorded : list of str
         Every recorded foot.
+    force_scale : ForceScaleCheck, optional
+        The impulse-balance check of the body-weight figures (:mod:`.force_scale`).
     """
     warnings: list[QualityIssue] = []
     failures: list[QualityIssue] = [
@@ -67,6 +77,8 @@ def quality_report(sides: dict[str, SideQuality], sync: SyncCheck | None, not_an
             warnings.append(QualityIssue(
                 code=QualityCode.SATURATION, side=side,
                 message=f"{side}: {v:.1f} % of frames saturated; force peaks are underestimated"))
+        if q.dead_cells:
+            warnings.append(QualityIssue(code=QualityCode.DEAD_CELLS, side=side, message=f"{side}: {q.dead_cells}"))
         v = q.dropout_pct
         if v > DROPOUT_FAIL_PCT:
             failures.append(QualityIssue(code=QualityCode.DROPOUTS, side=side,
@@ -75,6 +87,25 @@ def quality_report(sides: dict[str, SideQuality], sync: SyncCheck | None, not_an
             warnings.append(QualityIssue(
                 code=QualityCode.DROPOUTS, side=side,
                 message=f"{side}: {v:.1f} % of the recording missing (gaps or invalid frames)"))
+    if force_scale is not None and force_scale.ratio is not None:
+        r, lo, hi = force_scale.ratio, force_scale.expected_low, force_scale.expected_high
+        where = (f"both feet's impulse per stride is {r:.2f} x body weight x stride time over "
+                 f"{force_scale.n_strides} strides (a steady walk gives {lo:g}-{hi:g})")
+        if force_scale.rescale_factor != 1.0:
+            warnings.append(QualityIssue(
+                code=QualityCode.FORCE_SCALE, side=None,
+                message=f"force scale: {where}; body-weight figures are rescaled by {force_scale.rescale_factor:.3f} "
+                "(walk calibration) and pressures are not; check the body mass and the insole calibration"))
+        elif not lo <= r <= hi:
+            failures.append(QualityIssue(
+                code=QualityCode.FORCE_SCALE, side=None,
+                message=f"force scale implausible: {where}; the body mass or the force units are wrong, so no "
+                "force figure is usable"))
+    if sync is not None and sync.flight_phase:
+        failures.append(QualityIssue(
+            code=QualityCode.NOT_WALKING, side=None,
+            message="flight phases: the feet are in step but stance is under half the stride, as in running; this "
+            "analysis and its reference values are for walking, so no figure is interpreted"))
     if sync is not None and not sync.ok:
         failures.append(QualityIssue(code=QualityCode.SYNC, side=None, message=sync.reason))
     if len(recorded) == 1:

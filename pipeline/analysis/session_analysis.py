@@ -16,11 +16,13 @@ from pathlib import Path
 
 from insole.session import Session, open_session
 from pipeline.analysis.assemble import assemble
-from pipeline.analysis.events import ContactEventDetection
+from pipeline.analysis.events import ContactEventDetection, definition_for
 from pipeline.analysis.foot_analysis import FootAnalysis, analyse_foot
 from pipeline.analysis.foot_source import FootSource
+from pipeline.analysis.references import resolve_cohort
 from pipeline.analysis.result import AnalysisResult
 from pipeline.errors import AnalysisError
+from pipeline.norms.cohort import Cohort
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,9 @@ class AnalysisParams:
     cache_mb : float
         A foot whose pressure fits in this many MB is read once and kept for pass 2; larger feet are streamed
         twice, so memory stays bounded for any recording length.
+    event_definition : {"auto", "threshold", "onset"}
+        Which IC/TO definition times strides and phases (:mod:`.events`): ``auto`` uses ``onset`` for one-sensor
+        footswitch insoles and ``threshold`` for every other insole, as the real reference data support.
     """
 
     # the detector's own defaults, so that the two cannot drift apart
@@ -57,15 +62,27 @@ class AnalysisParams:
     max_refine_s: float = ContactEventDetection.max_refine_s
     block_frames: int = 1 << 16
     cache_mb: float = 256.0
+    event_definition: str = "auto"
 
-    def detector(self) -> ContactEventDetection:
-        """The event detector with these parameters."""
+    def detector(self, n_sensors: int) -> ContactEventDetection:
+        """The event detector with these parameters, for an insole with ``n_sensors`` cells."""
         shared = {f.name for f in fields(ContactEventDetection) if f.init} & {f.name for f in fields(self)}
-        return ContactEventDetection(**{name: getattr(self, name) for name in shared})
+        return ContactEventDetection(**{name: getattr(self, name) for name in shared},
+                                     definition=definition_for(n_sensors, self.event_definition))
 
 
-def analyze_session(source: str | Path | Session, params: AnalysisParams | None = None) -> AnalysisResult:
+def analyze_session(source: str | Path | Session, params: AnalysisParams | None = None, *,
+                    cohort: Cohort | str | Path | None = "auto") -> AnalysisResult:
     """Analyse a session file (streamed in blocks) or an in-memory :class:`~insole.session.Session`.
+
+    Parameters
+    ----------
+    source : path or Session
+    params : AnalysisParams, optional
+    cohort : Cohort, path, "auto" or None
+        The reference cohort every metric is positioned in (:mod:`pipeline.norms`): a cohort or its file (it must
+        cover the session's insoles), ``"auto"`` for the shipped cohort of the session's device family if there is
+        one, or None for no positions (then the foot-function label and the leg-length pattern are not assessed).
 
     Raises
     ------
@@ -73,6 +90,8 @@ def analyze_session(source: str | Path | Session, params: AnalysisParams | None 
         The session cannot be analysed (no walking on any foot, constant or unloaded signals, unknown units).
     insole.errors.InsoleError
         The file is not a valid session (from :func:`insole.session.open_session`).
+    pipeline.norms.cohort.CohortError
+        The given cohort cannot be read or covers other insoles.
     """
     params = params or AnalysisParams()
     with contextlib.ExitStack() as stack:
@@ -87,6 +106,7 @@ def analyze_session(source: str | Path | Session, params: AnalysisParams | None 
             sources = {s: FootSource.from_file(sf, s) for s in sf.sides}
         if not sources:
             raise AnalysisError(f"{path}: the session has no foot recorded")
+        chosen = resolve_cohort(cohort, sources)  # a cohort of other insoles is refused before any work
         feet: dict[str, FootAnalysis] = {}
         errors: dict[str, str] = {}
         for side, src in sources.items():
@@ -96,4 +116,4 @@ def analyze_session(source: str | Path | Session, params: AnalysisParams | None 
                 errors[side] = str(exc)
         if not feet:
             raise AnalysisError(f"{path}: " + "; ".join(errors.values()))
-    return assemble(path, attrs, metadata, sources, feet, errors, params)
+    return assemble(path, attrs, metadata, sources, feet, errors, params, chosen)

@@ -16,12 +16,18 @@ from pipeline.analysis.force import ForceTrace, cell_force_factor
 from pipeline.analysis.force_curve import N_POINTS, resample_stance, segment_sums
 from pipeline.analysis.regions import REGION_CONTACT_SHARE, region_weights
 
+#: A cell "carries load" in a step when its peak reaches this share of the step's highest cell peak.
+DEAD_CELL_SHARE = 0.02
+
 
 def pressure_factor(units: str, area_mm2: np.ndarray) -> tuple[np.ndarray, str]:
-    """Multiplier from stored cell values to pressure, and the pressure unit (kPa, or counts for raw)."""
-    if units == "N":
-        return (1000.0 / np.asarray(area_mm2, np.float32)).astype(np.float32), "kPa"
-    return np.ones(len(area_mm2), np.float32), "kPa" if units == "kPa" else "counts"
+    """Multiplier from stored cell values to the values the regional measures report, and their unit.
+
+    Pressure stays as recorded: kPa, or counts for raw insoles. Insoles that report force per cell (N) keep it:
+    turning it into kPa would need cell areas that such files do not give (an assumed area would invent the
+    pressure).
+    """
+    return np.ones(len(area_mm2), np.float32), {"kPa": "kPa", "N": "N"}.get(units, "counts")
 
 
 def step_frame_features(
@@ -48,7 +54,8 @@ def step_frame_features(
     Returns
     -------
     features : dict of numpy.ndarray, one value per step
-    curves : dict with ``cop_ap`` and ``cop_ml``, each (n_steps, 101)
+    curves : dict with ``cop_ap`` and ``cop_ml`` (the gait line: frames below 10 % of the step's peak force
+        trimmed) and ``cop_ap_all`` / ``cop_ml_all`` (every loaded frame), each (n_steps, 101)
     """
     layout = source.layout
     n_steps = len(ic_idx)
@@ -69,12 +76,14 @@ def step_frame_features(
     proj = np.column_stack([factor, factor * x_rel, factor * y_rel, factor[:, None] * M]).astype(np.float32)
     unit_pressure = bool(np.all(pfac == 1.0))
     has_nan = trace.has_nan_cells
-    out: dict[str, list[np.ndarray]] = {k: [] for k in ("cop_ap", "cop_ml", "saturated", "peak_pressure")}
+    out: dict[str, list[np.ndarray]] = {k: [] for k in ("cop_ap", "cop_ml", "cop_ap_all", "cop_ml_all", "saturated",
+                                                         "peak_pressure")}
     for name in names:
         for what in ("peak", "pti", "contact", "load"):
             out[f"{name}_{what}"] = []
     out["lat_phase"] = []
     out["med_phase"] = []
+    loaded_steps = np.zeros(layout.n_sensors, np.int64)  # per cell: steps in which it carried load
     cache_starts = None
     if trace.pressure_cache is not None:
         cache_starts = np.cumsum([0] + [len(b) for b in trace.pressure_cache])
@@ -108,6 +117,11 @@ def step_frame_features(
         lab = np.clip(np.searchsorted(s, idx, side="right") - 1, 0, len(s) - 1)
         in_st = (idx >= s[lab]) & (idx < e[lab])
         fmax = segment_sums(f, s, e, np.maximum)
+        # the whole path (every loaded frame of the stance: CPEI end points, strike index) and the gait line
+        # (frames below 10 % of the step's peak force trimmed)
+        ap_all, ml_all = np.where(in_st, ap, np.nan), np.where(in_st, ml, np.nan)
+        out["cop_ap_all"].append(resample_stance(t, ap_all, start_s[g0:g1], stop_s[g0:g1], N_POINTS))
+        out["cop_ml_all"].append(resample_stance(t, ml_all, start_s[g0:g1], stop_s[g0:g1], N_POINTS))
         cop_ok = in_st & (f >= COP_MIN_FORCE_SHARE * fmax[lab])
         ap = np.where(cop_ok, ap, np.nan)
         ml = np.where(cop_ok, ml, np.nan)
@@ -120,6 +134,7 @@ def step_frame_features(
         cell_pti = segment_sums(pk * dt[:, None], s, e)
         step_peak = cell_peak.max(axis=1)
         out["peak_pressure"].append(step_peak)
+        loaded_steps += (cell_peak > DEAD_CELL_SHARE * step_peak[:, None]).sum(axis=0)
         stance_dur = np.maximum(segment_sums(dt, s, e), 1e-9)
         reg_imp = segment_sums(reg_force * dt[:, None], s, e)
         total_imp = segment_sums(f * dt, s, e)
@@ -144,12 +159,13 @@ def step_frame_features(
     def cat(k: str, shape: tuple[int, ...] = ()) -> np.ndarray:
         return np.concatenate(out[k]) if out[k] else np.zeros((0,) + shape)
 
-    curves = {"cop_ap": cat("cop_ap", (N_POINTS,)), "cop_ml": cat("cop_ml", (N_POINTS,))}
-    feats = {k: cat(k) for k in out if k not in ("cop_ap", "cop_ml", "lat_phase", "med_phase")}
+    curves = {k: cat(k, (N_POINTS,)) for k in ("cop_ap", "cop_ml", "cop_ap_all", "cop_ml_all")}
+    feats = {k: cat(k) for k in out if k not in (*curves, "lat_phase", "med_phase")}
     if out["lat_phase"]:
         feats["lat_phase"] = cat("lat_phase", (n_ph,))
         feats["med_phase"] = cat("med_phase", (n_ph,))
     feats["region_names"] = np.array(names, dtype=object)
+    feats["cell_loaded_steps"] = loaded_steps
     return feats, curves
 
 

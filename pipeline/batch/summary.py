@@ -103,7 +103,7 @@ def compare_findings(prev: SessionMetrics | None, cur: SessionMetrics | None, ch
         fa, fb = prev.side(side), cur.side(side)
         la = fa.foot_function.label if fa is not None and fa.foot_function else None
         lb = fb.foot_function.label if fb is not None and fb.foot_function else None
-        if la and lb and la != lb and "undetermined" not in (la, lb):
+        if la and lb and la != lb and "not assessed" not in (la, lb):
             changes.append(f"{side} foot function: {la} -> {lb}")
     pa, pb = prev.bilateral.lld_pattern.consistent, cur.bilateral.lld_pattern.consistent
     if pa is not None and pb is not None and pa != pb:

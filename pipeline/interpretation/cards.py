@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
+import msgspec
 
-from pipeline.analysis.result import Metric, SessionMetrics, Symmetry
+from pipeline.analysis.foot_function import NOT_ASSESSED
+from pipeline.analysis.references import LLD_PEAK_METRIC
+from pipeline.analysis.result import CohortPosition, Metric, SessionMetrics, Symmetry
 from pipeline.interpretation.evidence import (
     CPEI_REFERENCE,
     GAIT_LBP_GRADE,
@@ -19,7 +21,6 @@ from pipeline.interpretation.evidence import (
     LLD_REFERENCE,
     ORTHOSES_GRADE,
 )
-from pipeline.statistics import bootstrap_si_ci
 
 SIDES = ("left", "right")
 
@@ -28,21 +29,27 @@ def _fmt(value: float | None, digits: int = 1) -> str:
     return "not available" if value is None else f"{value:.{digits}f}"
 
 
-def _step_values(steps: pd.DataFrame | None, side: str, column: str):
-    """Finite per-step values of ``column`` over the valid steps of ``side`` (None without steps)."""
-    if steps is None or column not in steps.columns:
-        return None
-    rows = (steps["side"] == side) & steps["valid"].to_numpy(bool)
-    values = steps.loc[rows, column].to_numpy(dtype=float)
-    values = values[pd.notna(values)]
-    return values if values.size else None
+def describe_position(ref: CohortPosition | None, what: str = "") -> str:
+    """``23rd percentile (95 % interval 8-47) of <cohort>``, or why there is no position."""
+    if ref is None:
+        return "no reference cohort of healthy recordings covers this insole model: not positioned"
+    ci = f" (95 % interval {ref.percentile_ci[0]:.0f}-{ref.percentile_ci[1]:.0f})" if ref.percentile_ci else ""
+    out = " (the subject's own recordings left out)" if ref.left_out else ""
+    return f"{what}{_ordinal(ref.percentile)} percentile{ci} of {ref.cohort}, n = {ref.n}{out}"
+
+
+def _ordinal(pct: float) -> str:
+    n = int(round(pct))
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def _measurement(metrics: SessionMetrics, side: str, name: str, label: str) -> dict[str, Any]:
-    """One per-side measurement: central value, 95 % CI, n, units, method (or why it is not available)."""
+    """One per-side measurement: central value, 95 % CI, n, units, method, cohort position (or why not)."""
     sr = metrics.side(side)
     out: dict[str, Any] = {"label": label, "side": side, "metric": name, "value": None, "ci95": None, "n": None,
-                           "sd": None, "units": None, "method": None, "available": False, "reason": ""}
+                           "sd": None, "units": None, "method": None, "available": False, "reason": "",
+                           "reference_position": None}
     if sr is None:
         out["reason"] = f"the {side} foot was not recorded"
         return out
@@ -51,22 +58,18 @@ def _measurement(metrics: SessionMetrics, side: str, name: str, label: str) -> d
     if not m.available:
         return out
     out.update(value=m.central, ci95=list(m.ci95) if m.ci95 else None, ci_source="analysis" if m.ci95 else None,
-               n=m.n, sd=m.sd, available=True)
+               n=m.n, sd=m.sd, available=True,
+               reference_position=msgspec.to_builtins(m.reference) if m.reference else None)
     return out
 
 
 def _cpei_position(m: dict[str, Any], label: dict[str, Any] | None) -> str:
-    """Where an insole CPEI sits: against the analysis's stated insole rule, with the platform means as context.
-
-    An insole CPEI (a few cells; CoP confined to the sensor hull) reads on a different, compressed scale from a
-    pressure-platform CPEI, so the platform group means of the cadet study are context only, never a cut-off.
-    """
+    """Where an insole CPEI sits: its percentile among healthy recordings of the same insole model, or why not."""
     if not m["available"]:
         return f"not available: {m['reason']}" if m.get("reason") else "not available"
-    if label:
-        return (f"{label['label']} by the analysis's insole rule (confidence {_fmt(label['confidence'], 2)}; the "
-                "rule is shown below); platform group means are context only, not comparable cut-offs")
-    return "no insole rule from the analysis; platform group means are context only, not comparable cut-offs"
+    if label and label["label"] != NOT_ASSESSED:
+        return f"{label['label']}: " + describe_position(label["reference"])
+    return f"not assessed: {label['reason']}" if label else "not assessed"
 
 
 def foot_function_labels(metrics: SessionMetrics) -> dict[str, dict[str, Any]]:
@@ -74,40 +77,54 @@ def foot_function_labels(metrics: SessionMetrics) -> dict[str, dict[str, Any]]:
     for side in metrics.sides:
         ff = metrics.side(side).foot_function
         if ff is not None:
-            out[side] = {"label": ff.label, "confidence": ff.confidence, "rule": ff.rule, "reason": ff.reason}
+            out[side] = {"label": ff.label, "reference": ff.reference, "rule": ff.rule, "reason": ff.reason,
+                         "percentile": ff.reference.percentile if ff.reference else None}
     return out
 
 
+def contradictory(labels: dict[str, dict[str, Any]]) -> bool:
+    """One foot pronated and the other supinated: more often an insole or fit problem than foot function."""
+    found = {v["label"] for v in labels.values()}
+    return {"pronation", "supination"} <= found
+
+
+CONTRADICTION = ("one foot is labelled pronated and the other supinated: feet rarely differ that much, so this "
+                 "more often means an insole problem (a shifted, folded or badly fitted insole, or a calibration "
+                 "fault) than foot function; check the insoles and their fit before reading the labels")
+
+
 def _label_rule(labels: dict[str, dict[str, Any]], wanted: str) -> dict[str, Any]:
-    if not labels:
+    assessed = {s: v for s, v in labels.items() if v["label"] != NOT_ASSESSED}
+    if not assessed:
         met = None
-        detail = "the analysis gave no foot-function label"
+        detail = "; ".join(f"{s}: not assessed ({v['reason']})" for s, v in labels.items()) or \
+            "the analysis gave no foot-function label"
     else:
-        sides = [s for s, v in labels.items() if v["label"] == wanted]
-        met = bool(sides)
-        if all(v["label"] == "undetermined" for v in labels.values()):
-            met = None  # nothing was assessed
-        rules = {v["rule"] for v in labels.values()}
-        why = {s: f"; {v['reason']}" if v["reason"] else "" for s, v in labels.items()}
-        if len(rules) == 1:
-            detail = "; ".join(f"{s}: {v['label']} (confidence {_fmt(v['confidence'], 2)}{why[s]})"
-                               for s, v in labels.items()) + f"; analysis rule: {rules.pop()}"
-        else:
-            detail = "; ".join(
-                f"{s}: {v['label']} (confidence {_fmt(v['confidence'], 2)}{why[s]}; analysis rule: {v['rule']})"
-                for s, v in labels.items()
-            )
+        met = any(v["label"] == wanted for v in assessed.values())
+        parts = []
+        for s, v in labels.items():
+            if v["label"] == NOT_ASSESSED:
+                parts.append(f"{s}: not assessed ({v['reason']})")
+            else:
+                parts.append(f"{s}: {v['label']} ({describe_position(v['reference'], 'insole CPEI at the ')})")
+        detail = "; ".join(parts) + f"; rule: {next(iter(labels.values()))['rule']}"
     return {
-        "rule": f"Flag when the analysis labels foot function as {wanted} on at least one side.",
+        "rule": f"Flag when the insole CPEI of at least one foot falls in the {_FIFTH[wanted]} fifth of healthy "
+        "people recorded with the same insole model.",
         "met": met,
         "detail": detail,
-        "source": "analysis foot-function label (insole CPEI and lateral-medial force index; Song et al. 1996)",
+        "source": "Song et al. 1996 (CPEI); Menz et al. 2013 (quintiles of the sample); the reference cohort named",
     }
 
 
-def _status(met: bool | None, quality_failed: bool) -> str:
+_FIFTH = {"pronation": "lowest", "supination": "highest"}
+
+
+def _status(met: bool | None, quality_failed: bool, inconsistent: bool = False) -> str:
     if quality_failed:
         return "withheld"
+    if inconsistent:
+        return "inconsistent"
     return "not available" if met is None else "flagged" if met else "not flagged"
 
 
@@ -118,6 +135,14 @@ def _orthoses_step() -> dict[str, str]:
             f"Evidence that insoles or orthoses prevent or reduce low back pain is {ORTHOSES_GRADE}: Sahar et al. "
             "2007 prevention risk ratio 0.73 (0.43-1.22); Chuter et al. 2014 treatment SMD -0.74 (-1.5 to 0.03)."
         ),
+    }
+
+
+def _insole_check_step() -> dict[str, str]:
+    return {
+        "option": "Check that both insoles lie flat and fully forward in the shoes and are the right size, then "
+        "record again.",
+        "evidence": "Opposite foot-function labels on the two feet are unusual in walking.",
     }
 
 
@@ -133,15 +158,13 @@ def pronation_card(metrics: SessionMetrics, labels, quality_failed) -> dict[str,
     link = LINKS["pronation"]
     measurements = [_measurement(metrics, side, "cpei_pct", "insole CPEI (%)") for side in SIDES]
     for m in measurements:
-        m["reference"] = (
-            "The analysis's insole foot-function rule (stated below). Context: platform CPEI group means of "
-            f"{CPEI_REFERENCE['source']}: "
-            + ", ".join(f"{k} {v}" for k, v in CPEI_REFERENCE["group_means_pct"].items())
-            + ". Lower = more medial CoP path."
-        )
+        m["reference"] = ("Healthy people recorded with the same insole model (the reference cohort named in the "
+                          "position); lower = more medial CoP path. Platform CPEI values (e.g. "
+                          + ", ".join(f"{k} {v}" for k, v in CPEI_REFERENCE["group_means_pct"].items())
+                          + " in cadets) are on another scale and are not used.")
         m["position"] = _cpei_position(m, labels.get(m["side"]))
     rule = _label_rule(labels, "pronation")
-    status = _status(rule["met"], quality_failed)
+    status = _status(rule["met"], quality_failed, contradictory(labels))
     flagged_sides = [s for s, v in labels.items() if v["label"] == "pronation"]
     if status == "flagged":
         text = (
@@ -157,8 +180,11 @@ def pronation_card(metrics: SessionMetrics, labels, quality_failed) -> dict[str,
     elif status == "not flagged":
         text = "The analysis did not label foot function as pronated on either side."
         next_steps = []
+    elif status == "inconsistent":
+        text = f"Not interpreted: {CONTRADICTION}."
+        next_steps = [_insole_check_step()]
     else:
-        text = "Not assessed." if status == "withheld" else "Foot-function labels are not available."
+        text = "Not assessed." if status == "withheld" else f"Not assessed: {rule['detail']}."
         next_steps = []
     return {**link.to_dict(), "status": status, "measurements": measurements, "rules": [rule],
             "foot_function": labels, "interpretation": text, "next_steps": next_steps,
@@ -170,7 +196,7 @@ def supination_card(metrics: SessionMetrics, labels, quality_failed) -> dict[str
     measurements = []
     for side in SIDES:
         m = _measurement(metrics, side, "cpei_pct", "insole CPEI (%)")
-        m["reference"] = "Same reference as the pronation card; higher = more lateral CoP path."
+        m["reference"] = "Same reference cohort as the pronation card; higher = more lateral CoP path."
         m["position"] = _cpei_position(m, labels.get(side))
         measurements.append(m)
     lr = {side: _measurement(metrics, side, "loading_rate", "loading rate") for side in SIDES}
@@ -185,7 +211,7 @@ def supination_card(metrics: SessionMetrics, labels, quality_failed) -> dict[str
             m["position"] = "not available"
         measurements.append(m)
     rule = _label_rule(labels, "supination")
-    status = _status(rule["met"], quality_failed)
+    status = _status(rule["met"], quality_failed, contradictory(labels))
     if status == "flagged":
         sides = [s for s, v in labels.items() if v["label"] == "supination"]
         text = (
@@ -200,38 +226,40 @@ def supination_card(metrics: SessionMetrics, labels, quality_failed) -> dict[str
     elif status == "not flagged":
         text = "The analysis did not label foot function as supinated on either side."
         next_steps = []
+    elif status == "inconsistent":
+        text = f"Not interpreted: {CONTRADICTION}."
+        next_steps = [_insole_check_step()]
     else:
-        text = "Not assessed." if status == "withheld" else "Foot-function labels are not available."
+        text = "Not assessed." if status == "withheld" else f"Not assessed: {rule['detail']}."
         next_steps = []
     return {**link.to_dict(), "status": status, "measurements": measurements, "rules": [rule],
             "interpretation": text, "next_steps": next_steps}
 
 
-def _symmetry_measurement(metrics: SessionMetrics, steps: pd.DataFrame | None, name: str, label: str
-                          ) -> dict[str, Any]:
+def _symmetry_measurement(metrics: SessionMetrics, name: str, label: str) -> dict[str, Any]:
     sym: Symmetry = getattr(metrics.bilateral.symmetry, name)
-    lsteps, rsteps = _step_values(steps, "left", name), _step_values(steps, "right", name)
-    ci = bootstrap_si_ci(lsteps, rsteps) if sym.available and lsteps is not None and rsteps is not None else None
     return {
         "label": label, "side": "both", "metric": name, "value": sym.si_pct, "units": "% (SI, right vs left)",
-        "measure_units": sym.unit, "ci95": list(ci) if ci else None,
-        "ci_source": "percentile bootstrap of per-step values (2,000 resamples)" if ci else None,
+        "measure_units": sym.unit, "ci95": list(sym.ci95) if sym.ci95 else None,
+        "ci_source": "percentile bootstrap of the SI of the side medians (2,000 resamples)" if sym.ci95 else None,
         "sa_pct": sym.sa_pct, "n": {"left": sym.n_left, "right": sym.n_right}, "available": sym.available,
         "reason": sym.reason,
-        "method": "SI = (R - L) / (0.5 (R + L)) x 100 (Robinson et al. 1987); SA (Zifchock et al. 2008)",
+        "reference_position": msgspec.to_builtins(sym.reference) if sym.reference else None,
+        "method": "SI = (R - L) / (0.5 (R + L)) x 100 of the side medians (Robinson et al. 1987); SA (Zifchock "
+                  "et al. 2008)",
     }
 
 
-def asymmetry_card(metrics: SessionMetrics, steps: pd.DataFrame | None, quality_failed) -> dict[str, Any]:
+def asymmetry_card(metrics: SessionMetrics, quality_failed) -> dict[str, Any]:
     link = LINKS["asymmetry"]
-    stance = _symmetry_measurement(metrics, steps, "stance_time_s", "stance time symmetry")
-    stance["reference"] = (
-        f"{LLD_REFERENCE['source']}: long-leg stance {LLD_REFERENCE['long_leg_stance_change_pct']:+.1f} %"
-    )
-    peak = _symmetry_measurement(metrics, steps, "peak1_force", "first force peak symmetry")
-    peak["reference"] = (
-        f"{LLD_REFERENCE['source']}: long-leg peak pressure {LLD_REFERENCE['long_leg_peak_pressure_change_pct']:+.0f} %"
-    )
+    stance = _symmetry_measurement(metrics, "stance_time_s", "stance time symmetry")
+    peak = _symmetry_measurement(metrics, LLD_PEAK_METRIC, "peak force symmetry (maximum force)")
+    for m in (stance, peak):
+        m["reference"] = ("Healthy asymmetry with the same insole model: |SI| of the reference cohort (95th "
+                          "percentile shown in the rule). Effect size for comparison: "
+                          f"{LLD_REFERENCE['source']}: long-leg stance "
+                          f"{LLD_REFERENCE['long_leg_stance_change_pct']:+.1f} %, peak pressure "
+                          f"{LLD_REFERENCE['long_leg_peak_pressure_change_pct']:+.0f} %")
     for m in (stance, peak):
         if not m["available"]:
             m["position"] = f"not available: {m['reason']}" if m["reason"] else "not available"
@@ -240,14 +268,23 @@ def asymmetry_card(metrics: SessionMetrics, steps: pd.DataFrame | None, quality_
         side_hi = "right" if m["value"] > 0 else "left"
         excl = "95% CI excludes 0" if m["ci95"] and (lo > 0 or hi < 0) else (
             "95% CI includes 0" if m["ci95"] else "no CI available")
-        m["position"] = f"{abs(m['value']):.1f} % higher on the {side_hi} ({excl})"
+        ref = getattr(metrics.bilateral.symmetry, m["metric"]).reference
+        where = describe_position(ref, "|SI| at the ") if ref else "no reference cohort for this insole"
+        m["position"] = f"{abs(m['value']):.1f} % higher on the {side_hi} ({excl}); {where}"
     lld = metrics.bilateral.lld_pattern
     met = lld.consistent
-    detail = ("analysis criteria: " + "; ".join(f"{k}: {v}" for k, v in msgspec_items(lld.criteria))
-              if lld.criteria is not None else f"not assessed: {lld.reason}")
+    c = lld.criteria
+    if c is not None and c.healthy_stance_si_pct is not None:
+        detail = (f"stance SI {c.stance_si_pct:+.1f} % vs healthy 95th percentile {c.healthy_stance_si_pct:.1f} % "
+                  f"({'beyond' if c.stance_criterion else 'within'}); peak-force SI {c.peak_si_pct:+.1f} % vs "
+                  f"{c.healthy_peak_si_pct:.1f} % ({'beyond' if c.peak_criterion else 'within'}"
+                  f"{', opposite side' if c.peak_criterion else ''}); cohort n = {c.n_cohort}")
+    else:
+        detail = f"not assessed: {lld.reason}"
     rule = {
-        "rule": "Flag when the analysis finds the asymmetry pattern that the literature associates with a "
-        "leg-length difference (longer stance and lower force peaks on one side, beyond normal asymmetry).",
+        "rule": "Flag when one foot has both a longer stance and a lower peak force, each asymmetry beyond the 95th "
+        "percentile of healthy people recorded with the same insole model (the pattern the literature associates "
+        "with a leg-length difference).",
         "met": met,
         "detail": detail,
         "source": "Kaufman et al. 1996; Pereiro-Buceta et al. 2021",
@@ -269,7 +306,7 @@ def asymmetry_card(metrics: SessionMetrics, steps: pd.DataFrame | None, quality_
         text = "The analysis did not find the asymmetry pattern associated with a leg-length difference."
         next_steps = []
     else:
-        text = "Not assessed." if status == "withheld" else f"The asymmetry pattern was not assessed: {lld.reason}."
+        text = "Not assessed." if status == "withheld" else f"Not assessed: {lld.reason}."
         next_steps = []
     return {**link.to_dict(), "status": status, "measurements": [stance, peak], "rules": [rule],
             "interpretation": text, "next_steps": next_steps}

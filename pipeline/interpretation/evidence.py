@@ -38,6 +38,8 @@ class Study:
         Who was studied, with the sample size when the note gives it.
     effect : str
         What was found, with the confidence interval when the note gives one.
+    measurement : str
+        How the source measured the foot (so a reader can judge how far an insole figure transfers).
     checked : bool
         True when gait-evidence.md marks the source ``[checked]``.
     """
@@ -46,6 +48,7 @@ class Study:
     design: str
     population: str
     effect: str
+    measurement: str = ""
     checked: bool = False
 
     def to_dict(self) -> dict[str, Any]:
@@ -130,11 +133,12 @@ LINKS: dict[str, EvidenceLink] = {
             Study(
                 citation="Menz et al. 2013, Rheumatology (Framingham Foot Study)",
                 design="cross-sectional",
-                population="n = 1,930 adults; CPEI measured from plantar pressure",
+                population="n = 1,930 older community adults",
                 effect=(
                     "women with the most pronated foot function: odds ratio 1.51 (95% CI 1.10 to 2.07) for low back "
                     "pain, 1.48 adjusted; no association in men; static foot posture and asymmetry not associated"
                 ),
+                measurement="barefoot walking over a pressure platform; CPEI; pronated = the lowest sample quintile",
                 checked=False,
             ),
             Study(
@@ -153,8 +157,8 @@ LINKS: dict[str, EvidenceLink] = {
         limits=(
             "Insoles see the pressure under the foot, not the leg, pelvis or spine: the chain beyond the foot is "
             "not measured here.",
-            "An insole CPEI (8-16 cells) is confined to the sensor hull and quantised; it is not interchangeable "
-            "with a pressure-platform CPEI.",
+            "An insole CPEI is confined to the sensor hull and quantised; it is positioned among healthy people "
+            "recorded with the same insole model (a reference cohort), never against platform CPEI values.",
         ),
     ),
     "supination": EvidenceLink(
@@ -165,15 +169,17 @@ LINKS: dict[str, EvidenceLink] = {
         studies=(
             Study(
                 citation="Ogon et al. 1999",
-                design="laboratory study",
-                population="adults with high and normal arches",
+                design="laboratory study, running",
+                population="n = 12 adults with high and normal arches",
                 effect="high arches had lower L3 acceleration (opposite to the hypothesised direction)",
+                measurement="static arch height; accelerometer at the third lumbar vertebra, while running",
             ),
             Study(
                 citation="Menz et al. 2013 (Framingham Foot Study)",
                 design="cross-sectional",
-                population="n = 1,930 adults",
+                population="n = 1,930 older community adults",
                 effect="no association of supinated foot function with low back pain",
+                measurement="barefoot walking over a pressure platform; CPEI; supinated = the highest sample quintile",
             ),
         ),
         limits=(
@@ -250,23 +256,31 @@ LLD_REFERENCE = {
 
 #: Every work cited by the report, for the references list.
 REFERENCES: tuple[str, ...] = (
-    "Blades et al. 2023, Sensors - event detection from summed pressure.",
+    "Blades et al. 2023, Sensors - event detection from summed insole pressure in running.",
     "Buldt et al. 2018 - CPEI and lateral-medial force index by foot type (n = 92).",
-    "Catalfamo et al. 2008, Gait Posture - insole event accuracy.",
+    "Catalfamo et al. 2008, Gait Posture - F-Scan event detection against a force plate: the force-threshold "
+    "method had the largest errors of the methods compared (IC 42 +- 11 ms).",
+    "Cavanagh PR & Lafortune MA 1980, J Biomech - strike index.",
+    "Clopper CJ & Pearson ES 1934, Biometrika - exact binomial confidence limits (percentile intervals).",
     "Chuter et al. 2014 - foot orthoses for low back pain (meta-analysis).",
     "Hausdorff, Ladin & Wei 1995, J Biomech - footswitch event accuracy.",
     "Hausdorff et al. 1999 - stride-time variability in healthy adults.",
     "Hornestam et al. 2021 - foot pronation, pelvic drop and hip rotation in walking.",
     "Kaufman et al. 1996 - gait asymmetry and leg-length difference.",
     "Khamis & Yizhar 2007 - induced pronation and pelvic alignment.",
+    "Kirtley C, Whittle MW & Jefferson RJ 1985, J Biomed Eng - stance duration vs walking speed "
+    "(stance % = 64.2 - 3.5 x speed).",
     "Knutson 2005 - prevalence and relevance of leg-length difference.",
     "Melvin et al. 2014 - number of steps for stable plantar-pressure means.",
-    "Menz et al. 2013, Rheumatology - foot posture, foot function and low back pain (Framingham Foot Study).",
-    "Ogon et al. 1999 - arch height and spinal shock.",
+    "Menz et al. 2013, Rheumatology - foot posture, foot function and low back pain (Framingham Foot Study; "
+    "barefoot platform CPEI quintiles).",
+    "Novacheck TF 1998, Gait Posture - running: stance under half of the gait cycle.",
+    "Ogon et al. 1999 - arch height and spinal shock in running (n = 12).",
     "Pereiro-Buceta et al. 2021 - simulated leg-length difference and plantar pressure.",
     "Rannisto et al. 2015 - leg-length difference and low back pain in standing workers.",
     "Riskowski 2012 - normal gait asymmetry.",
     "Robinson et al. 1987 - symmetry index.",
+    "Salis et al. 2021, J Biomech - gait events from a 16-cell insole using sensor clusters.",
     "Sahar et al. 2007, Cochrane - insoles for prevention and treatment of back pain.",
     "Smith et al. 2022 - gait in people with low back pain (review).",
     "Song et al. 1996, JAPMA - centre of pressure excursion index (CPEI).",

@@ -49,9 +49,11 @@ TIER_RULES: tuple[dict[str, str], ...] = (
     {
         "tier": TIER_NOT_ASSESSED,
         "rule": "The session failed one or more data-quality gates (no card is interpreted), or no kinetic-chain "
-        "link could be assessed because the analysis did not provide the measures.",
+        "link could be assessed (no reference cohort for the insole, a device that cannot give the measures, "
+        "contradictory labels).",
     },
-    {"tier": TIER_NONE, "rule": "No kinetic-chain link is flagged (links that could not be assessed are listed)."},
+    {"tier": TIER_NONE, "rule": "No assessed kinetic-chain link is flagged; the links not assessed are listed beside "
+     "the result, which says nothing about them."},
     {"tier": TIER_INTEREST, "rule": "Exactly one kinetic-chain link is flagged."},
     {"tier": TIER_CONCERN, "rule": "Two or more kinetic-chain links are flagged."},
 )
@@ -65,7 +67,8 @@ TIER_CAVEAT = (
 GENERAL_LIMITS = (
     "Insoles measure pressure under the foot only; leg length, pelvis and spine are not measured.",
     "Low back pain is multifactorial; none of the patterns below is specific to it.",
-    "Reference values come from other devices and populations; positions are approximate.",
+    "Positions are against healthy people recorded with the same insole model (the cohort named beside each); "
+    "published effects come from other devices and populations, and their populations are named on each card.",
 )
 
 
@@ -108,10 +111,11 @@ def build_findings(metrics: SessionMetrics, steps: pd.DataFrame | None = None) -
     cards = [
         pronation_card(metrics, labels, failed),
         supination_card(metrics, labels, failed),
-        asymmetry_card(metrics, steps, failed),
+        asymmetry_card(metrics, failed),
     ]
     flagged = [c["link_id"] for c in cards if c["status"] == "flagged"]
-    unassessed = [c["link_id"] for c in cards if c["status"] == "not available"]
+    unassessed = [c["link_id"] for c in cards if c["status"] in ("not available", "inconsistent")]
+    inconsistent = [c["link_id"] for c in cards if c["status"] == "inconsistent"]
     if failed or len(unassessed) == len(cards):
         tier, applied = TIER_NOT_ASSESSED, 0
     elif not flagged:
@@ -129,9 +133,15 @@ def build_findings(metrics: SessionMetrics, steps: pd.DataFrame | None = None) -
     if failed:
         general.insert(0, {"option": "Repeat the recording after checking the insoles' fit and connection.",
                            "evidence": "The quality gates below name what failed."})
+    elif inconsistent:
+        general.insert(0, {"option": "Check the insoles and their fit: the two feet were labelled in opposite "
+                           "directions, which is more often an insole problem than foot function.",
+                           "evidence": "See the foot-function cards."})
     return {
         "quality": quality,
-        "tier": {"tier": tier, "flagged_links": flagged, "links_not_assessed": unassessed},
+        "tier": {"tier": tier, "flagged_links": flagged, "links_not_assessed": unassessed,
+                 "links_inconsistent": inconsistent, "links_assessed": len(cards) - len(unassessed),
+                 "links_total": len(cards)},
         "tier_rules": rules,
         "tier_caveat": TIER_CAVEAT,
         "cards": cards,

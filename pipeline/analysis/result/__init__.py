@@ -28,9 +28,16 @@ import numpy as np
 import pandas as pd
 
 from insole.layouts import SensorLayout
-from pipeline.analysis.result.bilateral import Bilateral, LldCriteria, LldPattern, SymmetryTable, SyncCheck
+from pipeline.analysis.result.bilateral import (
+    Bilateral,
+    ForceScaleCheck,
+    LldCriteria,
+    LldPattern,
+    SymmetryTable,
+    SyncCheck,
+)
 from pipeline.analysis.result.quality import Quality, QualityCode, QualityIssue, QualityLimits, SideQuality
-from pipeline.analysis.result.records import Metric, MetricStatus, Symmetry, finite
+from pipeline.analysis.result.records import CohortPosition, Metric, MetricStatus, Symmetry, finite
 from pipeline.analysis.result.session import (
     SCHEMA,
     SCHEMA_VERSION,
@@ -129,9 +136,11 @@ __all__ = [
     "SCHEMA_VERSION",
     "AnalysisResult",
     "Bilateral",
+    "CohortPosition",
     "EventLevels",
     "FootFunction",
     "FootSummary",
+    "ForceScaleCheck",
     "LldCriteria",
     "LldPattern",
     "Metric",

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import msgspec
 
 from pipeline.analysis.metric_catalogue import SIDE_METRIC_NAMES, SIDE_METRICS
-from pipeline.analysis.result.records import Metric, Symmetry, _Record
+from pipeline.analysis.result.records import Metric, MetricStatus, Symmetry, _Record
 
 
 class _SymmetryBase(_Record):
@@ -25,17 +25,20 @@ SymmetryTable = msgspec.defstruct(
 
 
 class LldCriteria(_Record):
-    """The criteria of the leg-length-difference asymmetry pattern and what was found."""
+    """The criteria of the leg-length-difference asymmetry pattern and what was found.
 
-    stance_si_min_pct: float
-    peak_si_min_pct: float
-    p_max: float
+    ``healthy_*_si_pct``: the cohort's ``quantile`` of healthy |SI| (the subject left out), over ``n_cohort``
+    recordings; a criterion is met when the session's |SI| exceeds it.
+    """
+
+    quantile: float
     min_steps: int
     enough_steps: bool = False
     stance_si_pct: float | None = None
-    stance_p: float | None = None
     peak_si_pct: float | None = None
-    peak_p: float | None = None
+    healthy_stance_si_pct: float | None = None
+    healthy_peak_si_pct: float | None = None
+    n_cohort: int = 0
     longer_stance_side: str | None = None
     stance_criterion: bool | None = None
     peak_criterion: bool | None = None
@@ -60,12 +63,38 @@ class LldPattern(_Record):
 
 
 class SyncCheck(_Record):
-    """Whether the two insoles' clocks look aligned (walking always shows double support)."""
+    """Whether the two insoles' clocks look aligned (walking always shows double support).
+
+    ``flight_phase``: the feet are in step but stance is under half the stride (running): the clocks are fine,
+    the gait is not walking (a quality failure of its own).
+    """
 
     ok: bool
     paired_share: float
     median_double_support_s: float | None
     reason: str = ""
+    flight_phase: bool = False
+
+
+class ForceScaleCheck(_Record):
+    """Is the force in body weights right? Both feet's vertical impulse per stride over body weight x stride time.
+
+    Over a stride of steady walking the body neither rises nor falls, so the mean vertical force of both feet
+    equals body weight (impulse-momentum). ``ratio`` is the median over paired steady-state left strides of (left
+    stance impulse + the right stance impulse starting in that stride) / (body weight x stride time). Outside
+    ``expected_low``-``expected_high`` every body-weight figure is rescaled by ``rescale_factor`` (= 1 / ratio: a
+    walk calibration, as vendors' body-weight step calibrations do) and the quality warns; pressures are not
+    rescaled (a force error may come from assumed cell areas, not from the pressure reading).
+    """
+
+    status: MetricStatus
+    reason: str = ""
+    ratio: float | None = None
+    n_strides: int = 0
+    expected_low: float = 0.9
+    expected_high: float = 1.1
+    rescale_factor: float = 1.0
+    method: str = ""
 
 
 class Bilateral(_Record):
@@ -76,4 +105,5 @@ class Bilateral(_Record):
     double_support_pct: Metric
     symmetry: SymmetryTable  # type: ignore[valid-type]
     lld_pattern: LldPattern
+    force_scale: ForceScaleCheck
     sync: SyncCheck | None = None

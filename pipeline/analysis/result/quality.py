@@ -16,6 +16,9 @@ class QualityCode(StrEnum):
     SYNC = "sync"
     ONE_FOOT = "one_foot"
     NOT_ANALYSED = "not_analysed"
+    FORCE_SCALE = "force_scale"
+    DEAD_CELLS = "dead_cells"
+    NOT_WALKING = "not_walking"
 
 
 class QualityIssue(_Record):
@@ -27,11 +30,12 @@ class QualityIssue(_Record):
 
 
 class SideQuality(_Record):
-    """Quality figures of one foot."""
+    """Quality figures of one foot; ``dead_cells`` names the cells that never carried load (empty: all did)."""
 
     strides: int
     saturation_pct: float
     dropout_pct: float
+    dead_cells: str = ""
 
 
 class QualityLimits(_Record):

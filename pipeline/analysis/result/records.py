@@ -31,6 +31,21 @@ def finite(value: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
+class CohortPosition(_Record):
+    """Where a value sits in a reference cohort of real healthy recordings of the same device family.
+
+    ``percentile`` is the mid-rank percentile of the value among the cohort's ``n`` values (one per foot or
+    recording); ``percentile_ci`` spans the value's own 95 % CI and the cohort's sampling (Clopper-Pearson 95 %
+    bounds of the ranks). ``left_out``: the subject's own recordings were left out of the cohort.
+    """
+
+    cohort: str
+    n: int
+    percentile: float
+    percentile_ci: tuple[float, float] | None = None
+    left_out: bool = False
+
+
 class Metric(_Record):
     """Summary of one per-step measure over the steps used (steady-state steps of a side, or pooled).
 
@@ -52,6 +67,8 @@ class Metric(_Record):
         SD / mean x 100, for ratio-scale quantities with a positive mean only.
     ci95 : (float, float) or None
         Student-t 95 % confidence interval of the mean (n >= 2).
+    reference : CohortPosition or None
+        The median's position in the reference cohort of this device family, when one covers the metric.
     """
 
     name: str
@@ -66,6 +83,7 @@ class Metric(_Record):
     sd: float | None = None
     cv_pct: float | None = None
     ci95: tuple[float, float] | None = None
+    reference: CohortPosition | None = None
 
     @property
     def available(self) -> bool:
@@ -96,6 +114,8 @@ class Symmetry(_Record):
     right_median: float | None = None
     n_left: int = 0
     n_right: int = 0
+    ci95: tuple[float, float] | None = None
+    reference: CohortPosition | None = None
 
     @property
     def available(self) -> bool:

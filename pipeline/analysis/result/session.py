@@ -24,7 +24,7 @@ class Provenance(_Record):
     analysed_utc: str
     input_path: str
     input_sha256: str
-    parameters: dict[str, float | int]
+    parameters: dict[str, float | int | str]
     steady_state_rule: str
     events_method: str
     cop_min_force_share: float

@@ -7,20 +7,27 @@ from collections.abc import Iterator
 import msgspec
 
 from pipeline.analysis.metric_catalogue import SIDE_METRIC_NAMES, SIDE_METRICS
-from pipeline.analysis.result.records import Metric, _Record
+from pipeline.analysis.result.records import CohortPosition, Metric, _Record
 
 
 class FootFunction(_Record):
-    """Pronation / neutral / supination label of one foot, with the rule and the indices behind it."""
+    """Pronation / neutral / supination of one foot: the insole CPEI's quintile in the cohort, or "not assessed".
+
+    ``reference`` is the CPEI's position in the reference cohort (percentile with its interval); ``reason`` says
+    why the label is "not assessed".
+    """
 
     label: str
-    confidence: float
     rule: str
     n: int
     median_cpei_pct: float | None = None
-    median_lmfi_terminal: float | None = None
-    votes: list[str] = []
+    reference: CohortPosition | None = None
     reason: str = ""
+
+    @property
+    def assessed(self) -> bool:
+        """True when a label was given."""
+        return self.label != "not assessed"
 
 
 class RegionSummary(_Record):
@@ -37,9 +44,18 @@ class RegionSummary(_Record):
 
 
 class EventLevels(_Record):
-    """Thresholds the event detector used on one foot (units of the total force, ``force_unit``)."""
+    """How one foot's events were found: the definition (with its source) and the detector's levels.
 
+    Levels are in the units of the total force (``force_unit``); ``measured_level`` is the 95th percentile of the
+    baseline-corrected force, to which the threshold definition's shares apply.
+    """
+
+    definition: str
+    definition_source: str
+    ic_share: float
+    to_share: float
     stance_level: float | None
+    measured_level: float | None
     noise_sd: float | None
     threshold_on: float | None
     threshold_off: float | None
