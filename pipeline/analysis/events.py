@@ -302,7 +302,7 @@ class ContactEventDetection:
         to_t = np.clip(to_t, time_s[b1], time_s[to])
         # threshold events, relative to the measured stance level (an insole's scale error cannot move them)
         self.ic_threshold_s_, self.to_threshold_s_ = self._threshold_events(
-            time_s, fb, starts, stops, self.threshold_ic_share * measured_level,
+            time_s, fb, starts, stops, ic, to, self.threshold_ic_share * measured_level,
             self.threshold_to_share * measured_level, fs)
         self.ic_onset_s_ = np.where(ic_known, ic_t, np.nan)
         self.to_onset_s_ = np.where(to_known, to_t, np.nan)
@@ -323,19 +323,21 @@ class ContactEventDetection:
         return self
 
     @staticmethod
-    def _threshold_events(time_s, fb, starts, stops, lvl_ic, lvl_to, sampling_rate_hz):
-        """Interpolated rising crossing of ``lvl_ic`` before each contact's start and falling crossing of ``lvl_to``
-        before its end, between the nearest valid frames around the crossing; NaN at the recording's edges and
-        where those frames are more than :data:`MAX_CROSSING_BRACKET` sample periods apart (missing data)."""
+    def _threshold_events(time_s, fb, starts, stops, ic_from, to_from, lvl_ic, lvl_to, sampling_rate_hz):
+        """Interpolated first rising crossing of ``lvl_ic`` after each contact's loading onset (frame ``ic_from``)
+        and last falling crossing of ``lvl_to`` before its unloading end (frame ``to_from``), between the valid
+        frames either side of the crossing; NaN at the recording's edges, when the crossing is not inside the
+        contact, and where those frames are more than :data:`MAX_CROSSING_BRACKET` sample periods apart (missing
+        data)."""
         n = len(fb)
         finite = np.isfinite(fb)
         above_ic, above_to = finite & (fb >= lvl_ic), finite & (fb >= lvl_to)
-        a0 = _Mask(finite & ~above_ic).prev(np.maximum(starts - 1, 0))  # last valid frame below, before the contact
-        a1 = _Mask(above_ic).next(np.maximum(a0 + 1, 0))  # first valid frame at or above, after it
-        b0 = _Mask(above_to).prev(np.maximum(stops - 1, 0))  # last valid frame at or above, in the contact
-        b1 = _Mask(finite & ~above_to).next(np.minimum(b0 + 1, n - 1))  # first valid frame below, after it
-        ok_ic = (starts > 0) & (a0 >= 0) & (a1 < n)
-        ok_to = (stops < n) & (b0 >= starts) & (b1 < n)
+        a1 = _Mask(above_ic).next(np.clip(ic_from, 0, n - 1))  # first valid frame at or above, after the onset
+        a0 = _Mask(finite & ~above_ic).prev(np.clip(a1 - 1, 0, n - 1))  # last valid frame below, before it
+        b0 = _Mask(above_to).prev(np.clip(to_from, 0, n - 1))  # last valid frame at or above, before the end
+        b1 = _Mask(finite & ~above_to).next(np.clip(b0 + 1, 0, n - 1))  # first valid frame below, after it
+        ok_ic = (starts > 0) & (a0 >= 0) & (a1 < stops) & (a1 > 0)
+        ok_to = (stops < n) & (b0 >= starts) & (b1 < n) & (b0 >= 0)
         a0, a1, b0, b1 = (np.clip(x, 0, n - 1) for x in (a0, a1, b0, b1))
         bracket = MAX_CROSSING_BRACKET / sampling_rate_hz
         ok_ic &= (time_s[a1] - time_s[a0]) <= bracket
