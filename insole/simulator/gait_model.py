@@ -50,6 +50,13 @@ def stance_share(speed_m_s: float) -> float:
     return (64.2 - 3.5 * speed_m_s) / 100.0
 
 
+#: Running (the ``running`` profile): about 165 steps/min at 3-4 m/s (Cavanagh PR, Kram R. Med Sci Sports Exerc
+#: 1989;21:467-479) and stance about 38 % of the stride, with flight phases between the steps (Novacheck TF. Gait
+#: Posture 1998;7:77-95). The vertical force is a single hump (Cavanagh & Lafortune 1980).
+RUNNING_CADENCE_STEPS_PER_MIN = 165.0
+RUNNING_STANCE_SHARE = 0.38
+
+
 @dataclass
 class SimulatedWalk:
     """True events and pressure generator for one walker (both feet).
@@ -93,6 +100,8 @@ class SimulatedWalk:
     # ------------------------------------------------------------------ force
     def _template(self) -> PchipInterpolator:
         p = self.profile
+        if p.name == "running":  # single hump (the heel-strike impact is the transient)
+            return PchipInterpolator([0.0, 0.45, 1.0], [0.0, p.first_peak_bw, 0.0])
         dv = p.speed_m_s - _REFERENCE_SPEED_M_S
         p1 = p.first_peak_bw + 0.25 * dv
         valley = p.valley_bw - 0.25 * dv
@@ -211,7 +220,8 @@ def simulate_walk(profile: GaitProfile, duration_s: float, seed: int = 0) -> Sim
     """
     rng = np.random.default_rng([seed, 1])
     p = profile
-    stride_s = 120.0 / cadence_steps_per_min(p.speed_m_s)
+    running = p.name == "running"
+    stride_s = 120.0 / (RUNNING_CADENCE_STEPS_PER_MIN if running else cadence_steps_per_min(p.speed_m_s))
     n = int(np.ceil((duration_s + 3.0) / (stride_s * 0.8))) + 2
     # AR(1) stride-time fluctuation with unit variance, scaled to the requested CV.
     phi = 0.5
@@ -224,7 +234,7 @@ def simulate_walk(profile: GaitProfile, duration_s: float, seed: int = 0) -> Sim
         turning = (np.floor(ic_left / p.turn_every_s) != np.floor((ic_left + 2.5 * stride_s) / p.turn_every_s))
         strides = np.where(turning & (ic_left > p.turn_every_s / 2), strides * 1.25, strides)
         ic_left = ic_left[0] + np.concatenate([[0.0], np.cumsum(strides[:-1])])
-    share = stance_share(p.speed_m_s)
+    share = RUNNING_STANCE_SHARE if running else stance_share(p.speed_m_s)
     ic_right = ic_left + strides * p.step_phase + rng.normal(0.0, 0.004 * stride_s, n)
     ic = {"left": ic_left, "right": ic_right}
     to: dict[str, np.ndarray] = {}

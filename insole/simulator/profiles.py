@@ -31,7 +31,8 @@ class GaitProfile:
     name : str
         Profile name.
     speed_m_s : float
-        Walking speed; sets cadence, stance share and force peaks.
+        Walking speed; sets cadence, stance share and force peaks (running: 1.8-6 m/s, a fixed running cadence and
+        stance share).
     body_mass_kg : float
     foot_length_mm : float
     stride_cv_pct : float
@@ -77,7 +78,7 @@ class GaitProfile:
 
     def __post_init__(self) -> None:
         checks = {
-            "speed_m_s": (0.3, 2.5),
+            "speed_m_s": (1.8, 6.0) if self.name == "running" else (0.3, 2.5),
             "body_mass_kg": (15.0, 250.0),
             "foot_length_mm": (150.0, 350.0),
             "stride_cv_pct": (0.0, 15.0),
@@ -98,7 +99,8 @@ class GaitProfile:
                 raise ConfigurationError(f"profile parameter {name} must be between {lo} and {hi}, got {value}")
 
 
-#: Named profiles. ``standing`` is quiet standing (no steps), for testing that analysis refuses to invent strides.
+#: Named profiles. ``standing`` is quiet standing (no steps) and ``running`` is running with flight phases (a single
+#: force hump of ``first_peak_bw``), for testing that the walking analysis refuses both instead of inventing strides.
 PROFILES: dict[str, GaitProfile] = {
     "neutral": GaitProfile(name="neutral"),
     "overpronation": GaitProfile(
@@ -119,6 +121,7 @@ PROFILES: dict[str, GaitProfile] = {
         name="asymmetric", stance_scale_left=0.94, peak_scale_left=0.90, step_phase=0.53
     ),
     "standing": GaitProfile(name="standing"),
+    "running": GaitProfile(name="running", speed_m_s=3.0, first_peak_bw=2.5, transient_bw=0.6, stride_cv_pct=2.0),
 }
 
 
