@@ -6,6 +6,7 @@ Takes the per-foot analyses of :mod:`.foot_analysis` and builds :class:`~pipelin
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -275,7 +276,8 @@ def assemble(path: Path, attrs: dict[str, Any], metadata: SessionMetadata, sourc
     quality = quality_report(
         {s: SideQuality(strides=int(tables[s]["valid"].sum()), saturation_pct=round(fa.saturation_pct, 3),
                         dropout_pct=round(fa.dropout_pct, 3), dead_cells=fa.dead_cells) for s, fa in feet.items()},
-        bilateral.sync, errors, [s for s in ("left", "right") if s in sources], bilateral.force_scale)
+        bilateral.sync, errors, [s for s in ("left", "right") if s in sources], bilateral.force_scale,
+        {s: fa.force_unit for s, fa in feet.items()})
     provenance = Provenance(
         software=f"insole {__version__}", analysed_utc=utc_now_iso(), input_path=str(path),
         input_sha256=file_sha256(path) if path.is_file() else "",
@@ -283,7 +285,9 @@ def assemble(path: Path, attrs: dict[str, Any], metadata: SessionMetadata, sourc
         steady_state_rule=STEADY_STATE_RULE,
         events_method=events.__doc__.split("\n\n")[0] if events.__doc__ else "",
         cop_min_force_share=cop.COP_MIN_FORCE_SHARE, foot_function_rule=foot_function.LABEL_RULE,
-        force_units_rule=force.__doc__.split("\n\n")[0] if force.__doc__ else "", region_rule=regions.REGION_RULE,
+        force_units_rule=force.FORCE_UNITS_RULE, region_rule=regions.REGION_RULE,
+        reference_cohort=cohort.label() if cohort is not None else None,
+        reference_cohort_sha256=hashlib.sha256(cohort.to_json()).hexdigest() if cohort is not None else None,
     )
     session = SessionSummary(
         file=path.name, source=str(attrs.get("source") or ""),

@@ -142,13 +142,13 @@ def foot_function_label(cpei: Metric) -> FootFunction:
     base = {"rule": LABEL_RULE, "n": cpei.n, "median_cpei_pct": cpei.median, "reference": cpei.reference}
     if not cpei.available:
         return FootFunction(label=NOT_ASSESSED, **base, reason=cpei.reason or "no insole CPEI")
-    if cpei.n < LABEL_MIN_STEPS:
-        return FootFunction(label=NOT_ASSESSED, **base, reason=f"fewer than {LABEL_MIN_STEPS} steps with a CPEI")
     ref = cpei.reference
     if ref is None:
         return FootFunction(label=NOT_ASSESSED, **base,
                             reason="no reference cohort of healthy recordings covers this insole model; an insole "
                             "CPEI has no cut-off of its own (pass one built with `insole norms build` as --cohort)")
+    if cpei.n < LABEL_MIN_STEPS:
+        return FootFunction(label=NOT_ASSESSED, **base, reason=f"fewer than {LABEL_MIN_STEPS} steps with a CPEI")
     pct = ref.percentile
     label = "pronation" if pct < PRONATION_BELOW_PCT else "supination" if pct > SUPINATION_ABOVE_PCT else "neutral"
     return FootFunction(label=label, **base)

@@ -22,6 +22,12 @@ from pipeline.errors import AnalysisError
 #: Units the analysis understands, and the unit of the total force each gives.
 FORCE_UNITS = {"kPa": "N", "N": "N", "raw": "counts"}
 
+#: How the unit of every force figure is chosen (stored with every result).
+FORCE_UNITS_RULE = (
+    "force = sum of pressure x cell area (kPa insoles) or of cell forces (N insoles), in newtons; divided by body "
+    "weight (BW) when the session has a body mass, then checked by the impulse balance and rescaled outside "
+    "0.9-1.1 (force_scale); uncalibrated (raw) insoles give counts, which have no physical unit")
+
 #: Frames subsampled (evenly over the recording) to estimate each cell's unloaded floor.
 FLOOR_SAMPLE_FRAMES = 1 << 16
 

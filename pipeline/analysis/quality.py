@@ -36,7 +36,8 @@ LIMITS = QualityLimits(min_strides=MIN_STRIDES, min_strides_stable=MIN_STRIDES_S
 
 
 def quality_report(sides: dict[str, SideQuality], sync: SyncCheck | None, not_analysed: dict[str, str],
-                   recorded: list[str], force_scale: ForceScaleCheck | None = None) -> Quality:
+                   recorded: list[str], force_scale: ForceScaleCheck | None = None,
+                   force_units: dict[str, str] | None = None) -> Quality:
     """The quality gates of a result.
 
     Parameters
@@ -51,6 +52,8 @@ def quality_report(sides: dict[str, SideQuality], sync: SyncCheck | None, not_an
         Every recorded foot.
     force_scale : ForceScaleCheck, optional
         The impulse-balance check of the body-weight figures (:mod:`.force_scale`).
+    force_units : dict of str to str, optional
+        Force unit of every analysed foot (``BW``, ``N``, ``counts``): newtons and counts are said as warnings.
     """
     warnings: list[QualityIssue] = []
     failures: list[QualityIssue] = [
@@ -87,6 +90,18 @@ def quality_report(sides: dict[str, SideQuality], sync: SyncCheck | None, not_an
             warnings.append(QualityIssue(
                 code=QualityCode.DROPOUTS, side=side,
                 message=f"{side}: {v:.1f} % of the recording missing (gaps or invalid frames)"))
+    units = set((force_units or {}).values())
+    if "N" in units:
+        warnings.append(QualityIssue(
+            code=QualityCode.FORCE_UNITS, side=None,
+            message="no body mass in the session: forces are in newtons, not body weights, and the impulse balance "
+            "cannot be checked; give the body mass (--body-mass-kg when recording or importing) for figures in BW"))
+    if "counts" in units:
+        warnings.append(QualityIssue(
+            code=QualityCode.FORCE_UNITS, side=None,
+            message="forces are raw counts of uncalibrated sensors: no physical unit, not comparable between sensors "
+            "or people (force peaks, loading rate and their asymmetry are not interpreted); calibrate the insoles "
+            "(insole calibrate) for newtons"))
     if force_scale is not None and force_scale.ratio is not None:
         r, lo, hi = force_scale.ratio, force_scale.expected_low, force_scale.expected_high
         where = (f"both feet's impulse per stride is {r:.2f} x body weight x stride time over "

@@ -17,6 +17,7 @@ class QualityCode(StrEnum):
     ONE_FOOT = "one_foot"
     NOT_ANALYSED = "not_analysed"
     FORCE_SCALE = "force_scale"
+    FORCE_UNITS = "force_units"
     DEAD_CELLS = "dead_cells"
     NOT_WALKING = "not_walking"
 

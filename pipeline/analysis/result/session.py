@@ -14,11 +14,15 @@ from pipeline.errors import AnalysisError
 
 SCHEMA = "insole-analysis"
 #: Version of the ``metrics.json`` schema; a reader refuses another version with a clear message.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class Provenance(_Record):
-    """Where the result came from: software, input file, parameters and the rules applied."""
+    """Where the result came from: software, input file, parameters, the rules applied and the reference cohort.
+
+    ``reference_cohort`` names the cohort every position is in (:meth:`pipeline.norms.cohort.Cohort.label`) and
+    ``reference_cohort_sha256`` is the SHA-256 of its file content; both None when no cohort covered the session.
+    """
 
     software: str
     analysed_utc: str
@@ -31,6 +35,8 @@ class Provenance(_Record):
     foot_function_rule: str
     force_units_rule: str
     region_rule: str
+    reference_cohort: str | None = None
+    reference_cohort_sha256: str | None = None
 
 
 class FootSummary(_Record):
