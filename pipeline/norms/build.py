@@ -16,6 +16,7 @@ from pathlib import Path
 
 from insole.errors import InsoleError
 from insole.provenance import utc_now_iso
+from insole.session import open_session
 from pipeline import __version__
 from pipeline.errors import PipelineError
 from pipeline.norms.cohort import (
@@ -38,6 +39,13 @@ SMALL_N_SUBJECTS = 20
 def _comparable(unit: str) -> bool:
     """Values comparable across people: not raw counts (uncalibrated sensors differ by their gains)."""
     return "counts" not in unit
+
+
+def _original(path: Path) -> tuple[str, str]:
+    """(file name, SHA-256) of the original recording an imported session was converted from, ("", "") for a
+    session recorded by this software."""
+    with open_session(path) as sf:
+        return str(sf.attrs.get("source_file") or ""), str(sf.attrs.get("source_sha256") or "")
 
 
 def session_files(folder: Path) -> list[Path]:
@@ -84,8 +92,9 @@ def build_cohort(files: Iterable[Path], *, name: str, description: str, dataset:
             if sym.available and _comparable(sym.unit):
                 symmetry.setdefault(sym.metric, (sym.unit, []))[1].append(
                     CohortEntry(subject=subject, recording=path.stem, side="both", value=float(sym.si_pct)))
-        sources.append(CohortSource(file=path.name, sha256=m.provenance.input_sha256, subject=subject,
-                                    dataset=dataset))
+        original, sha = _original(path)
+        sources.append(CohortSource(file=original or path.name, sha256=sha or m.provenance.input_sha256,
+                                    subject=subject, dataset=dataset))
     if len(families) > 1:
         mix = "; ".join(f"{lid} ({n} cells, {u}): {', '.join(sorted(set(fs))[:3])}"
                         for (lid, n, u), fs in families.items())

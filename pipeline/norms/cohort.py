@@ -73,7 +73,8 @@ class DeviceFamily(_Record):
 
 
 class CohortSource(_Record):
-    """One recording the cohort was built from."""
+    """One recording the cohort was built from: the original recording's file name and SHA-256 (the file an
+    imported session was converted from, or the session file itself when it was recorded by this software)."""
 
     file: str
     sha256: str
