@@ -1,4 +1,4 @@
-"""The validation suite (validation/run_validation.py) against the real third-party datasets."""
+"""The validation suite (validation/) against the real third-party datasets, and its checks' ability to fail."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = ROOT.parent / "shared" / "datasets"
-sys.path.insert(0, str(ROOT / "validation"))
+sys.path.insert(0, str(ROOT))
 
-import run_validation as rv  # noqa: E402
+from validation.checks import checks_of  # noqa: E402
+from validation.matching import initial_double_support_s, match_events, steps_from_events  # noqa: E402
 
 needs_datasets = pytest.mark.skipif(not DATASETS.is_dir(), reason="../shared/datasets not present")
 
@@ -32,33 +33,41 @@ def validation_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess
     return proc, out
 
 
+def _tables(out: Path) -> tuple[pd.DataFrame, ...]:
+    return tuple(pd.read_csv(out / f"{name}.csv", keep_default_na=True)
+                 for name in ("gaitndd", "gaitpdb", "moticon", "moticon_steps"))
+
+
 @pytest.mark.datasets
 @pytest.mark.slow
 @needs_datasets
-def test_validation_suite_runs_and_writes_its_table_and_plot(validation_run):
+def test_validation_suite_runs_and_writes_its_tables_and_plot(validation_run):
     proc, out = validation_run
     assert proc.returncode in (0, 1), proc.stderr  # 1 = a threshold failed; anything else is a crash
     assert "Traceback" not in proc.stderr
-    ndd = pd.read_csv(out / "gaitndd.csv")
+    ndd, pdb, mot, steps = _tables(out)
     assert len(ndd) == 64 and ndd["record"].is_unique
-    assert {"left_stride_s", "right_stance_s", "left_swing_s", "right_double_support_s"} <= set(ndd.columns)
-    assert len(pd.read_csv(out / "gaitpdb.csv")) == 18
-    mot = pd.read_csv(out / "moticon.csv")
+    assert {"left_stride_s", "right_stance_s", "left_swing_s", "right_double_support_s", "left_stride_s_change_s",
+            "lld_assessed", "stance_si_percentile"} <= set(ndd.columns)
+    assert (ndd["left_events"] == "onset").all()  # one sensor per foot: the onset definition
+    assert len(pdb) == 18 and set(pdb["group"]) == {"Co", "Pt"}
+    assert pdb.loc[pdb["walk"] == "GaCo01_01", "speed_m_s"].item() == pytest.approx(1.075)
+    assert (pdb["left_events"] == "threshold").all()
     assert mot["file"].nunique() == 4 and len(mot) == 8
-    vendor = mot[mot["reference"].str.startswith("vendor")]
-    assert vendor["ic_vendor_n"].sum() == 42 and vendor["to_vendor_n"].sum() == 42  # 3 walks x 2 feet
+    assert len(steps) == 42 and steps["paired"].all()  # 3 walks x 2 feet of vendor steps
     png = (out / "validation.png").read_bytes()
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 40_000
     summary = json.loads((out / "summary.json").read_text())
     with open(out / "checks.csv") as fh:
         checks = list(csv.DictReader(fh))
-    assert len(checks) == len(summary["checks"]) == 9
-    events = pd.read_csv(out / "moticon_events.csv")
-    assert (events["reference"].str.startswith("vendor") & (events["event"] == "ic")).sum() == 42
+    assert len(checks) == len(summary["checks"]) == 19
     assert summary["passed"] == all(c["passed"] == "True" for c in checks)
     assert proc.returncode == (0 if summary["passed"] else 1)
     for c in checks:
         assert ("PASS" if c["passed"] == "True" else "FAIL") + "  " + c["name"] in proc.stdout
+    groups = summary["groups"]
+    assert groups["gaitpdb controls"]["walks"] == 8 and sum(groups["gaitpdb controls"]["foot_function_labels"]
+                                                           .values()) == 16
 
 
 @pytest.mark.datasets
@@ -70,38 +79,60 @@ def test_validation_thresholds_pass(validation_run):
     assert proc.returncode == 0 and not failed, failed
 
 
+@pytest.mark.datasets
+@pytest.mark.slow
+@needs_datasets
+def test_each_check_fails_when_its_figure_is_out_of_range(validation_run):
+    """The real tables, each altered in the one figure a check looks at: that check (and only it) fails."""
+    _, out = validation_run
+    ndd, pdb, mot, steps = _tables(out)
+
+    def failing(**tables) -> set[str]:
+        t = {"ndd": ndd, "pdb": pdb, "mot": mot, "steps": steps, **tables}
+        return {c.name for c in checks_of(t["ndd"], t["pdb"], t["mot"], t["steps"]) if not c.passed}
+
+    assert failing() == set()
+    controls = pdb["group"] == "Co"
+    slow = pdb.copy()
+    slow.loc[controls & slow["speed_m_s"].notna(), "left_stance_pct"] += 3.0  # 3 points late on every control
+    assert failing(pdb=slow) == {"gaitpdb control walks with median stance within 2.5 points of the "
+                                 "speed-expected value"}
+    pd_long = pdb.copy()
+    pd_long.loc[pdb["group"] == "Pt", "right_stance_pct"] = 78.0  # the old 80 % limit for Parkinson's is gone
+    assert any(name.startswith("gaitpdb walks with cadence") for name in failing(pdb=pd_long))
+    unwarned = pdb.copy()
+    unwarned.loc[unwarned.index[0], "force_scale_warning"] = False
+    assert any("force-scale warning" in name for name in failing(pdb=unwarned))
+    flagged = pdb.copy()
+    flagged.loc[controls, "lld_flagged"] = True
+    assert any(name.startswith("healthy controls flagged") for name in failing(pdb=flagged))
+    moved = ndd.copy()
+    moved.loc[0, "left_stance_s_change_s"] = 0.004
+    assert any("unchanged since before issue 13" in name for name in failing(ndd=moved))
+    late = steps.copy()
+    late.loc[late.index[::5], "stance_err_s"] = 0.030  # one vendor step in five 30 ms off
+    assert failing(steps=late) == {"Moticon vendor steps with stance within 20 ms of the vendor's"}
+    heavy = steps.copy()
+    heavy["max_force_err"] = 0.08
+    assert "Moticon vendor steps with the maximum force within 5% of the vendor's total force" in failing(steps=heavy)
+    labelled = mot.copy()
+    labelled.loc[0, "foot_function"] = "pronation"
+    assert any("foot-function label" in name for name in failing(mot=labelled))
+
+
 def test_event_matching_pairs_each_event_once():
     ref = np.array([1.00, 2.00, 3.00, 4.00])
     det = np.array([0.99, 1.02, 2.30, 3.05, 3.95, 9.0])
-    diff = rv.match_events(det, ref, window_s=0.1)
-    np.testing.assert_allclose(diff, [-0.01, np.nan, 0.05, -0.05])  # 2.30 is 300 ms away: a miss
-    assert np.isnan(rv.match_events(np.array([]), ref)).all()
+    np.testing.assert_array_equal(match_events(det, ref, window_s=0.1), [0, -1, 3, 4])  # 2.30 is 300 ms away
+    assert (match_events(np.array([]), ref) == -1).all()
 
 
-def test_initial_double_support_from_steps():
-    # left stance 0.0-0.7, right stance 0.5-1.2, left again 1.0-1.7: double support 0.5-0.7 and 1.0-1.2
-    steps = pd.DataFrame({"side": ["left", "right", "left"], "ic_s": [0.0, 0.5, 1.0], "to_s": [0.7, 1.2, 1.7]})
-    np.testing.assert_allclose(rv.initial_double_support_s(steps, "right"), [0.2])
-    np.testing.assert_allclose(rv.initial_double_support_s(steps, "left"), [np.nan, 0.2])
-
-
-def test_checks_fail_on_out_of_range_figures():
-    ndd = pd.DataFrame({"left_stride_s": [3.0] * 64, "right_stride_s": [1.1] * 64, "left_stance_pct": [60.0] * 64,
-                        "right_stance_pct": [60.0] * 64, "stride_eq_stance_plus_swing": [True] * 64})
-    pdb = pd.DataFrame({"cadence_steps_per_min": [110.0] * 18, "left_stance_pct": [62.0] * 17 + [78.0],
-                        "right_stance_pct": [62.0] * 18, "group": ["Co"] * 17 + ["Pt"]})
-    ev = [("ic", d) for d in (5.0, -10.0, 0.0, 10.0)] + [("to", d) for d in (30.0, 40.0, -30.0, np.nan)]
-    events = pd.DataFrame({"reference": "vendor step events", "event": [e for e, _ in ev],
-                           "diff_ms": [d for _, d in ev]})
-    result = {c.name: c.passed for c in rv.checks_of(ndd, pdb, events)}
-    assert not result["gaitndd records with both median strides in 0.8-2.0 s"]
-    assert result["gaitndd records with stance 50-75 % of stride on both sides"]
-    name = "gaitpdb walks with cadence 70-140 steps/min and stance 50-75 % (PD 50-80 %) on both sides"
-    assert result[name]  # a Parkinson's walk at 78 % stance is within its limit
-    pdb.loc[:2, "left_stance_pct"] = 78.0  # ... controls at 78 % are not: 15 of 18 < 16
-    assert not {c.name: c.passed for c in rv.checks_of(ndd, pdb, events)}[name]
-    assert result["Moticon initial contact: median |detected - vendor| (ms)"]
-    assert not result["Moticon toe off: median |detected - vendor| (ms)"]
-    assert result["Moticon initial contact: vendor events matched within 100 ms"]
-    assert not result["Moticon toe off: vendor events matched within 100 ms"]  # 3 of 4 < 90 %
-    assert result["gaitndd records analysed without error"]  # no 'error' column: every record analysed
+def test_steps_and_double_support_from_event_lists():
+    steps = steps_from_events(np.array([0.0, 1.0, 2.0]), np.array([0.7, 1.6]))
+    np.testing.assert_allclose(steps["stance_s"], [0.7, 0.6, np.nan])
+    np.testing.assert_allclose(steps["swing_s"], [0.3, 0.4, np.nan])
+    # left stance 0.0-0.7 and 1.0-1.7, right 0.5-1.2: right's IC at 0.5 meets left until 0.7
+    np.testing.assert_allclose(initial_double_support_s(np.array([0.5]), np.array([0.0, 1.0]),
+                                                        np.array([0.7, 1.7])), [0.2])
+    np.testing.assert_allclose(initial_double_support_s(np.array([0.0, 1.0]), np.array([0.5]), np.array([1.2])),
+                               [np.nan, 0.2])
