@@ -38,13 +38,16 @@ def session_factory(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="session")
-def result_factory(session_factory):
+def result_factory(session_factory, simulated_cohort):
     """Real analysis results of simulated sessions, optionally altered before the analysis (cached).
 
     ``result_factory(profile, duration_s=60, seed=1, *, left_only_s=None, right_shift_s=None, metadata=None,
-    **simulate_kwargs)``: ``left_only_s`` keeps only the first seconds of the left foot (a one-sided quality
-    failure), ``right_shift_s`` shifts the right foot's clock (unaligned insoles), ``metadata`` replaces metadata
-    fields. The alterations act on the recorded file's frames; the analysis is the real one.
+    mirrored=None, cohort="simulated", **simulate_kwargs)``: ``left_only_s`` keeps only the first seconds of the
+    left foot (a one-sided quality failure), ``right_shift_s`` shifts the right foot's clock (unaligned insoles),
+    ``metadata`` replaces metadata fields, ``mirrored`` names a foot whose insole reads mirrored medio-laterally.
+    The alterations act on the recorded file's frames; the analysis is the real one.
+    ``cohort="simulated"`` positions the metrics in the simulated test cohort of the same cell count
+    (:func:`simulated_cohort`); ``"auto"`` or None are passed on to :func:`~pipeline.analysis.analyze_session`.
     """
     from session_alterations import altered
 
@@ -53,16 +56,18 @@ def result_factory(session_factory):
     cache: dict[tuple, object] = {}
 
     def make(profile: str = "neutral", duration_s: float = 60.0, seed: int = 1, *, left_only_s: float | None = None,
-             right_shift_s: float | None = None, metadata: dict | None = None, **kwargs):
+             right_shift_s: float | None = None, metadata: dict | None = None, mirrored: str | None = None,
+             cohort: str | None = "simulated", **kwargs):
         key = (profile, duration_s, seed, left_only_s, right_shift_s, tuple(sorted((metadata or {}).items())),
-               tuple(sorted(kwargs.items())))
+               mirrored, cohort, tuple(sorted(kwargs.items())))
         if key not in cache:
             path = session_factory(profile, duration_s, seed, **kwargs)
-            if left_only_s is None and right_shift_s is None and not metadata:
-                cache[key] = analyze_session(path)
+            chosen = simulated_cohort(kwargs.get("sensors", 16)) if cohort == "simulated" else cohort
+            if left_only_s is None and right_shift_s is None and not metadata and mirrored is None:
+                cache[key] = analyze_session(path, cohort=chosen)
             else:
                 cache[key] = analyze_session(altered(path, left_only_s=left_only_s, right_shift_s=right_shift_s,
-                                                     metadata=metadata))
+                                                     metadata=metadata, mirrored=mirrored), cohort=chosen)
         return cache[key]
 
     return make

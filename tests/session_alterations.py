@@ -9,15 +9,24 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import numpy as np
+
 from insole.session import Session, read_session
 
 
 def altered(path: Path, *, left_only_s: float | None = None, right_shift_s: float | None = None,
-            metadata: dict | None = None) -> Session:
+            metadata: dict | None = None, mirrored: str | None = None) -> Session:
     """The session at ``path`` with the left foot cut to its first ``left_only_s`` seconds, the right foot's clock
-    shifted by ``right_shift_s`` and metadata fields replaced by ``metadata``."""
+    shifted by ``right_shift_s``, metadata fields replaced by ``metadata`` and the ``mirrored`` foot's cells
+    mirrored medio-laterally (an insole turned over or put in the wrong shoe: medial cells read the lateral load)."""
     sess = read_session(path)
     feet = dict(sess.feet)
+    if mirrored is not None:
+        f = feet[mirrored]
+        x, y = np.asarray(f.layout.x_mm), np.asarray(f.layout.y_mm)  # anterior, medial
+        centre = (y.min() + y.max()) / 2
+        partner = np.argmin(np.hypot(x[None, :] - x[:, None], y[None, :] - (2 * centre - y[:, None])), axis=1)
+        feet[mirrored] = dataclasses.replace(f, pressure=f.pressure[:, partner])
     if left_only_s is not None:
         f = feet["left"]
         keep = f.time_s < f.time_s[0] + left_only_s

@@ -132,7 +132,8 @@ def test_bad_metrics_json_gets_a_clear_error(written, tmp_path):
     cases = {
         "[1, 2]": "not an analysis result",
         '{"schema": "insole-report", "schema_version": 2}': "'insole-report' is not 'insole-analysis'",
-        json.dumps({**good, "schema_version": SCHEMA_VERSION + 1}): "schema version 2 cannot be read",
+        json.dumps({**good, "schema_version": SCHEMA_VERSION + 1}):
+            f"schema version {SCHEMA_VERSION + 1} cannot be read",
         json.dumps({**good, "left": {**good["left"], "stance_pct": {"median": "high"}}}): "left.stance_pct",
         "{not json": "not an analysis result",
     }

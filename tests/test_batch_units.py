@@ -203,7 +203,7 @@ def test_compare_findings_uses_ci_overlap_then_relative_change(real_metrics):
     assert "no CI" in compare_findings(_metrics(m, 1.0, None), _metrics(m, 1.2, None))[0]
     ch = compare_findings(_metrics(m, 1.0, None, "neutral", False), _metrics(m, 1.0, None, "pronation", True))
     assert any("foot function: neutral -> pronation" in c for c in ch) and any("leg-length" in c for c in ch)
-    assert compare_findings(_metrics(m, 1.0, None, "neutral"), _metrics(m, 1.0, None, "undetermined")) == []
+    assert compare_findings(_metrics(m, 1.0, None, "neutral"), _metrics(m, 1.0, None, "not assessed")) == []
     assert compare_findings(None, m) == []  # no previous result: nothing claimed
     f = findings(_metrics(m, 1.0, None))
     assert f["stride_time_s_left"] == 1.0 and f["stride_time_s_right"] == m.right.stride_time_s.median

@@ -29,7 +29,8 @@ SAMPLES = Path(__file__).resolve().parents[1] / "sample_recordings"
 NUM = (int, float)
 OPT_NUM = (int, float, type(None))
 OPT_STR = (str, type(None))
-METRIC_KEYS = {"name", "label", "unit", "method", "status", "reason", "n", "median", "mean", "sd", "cv_pct", "ci95"}
+METRIC_KEYS = {"name", "label", "unit", "method", "status", "reason", "n", "median", "mean", "sd", "cv_pct", "ci95",
+               "reference"}
 
 
 def _check_report_structure(doc: dict) -> None:
@@ -39,7 +40,7 @@ def _check_report_structure(doc: dict) -> None:
         "quality", "withheld", "temporal", "bilateral", "kinetics", "symmetry", "lld_pattern", "foot_function",
         "regions", "region_rule", "curves", "back_strain", "methods", "references",
     }
-    assert doc["schema"] == "insole-report" and doc["schema_version"] == 2 and doc["kind"] == "session"
+    assert doc["schema"] == "insole-report" and doc["schema_version"] == 3 and doc["kind"] == "session"
     assert doc["software"] == {"name": "insole", "version": __version__}
     s = doc["session"]
     assert set(s) == {"subject_id", "condition", "notes", "body_mass_kg", "foot_length_mm", "shoe_size_eu",
@@ -68,7 +69,7 @@ def _check_report_structure(doc: dict) -> None:
     for card in bs["cards"]:
         assert {"status", "grade", "chain", "studies", "measurements", "rules", "interpretation", "next_steps",
                 "limits", "title"} <= set(card)
-        assert card["status"] in {"flagged", "not flagged", "not available", "withheld"}
+        assert card["status"] in {"flagged", "not flagged", "not available", "withheld", "inconsistent"}
         for m in card["measurements"]:
             assert {"label", "side", "value", "ci95", "n", "reference", "position", "available"} <= set(m)
             assert m["ci95"] is None or (len(m["ci95"]) == 2 and all(isinstance(v, NUM) for v in m["ci95"]))
@@ -89,11 +90,15 @@ def imported(tmp_path_factory):
 
 
 @pytest.mark.parametrize("unit", ["BW", "N", "counts"])
-def test_kinetics_and_asymmetry_rows_are_filled_in_the_unit_of_the_data(unit, imported, neutral_session, tmp_path):
-    """The raw-count bug: force rows and the asymmetry card must not depend on the force unit's name."""
+def test_kinetics_and_asymmetry_rows_are_filled_in_the_unit_of_the_data(unit, imported, neutral_session, tmp_path,
+                                                                       simulated_cohort):
+    """The raw-count bug: force rows and the asymmetry card must not depend on the force unit's name. The simulated
+    session is reported against a cohort file of simulated walkers (``--cohort``), the imports against the shipped
+    cohorts (gaitndd) or none (no Moticon cohort is shipped)."""
     path = neutral_session if unit == "BW" else imported[unit]
+    extra = ["--cohort", str(simulated_cohort(16).save(tmp_path / "cohort.json"))] if unit == "BW" else []
     out = CliRunner().invoke(cli, ["report", str(path), "-o", str(tmp_path / "r.html"), "--json",
-                                   str(tmp_path / "r.json")])
+                                   str(tmp_path / "r.json"), *extra])
     assert out.exit_code == 0, out.output
     doc = json.loads((tmp_path / "r.json").read_text())
     _check_report_structure(doc)
@@ -105,10 +110,15 @@ def test_kinetics_and_asymmetry_rows_are_filled_in_the_unit_of_the_data(unit, im
         for side in ("left", "right"):
             assert row[side]["status"] == "computed" and row[side]["n"] >= 3 and row[side]["median"] > 0, row
     asym = next(c for c in doc["back_strain"]["cards"] if c["link_id"] == "asymmetry")
-    peak = next(m for m in asym["measurements"] if m["metric"] == "peak1_force")
+    peak = next(m for m in asym["measurements"] if m["metric"] == "max_force")
     assert peak["available"] and peak["value"] is not None and peak["measure_units"] == unit
-    # the card is interpreted unless a quality gate failed (the 60 s Moticon excerpt has < 10 strides per foot)
-    assert asym["status"] in ({"flagged", "not flagged"} if doc["quality"]["passed"] else {"withheld"})
+    # interpreted with calibrated force and a cohort, unless a quality gate failed (the 60 s Moticon excerpt has
+    # < 10 strides per foot); two uncalibrated sensors cannot be compared by force
+    expected = {"BW": {"flagged", "not flagged"}, "N": {"withheld"}, "counts": {"not available"}}[unit]
+    assert asym["status"] in expected, asym["rules"][0]["detail"]
+    assert doc["quality"]["passed"] is (unit != "N")
+    if unit == "counts":
+        assert "uncalibrated sensors" in asym["rules"][0]["detail"]
     text = (tmp_path / "r.html").read_text()
     assert "First force peak<br>" in text and f"<td>{unit}</td>" in text
 
@@ -131,8 +141,8 @@ def test_metrics_that_do_not_apply_say_so(imported):
     assert pron["status"] == "not available" and "one sensor" in pron["rules"][0]["detail"]
 
 
-def test_json_structure_of_a_real_session(neutral_session, tmp_path):
-    result = analyze_session(neutral_session)
+def test_json_structure_of_a_real_session(neutral_session, tmp_path, simulated_cohort):
+    result = analyze_session(neutral_session, cohort=simulated_cohort(16))
     doc = json.loads(write_report_json(result, tmp_path / "r.json").read_text())
     _check_report_structure(doc)
     assert doc["session"]["subject_id"] == "SIM-neutral-1" and doc["session"]["feet"]["left"]["n_sensors"] == 16
@@ -141,6 +151,7 @@ def test_json_structure_of_a_real_session(neutral_session, tmp_path):
     assert doc["temporal"][0]["left"]["n"] == result.metrics.left.stride_time_s.n
     assert set(doc["regions"]["left"]) >= {"heel", "forefoot", "medial", "lateral"}
     assert doc["back_strain"]["tier"]["tier"] == "no notable pattern"
+    assert doc["provenance"]["reference_cohort"].startswith("simulated walkers (16 cells) (10 subjects")
 
 
 def test_html_is_self_contained_and_has_every_section(neutral_session, tmp_path):

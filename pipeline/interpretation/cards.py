@@ -29,10 +29,20 @@ def _fmt(value: float | None, digits: int = 1) -> str:
     return "not available" if value is None else f"{value:.{digits}f}"
 
 
-def describe_position(ref: CohortPosition | None, what: str = "") -> str:
-    """``23rd percentile (95 % interval 8-47) of <cohort>``, or why there is no position."""
+def describe_position(ref: CohortPosition | None, what: str = "", *, cohort: str | None = None,
+                      unit: str = "") -> str:
+    """``23rd percentile (95 % interval 8-47) of <cohort>``, or why there is no position.
+
+    ``cohort`` is the session's reference cohort (``provenance.reference_cohort``) when the value has no position
+    in it; ``unit`` the value's unit (raw counts are never compared between subjects' sensors).
+    """
     if ref is None:
-        return "no reference cohort of healthy recordings covers this insole model: not positioned"
+        if cohort is None:
+            return "no reference cohort of healthy recordings covers this insole model: not positioned"
+        if unit == "counts":
+            return ("not positioned: raw counts of uncalibrated sensors depend on each sensor's gain, so the "
+                    "reference cohort holds no values of this measure")
+        return "not positioned: the reference cohort holds no values of this measure"
     ci = f" (95 % interval {ref.percentile_ci[0]:.0f}-{ref.percentile_ci[1]:.0f})" if ref.percentile_ci else ""
     out = " (the subject's own recordings left out)" if ref.left_out else ""
     return f"{what}{_ordinal(ref.percentile)} percentile{ci} of {ref.cohort}, n = {ref.n}{out}"
@@ -269,7 +279,8 @@ def asymmetry_card(metrics: SessionMetrics, quality_failed) -> dict[str, Any]:
         excl = "95% CI excludes 0" if m["ci95"] and (lo > 0 or hi < 0) else (
             "95% CI includes 0" if m["ci95"] else "no CI available")
         ref = getattr(metrics.bilateral.symmetry, m["metric"]).reference
-        where = describe_position(ref, "|SI| at the ") if ref else "no reference cohort for this insole"
+        where = describe_position(ref, "|SI| at the ", cohort=metrics.provenance.reference_cohort,
+                                  unit=m["measure_units"])
         m["position"] = f"{abs(m['value']):.1f} % higher on the {side_hi} ({excl}); {where}"
     lld = metrics.bilateral.lld_pattern
     met = lld.consistent

@@ -243,7 +243,10 @@ CPEI_REFERENCE = {
     "caveats": (
         "Framingham used sample quintiles (lowest 20 % pronated, highest 20 % supinated), not fixed cut-offs; "
         "Buldt et al. 2018 found no CPEI difference between foot types (n = 92); an insole CPEI from 8-16 cells "
-        "carries about +-7 CPEI points of error per step."
+        "carries about +-7 CPEI points of error per step. The CPEI describes the centre-of-pressure path, not foot "
+        "posture: in neurological gait the path changes with the gait disorder (most feet of the PhysioNet "
+        "Parkinson's walks fall in the controls' lowest fifth, docs/analysis-validation.md), so a low insole CPEI "
+        "there need not reflect the foot."
     ),
 }
 

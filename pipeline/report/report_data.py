@@ -21,7 +21,7 @@ from pipeline.analysis.result import AnalysisResult, Metric, Quality, SessionMet
 from pipeline.interpretation import REFERENCES, build_findings
 
 SCHEMA = "insole-report"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SIDES = ("left", "right")
 
 #: Per-side metrics of the temporal table, in the order shown.
