@@ -102,12 +102,20 @@ def compare_command(before: Path, after: Path, output: Path, json_path: Path | N
 @click.option("--duration-s", type=click.FloatRange(min=5), default=60.0, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
 def demo_command(out_dir: Path, profile: str, duration_s: float, seed: int) -> None:
-    """Simulate a walk, record it through the real recorder, analyse it and write the report."""
+    """Simulate a walk, record it through the real recorder, analyse it and write the report.
+
+    No real cohort covers the simulated insole, so the demo also records ten simulated healthy walkers and
+    positions the walk among them (named "not a clinical reference" wherever it is shown).
+    """
+    from pipeline.norms.simulated import simulated_cohort
+
     out_dir.mkdir(parents=True, exist_ok=True)
     session = out_dir / "session.h5"
     summary = simulate_session(session, profile=profile, duration_s=duration_s, seed=seed, overwrite=True)
     click.echo(f"recorded   {session}  ({summary.duration_s:.1f} s, profile {profile})")
-    result = analyze_session(session)
+    cohort = simulated_cohort(out_dir / "cohort-walkers").save(out_dir / "cohort.json")
+    click.echo(f"cohort     {cohort}  (10 simulated walkers: shows how positions work, not a clinical reference)")
+    result = analyze_session(session, cohort=cohort)
     result.write_metrics(out_dir / "metrics.json")
     result.write_steps(out_dir / "steps.csv")
     click.echo(f"analysed   {out_dir / 'metrics.json'}  {out_dir / 'steps.csv'}")

@@ -73,32 +73,23 @@ def result_factory(session_factory, simulated_cohort):
     return make
 
 
-#: The healthy spread of the simulated reference walkers (deterministic, so a cohort is the same in every run):
-#: medio-lateral loading, left-right stance and force balance vary a little around the neutral profile.
-COHORT_WALKERS = [
-    {"medial_shift": ms, "stance_scale_right": st, "peak_scale_right": pk}
-    for ms, st, pk in zip((-0.016, -0.012, -0.008, -0.004, 0.0, 0.004, 0.008, 0.012, 0.016, 0.002),
-                          (1.008, 0.992, 1.004, 0.996, 1.0, 1.006, 0.994, 1.002, 0.998, 1.0),
-                          (0.98, 1.02, 0.99, 1.01, 1.0, 0.985, 1.015, 0.995, 1.005, 1.0), strict=True)
-]
-
-
 @pytest.fixture(scope="session")
 def simulated_cohort(session_factory):
-    """``simulated_cohort(sensors)``: a reference cohort of 10 simulated healthy walkers (a test cohort only: the
-    mechanism of cohort positions on a device without real reference data, never a clinical reference)."""
+    """``simulated_cohort(sensors)``: the cohort of simulated healthy walkers of :mod:`pipeline.norms.simulated`
+    (the mechanism of cohort positions on a device without real reference data, never a clinical reference),
+    built from sessions cached by ``session_factory``."""
+    from pipeline.norms import simulated
     from pipeline.norms.build import build_cohort
 
     cache: dict[int, object] = {}
 
     def make(sensors: int = 16):
         if sensors not in cache:
-            files = []
-            for k, walker in enumerate(COHORT_WALKERS):
-                params = "&".join(f"{key}={value:g}" for key, value in walker.items())
-                files.append(session_factory("neutral", 40.0, 100 + k, sensors=sensors, device_params=params))
-            cache[sensors] = build_cohort(files, name=f"simulated walkers ({sensors} cells)",
-                                          description="test cohort of simulated healthy walkers")
+            files = [session_factory("neutral", simulated.DURATION_S, simulated.FIRST_SEED + k, sensors=sensors,
+                                     device_params=simulated.walker_params(walker))
+                     for k, walker in enumerate(simulated.WALKERS)]
+            cache[sensors] = build_cohort(files, name=simulated.cohort_name(sensors),
+                                          description=simulated.DESCRIPTION, dataset="insole simulator")
         return cache[sensors]
 
     return make
