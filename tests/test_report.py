@@ -151,7 +151,8 @@ def test_json_structure_of_a_real_session(neutral_session, tmp_path, simulated_c
     assert doc["temporal"][0]["left"]["n"] == result.metrics.left.stride_time_s.n
     assert set(doc["regions"]["left"]) >= {"heel", "forefoot", "medial", "lateral"}
     assert doc["back_strain"]["tier"]["tier"] == "no notable pattern"
-    assert doc["provenance"]["reference_cohort"].startswith("simulated walkers, not a clinical reference (16 cells) (10 subjects")
+    assert doc["provenance"]["reference_cohort"].startswith(
+        "simulated walkers, not a clinical reference (16 cells) (10 subjects")
 
 
 def test_html_is_self_contained_and_has_every_section(neutral_session, tmp_path):
