@@ -36,7 +36,8 @@ METRIC_KEYS = {"name", "label", "unit", "method", "status", "reason", "n", "medi
 def _check_report_structure(doc: dict) -> None:
     """Snapshot of the report JSON: keys and types (never the numbers)."""
     assert set(doc) == {
-        "schema", "schema_version", "kind", "software", "generated_utc", "session", "sides", "steps", "provenance",
+        "schema", "schema_version", "kind", "software", "generated_utc", "session", "sides", "steps", "events",
+        "provenance",
         "quality", "withheld", "temporal", "bilateral", "kinetics", "symmetry", "lld_pattern", "foot_function",
         "regions", "region_rule", "curves", "back_strain", "methods", "references",
     }
@@ -151,6 +152,7 @@ def test_json_structure_of_a_real_session(neutral_session, tmp_path, simulated_c
     assert doc["temporal"][0]["left"]["n"] == result.metrics.left.stride_time_s.n
     assert set(doc["regions"]["left"]) >= {"heel", "forefoot", "medial", "lateral"}
     assert doc["back_strain"]["tier"]["tier"] == "no notable pattern"
+    assert doc["events"]["left"]["definition"] == "threshold" and doc["events"]["left"]["to_share"] == 0.15
     assert doc["provenance"]["reference_cohort"].startswith(
         "simulated walkers, not a clinical reference (16 cells) (10 subjects")
 
@@ -164,6 +166,8 @@ def test_html_is_self_contained_and_has_every_section(neutral_session, tmp_path)
         assert f'id="{section}"' in text, section
     for fig in ("force_curves", "cop", "regions", "symmetry"):
         assert f'data-figure="{fig}"' in text, fig
+    for side in ("left", "right"):  # the event definition and its source, under the temporal table
+        assert re.search(rf'data-events="{side}">Events, {side} foot: threshold definition &mdash;\s+IC at 5 %', text)
     # no external resources and no script at all
     assert "<script" not in text.lower()
     for attr in re.findall(r'(?:src|href)="([^"]*)"', text):

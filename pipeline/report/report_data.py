@@ -38,8 +38,9 @@ SYMMETRY_CHART_METRICS = (
 )
 
 METHODS = (
-    "Events, strides and phases: initial contact and foot-off from each foot's total force by the analysis "
-    "(its own method strings are shown beside each metric where it gives them). Stride = initial contact to the "
+    "Events, strides and phases: initial contact and foot-off from each foot's total force, by the definition "
+    "named under the temporal table (threshold crossings of the stance level for insoles with several cells, "
+    "load onset for single-sensor footswitches; both are in the per-step table). Stride = initial contact to the "
     "next ipsilateral initial contact; stance = initial contact to foot-off; cadence = 120 / mean stride time.",
     "Summaries: mean +- SD over valid steps (first and last strides of a bout and turns excluded by the analysis); "
     "95 % confidence intervals are the analysis's own, or a Student-t interval of the per-step mean.",
@@ -150,6 +151,9 @@ def report_json(result: AnalysisResult) -> dict[str, Any]:
         "sides": sides,
         "steps": {s: {"detected": r.n_steps_detected, "valid": r.n_steps_valid, "analysed": r.analysed,
                       "reason": r.reason} for s, r in side_results.items()},
+        "events": {s: {"definition": r.event_levels.definition, "source": r.event_levels.definition_source,
+                       "ic_share": r.event_levels.ic_share, "to_share": r.event_levels.to_share}
+                   for s, r in side_results.items() if r.event_levels is not None},
         "provenance": msgspec.to_builtins(metrics.provenance),
         "quality": findings["quality"],
         "withheld": withheld_figures(metrics.quality, sides),
