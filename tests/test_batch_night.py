@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+import msgspec
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -213,6 +214,37 @@ def test_new_software_version_or_parameters_reprocess(tmp_path, monkeypatch):
     victim.unlink()
     again = run_night(cfg, quiet)
     assert again.counts["processed"] == 1 and again.counts["retried_outputs_missing"] == 1 and victim.is_file()
+
+
+def test_a_clinic_cohort_positions_every_upload_and_a_changed_cohort_reprocesses(tmp_path, simulated_cohort):
+    """``--cohort FILE``: every report is positioned in the clinic's cohort; the ledger knows the cohort by its
+    content, so a rebuilt cohort analyses everything again; a cohort of other insoles quarantines each upload with
+    its own reason, and an unreadable cohort stops the night before any work."""
+    bases = make_bases(tmp_path / "bases", duration_s=10)
+    small = build_inbox(tmp_path / "inbox", bases, n_good=4, outside=tmp_path / "outside", hostile=0)
+    cohort = simulated_cohort(16)
+    path = cohort.save(tmp_path / "clinic.json")
+    cfg = BatchConfig(inbox=small.root, out_dir=tmp_path / "out", workers=2, cohort=str(path))
+    quiet = NightProgress(quiet=True)
+    first = run_night(cfg, quiet)
+    n = first.counts["processed"]
+    assert n >= 4 and first.counts["quarantined"] == 1  # the standing upload
+    analysed = [SessionMetrics.from_json(p.read_bytes())
+                for p in (tmp_path / "out" / "sessions").rglob("metrics.json")]
+    assert len(analysed) == n and all(m.provenance.reference_cohort == cohort.label() for m in analysed)
+    assert run_night(cfg, quiet).counts["processed"] == 0
+    path.write_bytes(msgspec.json.encode(msgspec.structs.replace(cohort, name="clinic, rebuilt")))
+    assert run_night(cfg, quiet).counts["processed"] == n  # another cohort: everything again
+    other = simulated_cohort(8).save(tmp_path / "eight.json")
+    mismatched = run_night(BatchConfig(inbox=small.root, out_dir=tmp_path / "out2", workers=2,
+                                       cohort=str(other)), quiet)
+    assert mismatched.counts["processed"] == 0 and mismatched.counts["quarantined"] >= n + 1
+    rows = summary_rows(tmp_path / "out2").values()
+    assert {r["reason"] for r in rows if r["status"] != "duplicate"} == {"cohort"}
+    (tmp_path / "broken.json").write_text("{not json")
+    r = run_batch(small.root, tmp_path / "out3", "--cohort", str(tmp_path / "broken.json"))
+    assert r.returncode == 1 and "broken.json" in r.stderr and "JSON is malformed" in r.stderr
+    assert not (tmp_path / "out3" / "sessions").exists()
 
 
 def test_refuses_overlapping_folders_and_concurrent_runs(tmp_path):

@@ -14,6 +14,7 @@ from pipeline.analysis import AnalysisParams
 from pipeline.batch.night import BatchConfig, run_night
 from pipeline.batch.progress import NightProgress
 from pipeline.batch.safety import Limits
+from pipeline.norms.command import cohort_option
 
 _DEFAULT = Limits()
 
@@ -71,9 +72,10 @@ def _parse_params(items: tuple[str, ...]) -> dict[str, Any]:
 @click.option("--change-pct", type=click.FloatRange(min=0), default=10.0, show_default=True,
               help="Relative change of a median flagged in the summary when the metrics carry no CI.")
 @click.option("--quiet", is_flag=True, help="Only warnings and the final line.")
+@cohort_option
 def batch_command(inbox: Path, out_dir: Path, workers: int, scheduler: str | None, param_items: tuple[str, ...],
                   timeout_s: float, max_memory_mb: float, max_file_mb: float, min_age_s: float, retry_failed: bool,
-                  change_pct: float, quiet: bool) -> None:
+                  change_pct: float, quiet: bool, cohort: str) -> None:
     """Process every new session upload in INBOX (clinic/subject/session folders) into --out.
 
     Idempotent (a ledger keyed by content hash, software version and parameters), quarantining (failed uploads
@@ -85,7 +87,7 @@ def batch_command(inbox: Path, out_dir: Path, workers: int, scheduler: str | Non
     cfg = BatchConfig(
         inbox=inbox, out_dir=out_dir, workers=workers, scheduler=scheduler, params=_parse_params(param_items),
         limits=Limits(max_file_mb=max_file_mb, max_memory_mb=max_memory_mb, timeout_s=timeout_s),
-        retry_failed=retry_failed, min_age_s=min_age_s, change_pct=change_pct,
+        retry_failed=retry_failed, min_age_s=min_age_s, change_pct=change_pct, cohort=cohort,
     )
     progress = NightProgress(quiet=quiet)
     result = run_night(cfg, progress)

@@ -32,6 +32,7 @@ from pipeline.batch.runner import DaskRunner, LocalRunner
 from pipeline.batch.safety import Limits, safe_component
 from pipeline.batch.summary import CSV_COLUMNS, add_changes, findings, load_metrics, write_summary
 from pipeline.errors import PipelineError
+from pipeline.norms.cohort import load_cohort
 
 SOFTWARE = f"insole {__version__}"
 #: Exit codes of ``insole batch``.
@@ -61,6 +62,7 @@ class BatchConfig:
     min_age_s: float = 0.0
     change_pct: float = 10.0
     entry: str = DEFAULT_ENTRY
+    cohort: str = "auto"
 
 
 @dataclass
@@ -85,6 +87,22 @@ def full_params(params: dict[str, Any]) -> dict[str, Any]:
     except TypeError as exc:
         names = ", ".join(f.name for f in dataclasses.fields(AnalysisParams))
         raise BatchError(f"unknown analysis parameter in {sorted(params)}: {exc}; known: {names}") from None
+
+
+def cohort_identity(cohort: str) -> tuple[str, str]:
+    """(identity in the ledger key, argument for the workers) of a ``--cohort`` value: ``auto``, ``none`` or a
+    cohort file, identified by its content so that a changed cohort analyses every upload again.
+
+    Raises
+    ------
+    pipeline.norms.cohort.CohortError
+        The file cannot be read or is not a valid cohort.
+    """
+    if cohort in ("auto", "none"):
+        return cohort, cohort
+    path = Path(cohort).resolve()
+    load_cohort(path)  # a bad cohort stops the night before any work, with the reason
+    return f"sha256:{file_sha256(path)}", str(path)
 
 
 def output_folder(entry: InboxEntry, sha256: str) -> PurePosixPath:
@@ -123,7 +141,8 @@ def run_night(cfg: BatchConfig, progress: NightProgress | None = None) -> NightR
     inbox, out = cfg.inbox.resolve(), cfg.out_dir.resolve()
     _check_folders(inbox, out)
     out.mkdir(parents=True, exist_ok=True)
-    params_json = json.dumps(full_params(cfg.params), sort_keys=True)
+    cohort_id, cohort_arg = cohort_identity(cfg.cohort)
+    params_json = json.dumps({**full_params(cfg.params), "cohort": cohort_id}, sort_keys=True)
     lock = _Lock(out / ".batch.lock")
     runner: LocalRunner | DaskRunner | None = None
     try:
@@ -139,7 +158,7 @@ def run_night(cfg: BatchConfig, progress: NightProgress | None = None) -> NightR
                    "limits": cfg.limits.to_dict(), "retry_failed": cfg.retry_failed, "software": SOFTWARE}
         ledger.start_run(run_id, started, options)
         progress.log(f"night {run_id}: inbox {inbox} -> {out} ({runner.description}, {SOFTWARE})")
-        night = _Night(cfg, inbox, out, ledger, run_id, params_json, progress)
+        night = _Night(cfg, inbox, out, ledger, run_id, params_json, progress, cohort_arg)
         night.plan(discover(inbox, min_age_s=cfg.min_age_s))
         night.execute(runner)
         result = night.finish(started, runner.description)
@@ -155,8 +174,8 @@ class _Night:
     """State of one run (internal)."""
 
     def __init__(self, cfg: BatchConfig, inbox: Path, out: Path, ledger: Ledger, run_id: str, params_json: str,
-                 progress: NightProgress) -> None:
-        self.cfg, self.inbox, self.out, self.ledger = cfg, inbox, out, ledger
+                 progress: NightProgress, cohort: str = "auto") -> None:
+        self.cfg, self.inbox, self.out, self.ledger, self.cohort = cfg, inbox, out, ledger, cohort
         self.run_id, self.params_json, self.progress = run_id, params_json, progress
         self.counts = {k: 0 for k in ("discovered", "processed", "unchanged", "duplicates", "quarantined",
                                       "errors", "deferred", "ignored", "retried_outputs_missing")}
@@ -245,7 +264,7 @@ class _Night:
             "job_key": key, "sha256": sha, "software": SOFTWARE, "params_json": self.params_json,
             "rel_path": canonical.rel_path, "format": canonical.format, "out_rel": out_rel,
             "path": str(canonical.path), "out_dir": str(self.out / out_rel),
-            "params": json.loads(self.params_json), "limits": self.cfg.limits.to_dict(),
+            "params": full_params(self.cfg.params), "cohort": self.cohort, "limits": self.cfg.limits.to_dict(),
         })
 
     # ------------------------------------------------------------------ processing

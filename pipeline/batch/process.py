@@ -22,6 +22,8 @@ from pipeline.batch.atomic import write_with_atomic
 from pipeline.batch.discovery import NATIVE, format_by_name
 from pipeline.batch.safety import EmptyRecordingError, Limits, UnsafeInputError, check_session_limits
 from pipeline.errors import AnalysisError
+from pipeline.norms.cohort import CohortError
+from pipeline.norms.command import cohort_argument
 from pipeline.report import write_report
 
 #: Output files of a processed session, in the session's output folder.
@@ -35,6 +37,7 @@ REASONS = {
     "links leaving the inbox, special files)",
     "empty": "a valid session without any frames",
     "not-analysable": "the analysis found nothing to analyse (no walking, no load, unusable units)",
+    "cohort": "the reference cohort given with --cohort covers other insoles than this upload's",
     "conversion": "the importer for this format could not convert the file",
     "analysis-error": "unexpected error in the analysis or report (a software defect: please report it)",
     "memory": "the memory guard stopped the worker",
@@ -119,6 +122,7 @@ def process_session(
     format_name: str = NATIVE.name,
     limits: Limits | None = None,
     display_name: str | None = None,
+    cohort: str = "auto",
 ) -> ProcessOutcome:
     """Process one upload into ``out_dir`` (report.html, metrics.json, steps.csv), atomically.
 
@@ -172,7 +176,7 @@ def process_session(
                     outcome.reason, outcome.message = "conversion", clean(f"{fmt.name} importer: {exc}", src)
                     return outcome
             outcome.info = check_session_limits(session_path, limits)
-            result = analyze_session(session_path, params_obj)
+            result = analyze_session(session_path, params_obj, cohort=cohort_argument(cohort))
             outcome.outputs = _write_outputs(result, Path(out_dir))
             outcome.ok = True
     except SessionFileError as exc:
@@ -183,6 +187,8 @@ def process_session(
         outcome.reason, outcome.message = "empty", f"{shown}: {exc}"
     except AnalysisError as exc:
         outcome.reason, outcome.message = "not-analysable", clean(str(exc), src)
+    except CohortError as exc:
+        outcome.reason, outcome.message = "cohort", clean(f"{shown}: {exc}", src)
     except MemoryError:
         outcome.reason = "memory"
         outcome.message = f"{shown}: ran out of the memory allowed per file ({limits.max_memory_mb:g} MB)"
@@ -202,7 +208,7 @@ def process_session(
 
 def process_task(task: dict[str, Any]) -> dict[str, Any]:
     """:func:`process_session` on a plain-dict task (keys ``path``, ``out_dir``, ``params``, ``format``,
-    ``limits``, ``rel_path``); returns :meth:`ProcessOutcome.to_dict`."""
+    ``limits``, ``rel_path``, ``cohort``); returns :meth:`ProcessOutcome.to_dict`."""
     return process_session(
         task["path"],
         task["out_dir"],
@@ -210,4 +216,5 @@ def process_task(task: dict[str, Any]) -> dict[str, Any]:
         format_name=task.get("format") or NATIVE.name,
         limits=Limits.from_dict(task.get("limits") or {}),
         display_name=task.get("rel_path"),
+        cohort=task.get("cohort") or "auto",
     ).to_dict()
