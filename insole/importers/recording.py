@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -86,6 +86,11 @@ class ImportedRecording:
         Extra root attributes (``source_*``: header fields of the original).
     groups : dict
         Extra top-level groups: group path -> {"attrs": {...}, "datasets": {name: (array, attrs)}}.
+    chunks : callable or None
+        Streaming importers (large ASCII exports): a function returning an iterator of ``{side: (time_s,
+        values)}`` blocks in time order. The feet then hold only their description (empty ``time_s`` and
+        ``values``); the iterator may add gaps, extras and groups as it goes, which are written once it is
+        exhausted. Memory stays bounded by one block, whatever the file size.
     """
 
     source_format: str
@@ -96,6 +101,7 @@ class ImportedRecording:
     assumptions: list[str] = field(default_factory=list)
     root_attrs: dict[str, Any] = field(default_factory=dict)
     groups: dict[str, dict[str, Any]] = field(default_factory=dict)
+    chunks: Callable[[], Iterator[dict[str, tuple[np.ndarray, np.ndarray]]]] | None = None
 
 
 def merge_metadata(found: SessionMetadata, given: SessionMetadata | None) -> SessionMetadata:
@@ -144,6 +150,14 @@ def write_recording(
             w.add_foot(side, foot.layout, units=foot.units, sampling_rate_hz=foot.sampling_rate_hz,
                        with_sequence=False, with_device_time=False)
             w.append(side, foot.time_s, foot.values)
+        if rec.chunks is not None:
+            for block in rec.chunks():
+                for side, (time_s, values) in block.items():
+                    w.append(side, time_s, values)
+            empty = [side for side in rec.feet if w.n_frames(side) == 0]
+            if empty:
+                raise ImportSourceError(str(rec.primary), f"has no samples for the {' and '.join(empty)} foot")
+        for side, foot in rec.feet.items():
             w.add_gaps(side, foot.gaps)
             w.set_attrs(side, **foot.attrs)
             for name, (array, attrs) in foot.extras.items():
