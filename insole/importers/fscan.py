@@ -81,7 +81,7 @@ def _side_from_name(name: str) -> str | None:
     return None
 
 
-def _header(path: Path, side: str | None) -> _Movie:
+def _header(path: Path, side: str | None, default_side: str | None = None) -> _Movie:
     header: dict[str, str] = {}
     where: dict[str, int] = {}
     last = ""
@@ -114,7 +114,7 @@ def _header(path: Path, side: str | None) -> _Movie:
         raise ImportSourceError(str(path), f"line {where.get('UNITS')}: UNITS {unit_text!r} not supported (KPa, PSI "
                                 "or Raw; export in kPa from the Tekscan software)")
     units, factor = _UNITS[unit_text.lower()]
-    chosen = side or _side_from_name(header.get("FILENAME", "")) or _side_from_name(path.name)
+    chosen = side or _side_from_name(header.get("FILENAME", "")) or _side_from_name(path.name) or default_side
     if chosen is None:
         raise ImportSourceError(str(path), "neither the file name nor its FILENAME header ends in L or R: say which "
                                 "foot it is with --side left or --side right")
@@ -243,7 +243,7 @@ def read(src: str | Path, *, foot_length_mm: float | None = None, side: str | No
     movies = [_header(path, side)]
     other = _pair_path(path, pair)
     if other is not None:
-        second = _header(other, {"left": "right", "right": "left"}[movies[0].side])
+        second = _header(other, None, default_side={"left": "right", "right": "left"}[movies[0].side])
         if second.side == movies[0].side:
             raise ImportSourceError(str(other), f"is also a {second.side} foot; pair a left with a right file")
         if abs(second.period_s - movies[0].period_s) > 1e-9:

@@ -67,11 +67,13 @@ def _is_blank(line: str) -> bool:
 
 
 class _Frame:
-    __slots__ = ("number", "line", "stamp", "sensors")
+    __slots__ = ("number", "line", "stamp", "sensors", "groups", "complete")
 
     def __init__(self, number: int, line: int) -> None:
         self.number, self.line, self.stamp = number, line, None
         self.sensors: dict[str, dict] = {}
+        self.groups = 0
+        self.complete = True
 
 
 def _parse(path: Path) -> Iterator[tuple[dict[str, str], _Frame]]:
@@ -110,13 +112,18 @@ def _parse(path: Path) -> Iterator[tuple[dict[str, str], _Frame]]:
                 frame.sensors[side] = sensor
             elif key == "GROUP":
                 sensor = None
-                _skip_group(reader, header, cells)
+                frame.complete = _skip_group(reader, header, cells)
+                frame.groups += 1
             elif key == "SENSELS" and sensor is not None:
                 sensor["values"] = _matrix(path, reader, sensor)
             elif sensor is not None and len(cells) > 1:
                 sensor["stats"][key] = cells[1]
     if frame is None:
         raise ImportSourceError(str(path), "has no FRAME line: not an XSENSOR CSV export (or empty)")
+    if not frame.complete or frame.groups < header.get("_groups", "").count("(") or \
+            any("values" not in s for s in frame.sensors.values()):
+        raise ImportSourceError(str(path), f"line {reader.line_no}: the file ends inside frame {frame.number} "
+                                "(truncated file?)")
     yield header, frame
 
 
@@ -153,8 +160,8 @@ def _matrix(path: Path, reader: LineReader, sensor: dict) -> np.ndarray:
     return values
 
 
-def _skip_group(reader: LineReader, header: dict[str, str], cells: list[str]) -> None:
-    """Skip a GROUP block (the vendor's region), remembering its name and cell count once."""
+def _skip_group(reader: LineReader, header: dict[str, str], cells: list[str]) -> bool:
+    """Skip a GROUP block (the vendor's region), remembering its name and cell count once; False if cut short."""
     name, count = "", 0
     while (line := reader.next_line()) is not None:
         if _is_blank(line):
@@ -168,11 +175,16 @@ def _skip_group(reader: LineReader, header: dict[str, str], cells: list[str]) ->
             seen = 0
             while seen < count and (row := reader.next_line()) is not None:
                 seen += sum(1 for v in row.split(",") if v.strip())
+            if seen < count:
+                return False
             break
+    else:
+        return False
     header.setdefault("_groups", "")
     entry = f"{name} ({count} cells)"
     if entry not in header["_groups"]:
         header["_groups"] = (header["_groups"] + "; " + entry).strip("; ")
+    return True
 
 
 def read(src: str | Path, *, foot_length_mm: float | None = None) -> ImportedRecording:
