@@ -307,3 +307,20 @@ def test_large_exports_are_read_with_bounded_memory(tmp_path):
     print(f"\nstreamed import: {size_mb:.0f} MB of pedar ASCII in {elapsed:.1f} s "
           f"({size_mb / elapsed:.1f} MB/s), peak traced memory {peak / 1e6:.1f} MB")
     assert peak < 40e6 < size_mb * 1e6 / 2
+
+
+# ------------------------------------------------------------------------------------ committed excerpts
+@pytest.mark.parametrize("name, fmt, options", [("pedar_example.asc", "pedar", {}), ("fscan_testL.asf", "fscan", {}),
+                                                ("xsensor_data.csv", "xsensor", {}),
+                                                ("stappone_example.csv", "stappone", {"side": "left"})])
+def test_committed_excerpts_are_current_and_recognised(tmp_path, name, fmt, options):
+    src = SAMPLES / name
+    committed = read_session(SAMPLES / (Path(name).stem + ".h5"))
+    assert committed.attrs["source_sha256"] == hashlib.sha256(src.read_bytes()).hexdigest()
+    assert detect_format(src) == fmt
+    fresh = read_session(import_recording(fmt, src, tmp_path / "x.h5", **options))
+    for side, foot in fresh.feet.items():
+        np.testing.assert_array_equal(committed.feet[side].pressure, foot.pressure)
+        np.testing.assert_array_equal(committed.feet[side].time_s, foot.time_s)
+    assert "MIT License" in (SAMPLES / "LICENSE.md").read_text() and "Telfer" in (SAMPLES / "README.md").read_text()
+    assert sum(p.stat().st_size for p in SAMPLES.glob(Path(name).stem + ".*")) < 450_000
