@@ -14,11 +14,13 @@ from insole.simulator.session import simulate_session
 from pipeline.analysis import analyze_session
 from pipeline.batch.command import batch_command
 from pipeline.errors import PipelineError
+from pipeline.export.command import export_group
 from pipeline.report import write_report, write_report_json
 from pipeline.report.comparison import load_sem_file, write_comparison, write_comparison_json
 
 USER_ERRORS.append(PipelineError)
 cli.add_command(batch_command)
+cli.add_command(export_group)
 
 
 @cli.command("analyze")
