@@ -162,6 +162,26 @@ class FootData:
         """Number of frames."""
         return len(self.time_s)
 
+    def to_dataframe(self) -> Any:
+        """The frames as a :class:`pandas.DataFrame`: index ``time_s`` (s), one column per cell.
+
+        Columns are named ``cell_1`` ... ``cell_N`` in the layout's order; ``df.attrs`` holds ``side``,
+        ``units``, ``sampling_rate_hz`` and ``layout_id``. The values are a view of :attr:`pressure` where pandas
+        allows it (no copy for a float32 array).
+
+        Returns
+        -------
+        pandas.DataFrame, shape (n_frames, n_sensors)
+        """
+        import pandas as pd
+
+        index = pd.Index(self.time_s, name="time_s")
+        columns = [f"cell_{i}" for i in range(1, self.pressure.shape[1] + 1)]
+        df = pd.DataFrame(self.pressure, index=index, columns=columns, copy=False)
+        df.attrs.update(side=self.side, units=self.units, sampling_rate_hz=self.sampling_rate_hz,
+                        layout_id=self.layout.layout_id)
+        return df
+
 
 @dataclass
 class Session:
