@@ -184,6 +184,7 @@ _SCHEMES: dict[str, str] = {
     "sim": "insole.simulator.device:SimulatedInsole",
     "serial": "insole.transports.serial_device:SerialInsole",
     "ble": "insole.transports.ble_device:BleInsole",
+    "moticon-udp": "insole.transports.moticon_udp:MoticonUdpInsole",
 }
 
 
