@@ -46,7 +46,7 @@ from insole.provenance import utc_now_iso
 CALIBRATION_FORMAT = "insole-calibration"
 #: Readings beyond the highest calibrated load by more than this share of the cell's calibrated span are faults
 #: (a taxel dropping out reads far off scale), returned as NaN rather than extrapolated.
-MAX_EXTRAPOLATION = 0.5
+MAX_EXTRAPOLATION = 1.0
 CALIBRATION_VERSION = 1
 
 
