@@ -322,16 +322,26 @@ def test_errors_are_insole_errors_and_existing_output_is_kept(tmp_path):
 @pytest.mark.datasets
 @needs_datasets
 def test_every_dataset_file_imports(tmp_path):
-    """All 64 gaitndd records, all 18 gaitpdb walks and all 4 Moticon exports convert to valid sessions."""
+    """All 64 gaitndd records, all 18 gaitpdb walks, all 4 Moticon exports and every vendor export (pedar, F-Scan,
+    XSENSOR, stappone; tests/test_vendor_importers.py checks their values) convert to valid sessions."""
     cases = [("gaitndd", p) for p in sorted((DATASETS / "gaitndd").glob("*.hea"))]
     cases += [("gaitpdb", p) for p in sorted((DATASETS / "gaitpdb").glob("*_*.txt"))]
     cases += [("moticon", p) for p in sorted((DATASETS / "moticon_opengo").rglob("*.txt"))]
+    vendor = {"pedar_example.asc": "pedar", "fscan_testL.asf": "fscan", "xsensor_data.csv": "xsensor",
+              "stappone_example.csv": "stappone"}
+    cases += [(vendor[p.name], p) for p in sorted((DATASETS / "vendor_exports").iterdir()) if p.name in vendor]
     counts = {f: sum(1 for g, _ in cases if g == f) for f in FORMATS if f != "csv"}
-    assert counts == {"gaitndd": 64, "gaitpdb": 18, "moticon": 4}
+    assert counts == {"gaitndd": 64, "gaitpdb": 18, "moticon": 4, "pedar": 1, "fscan": 1, "xsensor": 1,
+                      "stappone": 1}
+    assert len([p for p in (DATASETS / "vendor_exports").iterdir() if p.suffix in (".asc", ".asf", ".csv")]) == 4
     out = tmp_path / "s.h5"
     for fmt, src in cases:
-        import_recording(fmt, src, out, overwrite=True)
+        import_recording(fmt, src, out, overwrite=True, **({"side": "left"} if fmt == "stappone" else {}))
         s = read_session(out)
+        assert s.attrs["source_file"] == src.name and s.attrs["source_format"] == fmt
+        if fmt in vendor.values():
+            assert set(s.feet) == ({"left"} if fmt in ("fscan", "stappone") else {"left", "right"}), src
+            continue
         assert set(s.feet) == {"left", "right"}, src
         assert s.attrs["source_file"] == src.name and s.attrs["source_format"] == fmt
         if fmt == "gaitndd":

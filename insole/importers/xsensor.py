@@ -59,7 +59,10 @@ def sniff(path: Path) -> bool:
 
 
 def _cells(line: str) -> list[str]:
-    return [c.strip() for c in next(csv.reader([line]))]
+    try:
+        return [c.strip() for c in next(csv.reader([line]))]
+    except csv.Error:  # stray carriage returns or NUL bytes: not a CSV line, split it plainly
+        return [c.strip() for c in line.replace("\x00", "").split(",")]
 
 
 def _is_blank(line: str) -> bool:
