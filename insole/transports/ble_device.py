@@ -384,14 +384,4 @@ class BleInsole(InsoleDevice):
         batches = list(self._frames)
         self._frames.clear()
         self._n_buffered = 0
-        if len(batches) == 1:
-            return batches[0]
-        n = min(b.n_sensors for b in batches)
-        return FrameBatch(
-            side=batches[0].side,
-            sequence=np.concatenate([b.sequence for b in batches]),
-            device_time_us=np.concatenate([b.device_time_us for b in batches]),
-            host_time_s=np.concatenate([b.host_time_s for b in batches]),
-            pressure=np.concatenate([b.pressure[:, :n] for b in batches]),
-            saturated=np.concatenate([b.saturated for b in batches]),
-        )
+        return FrameBatch.concatenate(batches)
