@@ -43,7 +43,6 @@ from pathlib import Path
 import numpy as np
 
 from insole.errors import ImportSourceError
-from insole.imu import FOOT_AXES, RAD_S_PER_DPS, STANDARD_GRAVITY_M_S2, ImuInfo
 from insole.importers.recording import (
     ImportedFoot,
     ImportedImu,
@@ -53,6 +52,7 @@ from insole.importers.recording import (
     is_number,
     runs_of,
 )
+from insole.imu import FOOT_AXES, RAD_S_PER_DPS, STANDARD_GRAVITY_M_S2, ImuInfo
 from insole.layouts import FOREFOOT_WIDTH_RATIO, SensorLayout
 from insole.session import Gap, GapCause, SessionMetadata
 
