@@ -26,6 +26,8 @@ class ImuReason(enum.StrEnum):
     GRAVITY = "gravity"
     #: Gravity at rest or the swing rotation contradict the foot sensor frame (axes exchanged, inverted, mirrored).
     AXIS_CONVENTION = "axis_convention"
+    #: The foot turns implausibly far from toe-off to contact (gyroscope units or scale wrong, e.g. deg/s as rad/s).
+    GYRO_SCALE = "gyro_scale"
     #: Too few stances to check the sensor.
     TOO_FEW_STANCES = "too_few_stances"
     #: The gyroscope reached its range during the stride.

@@ -9,6 +9,8 @@ What a foot-mounted IMU must satisfy for the strapdown integration (figures in `
   negatively about ``y`` and more about ``y`` than about x or z. An upside-down sensor, exchanged axes or a
   "mirrored" left foot (``y`` flipped, which makes the frame left-handed) fail here, with the reason.
 * **Gravity** at rest within ``gravity_tolerance`` of 9.81 m/s² (a value near 1 means g instead of m/s²).
+* **Gyroscope scale**: the toe-up turn from toe-off to contact at most ``max_swing_pitch_deg`` (walking turns the
+  foot by about 40-120 degrees; deg/s taken for rad/s makes it thousands).
 * **Unsaturated** gyroscope and accelerometer during each stride (checked per stride: at the stated range, or,
   when the range is unknown, flat-topped runs at the largest values).
 """
@@ -69,6 +71,8 @@ def check_sensor(
     gravity_tolerance: float,
     max_tilt_deg: float,
     min_swing_pitch_deg: float,
+    max_swing_pitch_deg: float = 180.0,
+    n_stances_offered: int | None = None,
 ) -> SensorCheck:
     """Check one foot's IMU (module docstring); every failure is listed, the first one is the reason.
 
@@ -88,8 +92,10 @@ def check_sensor(
         Allowed relative deviation of the rest acceleration from 9.81 m/s².
     max_tilt_deg : float
         Largest angle of gravity from ``+z`` at rest.
-    min_swing_pitch_deg : float
-        Smallest toe-up rotation (about ``-y``) from toe-off to the next contact.
+    min_swing_pitch_deg, max_swing_pitch_deg : float
+        Smallest and largest toe-up rotation (about ``-y``) from toe-off to the next contact.
+    n_stances_offered : int, optional
+        Stances given (with or without a still phase), for the message when too few are still.
     """
     failures: list[tuple[ImuReason, str]] = []
     n = len(still_acc_m_s2)
@@ -104,8 +110,11 @@ def check_sensor(
     gravity = tilt = math.nan
     rotation = np.full(3, math.nan)
     if n < min_stances:
+        hint = ("" if not n_stances_offered or n_stances_offered < min_stances else
+                f" (of {n_stances_offered} stances, the foot never stops turning in the others: a moving foot, or "
+                "a gyroscope in other units than rad/s)")
         failures.append((ImuReason.TOO_FEW_STANCES, f"{n} stance(s) with a still phase; at least {min_stances} are "
-                         "needed to check the sensor"))
+                         f"needed to check the sensor{hint}"))
     else:
         mag = np.linalg.norm(still_acc_m_s2, axis=1)
         gravity = float(np.median(mag))
@@ -131,6 +140,10 @@ def check_sensor(
                                  "degrees about y, i.e. toe-down; a walking foot turns toe-up (negative about y, "
                                  "which points left): the y axis or the gyroscope's sign is inverted (a mirrored "
                                  "foot?)"))
+            elif -pitch > max_swing_pitch_deg:
+                failures.append((ImuReason.GYRO_SCALE, f"from toe-off to contact the foot turned {-pitch:.0f} "
+                                 f"degrees toe-up; walking turns it by about 40-120 (at most {max_swing_pitch_deg:.0f} "
+                                 "accepted): the gyroscope's units or scale are wrong (deg/s given as rad/s?)"))
             elif -pitch < min_swing_pitch_deg or other > 0.67 * abs(pitch):
                 big = "xyz"[int(np.argmax(np.abs(rotation)))]
                 failures.append((ImuReason.AXIS_CONVENTION, f"from toe-off to contact the foot turned "

@@ -16,6 +16,7 @@ by that stride time. Figures are reported only for valid strides, with the numbe
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import TYPE_CHECKING
 
@@ -24,7 +25,12 @@ from scipy.integrate import cumulative_trapezoid
 
 from pipeline.analysis.imu.errors import ImuAnalysisError
 from pipeline.analysis.imu.results import ImuGaitSummary, ImuReason, ImuStrides, SensorCheck
-from pipeline.analysis.imu.sensor_checks import check_sensor, measured_rate_hz, saturated_samples
+from pipeline.analysis.imu.sensor_checks import (
+    STANDARD_GRAVITY_M_S2,
+    check_sensor,
+    measured_rate_hz,
+    saturated_samples,
+)
 from pipeline.analysis.imu.still_phases import StillPhases, find_still_phases, stance_index_ranges
 from pipeline.analysis.imu.strapdown import StrideTrajectory, integrate_stride
 
@@ -53,8 +59,9 @@ class ImuStrideSpeed:
         Allowed relative deviation of the rest acceleration from 9.81 m/s².
     max_tilt_deg : float
         Largest angle between gravity at rest and ``+z`` of the foot sensor frame.
-    min_swing_pitch_deg : float
-        Smallest toe-up turn from toe-off to contact expected of a walking foot.
+    min_swing_pitch_deg, max_swing_pitch_deg : float
+        Smallest and largest toe-up turn from toe-off to contact accepted of a walking foot (it turns by about
+        40-120 degrees).
     min_stances : int
         Fewest stances with a still phase needed to check the sensor at all.
     max_stride_s : float
@@ -69,6 +76,9 @@ class ImuStrideSpeed:
         interval); a stride with a longer gap is not used.
     saturation_margin : float
         A sample at or above this share of the stated range counts as saturated.
+    gravity_scale : bool
+        Rescale the accelerometer so that its median magnitude at rest is standard gravity (a one-point, isotropic
+        scale calibration from the still phases; see ``docs/imu.md`` for the evidence on the Moticon exports).
     keep_trajectories : bool
         Keep every integrated stride in :attr:`trajectories_` (for plots and tests).
 
@@ -108,12 +118,14 @@ class ImuStrideSpeed:
         gravity_tolerance: float = 0.05,
         max_tilt_deg: float = 35.0,
         min_swing_pitch_deg: float = 20.0,
+        max_swing_pitch_deg: float = 180.0,
         min_stances: int = 3,
         max_stride_s: float = 3.0,
         max_orientation_drift_deg: float = 10.0,
         max_velocity_residual_m_s: float = 0.5,
         max_missing_samples: int = 1,
         saturation_margin: float = 0.98,
+        gravity_scale: bool = True,
         keep_trajectories: bool = False,
     ) -> None:
         self.min_sampling_rate_hz = min_sampling_rate_hz
@@ -122,12 +134,14 @@ class ImuStrideSpeed:
         self.gravity_tolerance = gravity_tolerance
         self.max_tilt_deg = max_tilt_deg
         self.min_swing_pitch_deg = min_swing_pitch_deg
+        self.max_swing_pitch_deg = max_swing_pitch_deg
         self.min_stances = min_stances
         self.max_stride_s = max_stride_s
         self.max_orientation_drift_deg = max_orientation_drift_deg
         self.max_velocity_residual_m_s = max_velocity_residual_m_s
         self.max_missing_samples = max_missing_samples
         self.saturation_margin = saturation_margin
+        self.gravity_scale = gravity_scale
         self.keep_trajectories = keep_trajectories
 
     # ------------------------------------------------------------------ entry points
@@ -198,8 +212,15 @@ class ImuStrideSpeed:
             frame=frame, sampling_rate_hz=rate, min_sampling_rate_hz=self.min_sampling_rate_hz,
             still_acc_m_s2=still.acc_mean_m_s2[usable_still], swing_rotation_rad=swing, gyr_bias_rad_s=bias,
             min_stances=self.min_stances, gravity_tolerance=self.gravity_tolerance, max_tilt_deg=self.max_tilt_deg,
-            min_swing_pitch_deg=self.min_swing_pitch_deg,
+            min_swing_pitch_deg=self.min_swing_pitch_deg, max_swing_pitch_deg=self.max_swing_pitch_deg,
+            n_stances_offered=len(ic),
         )
+        if self.gravity_scale and self.sensor_check_.usable:
+            # saturation is judged on the values as measured, the integration on the rescaled ones
+            scale = STANDARD_GRAVITY_M_S2 / self.sensor_check_.gravity_m_s2
+            acc_range_m_s2 = acc_range_m_s2 * scale
+            acc = acc * scale
+            still = dataclasses.replace(still, acc_mean_m_s2=still.acc_mean_m_s2 * scale)
         self.strides_, self.trajectories_ = self._strides(t, acc, gyr - bias, ic, still, usable_still, rate,
                                                           acc_range_m_s2, gyr_range_rad_s)
         self.summary_ = _summarise(self.strides_, self.sensor_check_)
