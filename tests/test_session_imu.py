@@ -159,3 +159,13 @@ def test_imu_samples_and_axis_codes():
     for bad in ((1, -2, 3), (2, 1, 3), (1, 1, 3), (0, 0, 0)):
         with pytest.raises(ValueError):
             axes_matrix(bad)
+
+
+def test_insole_info_shows_the_imu(tmp_path):
+    from insole.cli.info import describe_session
+
+    path = tmp_path / "s.h5"
+    _write(path)
+    feet = describe_session(path)["feet"]
+    assert feet["left"]["imu"]["samples"] == 50 and feet["left"]["imu"]["frame"] == "foot"
+    assert "imu" not in feet["right"]

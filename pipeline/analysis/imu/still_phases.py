@@ -48,6 +48,13 @@ class StillPhases:
         """Stances with a window."""
         return self.start >= 0
 
+    @classmethod
+    def none(cls, n_stances: int) -> StillPhases:
+        """No window for any of ``n_stances`` stances (a foot without IMU)."""
+        idx = np.full(n_stances, -1, np.int64)
+        nan3 = np.full((n_stances, 3), np.nan)
+        return cls(idx, idx.copy(), idx.copy(), nan3, nan3.copy(), np.full(n_stances, np.nan))
+
 
 def stance_index_ranges(time_s: np.ndarray, ic_s: np.ndarray, to_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """First sample at or after each initial contact and one past the last sample at or before each toe-off."""

@@ -87,7 +87,8 @@ class ImuStrideSpeed:
     sensor_check_ : SensorCheck
         Whether the sensor can give figures, and the figures behind the decision.
     still_ : StillPhases
-        The still window of every stance.
+        The still window of every stance (sample indices count only the samples that have values: rows with NaN
+        are left out before the analysis).
     strides_ : ImuStrides
         Per-stride figures and reasons.
     summary_ : ImuGaitSummary
@@ -230,8 +231,7 @@ class ImuStrideSpeed:
     def _no_figures(self, reason: ImuReason, message: str, ic_s: np.ndarray, to_s: np.ndarray) -> ImuStrideSpeed:
         ic, _ = _as_stances(ic_s, to_s)
         n = max(len(ic) - 1, 0)
-        self.still_ = StillPhases(*(np.full(len(ic), -1, np.int64),) * 3, np.full((len(ic), 3), np.nan),
-                                  np.full((len(ic), 3), np.nan), np.full(len(ic), np.nan))
+        self.still_ = StillPhases.none(len(ic))
         self.sensor_check_ = SensorCheck(False, reason, message, ((reason, message),))
         nan = np.full(n, np.nan)
         self.strides_ = ImuStrides(ic[:-1] if n else nan, ic[1:] if n else nan, nan, nan, np.diff(ic) if n else nan,
