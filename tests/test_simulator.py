@@ -167,7 +167,7 @@ def test_imu_trajectory_is_one_consistent_rigid_motion(speed_m_s):
     orientation (R^T dR/dt); the foot is still in foot flat; position and velocity are continuous."""
     import dataclasses
 
-    from insole.simulator.imu_model import FootTrajectory
+    from insole.simulator.foot_motion import FootTrajectory
 
     walk = simulate_walk(dataclasses.replace(PROFILES["neutral"], speed_m_s=speed_m_s), 12, seed=3)
     traj = FootTrajectory(walk, "left")
