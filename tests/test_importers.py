@@ -124,8 +124,15 @@ def test_moticon_round_trip_pressure_imu_and_vendor_events(tmp_path):
         no_data = [g for g in foot.gaps if g.cause is GapCause.NO_DATA]
         assert len(no_data) == empty_runs > 0 and all("had no data" in g.message for g in no_data)
         assert frames_lost(no_data) == int((~has).sum())
+        # the IMU block, through the session API: m/s2 and rad/s, one sample per frame, foot sensor frame
+        assert foot.imu is not None and foot.imu.frame == "foot" and foot.imu.frame_aligned
+        np.testing.assert_array_equal(foot.imu.time_s, t[has])
+        np.testing.assert_allclose(foot.imu.acc_m_s2, imu[:, :3] * 9.80665, rtol=1e-6)
+        np.testing.assert_allclose(foot.imu.gyr_rad_s, np.radians(imu[:, 3:]), rtol=1e-6)
+        assert foot.imu.gyr_range_rad_s == pytest.approx(np.radians(32768 * 0.07))
+        assert np.all(np.abs(imu[:, 3:]) < 32768 * 0.07)  # this walk never saturates the gyroscope
         with h5py.File(out) as f:
-            np.testing.assert_array_equal(f[f"{side}/imu"][()], imu)
+            assert isinstance(f[f"{side}/imu"], h5py.Group)
             steps = np.array([r[names.index(f"{side} steps")] for r in rows])
             code = 11 if side == "left" else 21
             np.testing.assert_array_equal(f[f"vendor_events/{side}/ic_s"][()], t[steps == f"{code}.00"])

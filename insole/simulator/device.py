@@ -23,6 +23,9 @@ connect_delay_s    0           seconds ``open()`` takes (a slow or absent device
 silent_after_s     0           walk time after which the device stops sending without closing (0 = never)
 restart_at_s       0           walk time at which the device reboots: sequence and clock restart (0 = never)
 static_kpa         (none)      instead of walking, every cell under this uniform pressure (a calibration bladder)
+imu                0           1 = the insole has a foot-mounted IMU (:mod:`insole.simulator.imu_model`); its
+                               ``imu_*`` parameters (noise, biases, scale errors, tilt, ranges, a wrong
+                               ``imu_mount``) are listed in ``IMU_URL_PARAMS`` there
 (profile fields)               any :class:`~insole.simulator.profiles.GaitProfile` field, e.g. speed_m_s or
                                foot_length_mm (which also scales the layout)
 =================  ==========  ==========================================================================
@@ -56,6 +59,7 @@ from insole.errors import ConfigurationError, DeviceError
 from insole.frames import SIDES, FrameBatch
 from insole.layouts import builtin_layout
 from insole.simulator.gait_model import SimulatedWalk, simulate_walk
+from insole.simulator.imu_model import IMU_URL_PARAMS, SimulatedImu
 from insole.simulator.profiles import GaitProfile, profile_from_query
 
 #: Full-scale count of the simulated 12-bit ADC and the half-scale pressure of its FSR curve.
@@ -81,6 +85,7 @@ _DEVICE_PARAMS = {
     "silent_after_s": "0",
     "restart_at_s": "0",
     "static_kpa": "",
+    **IMU_URL_PARAMS,
 }
 
 #: Gait-profile fields that a ``sim://`` URL may override.
@@ -141,6 +146,7 @@ class SimulatedInsole(InsoleDevice):
         self.restart_at_s = _num(params, "restart_at_s", 0, 7 * 86400)
         self.static_kpa = None if params["static_kpa"] == "" else _num(params, "static_kpa", 0, 5000)
         self.layout = builtin_layout(n_sensors, self.profile.foot_length_mm)
+        self.imu = SimulatedImu.from_url(params, self.seed, self.side)
         self._info = DeviceInfo(
             url=url,
             side=self.side,
@@ -152,6 +158,7 @@ class SimulatedInsole(InsoleDevice):
             serial_number=f"SIM-{self.profile.name}-{self.side}-{self.seed}",
             firmware_version=insole.__version__,
             extra={"simulated": True},
+            imu=None if self.imu is None else self.imu.info(self.rate_hz),
         )
         self._walk: SimulatedWalk | None = None
         self._shared: list[Any] | None = None
@@ -193,7 +200,10 @@ class SimulatedInsole(InsoleDevice):
         ic, to = self._walk.truth(self.side)
         params = {f.name: getattr(self.profile, f.name) for f in dataclasses.fields(self.profile)}
         params.update(seed=self.seed, walking=self._walk.is_walking)
-        return {"ic_host_s": ic + self.host_epoch_s, "to_host_s": to + self.host_epoch_s, "profile": params}
+        truth = {"ic_host_s": ic + self.host_epoch_s, "to_host_s": to + self.host_epoch_s, "profile": params}
+        if self.imu is not None:  # where the flat foot stood in each of those stances (stride truth)
+            truth["foot_position_m"] = self.imu.trajectory(self._walk).flat_positions_m()
+        return truth
 
     async def stream(self) -> AsyncIterator[FrameBatch | DeviceEvent]:
         if not self._opened or self._walk is None:
@@ -250,6 +260,7 @@ class SimulatedInsole(InsoleDevice):
             if self.saturation_kpa > 0:
                 saturated = (pressure >= self.saturation_kpa).any(axis=1)
                 pressure = np.minimum(pressure, self.saturation_kpa)
+            imu = None if self.imu is None else self.imu.measure(walk, t)
             if self.units == "raw":
                 counts = np.round(kpa_to_raw(pressure * cell_gain) + 12.0 + rng.normal(0.0, 2.0, pressure.shape))
                 pressure = np.clip(counts, 0, RAW_FULL_SCALE - 1)
@@ -268,6 +279,7 @@ class SimulatedInsole(InsoleDevice):
                 host_time_s=host[keep],
                 pressure=pressure[keep].astype(np.float32),
                 saturated=saturated[keep],
+                imu=None if imu is None else imu.select(keep),
             )
         yield DeviceEvent(DeviceEventKind.DISCONNECTED, time.monotonic() if self.realtime else float(host[-1]),
                           "walk ended")
