@@ -20,6 +20,7 @@ import numpy as np
 
 from insole.errors import ConfigurationError
 from insole.importers import moticon
+from insole.imu import RAD_S_PER_DPS, STANDARD_GRAVITY_M_S2
 
 
 @dataclass
@@ -80,7 +81,8 @@ class MoticonReplay:
                 per_foot[side] = ({}, None)
                 continue
             foot = rec.feet[side]
-            imu = foot.extras["imu"][0]
+            # the export's own units (g, deg/s), back from the importer's IMU block (m/s2, rad/s, same axes)
+            imu = np.column_stack([foot.imu.acc_m_s2 / STANDARD_GRAVITY_M_S2, foot.imu.gyr_rad_s / RAD_S_PER_DPS])
             vendor = rec.groups[f"vendor_signals/{side}"]["datasets"]["samples"][0]  # time, force, cop x, cop y
             index = {float(t): k for k, t in enumerate(foot.time_s)}
             per_foot[side] = (index, (imu, vendor, foot.values / moticon.KPA_PER_N_CM2))
