@@ -32,6 +32,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from insole.errors import ConfigurationError, DeviceError
 from insole.frames import FrameBatch, Side
+from insole.imu import ImuInfo
 from insole.layouts import SensorLayout
 
 #: URL parameter names that were replaced: old -> new. Refused with a message naming the new one.
@@ -55,6 +56,9 @@ class DeviceInfo:
     model, serial_number, firmware_version : str
     extra : dict
         Any other attributes worth keeping in the session file.
+    imu : ImuInfo or None
+        The insole's inertial sensor, when it has one that it describes: its batches then carry
+        :attr:`FrameBatch.imu <insole.frames.FrameBatch.imu>` values (foot sensor frame, m/s², rad/s).
     """
 
     url: str
@@ -67,6 +71,7 @@ class DeviceInfo:
     serial_number: str = "unknown"
     firmware_version: str = "unknown"
     extra: dict[str, Any] = field(default_factory=dict)
+    imu: ImuInfo | None = None
 
 
 class DeviceEventKind(enum.StrEnum):
@@ -184,6 +189,7 @@ _SCHEMES: dict[str, str] = {
     "sim": "insole.simulator.device:SimulatedInsole",
     "serial": "insole.transports.serial_device:SerialInsole",
     "ble": "insole.transports.ble_device:BleInsole",
+    "moticon-udp": "insole.transports.moticon_udp:MoticonUdpInsole",
 }
 
 

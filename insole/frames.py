@@ -11,6 +11,8 @@ from typing import Literal
 
 import numpy as np
 
+from insole.imu import ImuSamples
+
 Side = Literal["left", "right"]
 SIDES: tuple[Side, Side] = ("left", "right")
 
@@ -35,6 +37,9 @@ class FrameBatch:
         Host monotonic receive time per sample (NaN where unknown).
     pressure : numpy.ndarray of float32, shape (n, n_sensors)
     saturated : numpy.ndarray of bool, shape (n,)
+    imu : ImuSamples or None
+        The insole's inertial values of the same samples (foot sensor frame, m/s² and rad/s; NaN rows for frames
+        without them), from sources that have an IMU and describe it (:class:`insole.imu.ImuInfo`).
     """
 
     side: Side
@@ -43,6 +48,7 @@ class FrameBatch:
     host_time_s: np.ndarray
     pressure: np.ndarray
     saturated: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    imu: ImuSamples | None = None
 
     def __post_init__(self) -> None:
         n = len(self.sequence)
@@ -53,6 +59,8 @@ class FrameBatch:
                 raise ValueError(f"FrameBatch.{name} has {len(getattr(self, name))} rows, sequence has {n}")
         if self.pressure.ndim != 2 or self.pressure.shape[0] != n:
             raise ValueError(f"FrameBatch.pressure must be (n={n}, n_sensors), got {self.pressure.shape}")
+        if self.imu is not None and len(self.imu) != n:
+            raise ValueError(f"FrameBatch.imu has {len(self.imu)} rows, sequence has {n}")
 
     def __len__(self) -> int:
         return len(self.sequence)
@@ -62,3 +70,34 @@ class FrameBatch:
         """Number of sensors per sample."""
         return int(self.pressure.shape[1])
 
+
+    def select(self, keep: np.ndarray) -> FrameBatch:
+        """The samples where ``keep`` (a boolean mask or index array) selects them, IMU values included."""
+        return FrameBatch(
+            side=self.side,
+            sequence=self.sequence[keep],
+            device_time_us=self.device_time_us[keep],
+            host_time_s=self.host_time_s[keep],
+            pressure=self.pressure[keep],
+            saturated=self.saturated[keep],
+            imu=None if self.imu is None else self.imu.select(keep),
+        )
+
+    @staticmethod
+    def concatenate(batches: list[FrameBatch], n_sensors: int | None = None) -> FrameBatch:
+        """Consecutive batches of one foot as one; ``n_sensors`` keeps only the first cells of each.
+
+        Batches without IMU values among ones with them get NaN IMU rows.
+        """
+        if len(batches) == 1 and n_sensors in (None, batches[0].n_sensors):
+            return batches[0]
+        n = min(b.n_sensors for b in batches) if n_sensors is None else n_sensors
+        return FrameBatch(
+            side=batches[0].side,
+            sequence=np.concatenate([b.sequence for b in batches]),
+            device_time_us=np.concatenate([b.device_time_us for b in batches]),
+            host_time_s=np.concatenate([b.host_time_s for b in batches]),
+            pressure=np.concatenate([b.pressure[:, :n] for b in batches]),
+            saturated=np.concatenate([b.saturated for b in batches]),
+            imu=ImuSamples.concatenate([b.imu for b in batches], [len(b) for b in batches]),
+        )

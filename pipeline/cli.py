@@ -15,12 +15,14 @@ from pipeline.analysis import analyze_session
 from pipeline.batch.command import batch_command
 from pipeline.errors import PipelineError
 from pipeline.norms.command import cohort_argument, cohort_option, norms_command
+from pipeline.export.command import export_group
 from pipeline.report import write_report, write_report_json
 from pipeline.report.comparison import load_sem_file, write_comparison, write_comparison_json
 
 USER_ERRORS.append(PipelineError)
 cli.add_command(batch_command)
 cli.add_command(norms_command)
+cli.add_command(export_group)
 
 
 @cli.command("analyze")

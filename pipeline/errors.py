@@ -13,3 +13,7 @@ class AnalysisError(PipelineError):
 
 class ReportError(PipelineError):
     """A report cannot be written."""
+
+
+class ExportError(PipelineError):
+    """A session cannot be exported (missing optional library, nothing to export, unwritable output)."""

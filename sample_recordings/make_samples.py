@@ -33,6 +33,10 @@ GAITNDD_EXCERPTS = [("control1", 0.0, 60.0), ("hunt13", 15.0, 60.0)]
 GAITPDB_EXCERPTS = [("GaCo01_01", 60.0), ("GaPt03_01", 60.0)]
 #: Moticon export with vendor step events (whole file, 17.5 s).
 MOTICON_FILES = ["230927_102114.txt"]
+#: Vendor exports of pressuRe 0.2.7 (MIT): (file, frames kept, import format, import options).
+VENDOR_EXCERPTS = [("pedar_example.asc", 200, "pedar", {}), ("fscan_testL.asf", 80, "fscan", {}),
+                   ("xsensor_data.csv", 15, "xsensor", {}), ("stappone_example.csv", 2000, "stappone",
+                                                                {"side": "left"})]
 
 
 def encode_212(a: np.ndarray, b: np.ndarray | None = None) -> bytes:
@@ -117,6 +121,29 @@ def make(datasets: Path) -> None:
     import_recording("csv", HERE / "csv" / "diy_example.csv", HERE / "csv" / "diy_example.h5", overwrite=True)
 
 
+def vendor_excerpts(datasets: Path) -> None:
+    """The first frames of every pressuRe vendor export, in the vendor's own format, and their imports."""
+    src_dir, out = datasets / "vendor_exports", HERE / "vendor_exports"
+    out.mkdir(exist_ok=True)
+    shutil.copyfile(src_dir / "LICENSE.md", out / "LICENSE.md")
+    for name, frames, fmt, options in VENDOR_EXCERPTS:
+        raw = (src_dir / name).read_bytes()
+        lines = raw.split(b"\n")
+        if fmt == "pedar":
+            start = next(i for i, ln in enumerate(lines) if ln.startswith(b"time[secs]")) + 1
+            keep = lines[: start + frames]
+        elif fmt == "fscan":
+            marks = [i for i, ln in enumerate(lines) if ln.startswith(b"Frame ")]
+            keep = [*lines[: marks[frames]], b"@@"]
+        elif fmt == "xsensor":
+            marks = [i for i, ln in enumerate(lines) if ln.startswith(b"FRAME,")]
+            keep = lines[: marks[frames]]
+        else:
+            keep = lines[: 1 + frames]
+        (out / name).write_bytes(b"\n".join(keep).rstrip(b"\r\n") + b"\n")
+        import_recording(fmt, out / name, out / (Path(name).stem + ".h5"), overwrite=True, **options)
+
+
 def write_csv_example(session_path: Path, csv_path: Path, seconds: float) -> None:
     """Write the first ``seconds`` of a session as a generic insole CSV (wide form, built-in layout)."""
     from insole.session import read_session
@@ -148,6 +175,10 @@ def write_csv_example(session_path: Path, csv_path: Path, seconds: float) -> Non
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--datasets", type=Path, default=HERE.parent.parent / "shared" / "datasets")
-    make(ap.parse_args().datasets)
+    ap.add_argument("--only", choices=["vendor"], default=None, help="Regenerate only the vendor-export excerpts.")
+    args = ap.parse_args()
+    if args.only != "vendor":
+        make(args.datasets)
+    vendor_excerpts(args.datasets)
     total = sum(p.stat().st_size for p in HERE.rglob("*") if p.is_file())
     print(f"sample_recordings: {total / 1e6:.1f} MB")

@@ -163,7 +163,11 @@ def _rich_session(path: Path) -> None:
                  saturated=np.zeros(40, bool))
         w.append("right", t, raw)
         w.add_gap("left", Gap(0.1, 0.12, 3, GapCause.SEQUENCE_GAP))
-        w.write_extra("left", "imu", np.zeros((40, 6)), columns="a,b,c,d,e,f")
+        from insole.imu import ImuInfo
+
+        w.add_imu("left", ImuInfo(sampling_rate_hz=100, description="test"), frame_aligned=True)
+        w.append_imu("left", t, np.zeros((40, 3)), np.zeros((40, 3)))
+        w.write_extra("left", "temperature_c", np.zeros((40, 1)), columns="a")
         w.write_extra("vendor_events/right", "labels", np.array(["x", "y"]))
         w.set_attrs("vendor_events", vendor_computed=True)
         w.write_truth({"left": {"ic_s": np.array([0.1]), "to_s": np.array([0.3])}}, {"name": "neutral"})
@@ -194,6 +198,7 @@ def test_reader_methods_return_arrays_and_plain_values(tmp_path):
                 "iter_blocks": lambda r=r: [list(r.iter_blocks(s, 7, fields=FIELDS)) for s in r.sides],
                 "time_span_s": lambda r=r, s=side: r.time_span_s(s),
                 "gaps": lambda r=r: [r.gaps(s) for s in r.sides],
+                "read_imu": lambda r=r: [r.read_imu(s) for s in r.sides],
                 "load_foot": lambda r=r: [r.load_foot(s) for s in r.sides],
                 "truth": lambda r=r: r.truth(),
                 "extra_groups": lambda r=r: r.extra_groups(),
@@ -207,6 +212,7 @@ def test_reader_methods_return_arrays_and_plain_values(tmp_path):
                 _assert_plain(call(), f"{path.name}: {name}")
             if path == v2:
                 assert r.extras() and r.foot_info("left").calibration is not None
+                assert r.read_imu("left") is not None and r.foot_info("left").imu is not None
         _assert_plain(read_session(path), f"{path.name}: read_session")
 
 

@@ -111,6 +111,33 @@ def test_a_foot_that_never_comes_back_is_given_up_and_the_rest_is_kept(tmp_path:
     assert session.feet["right"].n_frames >= 150
 
 
+def test_imu_of_a_ble_insole_is_recorded_from_its_device_info_record(tmp_path: Path) -> None:
+    """The device-info record describes the IMU; every recorded row is the sample's IMU block in m/s² and rad/s,
+    on the frame's time; the insole without IMU in the same session gets no IMU block."""
+    out = tmp_path / "imu.h5"
+
+    async def main():
+        async with EmulatorRig() as rig:
+            left = rig.add("InsoleL", "left", n_sensors=8, rate_hz=100, seed=6, imu=True)
+            rig.add("InsoleR", "right", n_sensors=8, rate_hz=100, seed=6)
+            await rig.start()
+            devices = [open_device(rig.url("InsoleL")), open_device(rig.url("InsoleR"))]
+            await Recorder(devices, out, duration_s=3.0).run()
+            return left
+
+    left = asyncio.run(asyncio.wait_for(main(), 60))
+    session = read_session(out)
+    foot = session.feet["left"]
+    imu = foot.imu
+    assert imu is not None and imu.frame == "foot" and imu.frame_aligned and foot.n_frames >= 250
+    assert imu.acc_range_m_s2 == pytest.approx(16 * 9.80665)
+    np.testing.assert_array_equal(imu.time_s, foot.time_s)
+    counts = np.array([left.log.imu_of(int(q)) for q in foot.sequence], float)
+    np.testing.assert_allclose(imu.acc_m_s2, counts[:, :3] * 16 * 9.80665 / 32768, rtol=1e-6, atol=1e-5)
+    np.testing.assert_allclose(imu.gyr_rad_s, counts[:, 3:] * np.radians(2000) / 32768, rtol=1e-6, atol=1e-7)
+    assert session.feet["right"].imu is None
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -124,8 +124,15 @@ def test_moticon_round_trip_pressure_imu_and_vendor_events(tmp_path):
         no_data = [g for g in foot.gaps if g.cause is GapCause.NO_DATA]
         assert len(no_data) == empty_runs > 0 and all("had no data" in g.message for g in no_data)
         assert frames_lost(no_data) == int((~has).sum())
+        # the IMU block, through the session API: m/s2 and rad/s, one sample per frame, foot sensor frame
+        assert foot.imu is not None and foot.imu.frame == "foot" and foot.imu.frame_aligned
+        np.testing.assert_array_equal(foot.imu.time_s, t[has])
+        np.testing.assert_allclose(foot.imu.acc_m_s2, imu[:, :3] * 9.80665, rtol=1e-6)
+        np.testing.assert_allclose(foot.imu.gyr_rad_s, np.radians(imu[:, 3:]), rtol=1e-6)
+        assert foot.imu.gyr_range_rad_s == pytest.approx(np.radians(32768 * 0.07))
+        assert np.all(np.abs(imu[:, 3:]) < 32768 * 0.07)  # this walk never saturates the gyroscope
         with h5py.File(out) as f:
-            np.testing.assert_array_equal(f[f"{side}/imu"][()], imu)
+            assert isinstance(f[f"{side}/imu"], h5py.Group)
             steps = np.array([r[names.index(f"{side} steps")] for r in rows])
             code = 11 if side == "left" else 21
             np.testing.assert_array_equal(f[f"vendor_events/{side}/ic_s"][()], t[steps == f"{code}.00"])
@@ -322,16 +329,26 @@ def test_errors_are_insole_errors_and_existing_output_is_kept(tmp_path):
 @pytest.mark.datasets
 @needs_datasets
 def test_every_dataset_file_imports(tmp_path):
-    """All 64 gaitndd records, all 18 gaitpdb walks and all 4 Moticon exports convert to valid sessions."""
+    """All 64 gaitndd records, all 18 gaitpdb walks, all 4 Moticon exports and every vendor export (pedar, F-Scan,
+    XSENSOR, stappone; tests/test_vendor_importers.py checks their values) convert to valid sessions."""
     cases = [("gaitndd", p) for p in sorted((DATASETS / "gaitndd").glob("*.hea"))]
     cases += [("gaitpdb", p) for p in sorted((DATASETS / "gaitpdb").glob("*_*.txt"))]
     cases += [("moticon", p) for p in sorted((DATASETS / "moticon_opengo").rglob("*.txt"))]
+    vendor = {"pedar_example.asc": "pedar", "fscan_testL.asf": "fscan", "xsensor_data.csv": "xsensor",
+              "stappone_example.csv": "stappone"}
+    cases += [(vendor[p.name], p) for p in sorted((DATASETS / "vendor_exports").iterdir()) if p.name in vendor]
     counts = {f: sum(1 for g, _ in cases if g == f) for f in FORMATS if f != "csv"}
-    assert counts == {"gaitndd": 64, "gaitpdb": 18, "moticon": 4}
+    assert counts == {"gaitndd": 64, "gaitpdb": 18, "moticon": 4, "pedar": 1, "fscan": 1, "xsensor": 1,
+                      "stappone": 1}
+    assert len([p for p in (DATASETS / "vendor_exports").iterdir() if p.suffix in (".asc", ".asf", ".csv")]) == 4
     out = tmp_path / "s.h5"
     for fmt, src in cases:
-        import_recording(fmt, src, out, overwrite=True)
+        import_recording(fmt, src, out, overwrite=True, **({"side": "left"} if fmt == "stappone" else {}))
         s = read_session(out)
+        assert s.attrs["source_file"] == src.name and s.attrs["source_format"] == fmt
+        if fmt in vendor.values():
+            assert set(s.feet) == ({"left"} if fmt in ("fscan", "stappone") else {"left", "right"}), src
+            continue
         assert set(s.feet) == {"left", "right"}, src
         assert s.attrs["source_file"] == src.name and s.attrs["source_format"] == fmt
         if fmt == "gaitndd":

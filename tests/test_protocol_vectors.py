@@ -46,8 +46,13 @@ def as_dicts(decoded: list[Decoded]) -> list[dict]:
         for it in dec.device_info:
             d = {k: getattr(it, k) for k in ("side", "n_sensors", "layout_code", "sampling_rate_hz",
                                              "firmware_version", "units_code", "adc_full_scale", "foot_length_mm",
-                                             "serial_number", "model", "sequence", "device_time_us")}
+                                             "serial_number", "model", "sequence", "device_time_us",
+                                             "has_imu")}
             out.append({"type": "device_info", **d})
+        for it in dec.imu_info:
+            d = {k: getattr(it, k) for k in ("side", "acc_full_scale_mg", "gyr_full_scale_dps", "calibration_code",
+                                             "sequence", "device_time_us")}
+            out.append({"type": "imu_info", **d, "axes": list(it.axes)})
         for it in dec.status:
             d = {k: getattr(it, k) for k in ("side", "battery_pct", "battery_mv", "streaming", "sampling_rate_hz",
                                              "device_dropped", "sequence", "device_time_us")}

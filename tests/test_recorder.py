@@ -93,6 +93,23 @@ def test_device_restart_and_lost_foot(tmp_path):
     assert {d.side: d.state for d in summary.devices}["left"] == "lost"
 
 
+def test_imu_rows_follow_their_frames_through_drift_restarts_and_dropouts(tmp_path):
+    """Crash-safe recording of an insole with an IMU (clock drift, dropouts, a reboot) beside one without: the
+    IMU block has one row per frame on the frame's final session time (re-timed with the clock fit), and the
+    other foot has no IMU block."""
+    path = tmp_path / "s.h5"
+    urls = ["sim://neutral?side=left&seed=4&realtime=0&imu=1&clock_drift_ppm=80&dropout_rate=0.02&restart_at_s=15",
+            "sim://neutral?side=right&seed=4&realtime=0"]
+    _record(urls, path, duration_s=30, atomic=False)
+    s = read_session(path)
+    left, right = s.feet["left"], s.feet["right"]
+    assert right.imu is None and left.imu is not None and left.imu.frame_aligned
+    assert left.attrs["device_restarts"] == 1 and left.attrs["frames_lost"] > 0
+    np.testing.assert_array_equal(left.imu.time_s, left.time_s)
+    assert np.isfinite(left.imu.acc_m_s2).all() and left.imu.n_samples == left.n_frames
+    assert len(s.truth["left"]["foot_position_m"]) == len(s.truth["left"]["ic_s"])
+
+
 def test_device_that_never_connects_times_out(tmp_path):
     path = tmp_path / "s.h5"
     with pytest.raises(DeviceTimeoutError, match="did not connect within 0.5 s"):

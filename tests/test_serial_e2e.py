@@ -188,3 +188,38 @@ def test_missing_port_error_says_what_to_do(tmp_path):
     dev = open_device(f"serial://{tmp_path}/nope?timeout_s=1")
     with pytest.raises(DeviceError, match="insole scan"):
         asyncio.run(dev.open())
+
+
+def test_imu_block_of_a_serial_insole_is_recorded_in_the_foot_frame(link, tmp_path):
+    """An emulated insole with an IMU mounted turned 90 degrees about z: DEVICE_INFO announces it, IMU_INFO
+    describes it, and every recorded IMU row is the sample's counts mapped into the foot sensor frame, in m/s² and
+    rad/s, on the frame's own time stamp."""
+    from imu_helpers import stances_from_force, total_force_n
+
+    from pipeline.analysis.imu import ImuReason, ImuStrideSpeed
+
+    log = tmp_path / "emu.jsonl"
+    emu = start_emulator(link, log, "--duration-s", "8", "--seed", "4", "--imu", "--imu-axes", "2,-1,3")
+    out = tmp_path / "s.h5"
+    r = record(f"serial://{link.host_path}?baud=921600&protocol=openinsole-v1", out, 6.0)
+    finish(emu)
+    assert r.returncode == 0, r.stderr
+    sent = read_log(log)
+    s = read_session(out)
+    foot = s.feet["left"]
+    imu = foot.imu
+    assert imu is not None and imu.frame == "foot" and imu.frame_aligned and imu.info.calibrated is False
+    assert imu.acc_range_m_s2 == pytest.approx(16 * 9.80665) and imu.gyr_range_rad_s == pytest.approx(np.radians(2000))
+    np.testing.assert_array_equal(imu.time_s, foot.time_s)
+    counts = np.array([sent[int(q)]["imu"] for q in foot.sequence], float)
+    # foot x = sensor y, foot y = -sensor x, foot z = sensor z
+    foot_counts_acc = np.column_stack([counts[:, 1], -counts[:, 0], counts[:, 2]])
+    foot_counts_gyr = np.column_stack([counts[:, 4], -counts[:, 3], counts[:, 5]])
+    np.testing.assert_allclose(imu.acc_m_s2, foot_counts_acc * 16 * 9.80665 / 32768, rtol=1e-6, atol=1e-5)
+    np.testing.assert_allclose(imu.gyr_rad_s, foot_counts_gyr * np.radians(2000) / 32768, rtol=1e-6, atol=1e-7)
+    # the mapping makes the axes right: the sensor check of the stride analysis passes
+    ic, to = stances_from_force(foot.time_s, total_force_n(foot.pressure, foot.layout.area_mm2))
+    algo = ImuStrideSpeed().compute_session_imu(imu, ic, to)
+    assert algo.sensor_check_.usable, algo.sensor_check_.message
+    assert algo.summary_.reason is ImuReason.OK and algo.summary_.n_valid >= 2
+    assert 1.1 < algo.summary_.gait_speed_m_s < 1.5  # the emulator walks at the profile's 1.3 m/s

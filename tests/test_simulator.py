@@ -158,3 +158,76 @@ def test_raw_units_and_saturation():
 def test_bad_urls_are_refused_with_a_reason(url, message):
     with pytest.raises(ConfigurationError, match=message):
         open_device(url)
+
+
+# ------------------------------------------------------------------------------ foot-mounted IMU
+@pytest.mark.parametrize("speed_m_s", [0.8, 1.3, 1.8])
+def test_imu_trajectory_is_one_consistent_rigid_motion(speed_m_s):
+    """The accelerometer's truth is the second derivative of the position, the gyroscope's the rate of the
+    orientation (R^T dR/dt); the foot is still in foot flat; position and velocity are continuous."""
+    import dataclasses
+
+    from insole.simulator.foot_motion import FootTrajectory
+
+    walk = simulate_walk(dataclasses.replace(PROFILES["neutral"], speed_m_s=speed_m_s), 12, seed=3)
+    traj = FootTrajectory(walk, "left")
+    dt = 1e-4
+    t = np.arange(1.0, 10.0, dt)
+    m = traj.motion(t)
+    v = np.gradient(m.position_m, dt, axis=0)
+    a = np.gradient(v, dt, axis=0)
+    assert np.percentile(np.abs(a - m.acceleration_m_s2)[2:-2], 99.9) < 0.05
+    dr = np.gradient(m.rotation, dt, axis=0)
+    w = np.einsum("nji,njk->nik", m.rotation, dr)
+    np.testing.assert_allclose(np.stack([w[:, 2, 1], w[:, 0, 2], w[:, 1, 0]], 1)[2:-2], m.gyr_rad_s[2:-2],
+                               atol=1e-3)
+    assert np.abs(np.diff(m.position_m, axis=0)).max() < 10 * dt  # continuous: no jump above ~10 m/s x dt
+    # walking ranges: the foot turns by up to ~300-750 deg/s and never goes below the ground
+    peak = np.degrees(np.abs(m.gyr_rad_s[:, 1]).max())
+    assert 250 < peak < 800 and m.position_m[:, 2].min() >= 0.0
+    # foot flat (20-50 % of stance): still, level, 1 g up
+    ic, to = walk.truth("left")
+    k = int(np.searchsorted(ic, 3.0))
+    flat = (t > ic[k] + 0.25 * (to[k] - ic[k])) & (t < ic[k] + 0.45 * (to[k] - ic[k]))
+    assert np.abs(v[flat]).max() < 1e-6 and np.abs(m.gyr_rad_s[flat]).max() < 1e-9
+    np.testing.assert_allclose(m.acc_m_s2[flat], np.tile([0, 0, 9.80665], (flat.sum(), 1)), atol=1e-9)
+    # truth of a stride: the flat foot moves by the walker's distance over the stride (speed +-3 %)
+    stride = np.diff(traj.flat_positions_m())
+    np.testing.assert_allclose(stride / np.diff(ic), speed_m_s, rtol=0.035)
+
+
+def test_simulated_insole_with_imu_streams_it_describes_it_and_knows_its_truth():
+    dev, batches = asyncio.run(_collect("sim://neutral?realtime=0&seed=2&imu=1&dropout_rate=0.05", 2000))
+    assert dev.info.imu is not None and dev.info.imu.frame == "foot"
+    assert dev.info.imu.gyr_range_rad_s == pytest.approx(np.radians(2000))
+    acc = np.concatenate([b.imu.acc_m_s2 for b in batches])
+    assert all(b.imu is not None and len(b.imu) == len(b) for b in batches)  # dropouts take the IMU rows too
+    lsb = 16 * 9.80665 / 32768
+    np.testing.assert_allclose(acc / lsb, np.round(acc / lsb), atol=1e-3)  # 16-bit quantised
+    gyr = np.concatenate([b.imu.gyr_rad_s for b in batches])
+    still = np.linalg.norm(gyr, axis=1) < 0.1  # foot flat (bias ~2 deg/s): 1 g
+    assert still.mean() > 0.1 and 9.6 < np.median(np.linalg.norm(acc[still], axis=1)) < 10.0
+    truth = dev.ground_truth()
+    assert len(truth["foot_position_m"]) == len(truth["ic_host_s"]) and np.all(np.diff(truth["foot_position_m"]) > 0)
+    plain, _ = asyncio.run(_collect("sim://neutral?realtime=0&seed=2", 10))
+    assert plain.info.imu is None and "foot_position_m" not in plain.ground_truth()
+
+
+def test_simulated_imu_errors_and_faked_mountings():
+    from insole.simulator.imu_model import SimulatedImu
+
+    walk = simulate_walk(PROFILES["neutral"], 12, seed=1)
+    t = np.arange(2.0, 10.0, 0.01)
+    good = SimulatedImu(1, "left").measure(walk, t)
+    ideal = SimulatedImu(1, "left", acc_noise_m_s2=0, gyr_noise_dps=0, acc_bias_m_s2=0, gyr_bias_dps=0,
+                         scale_error_pct=0, tilt_deg=0).measure(walk, t)
+    rest = np.all(ideal.gyr_rad_s == 0, axis=1)  # foot flat
+    error = good.acc_m_s2[rest] - ideal.acc_m_s2[rest]
+    assert rest.mean() > 0.1 and 0.03 < error.std(axis=0).min() and np.abs(error).mean() < 1.0  # noise, bias, tilt
+    upside = SimulatedImu(1, "left", acc_noise_m_s2=0, gyr_noise_dps=0, acc_bias_m_s2=0, gyr_bias_dps=0,
+                          scale_error_pct=0, tilt_deg=0, mount="upside-down").measure(walk, t)
+    np.testing.assert_allclose(upside.acc_m_s2[:, 2], -ideal.acc_m_s2[:, 2], atol=1e-3)
+    clipped = SimulatedImu(1, "left", gyr_range_dps=250).measure(walk, t)
+    assert np.abs(clipped.gyr_rad_s).max() == pytest.approx(np.radians(250), rel=1e-6)  # it clips at the range
+    with pytest.raises(ConfigurationError, match="imu_mount must be one of"):
+        open_device("sim://neutral?imu=1&imu_mount=sideways")

@@ -16,6 +16,7 @@ sys.path.insert(0, str(HERE.parents[1]))
 
 from insole.emulation.openinsole_device import (  # noqa: E402
     encode_device_info,
+    encode_imu_info,
     encode_sample,
     encode_status,
     encode_sync_reply,
@@ -25,6 +26,7 @@ from insole.protocols.crc import crc16_ibm3740  # noqa: E402
 from insole.protocols.openinsole_v1 import (  # noqa: E402
     Command,
     DeviceInfoMessage,
+    ImuInfoMessage,
     StatusMessage,
     SyncReply,
     encode_command,
@@ -99,8 +101,25 @@ def main() -> None:
           b"\x00" + frame_bytes(encode_device_info(info)),
           [{"type": "device_info", "side": "right", "n_sensors": 16, "layout_code": 2, "sampling_rate_hz": 100,
             "firmware_version": "1.2.3", "units_code": 1, "adc_full_scale": 4095, "foot_length_mm": 265,
-            "serial_number": "SN-0042", "model": "acme-insole", "sequence": 7, "device_time_us": 123_456}],
+            "serial_number": "SN-0042", "model": "acme-insole", "sequence": 7, "device_time_us": 123_456,
+            "has_imu": False}],
           {"frames_ok": 1})
+    info = DeviceInfoMessage("left", 16, 2, 100, "1.2.3", 1, 4095, 265, "SN-0043", "acme-insole", 7, 123_456,
+                             has_imu=True)
+    write("device-info-imu", "DEVICE_INFO of a left insole with an IMU: flags bit 1 set, an IMU_INFO frame follows.",
+          b"\x00" + frame_bytes(encode_device_info(info)),
+          [{"type": "device_info", "side": "left", "n_sensors": 16, "layout_code": 2, "sampling_rate_hz": 100,
+            "firmware_version": "1.2.3", "units_code": 1, "adc_full_scale": 4095, "foot_length_mm": 265,
+            "serial_number": "SN-0043", "model": "acme-insole", "sequence": 7, "device_time_us": 123_456,
+            "has_imu": True}],
+          {"frames_ok": 1})
+    imu_info = ImuInfoMessage("left", 16000, 2000, (2, -1, 3), 1, 7, 123_500)
+    write("imu-info", "IMU_INFO: +-16 g (16000 mg), +-2000 deg/s, sensor mounted turned 90 degrees about z (foot x = "
+          "sensor y, foot y = -sensor x, foot z = sensor z), raw (uncalibrated) values.",
+          b"\x00" + frame_bytes(encode_imu_info(imu_info)),
+          [{"type": "imu_info", "side": "left", "acc_full_scale_mg": 16000, "gyr_full_scale_dps": 2000,
+            "axes": [2, -1, 3], "calibration_code": 1, "sequence": 7, "device_time_us": 123_500}],
+          {"frames_ok": 1, "unknown_type": 0})
     st = StatusMessage("left", 87.0, 3950, True, 200, 3, 1000, 5_000_000)
     write("status", "STATUS: 87 %, 3950 mV, streaming, 200 Hz, 3 samples dropped by the device.",
           b"\x00" + frame_bytes(encode_status(st)),

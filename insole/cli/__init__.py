@@ -16,6 +16,7 @@ from insole import __version__
 from insole.cli.calibrate import calibrate_group
 from insole.cli.emulate import emulate_command
 from insole.cli.emulate_ble import emulate_ble_command
+from insole.cli.emulate_moticon import emulate_moticon_command
 from insole.cli.import_cmd import import_command
 from insole.cli.info import info_command
 from insole.cli.record import record_command
@@ -38,6 +39,7 @@ cli.add_command(import_command)
 cli.add_command(emulate_command)
 cli.add_command(scan_command)
 cli.add_command(emulate_ble_command)
+cli.add_command(emulate_moticon_command)
 
 #: Exceptions whose message is shown as a one-line error (extended by pipeline.cli).
 USER_ERRORS: list[type[BaseException]] = [InsoleError]

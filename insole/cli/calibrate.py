@@ -37,7 +37,12 @@ def _parse_step(text: str) -> tuple[float, Path]:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Calibration file; name it SERIAL_NUMBER.json or MODEL.json for automatic use.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing calibration file.")
-def fit_command(steps: tuple[str, ...], side: str | None, output: Path, overwrite: bool) -> None:
+@click.option("--allow-broken", is_flag=True,
+              help="Mark cells without a monotone response as broken (NaN when applied) instead of refusing.")
+@click.option("--min-span-counts", type=click.FloatRange(min=0), default=3.0, show_default=True,
+              help="With --allow-broken: a cell changing less than this across the loads is broken (dead).")
+def fit_command(steps: tuple[str, ...], side: str | None, output: Path, overwrite: bool, allow_broken: bool,
+                min_span_counts: float) -> None:
     """Fit per-cell curves from sessions recorded at known uniform loads.
 
     \b
@@ -69,9 +74,19 @@ def fit_command(steps: tuple[str, ...], side: str | None, output: Path, overwrit
         data.append((load, raw))
     if len(serials) > 1:
         raise ConfigurationError(f"the sessions come from different insoles: {sorted(serials)}")
-    cal = fit_calibration(data, model=models.pop(), serial_number=serials.pop())
+    cal = fit_calibration(data, model=models.pop(), serial_number=serials.pop(), allow_broken=allow_broken,
+                          min_span_counts=min_span_counts)
     output.write_text(cal.to_json())
-    click.echo(f"wrote {output}: {cal.n_sensors} cells, loads {', '.join(f'{x:g}' for x in cal.load_kpa)} kPa")
+    trend = "rise" if cal.direction > 0 else "fall"
+    broken = f"; {len(cal.broken_cells)} broken: {_cells(cal.broken_cells)}" if cal.broken_cells else ""
+    click.echo(f"wrote {output}: {cal.n_sensors} cells (counts {trend} with load{broken}), loads "
+               f"{', '.join(f'{x:g}' for x in cal.load_kpa)} kPa")
+
+
+def _cells(cells: list[int]) -> str:
+    """1-based cell numbers, at most 20 shown."""
+    shown = ", ".join(str(c + 1) for c in cells[:20])
+    return shown + (f", ... ({len(cells)} in all)" if len(cells) > 20 else "")
 
 
 @calibrate_group.command("apply")
@@ -88,3 +103,11 @@ def apply_command(session: Path, cal_path: Path, side: str, output: Path, overwr
     recalibrate_session(session, output, {s: cal for s in sides}, calibration_source=str(cal_path),  # type: ignore[misc]
                         overwrite=overwrite)
     click.echo(f"wrote {output} ({', '.join(sides)} recalibrated with {cal_path})")
+    with open_session(output) as sf:
+        for s in sides:
+            faulty = set()
+            for block in sf.iter_blocks(s, 1 << 15, fields=("raw",)):  # type: ignore[arg-type]
+                faulty |= set(cal.faulty_cells(block.raw)) - set(cal.broken_cells)
+            if faulty:
+                click.echo(f"warning: {s}: {len(faulty)} cell(s) read far outside their calibrated range in this "
+                           f"recording (stored as NaN there; broken?): {_cells(sorted(faulty))}")

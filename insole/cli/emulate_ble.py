@@ -43,9 +43,11 @@ def _parse_insole(spec: str, service: str) -> tuple[str, str, str]:
 @click.option("--battery-dies-after-s", type=click.FloatRange(min=0), default=0.0,
               help="The first insole's battery dies after this long (0: never).")
 @click.option("--duration-s", type=click.FloatRange(min=0), default=0.0, help="Stop after this long (0: Ctrl-C).")
+@click.option("--imu", is_flag=True, help="The insole-service insoles have a foot-mounted IMU (described in their "
+              "device-info record, IMU block in every sample).")
 def emulate_ble_command(hci_transports: tuple[str, ...], insoles: tuple[str, ...], nus: tuple[str, ...],
                         sensors: str, rate_hz: float, mtu: int, seed: int, loss: float, drop_every_s: float,
-                        away_s: float, battery_dies_after_s: float, duration_s: float) -> None:
+                        away_s: float, battery_dies_after_s: float, duration_s: float, imu: bool) -> None:
     """Run BLE insole emulators (bumble GATT peripherals) on a simulated link and serve its HCI to a host.
 
     \b
@@ -63,7 +65,7 @@ def emulate_ble_command(hci_transports: tuple[str, ...], insoles: tuple[str, ...
         rig = EmulatorRig()
         for name, side, service in specs:
             emu = rig.add(name, side, service=service, n_sensors=int(sensors), rate_hz=rate_hz, max_mtu=mtu,
-                          seed=seed)
+                          seed=seed, imu=imu and service == "insole")
             emu.notification_loss = loss
         try:
             for t in hci_transports:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,10 @@ def describe_session(path: Path) -> dict[str, Any]:
                 "gaps_by_cause": by_cause,
             }
             foot.update({key: info.attrs[key] for key in _SHOWN_ATTRS if key in info.attrs})
+            if info.imu is not None:
+                foot["imu"] = {"samples": info.n_imu_samples, "sampling_rate_hz": info.imu.sampling_rate_hz,
+                               "frame": info.imu.frame, "acc_range_m_s2": info.imu.acc_range_m_s2,
+                               "gyr_range_rad_s": info.imu.gyr_range_rad_s, "calibrated": info.imu.calibrated}
             out["feet"][side] = foot
         if "source_format" in sf.attrs:
             out["imported_from"] = {k: sf.attrs.get(k) for k in
@@ -101,6 +106,14 @@ def info_command(file: Path, as_json: bool) -> None:
             click.echo(
                 f"        clock drift {f['clock_drift_ppm']:+.1f} ppm, residual {f['clock_residual_s'] * 1e3:.2f} ms"
             )
+        if "imu" in f:
+            imu = f["imu"]
+            ranges = ", ".join(text for value, text in (
+                (imu["acc_range_m_s2"], f"±{imu['acc_range_m_s2'] / 9.80665:.0f} g"),
+                (imu["gyr_range_rad_s"], f"±{math.degrees(imu['gyr_range_rad_s']):.0f} deg/s")) if math.isfinite(value))
+            frame = "foot sensor frame" if imu["frame"] == "foot" else "device axes (mounting unknown)"
+            click.echo(f"        IMU: {imu['samples']} samples, {imu['sampling_rate_hz']:g} Hz, {frame}"
+                       + (f", {ranges}" if ranges else ""))
     if "imported_from" in d:
         imp = d["imported_from"]
         click.echo(f"  imported from {imp['source_format']} file {imp['source_file']} (sha256 "

@@ -15,4 +15,7 @@ the Bluetooth stack.
 ``ble_gatt``, ``ble_peripheral``, ``sample_log``, ``ble_rig``
     BLE insoles as bumble GATT peripherals on a simulated radio link (``insole emulate-ble``), with the truth log of
     every sample they produced.
+``moticon_udp``
+    :class:`~insole.emulation.moticon_udp.MoticonReplay`: a Moticon OpenGo export replayed over UDP at real pace,
+    as the vendor's desktop software streams it (``insole emulate-moticon``; loopback only).
 """

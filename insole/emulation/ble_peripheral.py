@@ -36,16 +36,17 @@ from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink
 
 from insole.emulation.ble_gatt import SERVICES, advertising_data, insole_gatt
-from insole.emulation.openinsole_device import CommandDecoder, encode_sync_reply
+from insole.emulation.openinsole_device import CommandDecoder, encode_sync_reply, imu_counts
 from insole.emulation.sample_encoders import sample_encoder
 from insole.emulation.sample_log import SampleLog
 from insole.errors import ConfigurationError
 from insole.frames import Side, check_side
 from insole.layouts import layout_for_device
 from insole.protocols.cobs_framing import frame_bytes
-from insole.protocols.openinsole_v1 import Command, SyncReply
+from insole.protocols.openinsole_v1 import Command, ImuInfoMessage, SyncReply
 from insole.simulator.device import kpa_to_raw
 from insole.simulator.gait_model import simulate_walk
+from insole.simulator.imu_model import SimulatedImu
 from insole.simulator.profiles import profile_from_query
 from insole.transports import ble_profile as P
 
@@ -82,6 +83,9 @@ class InsoleEmulator:
         Seed of the simulated walker; emulators with the same seed walk as one person.
     profile : str
         Gait profile name (:mod:`insole.simulator.profiles`).
+    imu : bool
+        The insole has an IMU (openinsole-v1 on the insole service): the device-info record describes it (±16 g,
+        ±2000 deg/s, foot axes) and every sample carries the IMU block of the simulated foot-mounted IMU.
     """
 
     def __init__(
@@ -99,6 +103,7 @@ class InsoleEmulator:
         battery_pct: int = 87,
         seed: int = 0,
         profile: str = "neutral",
+        imu: bool = False,
     ) -> None:
         if service not in SERVICES:
             raise ConfigurationError(f"emulator service must be insole, nus or none, got {service!r}")
@@ -119,6 +124,10 @@ class InsoleEmulator:
         self._walk = simulate_walk(gait, 3600.0 * 6, seed)
         self._layout = layout_for_device(n_sensors, gait.foot_length_mm)
         self._foot_length_mm = gait.foot_length_mm
+        if imu and (self.protocol != "openinsole-v1" or service != "insole"):
+            raise ConfigurationError("an emulated IMU needs the insole service with openinsole-v1")
+        self.imu_info = ImuInfoMessage(self.side, 16000, 2000, (1, 2, 3), 1) if imu else None
+        self._imu = SimulatedImu(seed, self.side) if imu else None
         # fault injection (change at any time)
         #: probability that a notification is silently lost (seeded, reproducible)
         self.notification_loss = 0.0
@@ -171,7 +180,7 @@ class InsoleEmulator:
         return P.BleDeviceRecord(
             side=self.side, n_sensors=self.n_sensors, sampling_rate_hz=self.rate_hz, units="raw",
             protocol=self.protocol, foot_length_mm=self._foot_length_mm, model=f"emulated-{self.n_sensors}",
-            serial_number=f"EMU-{self.name}", firmware_version="emu-1.0",
+            serial_number=f"EMU-{self.name}", firmware_version="emu-1.0", imu=self.imu_info,
         )
 
     def advertising_data(self) -> tuple[bytes, bytes]:
@@ -323,6 +332,13 @@ class InsoleEmulator:
         noise = self._rng.normal(0.0, 2.0, kpa.shape)
         return np.clip(np.round(kpa_to_raw(kpa) + 12.0 + noise), 0, 4094)
 
+    def _imu_counts(self, k: np.ndarray) -> np.ndarray | None:
+        """The IMU block of samples ``k`` (int16 counts), or None without an IMU."""
+        if self._imu is None or self.imu_info is None:
+            return None
+        values = self._imu.measure(self._walk, k / self.rate_hz)
+        return imu_counts(self.imu_info, values.acc_m_s2, values.gyr_rad_s)
+
     async def _run(self) -> None:
         clock_offset_us = self._clock_offset_us
         while True:
@@ -333,25 +349,27 @@ class InsoleEmulator:
             k = np.arange(self._next_k, due)
             self._next_k = due
             pressure = self._samples(k)
+            imu = self._imu_counts(k)
             device_us = clock_offset_us + np.round(k * 1e6 / self.rate_hz).astype(np.int64)
             if not self.streaming:
                 for i in range(len(k)):
-                    self._log(int(k[i]), int(device_us[i]), False, pressure[i])
+                    self._log(int(k[i]), int(device_us[i]), False, pressure[i], None if imu is None else imu[i])
                 continue
-            blobs = self.encoder.encode_samples(self.side, k % 2**32, device_us, pressure)
+            blobs = self.encoder.encode_samples(self.side, k % 2**32, device_us, pressure, imu=imu)
             if self._replies:
                 extra, self._replies = b"".join(self._replies), []
                 await self._send(np.zeros(0, np.int64), np.zeros(0, np.int64), [], extra)
-            await self._send(k, device_us, blobs, pressure=pressure)
+            await self._send(k, device_us, blobs, pressure=pressure, imu=imu)
 
-    def _log(self, seq: int, t_us: int, ok: bool, pressure: np.ndarray) -> None:
+    def _log(self, seq: int, t_us: int, ok: bool, pressure: np.ndarray, imu: np.ndarray | None = None) -> None:
         self.log.pressure.append(pressure)
+        self.log.imu.append(imu)
         self.log.sequence.append(seq)
         self.log.device_time_us.append(t_us)
         self.log.delivered.append(ok)
 
     async def _send(self, k: np.ndarray, device_us: np.ndarray, blobs: list[bytes], prefix: bytes = b"",
-                    pressure: np.ndarray | None = None) -> None:
+                    pressure: np.ndarray | None = None, imu: np.ndarray | None = None) -> None:
         conn, device, char = self._connection, self._device, self._data_char
         assert device is not None and char is not None
         prefix = (b"" if self._resync_sent else self.encoder.resync) + prefix
@@ -386,4 +404,5 @@ class InsoleEmulator:
                 break
         ok &= ends <= sent
         for i in range(len(k)):
-            self._log(int(k[i]), int(device_us[i]), bool(ok[i]), pressure[i] if pressure is not None else None)
+            self._log(int(k[i]), int(device_us[i]), bool(ok[i]), pressure[i] if pressure is not None else None,
+                      imu[i] if imu is not None else None)

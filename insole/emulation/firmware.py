@@ -28,15 +28,17 @@ from insole.emulation.line_faults import FaultConfig, FaultInjector, uart_resamp
 from insole.emulation.openinsole_device import (
     CommandDecoder,
     encode_device_info,
+    encode_imu_info,
     encode_samples,
     encode_status,
     encode_sync_reply,
+    imu_counts,
 )
 from insole.emulation.sample_encoders import encode_line
 from insole.errors import ConfigurationError, DeviceError
 from insole.frames import FrameBatch
 from insole.protocols.cobs_framing import frame_bytes
-from insole.protocols.openinsole_v1 import Command, DeviceInfoMessage, StatusMessage, SyncReply
+from insole.protocols.openinsole_v1 import Command, DeviceInfoMessage, ImuInfoMessage, StatusMessage, SyncReply
 from insole.protocols.openinsole_v1.wire import LAYOUTS, UNITS
 from insole.protocols.registry import protocol_name
 from insole.simulator.device import SimulatedInsole
@@ -66,13 +68,18 @@ class FirmwareEmulator:
         Stream without waiting for START (csv devices always do).
     start_timeout_s : float
         Give up if the host sends no START within this time.
+    imu : bool
+        The insole has an IMU (openinsole-v1 only): DEVICE_INFO says so, IMU_INFO follows it, every sample carries
+        the IMU block of the simulated foot-mounted IMU (:mod:`insole.simulator.imu_model`).
+    imu_axes : tuple of 3 int
+        How the emulated sensor sits in the insole (IMU_INFO axes; ``(2, -1, 3)``: turned 90 degrees about z).
     """
 
     def __init__(self, port: str, *, protocol: str = "openinsole-v1", profile: str = "neutral", side: str = "left",
                  rate_hz: float = 100.0, duration_s: float = 10.0, seed: int = 1, sensors: int = 16,
                  units: str = "kPa", faults: FaultConfig | None = None, log: IO[str] | None = None,
                  autostart: bool = False, start_timeout_s: float = 60.0, baud: int = 921600,
-                 csv_checksum: bool = False) -> None:
+                 csv_checksum: bool = False, imu: bool = False, imu_axes: tuple[int, int, int] = (1, 2, 3)) -> None:
         self.port_path = port
         self.protocol = protocol_name(protocol)
         if units not in _UNITS_CODES:
@@ -88,6 +95,12 @@ class FirmwareEmulator:
         self.start_timeout_s = start_timeout_s
         self.baud = baud
         self.csv_checksum = csv_checksum
+        if imu and self.protocol != "openinsole-v1":
+            raise ConfigurationError("an emulated IMU needs the openinsole-v1 protocol (csv lines carry no IMU)")
+        self.imu = imu
+        self.imu_info = ImuInfoMessage(side, 16000, 2000, tuple(imu_axes), 1) if imu else None  # type: ignore[arg-type]
+        if self.imu_info is not None:
+            self.imu_info.conversion()  # refuse impossible axes at once
         self.rng = np.random.default_rng([seed, 7331])
         self.injector = FaultInjector(self.faults, self.rng, self.rate_hz)
         self.commands = CommandDecoder()
@@ -100,7 +113,8 @@ class FirmwareEmulator:
     # ------------------------------------------------------------------ simulated insole
     def _make_sim(self) -> SimulatedInsole:
         url = (f"sim://{self.profile}?side={self.side}&rate_hz={self.rate_hz:g}&sensors={self.sensors}"
-               f"&seed={self.seed}&realtime=0&units={self.units}&walk_s={self.duration_s + 5:g}")
+               f"&seed={self.seed}&realtime=0&units={self.units}&walk_s={self.duration_s + 5:g}"
+               + ("&imu=1" if self.imu else ""))
         return SimulatedInsole(url)
 
     def _samples(self) -> Iterator[FrameBatch]:
@@ -130,8 +144,17 @@ class FirmwareEmulator:
             units_code=_UNITS_CODES[self.units], adc_full_scale=4095 if self.units == "raw" else 0,
             foot_length_mm=int(round(self._sim.profile.foot_length_mm)),
             serial_number=f"EMU-{self.side[0].upper()}-{self.seed}", model="insole-emulator",
-            sequence=seq, device_time_us=device_time_us,
+            sequence=seq, device_time_us=device_time_us, has_imu=self.imu,
         )
+
+    def _info_frames(self, seq: int, device_time_us: int) -> bytes:
+        """The answer to GET_INFO: DEVICE_INFO, then IMU_INFO when the insole has an IMU."""
+        out = b"\x00" + frame_bytes(encode_device_info(self.device_info(seq, device_time_us)))
+        if self.imu_info is not None:
+            info = ImuInfoMessage(self.side, self.imu_info.acc_full_scale_mg, self.imu_info.gyr_full_scale_dps,
+                                  self.imu_info.axes, self.imu_info.calibration_code, seq, device_time_us)
+            out += frame_bytes(encode_imu_info(info))
+        return out
 
     # ------------------------------------------------------------------ I/O
     def _log(self, **record: Any) -> None:
@@ -186,13 +209,14 @@ class FirmwareEmulator:
         cfg = asdict(self.faults)
         self._log(type="config", port=self.port_path, protocol=self.protocol, profile=self.profile, side=self.side,
                   rate_hz=self.rate_hz, duration_s=self.duration_s, seed=self.seed, sensors=self.sensors,
-                  units=self.units, faults=cfg)
+                  units=self.units, faults=cfg, imu=self.imu,
+                  imu_axes=list(self.imu_info.axes) if self.imu_info is not None else None)
         if self.log is not None:
             self.log.flush()  # lets a test see that the port is open
         streaming = self.autostart
         t_open = time.monotonic()
         samples = self._samples()
-        pending: list[tuple[int, int, np.ndarray, bool]] = []
+        pending: list[tuple[int, int, np.ndarray, bool, np.ndarray | None]] = []
         t_start = t_open if streaming else None
         sent_k = 0
         n_total = int(round(self.duration_s * self.rate_hz))
@@ -216,7 +240,7 @@ class FirmwareEmulator:
                         if self.log is not None:
                             self.log.flush()  # the host has stopped the stream: what was sent is complete
                     elif cmd == Command.GET_INFO:
-                        self._send(b"\x00" + frame_bytes(encode_device_info(self.device_info(last_seq, dev_now))))
+                        self._send(self._info_frames(last_seq, dev_now))
                     elif cmd in (Command.GET_STATUS, Command.SET_RATE):
                         if cmd == Command.SET_RATE and not streaming and sent_k == 0 and value and 10 <= value <= 1000:
                             self.rate_hz = float(value)
@@ -245,9 +269,11 @@ class FirmwareEmulator:
                 while len(pending) < due - sent_k:
                     batch = next(samples)
                     counts = self._wire_counts(batch.pressure)
+                    imu = (imu_counts(self.imu_info, batch.imu.acc_m_s2, batch.imu.gyr_rad_s)
+                           if self.imu_info is not None and batch.imu is not None else [None] * len(batch))
                     for i in range(len(batch)):
                         pending.append((int(batch.sequence[i]), int(batch.device_time_us[i]), counts[i],
-                                        bool(batch.saturated[i])))
+                                        bool(batch.saturated[i]), imu[i]))
                 chunk, pending = pending[: due - sent_k], pending[due - sent_k :]
                 if chunk:
                     if self.protocol == "csv" and not header_sent:
@@ -272,24 +298,26 @@ class FirmwareEmulator:
                     self._port.close()
         return summary
 
-    def _send_chunk(self, chunk: list[tuple[int, int, np.ndarray, bool]], now: float) -> None:
+    def _send_chunk(self, chunk: list[tuple[int, int, np.ndarray, bool, np.ndarray | None]], now: float) -> None:
         if self.protocol == "openinsole-v1":
             bodies = encode_samples(np.array([c[0] for c in chunk]), np.array([c[1] for c in chunk], np.uint64),
                                     np.stack([c[2] for c in chunk]), side=self.side,
-                                    saturated=np.array([c[3] for c in chunk]))
+                                    saturated=np.array([c[3] for c in chunk]),
+                                    imu=np.stack([c[4] for c in chunk]) if self.imu_info is not None else None)
             wires = [frame_bytes(b) for b in bodies]
         else:
             wires = [encode_line(c[0], c[1], c[2], checksum=self.csv_checksum) for c in chunk]
         out = bytearray()
-        for (seq, dev, counts, _), wire in zip(chunk, wires, strict=True):
+        for (seq, dev, counts, _, imu), wire in zip(chunk, wires, strict=True):
             damaged, faults = self.injector.apply(wire)
             if self.faults.receiver_baud:
                 faults.append("baud")
             out += damaged
             self.frames_sent += 1
             self.frames_damaged += bool(faults)
+            extra = {} if imu is None else {"imu": imu.tolist()}
             self._log(type="frame", seq=seq, device_time_us=dev, counts=counts.tolist(), faults=faults,
-                      host_s=round(now, 6))
+                      host_s=round(now, 6), **extra)
         ok = self._send(bytes(out))
         if not ok:
             self._log(type="unsent", first_seq=chunk[0][0], last_seq=chunk[-1][0], host_s=now)

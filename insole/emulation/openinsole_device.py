@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from insole.protocols.cobs_framing import DecodeError, Deframer, cobs_decode
-from insole.protocols.openinsole_v1.messages import DeviceInfoMessage, StatusMessage, SyncReply
+from insole.protocols.openinsole_v1.messages import DeviceInfoMessage, ImuInfoMessage, StatusMessage, SyncReply
 from insole.protocols.openinsole_v1.wire import (
     COMMAND_ARGS,
     FLAG_CLOCK_SYNCED,
@@ -23,6 +23,7 @@ from insole.protocols.openinsole_v1.wire import (
     FLAG_RIGHT,
     FLAG_SATURATED,
     HEADER,
+    IMU_INFO,
     INFO,
     MAX_SENSORS,
     MAX_TEXT,
@@ -132,13 +133,34 @@ def encode_device_info(info: DeviceInfoMessage) -> bytes:
     serial = info.serial_number.encode("ascii")[:MAX_TEXT]
     model = info.model.encode("ascii")[:MAX_TEXT]
     body = (
-        HEADER.pack(VERSION, MsgType.DEVICE_INFO, _flags(info.side, False, False, False), info.n_sensors,
+        HEADER.pack(VERSION, MsgType.DEVICE_INFO, _flags(info.side, info.has_imu, False, False), info.n_sensors,
                     info.sequence, info.device_time_us)
         + INFO.pack(info.n_sensors, info.layout_code, info.sampling_rate_hz, major, minor, patch, info.units_code,
                      info.adc_full_scale, info.foot_length_mm)
         + bytes([len(serial)]) + serial + bytes([len(model)]) + model
     )
     return body + crc_bytes(body)
+
+
+def encode_imu_info(info: ImuInfoMessage) -> bytes:
+    """One IMU_INFO frame (unframed, CRC included): full scales, sensor axes along the foot, calibration state."""
+    body = HEADER.pack(VERSION, MsgType.IMU_INFO, _flags(info.side, False, False, False), 0, info.sequence,
+                       info.device_time_us) + IMU_INFO.pack(info.acc_full_scale_mg, info.gyr_full_scale_dps,
+                                                           *info.axes, info.calibration_code)
+    return body + crc_bytes(body)
+
+
+def imu_counts(info: ImuInfoMessage, acc_m_s2: np.ndarray, gyr_rad_s: np.ndarray) -> np.ndarray:
+    """What a device described by ``info`` puts in the IMU block for foot-frame values: int16 counts (n, 6).
+
+    The inverse of :meth:`ImuInfoMessage.samples`: foot frame to sensor axes, divided by the count size, rounded
+    and clipped to 16 bits (so values beyond the full scale saturate, as on a real sensor).
+    """
+    acc_m, gyr_m = info.conversion()
+    acc = np.asarray(acc_m_s2, np.float64) @ np.linalg.inv(acc_m).T
+    gyr = np.asarray(gyr_rad_s, np.float64) @ np.linalg.inv(gyr_m).T
+    counts = np.round(np.concatenate([acc, gyr], axis=1))
+    return np.clip(np.nan_to_num(counts), -32768, 32767).astype(np.int16)
 
 
 def encode_status(status: StatusMessage) -> bytes:

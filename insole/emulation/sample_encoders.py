@@ -48,21 +48,26 @@ class SampleEncoder:
     name : str
         Canonical protocol name.
     encode_samples : callable
-        ``(side, sequence, device_time_us, pressure) -> list of bytes`` (one wire chunk per sample, framed).
+        ``(side, sequence, device_time_us, pressure, imu=None) -> list of bytes`` (one wire chunk per sample,
+        framed); ``imu`` (n, 6) int16 counts, for protocols that carry an IMU block (openinsole-v1).
     resync : bytes
         What a device sends at the start of a connection so that any decoder starts clean (a delimiter).
     """
 
     name: str
-    encode_samples: Callable[[Side, np.ndarray, np.ndarray, np.ndarray], list[bytes]]
+    encode_samples: Callable[..., list[bytes]]
     resync: bytes
 
 
-def _v1_encode(side: Side, seq: np.ndarray, t_us: np.ndarray, pressure: np.ndarray) -> list[bytes]:
-    return [frame_bytes(f) for f in v1.encode_samples(seq, t_us, pressure.astype(np.uint16), side=side)]
+def _v1_encode(side: Side, seq: np.ndarray, t_us: np.ndarray, pressure: np.ndarray,
+               imu: np.ndarray | None = None) -> list[bytes]:
+    return [frame_bytes(f) for f in v1.encode_samples(seq, t_us, pressure.astype(np.uint16), side=side, imu=imu)]
 
 
-def _csv_encode(side: Side, seq: np.ndarray, t_us: np.ndarray, pressure: np.ndarray) -> list[bytes]:
+def _csv_encode(side: Side, seq: np.ndarray, t_us: np.ndarray, pressure: np.ndarray,
+                imu: np.ndarray | None = None) -> list[bytes]:
+    if imu is not None:
+        raise ValueError("csv-text-v1 lines carry no IMU values")
     return [encode_line(int(s), int(t), p) for s, t, p in zip(seq, t_us, pressure, strict=True)]
 
 

@@ -22,12 +22,15 @@ class SampleLog:
         All bytes of the sample went out in notifications while a host was subscribed and streaming.
     pressure : list of numpy.ndarray
         The wire counts of each sample.
+    imu : list of numpy.ndarray or None
+        The IMU block's int16 counts of each sample (None for an insole without IMU).
     """
 
     sequence: list[int] = field(default_factory=list)
     device_time_us: list[int] = field(default_factory=list)
     delivered: list[bool] = field(default_factory=list)
     pressure: list[np.ndarray] = field(default_factory=list)
+    imu: list[np.ndarray | None] = field(default_factory=list)
 
     def delivered_sequences(self) -> list[int]:
         """Sequence numbers of the samples that reached the link whole."""
@@ -36,6 +39,10 @@ class SampleLog:
     def pressure_of(self, sequence: int) -> np.ndarray:
         """Wire counts of sample ``sequence``."""
         return self.pressure[self.sequence.index(sequence)]
+
+    def imu_of(self, sequence: int) -> np.ndarray | None:
+        """IMU counts of sample ``sequence`` (None without IMU)."""
+        return self.imu[self.sequence.index(sequence)]
 
     def missed_between_delivered(self) -> list[int]:
         """Sequence numbers not delivered, between the first and the last delivered sample."""

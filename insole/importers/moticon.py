@@ -12,7 +12,13 @@ What is stored:
 * pressure in kPa (1 N/cm² = 10 kPa, exact for the 0.25 N/cm² steps of the export);
 * rows where a foot's cells are empty (insole not streaming) are left out of that foot and every run of them is
   recorded as a gap; rows missing from the export altogether (a time step of 2+ sampling periods) are gaps too;
-* IMU as the optional dataset ``/<side>/imu`` (n_frames, 6): acc X/Y/Z in g, gyro X/Y/Z in deg/s;
+* the IMU as the session's IMU block ``/<side>/imu`` (one sample per frame): acceleration X/Y/Z from g to m/s²
+  (x 9.80665), angular rate X/Y/Z from deg/s to rad/s. Moticon's axes are the foot sensor frame of
+  :mod:`insole.imu` on both insoles (read from the exports: at rest gravity is on +Z, 0.96-0.99 g, with an 11-degree
+  toe-down tilt of the insole in the shoe; from toe-off to contact both feet turn 50-100 degrees negatively about Y,
+  i.e. Y points left; Z up and Y left make X anterior). Ranges from the exports' resolution: 1/2048 g steps are a
+  16-bit ±16 g accelerometer, 0.07 deg/s steps the 70 mdeg/s-per-count ±2000 deg/s setting of common MEMS
+  gyroscopes (full scale 32768 x 0.07 = 2294 deg/s);
 * the vendor's own total force and COP as ``/vendor_signals/<side>/...``, and vendor events as
   ``/vendor_events/<side>/ic_s`` and ``to_s`` (or ``marker_s`` + ``marker_code`` for hand-set markers).
   Both groups carry ``vendor_computed = True`` and a note that analysis must not use them.
@@ -39,17 +45,22 @@ import numpy as np
 from insole.errors import ImportSourceError
 from insole.importers.recording import (
     ImportedFoot,
+    ImportedImu,
     ImportedRecording,
     check_file,
     choose_foot_length,
     is_number,
     runs_of,
 )
+from insole.imu import FOOT_AXES, RAD_S_PER_DPS, STANDARD_GRAVITY_M_S2, ImuInfo
 from insole.layouts import FOREFOOT_WIDTH_RATIO, SensorLayout
 from insole.session import Gap, GapCause, SessionMetadata
 
 SAMPLING_RATE_HZ = 100.0
 KPA_PER_N_CM2 = 10.0
+#: Full scales of the OpenGo IMU, from the resolution of the exports (1/2048 g and 0.07 deg/s per count, 16 bits).
+ACC_RANGE_G = 16.0
+GYR_RANGE_DPS = 32768 * 0.07
 #: Normalised cell centres (X along the foot, Y medial positive, both in [-0.5, 0.5]) fitted from the 2023 exports.
 CELL_XY = np.array([
     (-0.403, 0.109), (-0.417, -0.166), (-0.266, 0.089), (-0.287, -0.225),
@@ -200,11 +211,16 @@ def read(src: str | Path, *, foot_length_mm: float | None = None) -> ImportedRec
                                  f"width 0.38 L; {length_note}",
             "source_pressure_units": "N/cm2 (x10 -> kPa)",
         }
+        imu_info = ImuInfo(
+            sampling_rate_hz=SAMPLING_RATE_HZ, acc_range_m_s2=ACC_RANGE_G * STANDARD_GRAVITY_M_S2,
+            gyr_range_rad_s=GYR_RANGE_DPS * RAD_S_PER_DPS, frame="foot", calibrated=None,
+            description=f"Moticon OpenGo insole IMU; {FOOT_AXES}: Moticon's own axes (gravity on +Z at rest, toe-up "
+                        "swing about -Y on both insoles); ranges from the export resolution (1/2048 g, 0.07 deg/s)",
+        )
         feet[side] = ImportedFoot(
             side, t[rows], (p_ncm2 * KPA_PER_N_CM2).astype(np.float32), "kPa", SAMPLING_RATE_HZ, layout, gaps, attrs,
-            extras={"imu": (imu, {"columns": "acc_x_g,acc_y_g,acc_z_g,gyro_x_dps,gyro_y_dps,gyro_z_dps",
-                                  "units": "g,g,g,deg/s,deg/s,deg/s", "source": "Moticon OpenGo insole IMU",
-                                  "note": "rows match /" + side + "/time_s"})},
+            imu=ImportedImu(imu_info, t[rows], imu[:, :3] * STANDARD_GRAVITY_M_S2, imu[:, 3:] * RAD_S_PER_DPS,
+                            frame_aligned=True),
         )
         vendor_signals[side] = (np.column_stack([t[rows], force, cop]), {
             "columns": "time_s,total_force_n,cop_x_norm,cop_y_norm",
@@ -227,7 +243,10 @@ def read(src: str | Path, *, foot_length_mm: float | None = None) -> ImportedRec
     root = {f"source_header_{re.sub(r'[^a-z0-9]+', '_', k.lower()).strip('_')}": v for k, v in info.items()}
     root["source_area_fit"] = "; ".join(fits)
     assumptions = [feet[s].attrs["layout_assumption"] for s in feet][:1] + [
-        "pressure: N/cm2 x 10 = kPa; empty cells = no data from that insole (frames absent, gap recorded)"]
+        "pressure: N/cm2 x 10 = kPa; empty cells = no data from that insole (frames absent, gap recorded)",
+        "IMU: g x 9.80665 = m/s2, deg/s -> rad/s; Moticon's X/Y/Z taken as the foot sensor frame (x anterior, y left, "
+        "z up) on both insoles, as the exports show (gravity on +Z at rest, toe-up swing about -Y); ranges +-16 g and "
+        "+-2294 deg/s inferred from the export resolution"]
     return ImportedRecording("moticon", path, [], feet, md, assumptions, root, groups)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ import numpy as np
 
 import insole
 from insole.errors import ImportSourceError
+from insole.imu import ImuInfo
 from insole.layouts import SensorLayout
 from insole.provenance import file_sha256
 from insole.session import Gap, SessionMetadata, SessionWriter
@@ -29,6 +30,29 @@ IMPORTER_VERSION = "1"
 FOOT_LENGTH_PER_HEIGHT = 0.152
 #: Foot length used when neither the user nor the source gives one (adult mean, about EU size 41).
 DEFAULT_FOOT_LENGTH_MM = 260.0
+
+
+@dataclass
+class ImportedImu:
+    """The inertial sensor of an imported foot, written as the session's IMU block (``/<side>/imu``).
+
+    Attributes
+    ----------
+    info : ImuInfo
+        Rate, ranges, frame (``"foot"`` only when the source's axes are known to be x anterior, y left, z up),
+        and a description saying how the axes were established.
+    time_s : numpy.ndarray, shape (n,)
+    acc_m_s2, gyr_rad_s : numpy.ndarray, shape (n, 3)
+        Converted to m/s² and rad/s.
+    frame_aligned : bool
+        The samples are the foot's frames (same rows and times as the pressure).
+    """
+
+    info: ImuInfo
+    time_s: np.ndarray
+    acc_m_s2: np.ndarray
+    gyr_rad_s: np.ndarray
+    frame_aligned: bool = False
 
 
 @dataclass
@@ -50,7 +74,9 @@ class ImportedFoot:
     attrs : dict
         Extra attributes of the foot group (``device_*``, source gain, layout assumption, ...).
     extras : dict
-        Optional per-foot datasets: name -> (array, attrs), e.g. ``"imu"``.
+        Optional per-foot datasets: name -> (array, attrs).
+    imu : ImportedImu or None
+        The source's IMU of this foot, if it has one.
     """
 
     side: str
@@ -62,6 +88,7 @@ class ImportedFoot:
     gaps: list[Gap] = field(default_factory=list)
     attrs: dict[str, Any] = field(default_factory=dict)
     extras: dict[str, tuple[np.ndarray, dict[str, Any]]] = field(default_factory=dict)
+    imu: ImportedImu | None = None
 
 
 @dataclass
@@ -86,6 +113,11 @@ class ImportedRecording:
         Extra root attributes (``source_*``: header fields of the original).
     groups : dict
         Extra top-level groups: group path -> {"attrs": {...}, "datasets": {name: (array, attrs)}}.
+    chunks : callable or None
+        Streaming importers (large ASCII exports): a function returning an iterator of ``{side: (time_s,
+        values)}`` blocks in time order. The feet then hold only their description (empty ``time_s`` and
+        ``values``); the iterator may add gaps, extras and groups as it goes, which are written once it is
+        exhausted. Memory stays bounded by one block, whatever the file size.
     """
 
     source_format: str
@@ -96,6 +128,7 @@ class ImportedRecording:
     assumptions: list[str] = field(default_factory=list)
     root_attrs: dict[str, Any] = field(default_factory=dict)
     groups: dict[str, dict[str, Any]] = field(default_factory=dict)
+    chunks: Callable[[], Iterator[dict[str, tuple[np.ndarray, np.ndarray]]]] | None = None
 
 
 def merge_metadata(found: SessionMetadata, given: SessionMetadata | None) -> SessionMetadata:
@@ -144,10 +177,21 @@ def write_recording(
             w.add_foot(side, foot.layout, units=foot.units, sampling_rate_hz=foot.sampling_rate_hz,
                        with_sequence=False, with_device_time=False)
             w.append(side, foot.time_s, foot.values)
+        if rec.chunks is not None:
+            for block in rec.chunks():
+                for side, (time_s, values) in block.items():
+                    w.append(side, time_s, values)
+            empty = [side for side in rec.feet if w.n_frames(side) == 0]
+            if empty:
+                raise ImportSourceError(str(rec.primary), f"has no samples for the {' and '.join(empty)} foot")
+        for side, foot in rec.feet.items():
             w.add_gaps(side, foot.gaps)
             w.set_attrs(side, **foot.attrs)
             for name, (array, attrs) in foot.extras.items():
                 w.write_extra(side, name, array, **attrs)
+            if foot.imu is not None:
+                w.add_imu(side, foot.imu.info, frame_aligned=foot.imu.frame_aligned)
+                w.append_imu(side, foot.imu.time_s, foot.imu.acc_m_s2, foot.imu.gyr_rad_s)
         for path, spec in rec.groups.items():
             w.set_attrs(path, **spec.get("attrs", {}))
             for name, (array, attrs) in spec.get("datasets", {}).items():

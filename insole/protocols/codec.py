@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from insole.frames import FrameBatch
-    from insole.protocols.openinsole_v1.messages import DeviceInfoMessage, ImuBatch, StatusMessage, SyncReply
+    from insole.protocols.openinsole_v1.messages import (
+        DeviceInfoMessage,
+        ImuBatch,
+        ImuInfoMessage,
+        StatusMessage,
+        SyncReply,
+    )
 
 
 @dataclass
@@ -25,9 +31,11 @@ class Decoded:
     samples : list of FrameBatch
         Pressure samples; one batch per run of same-sized frames of one foot.
     imu : list of ImuBatch
-        IMU values of the samples that carried them (same sequence numbers).
+        IMU values of the samples that carried them (same sequence numbers), as raw counts.
     device_info : list of DeviceInfoMessage
         The device's description (openinsole-v1 DEVICE_INFO frames).
+    imu_info : list of ImuInfoMessage
+        The description of the device's IMU (openinsole-v1 IMU_INFO frames).
     status : list of StatusMessage
         Battery, streaming state and device-side losses.
     sync : list of SyncReply
@@ -37,11 +45,12 @@ class Decoded:
     samples: list[FrameBatch] = field(default_factory=list)
     imu: list[ImuBatch] = field(default_factory=list)
     device_info: list[DeviceInfoMessage] = field(default_factory=list)
+    imu_info: list[ImuInfoMessage] = field(default_factory=list)
     status: list[StatusMessage] = field(default_factory=list)
     sync: list[SyncReply] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.samples or self.imu or self.device_info or self.status or self.sync)
+        return bool(self.samples or self.imu or self.device_info or self.imu_info or self.status or self.sync)
 
     @property
     def n_samples(self) -> int:

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from insole.errors import ConfigurationError
 from insole.protocols.codec import Codec
 
 
-def _openinsole_v1(*, side: str, n_sensors: int | None, rate_hz: float, fields: str, synced: bool) -> Codec:
+def _openinsole_v1(*, side: str, n_sensors: int | None, rate_hz: float, fields: str, synced: bool,
+                   imu_info: Any = None) -> Codec:
     from insole.protocols.openinsole_v1.decoder import Decoder
 
-    return Decoder(synced=synced)  # the frames say which foot, how many cells and when
+    return Decoder(synced=synced, imu_info=imu_info)  # the frames say which foot, how many cells and when
 
 
-def _csv(*, side: str, n_sensors: int | None, rate_hz: float, fields: str, synced: bool) -> Codec:
+def _csv(*, side: str, n_sensors: int | None, rate_hz: float, fields: str, synced: bool,
+         imu_info: Any = None) -> Codec:
     from insole.protocols.csv_text import CsvDecoder
 
     return CsvDecoder(side=side, fields=fields, n_sensors=n_sensors, rate_hz=rate_hz, synced=synced)
@@ -39,7 +42,7 @@ class CodecEntry:
     spec : str
         Where the protocol is specified.
     factory : callable
-        Keyword arguments ``side, n_sensors, rate_hz, fields, synced`` -> a fresh :class:`Codec`.
+        Keyword arguments ``side, n_sensors, rate_hz, fields, synced, imu_info`` -> a fresh :class:`Codec`.
     """
 
     name: str
@@ -80,6 +83,7 @@ def make_codec(
     rate_hz: float = 100.0,
     fields: str = "seq,t_us",
     synced: bool = False,
+    imu_info: Any = None,
 ) -> Codec:
     """A fresh decoder of protocol ``name`` (or an alias).
 
@@ -96,6 +100,9 @@ def make_codec(
         Leading csv columns when the device sends no header line.
     synced : bool
         The first byte fed starts a frame (else everything up to the first frame boundary is discarded).
+    imu_info : ImuInfoMessage or None
+        How to convert the IMU block (openinsole-v1), when the device describes its IMU outside the stream (the
+        BLE device-info record); otherwise the stream's IMU_INFO frame is used. Protocols without IMU ignore it.
 
     Raises
     ------
@@ -103,4 +110,5 @@ def make_codec(
         Unknown protocol or unusable settings.
     """
     entry = CODECS[protocol_name(name)]
-    return entry.factory(side=side, n_sensors=n_sensors, rate_hz=rate_hz, fields=fields, synced=synced)
+    return entry.factory(side=side, n_sensors=n_sensors, rate_hz=rate_hz, fields=fields, synced=synced,
+                         imu_info=imu_info)

@@ -116,4 +116,7 @@ class SessionFinaliser:
         to = np.asarray(truth["to_host_s"]) - zero
         keep = (ic >= 0) & (to <= t_end)
         params = {k: v for k, v in truth.get("profile", {}).items() if isinstance(v, str | int | float | bool)}
-        writer.write_truth({side: {"ic_s": ic[keep], "to_s": to[keep]}}, params)
+        events = {"ic_s": ic[keep], "to_s": to[keep]}
+        if "foot_position_m" in truth:  # simulated IMU: where the flat foot stood in each stance
+            events["foot_position_m"] = np.asarray(truth["foot_position_m"])[keep]
+        writer.write_truth({side: events}, params)

@@ -254,14 +254,7 @@ def _strictly_increasing(time_s: np.ndarray, floor: float, eps_s: float = 1e-6) 
 
 
 def _select(batch: FrameBatch, keep: np.ndarray) -> FrameBatch:
-    return FrameBatch(
-        side=batch.side,
-        sequence=batch.sequence[keep],
-        device_time_us=batch.device_time_us[keep],
-        host_time_s=batch.host_time_s[keep],
-        pressure=batch.pressure[keep],
-        saturated=batch.saturated[keep],
-    )
+    return batch.select(keep)
 
 
 def _merge(head: Accepted | None, tail: Accepted | None) -> Accepted | None:
@@ -269,13 +262,5 @@ def _merge(head: Accepted | None, tail: Accepted | None) -> Accepted | None:
         return tail
     if tail is None:
         return head
-    b1, b2 = head.batch, tail.batch
-    merged = FrameBatch(
-        side=b1.side,
-        sequence=np.concatenate([b1.sequence, b2.sequence]),
-        device_time_us=np.concatenate([b1.device_time_us, b2.device_time_us]),
-        host_time_s=np.concatenate([b1.host_time_s, b2.host_time_s]),
-        pressure=np.concatenate([b1.pressure, b2.pressure]),
-        saturated=np.concatenate([b1.saturated, b2.saturated]),
-    )
+    merged = FrameBatch.concatenate([head.batch, tail.batch])
     return Accepted(merged, np.concatenate([head.time_s, tail.time_s]), head.gaps + tail.gaps)

@@ -7,8 +7,10 @@ and flushes at least every ``flush_interval_s``. Memory is bounded by the queue 
 Device events steer the recorder by their kind and structured fields only (:class:`~insole.devices.DeviceEventKind`).
 
 Session clock: zero is the aligned host time of the first frame received from any device; ``time_s`` of every
-foot is ``fit(device_time) - zero``. The end of a recording is :mod:`insole.recorder.finalise`; the disk space
-check :mod:`insole.recorder.disk_guard`; the live step count :mod:`insole.recorder.step_counter`.
+foot is ``fit(device_time) - zero``. A device with an IMU (``DeviceInfo.imu``) gets a frame-aligned IMU block: one
+row per frame, on the frame's session time, re-timed with it at the end. The end of a recording is
+:mod:`insole.recorder.finalise`; the disk space check :mod:`insole.recorder.disk_guard`; the live step count
+:mod:`insole.recorder.step_counter`.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from insole.calibration import Calibration
 from insole.devices import DeviceEvent, DeviceEventKind, InsoleDevice
 from insole.errors import DeviceError, DeviceTimeoutError, InsoleError, SessionFileError
 from insole.frames import FrameBatch
+from insole.imu import ImuSamples
 from insole.recorder.calibration_choice import choose_calibrations
 from insole.recorder.disk_guard import DiskGuard
 from insole.recorder.finalise import SessionFinaliser
@@ -174,6 +177,8 @@ class Recorder:
                     **{k: v for k, v in info.extra.items() if isinstance(v, str | int | float | bool)},
                 },
             )
+            if info.imu is not None:
+                writer.add_imu(info.side, info.imu, frame_aligned=True)
         writer.start_appending()
         tasks = [asyncio.create_task(self._pump(i, d, queue)) for i, d in enumerate(self.devices)]
         last_flush = time.monotonic()
@@ -270,6 +275,12 @@ class Recorder:
                 saturated=np.concatenate([a.batch.saturated for a, _ in pending]),
                 raw=np.concatenate([a.batch.pressure for a, _ in pending]) if calibrated else None,
             )
+            if self.devices[idx].info.imu is not None:
+                # one IMU row per frame, on the frame's time (NaN rows for frames that came without IMU values)
+                imu = ImuSamples.concatenate([a.batch.imu for a, _ in pending], [len(a.batch) for a, _ in pending])
+                imu = imu if imu is not None else ImuSamples.missing(sum(len(a.batch) for a, _ in pending))
+                writer.append_imu(side, np.concatenate([a.time_s for a, _ in pending]),  # type: ignore[arg-type]
+                                  imu.acc_m_s2, imu.gyr_rad_s)
             pending.clear()
 
     # ------------------------------------------------------------------ devices

@@ -14,7 +14,8 @@ Modules
 ``metadata``          :class:`SessionMetadata` (the ``/session`` group)
 ``gaps``              :class:`Gap`, :class:`GapCause`, migration of version-1 prose causes
 ``gap_columns``       how gaps are stored (version-2 columns, version-1 datasets)
-``contents``          :class:`FootInfo`, :class:`FrameBlock`, :class:`FootData`, :class:`Session`
+``contents``          :class:`FootInfo`, :class:`FrameBlock`, :class:`ImuData`, :class:`FootData`, :class:`Session`
+``imu_block``         the IMU block ``/<side>/imu``: creation, appending, validation, reading (and older extras)
 ``writer``            :class:`SessionWriter`
 ``recording_writer``  :class:`RecordingWriter`: SWMR appending, re-timing, gap shifts (recorder only)
 ``reader``            :func:`open_session`, :func:`read_session`, :class:`SessionReader`
@@ -22,7 +23,7 @@ Modules
 ``recalibration``     :func:`write_recalibrated_copy`
 """
 
-from insole.session.contents import CalibrationInfo, FootData, FootInfo, FrameBlock, Session
+from insole.session.contents import CalibrationInfo, FootData, FootInfo, FrameBlock, ImuData, Session
 from insole.session.format import FIELDS, FORMAT_NAME, FORMAT_VERSION, MAX_FRAMES, MAX_SENSORS, READABLE_VERSIONS, UNITS
 from insole.session.gaps import CAUSE_MEANINGS, Gap, GapCause, frames_lost, gap_intervals_s, parse_v1_cause
 from insole.session.metadata import SessionMetadata
@@ -46,6 +47,7 @@ __all__ = [
     "FrameBlock",
     "Gap",
     "GapCause",
+    "ImuData",
     "RecordingWriter",
     "Session",
     "SessionMetadata",

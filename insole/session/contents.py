@@ -16,6 +16,7 @@ import numpy as np
 
 from insole.calibration import Calibration, CalibrationError
 from insole.frames import Side
+from insole.imu import ImuInfo
 from insole.layouts import SensorLayout
 from insole.session.gaps import Gap
 from insole.session.metadata import SessionMetadata
@@ -75,6 +76,10 @@ class FootInfo:
         The stored calibration of a calibrated foot.
     attrs : dict
         Every attribute of the foot group as plain values (device, clock fit, frame accounting, source details).
+    imu : ImuInfo or None
+        The foot's IMU (units, ranges, frame), or None when the foot has no IMU block.
+    n_imu_samples : int
+        Declared length of the IMU block (0 without one).
     """
 
     side: Side
@@ -91,6 +96,70 @@ class FootInfo:
     device: dict[str, Any] = field(default_factory=dict)
     calibration: CalibrationInfo | None = None
     attrs: dict[str, Any] = field(default_factory=dict)
+    imu: ImuInfo | None = None
+    n_imu_samples: int = 0
+
+    @property
+    def has_imu(self) -> bool:
+        """True when the foot has IMU samples."""
+        return self.imu is not None
+
+
+@dataclass(frozen=True)
+class ImuData:
+    """IMU samples ``start : start + n`` of one foot, read from a session (``/<side>/imu``), time on axis 0.
+
+    Attributes
+    ----------
+    info : ImuInfo
+        Rate, ranges, frame (``"foot"``: x anterior, y left, z up, both feet alike), calibration, description.
+    start : int
+        Index of the first sample.
+    time_s : numpy.ndarray, shape (n,), float64
+        Session clock.
+    acc_m_s2 : numpy.ndarray, shape (n, 3), float32
+        Specific force (gravity reaction included: +9.81 on z for a foot standing flat).
+    gyr_rad_s : numpy.ndarray, shape (n, 3), float32
+        Angular rate, right-hand rule about each axis.
+    frame_aligned : bool
+        Sample i is frame i of the foot (the same time stamps as the pressure).
+    sequence, device_time_us : numpy.ndarray or None
+        Device counters, when stored.
+    """
+
+    info: ImuInfo
+    start: int
+    time_s: np.ndarray
+    acc_m_s2: np.ndarray
+    gyr_rad_s: np.ndarray
+    frame_aligned: bool = False
+    sequence: np.ndarray | None = None
+    device_time_us: np.ndarray | None = None
+
+    @property
+    def n_samples(self) -> int:
+        """Samples held."""
+        return len(self.time_s)
+
+    @property
+    def sampling_rate_hz(self) -> float:
+        """Nominal rate."""
+        return self.info.sampling_rate_hz
+
+    @property
+    def acc_range_m_s2(self) -> float:
+        """Accelerometer full scale (NaN: unknown)."""
+        return self.info.acc_range_m_s2
+
+    @property
+    def gyr_range_rad_s(self) -> float:
+        """Gyroscope full scale (NaN: unknown)."""
+        return self.info.gyr_range_rad_s
+
+    @property
+    def frame(self) -> str:
+        """``"foot"`` or ``"sensor"``."""
+        return self.info.frame
 
 
 @dataclass(frozen=True)
@@ -143,6 +212,8 @@ class FootData:
     gaps : list of Gap
     attrs : dict
         Every attribute of the group (device, clock fit, ...).
+    imu : ImuData or None
+        The foot's IMU samples (None without an IMU block).
     """
 
     side: Side
@@ -156,11 +227,32 @@ class FootData:
     saturated: np.ndarray | None = None
     gaps: list[Gap] = field(default_factory=list)
     attrs: dict[str, Any] = field(default_factory=dict)
+    imu: ImuData | None = None
 
     @property
     def n_frames(self) -> int:
         """Number of frames."""
         return len(self.time_s)
+
+    def to_dataframe(self) -> Any:
+        """The frames as a :class:`pandas.DataFrame`: index ``time_s`` (s), one column per cell.
+
+        Columns are named ``cell_1`` ... ``cell_N`` in the layout's order; ``df.attrs`` holds ``side``,
+        ``units``, ``sampling_rate_hz`` and ``layout_id``. The values are a view of :attr:`pressure` where pandas
+        allows it (no copy for a float32 array).
+
+        Returns
+        -------
+        pandas.DataFrame, shape (n_frames, n_sensors)
+        """
+        import pandas as pd
+
+        index = pd.Index(self.time_s, name="time_s")
+        columns = [f"cell_{i}" for i in range(1, self.pressure.shape[1] + 1)]
+        df = pd.DataFrame(self.pressure, index=index, columns=columns, copy=False)
+        df.attrs.update(side=self.side, units=self.units, sampling_rate_hz=self.sampling_rate_hz,
+                        layout_id=self.layout.layout_id)
+        return df
 
 
 @dataclass

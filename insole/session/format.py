@@ -37,7 +37,7 @@ FRAME_DATASETS: dict[str, Any] = {
 #: Names a reader's ``read`` / ``iter_blocks`` accept in ``fields``.
 FIELDS = tuple(FRAME_DATASETS)
 #: Members of a foot group defined by the format (datasets and groups); everything else is an optional extra.
-FOOT_CORE = frozenset({*FRAME_DATASETS, "sensors", "gaps", "gap_causes", "calibration"})
+FOOT_CORE = frozenset({*FRAME_DATASETS, "sensors", "gaps", "gap_causes", "calibration", "imu"})
 #: Top-level members defined by the format.
 ROOT_CORE = frozenset({"session", "left", "right", "truth"})
 #: Columns of ``/<side>/gaps`` (version 2), in :class:`~insole.session.gaps.Gap` field order.

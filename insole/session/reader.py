@@ -19,7 +19,8 @@ import numpy as np
 from insole.errors import ConfigurationError, SessionFileError
 from insole.frames import SIDES, Side
 from insole.layouts import SensorLayout
-from insole.session.contents import CalibrationInfo, FootData, FootInfo, FrameBlock, Session
+from insole.session import imu_block
+from insole.session.contents import CalibrationInfo, FootData, FootInfo, FrameBlock, ImuData, Session
 from insole.session.format import FIELDS, FOOT_CORE, ROOT_CORE, attr_str, geometry_of_layout_id, plain_attrs
 from insole.session.gap_columns import n_gaps, read_gaps
 from insole.session.gaps import Gap
@@ -104,6 +105,8 @@ class SessionReader:
             device={k[len("device_"):]: v for k, v in attrs.items() if k.startswith("device_")},
             calibration=calibration,
             attrs=attrs,
+            imu=imu_block.info_of(g),
+            n_imu_samples=imu_block.n_samples(g),
         )
 
     def n_frames(self, side: Side) -> int:
@@ -153,6 +156,16 @@ class SessionReader:
         first, last = self.read(side, 0, 1, fields=("time_s",)), self.read(side, n - 1, n, fields=("time_s",))
         return float(first.time_s[0]), float(last.time_s[0])  # type: ignore[index]
 
+    def read_imu(self, side: Side, start: int = 0, stop: int | None = None) -> ImuData | None:
+        """IMU samples ``start:stop`` of ``side`` (clipped), or None when the foot has no IMU.
+
+        Units m/s² and rad/s, foot sensor frame when ``info.frame == "foot"`` (``docs/session-format.md``). The
+        extra dataset ``/<side>/imu`` (g, deg/s) of older Moticon imports is presented the same way.
+        """
+        g = self._foot(side)
+        with self._reading(f"/{side}/imu"):
+            return imu_block.read(g, start, stop)
+
     def gaps(self, side: Side) -> list[Gap]:
         """Known missing data of ``side`` (version-1 prose causes migrated to codes and counts)."""
         with self._reading(f"/{side}/gaps"):
@@ -174,15 +187,21 @@ class SessionReader:
             saturated=block.saturated,
             gaps=self.gaps(side),
             attrs=dict(info.attrs),
+            imu=self.read_imu(side),
         )
 
     def truth(self) -> tuple[dict[str, dict[str, np.ndarray]] | None, dict[str, Any]]:
-        """Ground-truth events and profile parameters of a simulated session (None when absent)."""
+        """Ground truth of a simulated session (None when absent) and the profile parameters.
+
+        Per side: ``ic_s``, ``to_s`` and, for walkers with an IMU, ``foot_position_m`` (where the flat foot stood
+        in each stance along the path; stride lengths are its differences).
+        """
         if "truth" not in self._h5:
             return None, {}
         with self._reading("/truth"):
             grp = self._h5["truth"]
-            events = {s: {k: grp[s][k][()] for k in ("ic_s", "to_s") if k in grp[s]} for s in SIDES if s in grp}
+            events = {s: {k: grp[s][k][()] for k in grp[s] if isinstance(grp[s][k], h5py.Dataset)}
+                      for s in SIDES if s in grp}
             return events, plain_attrs(grp.attrs)
 
     # -------------------------------------------------------------- optional extras
@@ -202,7 +221,7 @@ class SessionReader:
             obj = self._h5[key]
             if key in SIDES:
                 for member in obj:
-                    if member not in FOOT_CORE:
+                    if member not in FOOT_CORE or (member == imu_block.IMU_GROUP and not imu_block.is_block(obj)):
                         collect(f"{key}/{member}", obj[member])
                         if isinstance(obj[member], h5py.Group):
                             obj[member].visititems(lambda n, o, p=f"{key}/{member}": collect(f"{p}/{n}", o))

@@ -15,6 +15,7 @@ import h5py
 import numpy as np
 
 from insole.frames import Side
+from insole.session import imu_block
 from insole.session.gap_columns import shift_gaps
 from insole.session.metadata import SessionMetadata
 from insole.session.writer import SessionWriter
@@ -77,9 +78,13 @@ class RecordingWriter(SessionWriter):
         """Recompute ``time_s[start:stop]`` of ``side`` as ``time_s_of(device_time_us)`` (final clock fit).
 
         Frames keep strictly increasing times: where a new value would not exceed the frame before it (the
-        fits of two clock segments meeting), it is raised by 1 microsecond past it.
+        fits of two clock segments meeting), it is raised by 1 microsecond past it. A frame-aligned IMU block
+        (:meth:`add_imu`) gets the same new times.
         """
         g = self._group(side)
+        imu = g[imu_block.IMU_GROUP] if imu_block.is_block(g) else None
+        if imu is not None and not imu.attrs.get("frame_aligned", False):
+            imu = None
         n = g["time_s"].shape[0]
         stop = n if stop is None else min(stop, n)
         last = float(g["time_s"][start - 1]) if start > 0 else -math.inf
@@ -89,9 +94,13 @@ class RecordingWriter(SessionWriter):
             ramp = np.arange(1, len(new) + 1) * 1e-6
             new = np.maximum.accumulate(np.maximum(new - ramp, last)) + ramp
             g["time_s"][lo:hi] = new
+            if imu is not None:
+                imu["time_s"][lo:hi] = new
             last = float(new[-1])
         if stop == n and n:
             self._last_time[side] = last
+            if imu is not None:
+                self._last_imu_time[side] = last
 
     def device_time_us_at(self, side: Side, frame: int) -> float:
         """Device time of frame ``frame`` of ``side``."""

@@ -18,6 +18,7 @@ import insole
 from insole.errors import SessionFileError
 from insole.frames import SIDES
 from insole.layouts import GEOMETRIES
+from insole.session import imu_block
 from insole.session.format import (
     FORMAT_NAME,
     GAP_COLUMNS,
@@ -139,6 +140,9 @@ def _check_foot(path: str, g: h5py.Group, where: str, version: int, check_time: 
         _check_gaps_v2(path, g, where)
     if check_time and n:
         _check_time(path, t, where)
+    problems = imu_block.check(path, g, where, n, check_time)
+    if problems:
+        raise SessionFileError(path, problems[0])
 
 
 def _shape(obj: Any) -> tuple[int, ...] | str:

@@ -19,8 +19,10 @@ import insole
 from insole.calibration import Calibration
 from insole.errors import SessionExistsError, SessionFileError
 from insole.frames import SIDES, Side, check_side
+from insole.imu import ImuInfo
 from insole.layouts import SensorLayout
 from insole.provenance import utc_now_iso
+from insole.session import imu_block
 from insole.session.format import CHUNK_FRAMES, FOOT_CORE, FORMAT_NAME, FORMAT_VERSION, SOURCES, UNITS
 from insole.session.gap_columns import append_gaps, create_columns
 from insole.session.gaps import Gap
@@ -51,6 +53,8 @@ class SessionWriter:
     ...     w.add_foot("left", layout, units="kPa", sampling_rate_hz=100)
     ...     w.append("left", time_s, pressure)
     ...     w.add_gap("left", Gap(1.0, 1.2, 21, GapCause.SEQUENCE_GAP))
+    ...     w.add_imu("left", ImuInfo(sampling_rate_hz=100), frame_aligned=True)
+    ...     w.append_imu("left", time_s, acc_m_s2, gyr_rad_s)
     """
 
     #: HDF5 file-format compatibility of new files (the recorder's crash-safe files need "latest" for SWMR).
@@ -80,6 +84,7 @@ class SessionWriter:
         self._atomic = atomic
         self._closed = False
         self._last_time: dict[str, float] = {}
+        self._last_imu_time: dict[str, float] = {}
         root = self._h5.attrs
         root["format"] = FORMAT_NAME
         root["format_version"] = FORMAT_VERSION
@@ -149,6 +154,68 @@ class SessionWriter:
         for key, value in (device or {}).items():
             g.attrs[f"device_{key}"] = value
 
+    def add_imu(
+        self,
+        side: Side,
+        info: ImuInfo,
+        *,
+        frame_aligned: bool = False,
+        with_sequence: bool = False,
+        with_device_time: bool = False,
+    ) -> None:
+        """Create the IMU block ``/<side>/imu`` of a foot already added (see ``docs/session-format.md``).
+
+        Parameters
+        ----------
+        side : {"left", "right"}
+        info : ImuInfo
+            Rate, ranges (NaN when unknown), frame (``"foot"`` for the foot sensor frame of :mod:`insole.imu`, else
+            ``"sensor"``), calibration state and a description (sensor, mounting, how the axes are known).
+        frame_aligned : bool
+            Every IMU sample belongs to one frame of the foot, in order, with the same time stamp (the recorder;
+            importers whose IMU shares the pressure's rows). The block then has exactly as many rows as frames.
+        with_sequence, with_device_time : bool
+            Add ``sequence`` and ``device_time_us`` columns (an IMU with its own clock).
+        """
+        g = self._group(check_side(side))
+        if imu_block.IMU_GROUP in g:
+            raise SessionFileError(str(self.path), f"/{side}/imu was already added")
+        if not isinstance(info, ImuInfo):
+            raise SessionFileError(str(self.path), f"/{side}: add_imu takes an ImuInfo, got {type(info).__name__}")
+        imu_block.create(g, info, frame_aligned=frame_aligned, with_sequence=with_sequence,
+                         with_device_time=with_device_time)
+
+    def append_imu(
+        self,
+        side: Side,
+        time_s: np.ndarray,
+        acc_m_s2: np.ndarray,
+        gyr_rad_s: np.ndarray,
+        *,
+        sequence: np.ndarray | None = None,
+        device_time_us: np.ndarray | None = None,
+    ) -> None:
+        """Append IMU samples of one foot: ``time_s`` (n,) strictly increasing session time, ``acc_m_s2`` and
+        ``gyr_rad_s`` (n, 3) in the block's frame (NaN rows for samples without values)."""
+        g = self._group(side)
+        if imu_block.IMU_GROUP not in g:
+            raise SessionFileError(str(self.path), f"/{side}/imu does not exist; call add_imu first")
+        time_s = np.asarray(time_s, np.float64)
+        n = len(time_s)
+        if n == 0:
+            return
+        acc = np.asarray(acc_m_s2, np.float32)
+        gyr = np.asarray(gyr_rad_s, np.float32)
+        if acc.shape != (n, 3) or gyr.shape != (n, 3):
+            raise SessionFileError(str(self.path), f"/{side}/imu: acc_m_s2 {acc.shape} and gyr_rad_s {gyr.shape} "
+                                   f"must be ({n}, 3) like time_s")
+        last = self._last_imu_time.get(side, -math.inf)
+        if not (time_s[0] > last and np.all(np.diff(time_s) > 0)):
+            raise SessionFileError(str(self.path), f"/{side}/imu: appended time_s is not strictly increasing")
+        self._last_imu_time[side] = float(time_s[-1])
+        imu_block.append(g[imu_block.IMU_GROUP], {"time_s": time_s, "acc_m_s2": acc, "gyr_rad_s": gyr,
+                                                  "sequence": sequence, "device_time_us": device_time_us})
+
     def set_attrs(self, where: str, **attrs: Any) -> None:
         """Set attributes on ``/``, ``session``, ``left``, ``right`` or another group (created if needed)."""
         obj = self._h5 if where in ("", "/") else self._h5.require_group(where)
@@ -156,7 +223,7 @@ class SessionWriter:
             obj.attrs[key] = value
 
     def write_extra(self, where: str, name: str, data: Any, **attrs: Any) -> None:
-        """Write an optional dataset ``/where/name`` (e.g. ``left/imu``, ``vendor_events/left/ic_s``).
+        """Write an optional dataset ``/where/name`` (e.g. ``vendor_events/left/ic_s``).
 
         Groups are created as needed. The core members of a foot group (and what is inside them) cannot be
         replaced this way; extra datasets are documented in ``docs/session-format.md`` ("Optional extra datasets").
@@ -164,7 +231,7 @@ class SessionWriter:
         parts = [p for p in where.strip("/").split("/") if p]
         if parts and parts[0] in SIDES and (name in FOOT_CORE if len(parts) == 1 else parts[1] in FOOT_CORE):
             raise SessionFileError(str(self.path), f"/{'/'.join([*parts, name])} is a core member of the foot; "
-                                   "use add_foot, append or add_gap")
+                                   "use add_foot, append, add_gap or add_imu")
         grp = self._h5.require_group("/".join(parts)) if parts else self._h5
         if name in grp:
             del grp[name]
@@ -238,13 +305,14 @@ class SessionWriter:
         append_gaps(self._group(side), gaps)
 
     def write_truth(self, truth: Mapping[str, Mapping[str, np.ndarray]], params: Mapping[str, Any]) -> None:
-        """Write simulator ground truth: ``truth[side]["ic_s" | "to_s"]`` and the profile parameters."""
+        """Write simulator ground truth: ``truth[side]["ic_s" | "to_s"]`` (and any other per-stance array, such as
+        ``foot_position_m``) and the profile parameters."""
         grp = self._h5.require_group("truth")
         for key, value in params.items():
             grp.attrs[key] = value
         for side, events in truth.items():
             sg = grp.require_group(check_side(side))
-            for name in ("ic_s", "to_s"):
+            for name in ("ic_s", "to_s", *(k for k in events if k not in ("ic_s", "to_s"))):
                 if name in sg:
                     del sg[name]
                 sg[name] = np.asarray(events[name], np.float64)

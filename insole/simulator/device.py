@@ -29,6 +29,9 @@ residual_tau_s     0.025       decay time constant of the residual load after to
 preload_kpa        4           lacing preload on the cells under the laces
 dead_band_kpa      2           a cell reads 0 below this pressure
 toe_cells          1           0 = the insole has no working cells under the toes
+imu                0           1 = the insole has a foot-mounted IMU (:mod:`insole.simulator.imu_model`); its
+                               ``imu_*`` parameters (noise, biases, scale errors, tilt, ranges, a wrong
+                               ``imu_mount``) are listed in ``IMU_URL_PARAMS`` there
 (profile fields)               any :class:`~insole.simulator.profiles.GaitProfile` field, e.g. speed_m_s or
                                foot_length_mm (which also scales the layout)
 =================  ==========  ==========================================================================
@@ -63,6 +66,7 @@ from insole.frames import SIDES, FrameBatch
 from insole.layouts import builtin_layout
 from insole.simulator.gait_model import SimulatedWalk, simulate_walk
 from insole.simulator.in_shoe import InShoe
+from insole.simulator.imu_model import IMU_URL_PARAMS, SimulatedImu
 from insole.simulator.profiles import GaitProfile, profile_from_query
 
 #: Full-scale count of the simulated 12-bit ADC and the half-scale pressure of its FSR curve.
@@ -93,6 +97,7 @@ _DEVICE_PARAMS = {
     "preload_kpa": "4",
     "dead_band_kpa": "2",
     "toe_cells": "1",
+    **IMU_URL_PARAMS,
 }
 
 #: Gait-profile fields that a ``sim://`` URL may override.
@@ -161,6 +166,7 @@ class SimulatedInsole(InsoleDevice):
             dead_band_kpa=_num(params, "dead_band_kpa", 0, 100),
             toe_cells=bool(int(_num(params, "toe_cells", 0, 1))),
         )
+        self.imu = SimulatedImu.from_url(params, self.seed, self.side)
         self._info = DeviceInfo(
             url=url,
             side=self.side,
@@ -172,6 +178,7 @@ class SimulatedInsole(InsoleDevice):
             serial_number=f"SIM-{self.profile.name}-{self.side}-{self.seed}",
             firmware_version=insole.__version__,
             extra={"simulated": True},
+            imu=None if self.imu is None else self.imu.info(self.rate_hz),
         )
         self._walk: SimulatedWalk | None = None
         self._shared: list[Any] | None = None
@@ -213,7 +220,10 @@ class SimulatedInsole(InsoleDevice):
         ic, to = self._walk.truth(self.side)
         params = {f.name: getattr(self.profile, f.name) for f in dataclasses.fields(self.profile)}
         params.update(seed=self.seed, walking=self._walk.is_walking)
-        return {"ic_host_s": ic + self.host_epoch_s, "to_host_s": to + self.host_epoch_s, "profile": params}
+        truth = {"ic_host_s": ic + self.host_epoch_s, "to_host_s": to + self.host_epoch_s, "profile": params}
+        if self.imu is not None:  # where the flat foot stood in each of those stances (stride truth)
+            truth["foot_position_m"] = self.imu.trajectory(self._walk).flat_positions_m()
+        return truth
 
     async def stream(self) -> AsyncIterator[FrameBatch | DeviceEvent]:
         if not self._opened or self._walk is None:
@@ -271,6 +281,7 @@ class SimulatedInsole(InsoleDevice):
             if self.saturation_kpa > 0:
                 saturated = (pressure >= self.saturation_kpa).any(axis=1)
                 pressure = np.minimum(pressure, self.saturation_kpa)
+            imu = None if self.imu is None else self.imu.measure(walk, t)
             if self.units == "raw":
                 counts = np.round(kpa_to_raw(pressure * cell_gain) + 12.0 + rng.normal(0.0, 2.0, pressure.shape))
                 pressure = np.clip(counts, 0, RAW_FULL_SCALE - 1)
@@ -289,6 +300,7 @@ class SimulatedInsole(InsoleDevice):
                 host_time_s=host[keep],
                 pressure=pressure[keep].astype(np.float32),
                 saturated=saturated[keep],
+                imu=None if imu is None else imu.select(keep),
             )
         yield DeviceEvent(DeviceEventKind.DISCONNECTED, time.monotonic() if self.realtime else float(host[-1]),
                           "walk ended")

@@ -8,8 +8,9 @@ must give their side (unless advertised), cell count and rate. Either way the la
 from __future__ import annotations
 
 from insole.devices import DeviceInfo
-from insole.errors import ConfigurationError
+from insole.errors import ConfigurationError, ProtocolError
 from insole.frames import Side, check_side
+from insole.imu import ImuInfo
 from insole.layouts import is_plausible_foot_length_mm, layout_for_device
 from insole.protocols import protocol_name
 from insole.transports.ble_profile import BleDeviceRecord
@@ -72,6 +73,12 @@ def describe_ble_insole(settings: BleSettings, address: str, dis: dict[str, str]
         foot_length_mm, protocol = settings.foot_length_mm, "csv"
         model, serial, firmware = (dis.get(k, "unknown") for k in ("model", "serial_number", "firmware_version"))
     protocol = protocol_name(protocol if settings.protocol == "auto" else settings.protocol)
+    imu: ImuInfo | None = None
+    if record is not None and record.imu is not None and protocol == "openinsole-v1":
+        try:
+            imu = record.imu.imu_info(rate_hz, model)
+        except ProtocolError as exc:
+            raise ProtocolError(f"{settings.url}: the device-info record's imu is unusable: {exc}") from None
     info = DeviceInfo(
         url=settings.url, side=check_side(side), n_sensors=n_sensors, sampling_rate_hz=rate_hz, units=units,
         layout=layout_for_device(n_sensors, foot_length_mm), model=model, serial_number=serial,
@@ -79,5 +86,6 @@ def describe_ble_insole(settings: BleSettings, address: str, dis: dict[str, str]
         extra={"transport": "ble", "ble_address": address, "ble_name": settings.target,
                "protocol": protocol, "manufacturer": dis.get("manufacturer", "unknown"),
                "ble_service": "insole" if record is not None else "nus"},
+        imu=imu,
     )
     return info, protocol

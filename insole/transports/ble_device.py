@@ -15,7 +15,9 @@ Design (bleak habits from ``protocol-notes.md``):
 * every sample carries the host receive time of its notification; sequence numbers expose gaps (the recorder turns
   them into gap records), and the link-down interval is reported as an ``outage`` event;
 * on BlueZ, notifications are requested with AcquireNotify (``use_start_notify=False``), which drops fewer fast
-  notifications (bleak #1343).
+  notifications (bleak #1343);
+* an insole whose device-info record has an ``imu`` object gets ``DeviceInfo.imu``, and its decoder converts the
+  samples' IMU block with it (m/s², rad/s, foot sensor frame).
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ class BleInsole(InsoleDevice):
         self.scan_timeout_s = self.settings.scan_timeout_s
         self.buffer_frames = self.settings.buffer_frames
         self._info: DeviceInfo | None = None
+        self._record: P.BleDeviceRecord | None = None
         self._protocol = ""
         self._decoder: Codec | None = None
         self._counter_totals: dict[str, int] = collections.Counter()
@@ -245,7 +248,8 @@ class BleInsole(InsoleDevice):
             self._counter_totals.update(self._decoder.counters())
         info = self._info
         self._decoder = make_codec(self._protocol, side=info.side, n_sensors=info.n_sensors,
-                                   rate_hz=info.sampling_rate_hz)
+                                   rate_hz=info.sampling_rate_hz,
+                                   imu_info=self._record.imu if info.imu is not None and self._record else None)
         self._client = client
         self._lost.clear()
         battery = self._find_char(client, P.BATTERY_LEVEL_UUID)
@@ -279,6 +283,7 @@ class BleInsole(InsoleDevice):
             if info_char is None:
                 raise ProtocolError(f"{self.url}: the insole service lacks its device-info characteristic")
             record = P.BleDeviceRecord.from_bytes(bytes(await client.read_gatt_char(info_char)), self.url)
+        self._record = record
         return describe_ble_insole(self.settings, client.address, dis, record, self._adv_side)
 
     # ------------------------------------------------------------------ callbacks (plain functions, no awaiting)
@@ -384,14 +389,4 @@ class BleInsole(InsoleDevice):
         batches = list(self._frames)
         self._frames.clear()
         self._n_buffered = 0
-        if len(batches) == 1:
-            return batches[0]
-        n = min(b.n_sensors for b in batches)
-        return FrameBatch(
-            side=batches[0].side,
-            sequence=np.concatenate([b.sequence for b in batches]),
-            device_time_us=np.concatenate([b.device_time_us for b in batches]),
-            host_time_s=np.concatenate([b.host_time_s for b in batches]),
-            pressure=np.concatenate([b.pressure[:, :n] for b in batches]),
-            saturated=np.concatenate([b.saturated for b in batches]),
-        )
+        return FrameBatch.concatenate(batches)

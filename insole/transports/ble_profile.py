@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from insole.errors import ProtocolError
+from insole.protocols.openinsole_v1.messages import ImuInfoMessage
 
 #: Custom 128-bit OpenInsole service and its characteristics (base UUID randomly generated for this project).
 INSOLE_SERVICE_UUID = "4f1e0001-8b5a-4c6e-9d2f-3a7b6c5d4e10"
@@ -76,6 +77,9 @@ class BleDeviceRecord:
     model, serial_number, firmware_version : str
     extra : dict
         Unknown keys, kept so that newer firmware does not break older hosts.
+    imu : ImuInfoMessage or None
+        The optional ``imu`` object: ``{"acc_full_scale_g": 16, "gyr_full_scale_dps": 2000, "axes": [1, 2, 3],
+        "calibrated": false}``: the samples' IMU block and how to convert it (openinsole-v1 IMU_INFO fields).
     """
 
     side: str
@@ -88,6 +92,7 @@ class BleDeviceRecord:
     serial_number: str = "unknown"
     firmware_version: str = "unknown"
     extra: dict[str, Any] = field(default_factory=dict)
+    imu: ImuInfoMessage | None = None
 
     def to_bytes(self) -> bytes:
         """Serialise as compact UTF-8 JSON."""
@@ -103,6 +108,10 @@ class BleDeviceRecord:
             "fw": self.firmware_version,
             **self.extra,
         }
+        if self.imu is not None:
+            doc["imu"] = {"acc_full_scale_g": self.imu.acc_full_scale_mg / 1000, "gyr_full_scale_dps":
+                          self.imu.gyr_full_scale_dps, "axes": list(self.imu.axes),
+                          "calibrated": {0: None, 1: False, 2: True}[self.imu.calibration_code]}
         return json.dumps(doc, separators=(",", ":")).encode()
 
     @classmethod
@@ -140,6 +149,7 @@ class BleDeviceRecord:
         units = str(doc.pop("units", "raw"))
         if units not in ("kPa", "N", "raw"):
             raise ProtocolError(f"{where}: device-info units must be kPa, N or raw, got {units!r}")
+        imu = _imu_of(doc.pop("imu", None), side, where)
         return cls(
             side=side,
             n_sensors=n_sensors,
@@ -151,7 +161,27 @@ class BleDeviceRecord:
             serial_number=str(doc.pop("serial", "unknown")),
             firmware_version=str(doc.pop("fw", "unknown")),
             extra=doc,
+            imu=imu,
         )
+
+
+def _imu_of(doc: Any, side: str, where: str) -> ImuInfoMessage | None:
+    """The record's ``imu`` object as the IMU_INFO it stands for (None when absent)."""
+    if doc is None:
+        return None
+    try:
+        acc_mg = int(round(float(doc["acc_full_scale_g"]) * 1000))
+        gyr_dps = int(round(float(doc["gyr_full_scale_dps"])))
+        axes = tuple(int(a) for a in doc.get("axes", (0, 0, 0)))
+        calibrated = doc.get("calibrated")
+    except (TypeError, KeyError, ValueError, AttributeError) as exc:
+        raise ProtocolError(f"{where}: device-info imu must be an object with acc_full_scale_g, gyr_full_scale_dps "
+                            f"and optionally axes and calibrated ({exc!r})") from None
+    if len(axes) != 3 or not 0 < acc_mg <= 0xFFFF or not 0 < gyr_dps <= 0xFFFF:
+        raise ProtocolError(f"{where}: device-info imu out of range (full scales {acc_mg} mg and {gyr_dps} deg/s, "
+                            f"axes {list(axes)})")
+    code = {None: 0, False: 1, True: 2}.get(calibrated, 0)
+    return ImuInfoMessage(side, acc_mg, gyr_dps, axes, code)  # type: ignore[arg-type]
 
 
 def side_from_manufacturer_data(manufacturer_data: dict[int, bytes]) -> str | None:

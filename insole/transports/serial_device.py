@@ -10,6 +10,11 @@ caller never blocks. When the port vanishes (USB unplug), the driver emits ``dis
 same path (use a stable name such as ``/dev/serial/by-id/...``), and once data flows again emits an ``outage``
 event with the host-time interval without data, which the recorder stores as a gap. A device that restarted
 (sequence number went back) is counted in ``device_resets``; its frames are passed on as they came.
+
+IMU: an openinsole-v1 device whose DEVICE_INFO sets the IMU flag answers GET_INFO with an IMU_INFO frame as well;
+the driver waits for it, describes the IMU in ``DeviceInfo.imu`` and the decoder converts every sample's IMU block
+(m/s², rad/s, foot sensor frame). Samples with an IMU block from a device that did not describe its IMU (or that
+described it impossibly) keep only their pressure, with one warning event saying why.
 """
 
 from __future__ import annotations
@@ -24,16 +29,17 @@ import numpy as np
 import serial
 
 from insole.devices import DeviceEvent, DeviceEventKind, DeviceInfo, InsoleDevice
-from insole.errors import DeviceError, DeviceTimeoutError
+from insole.errors import DeviceError, DeviceTimeoutError, ProtocolError
 from insole.frames import FrameBatch
+from insole.imu import ImuInfo
 from insole.layouts import is_plausible_foot_length_mm, layout_for_device
 from insole.protocols import Codec, Decoded, make_codec
-from insole.protocols.openinsole_v1 import Command, DeviceInfoMessage, StatusMessage, encode_command
+from insole.protocols.openinsole_v1 import Command, DeviceInfoMessage, ImuInfoMessage, StatusMessage, encode_command
 from insole.transports.serial_url import SerialSettings
 
 #: What the reader thread hands to the event loop: samples and notices for the stream, the device's answers while
 #: opening, an error that ends the stream, or None (the reader ended).
-_Item = FrameBatch | DeviceEvent | DeviceInfoMessage | StatusMessage | BaseException | None
+_Item = FrameBatch | DeviceEvent | DeviceInfoMessage | ImuInfoMessage | StatusMessage | BaseException | None
 #: A decoded stream with more damaged frames than good ones over at least this many damaged frames (per
 #: check interval) is reported as a probable baud-rate mismatch.
 BAUD_WARN_MIN_ERRORS = 20
@@ -67,6 +73,7 @@ class SerialInsole(InsoleDevice):
         self.outages = 0
         self.device_resets = 0
         self.wrong_sensor_count = 0
+        self._imu_warned = False
 
     # ------------------------------------------------------------------ contract
     @property
@@ -202,6 +209,7 @@ class SerialInsole(InsoleDevice):
             side, n, rate = first_batch.side, first_batch.n_sensors, self.rate_hz or 100.0
             layout = layout_for_device(n, self.settings.foot_length_mm)
             units, model, serial_no, fw = "raw", "unknown", "unknown", "unknown"
+        imu_msg = await self._wait_imu_info(deadline) if info_msg is not None and info_msg.has_imu else None
         if self.rate_hz and self.rate_hz != rate:
             self._write(encode_command(Command.SET_RATE, int(round(self.rate_hz))))
             status = await self._next_early(time.monotonic() + self.timeout_s, (StatusMessage,))
@@ -209,13 +217,45 @@ class SerialInsole(InsoleDevice):
                 got = status.sampling_rate_hz if isinstance(status, StatusMessage) else "no answer"
                 raise DeviceError(f"{self.url}: the device did not accept rate_hz={self.rate_hz:g} ({got})")
             rate = float(status.sampling_rate_hz)
+        imu = self._describe_imu(imu_msg, info_msg, rate, model)
         self._write(encode_command(Command.START))
         self._info = DeviceInfo(
             url=self.url, side=side, n_sensors=n, sampling_rate_hz=rate, units=units, layout=layout, model=model,
             serial_number=serial_no, firmware_version=fw,
             extra={"protocol": self.protocol, "baud": self.baud, "transport": "serial",
                    "layout_reported": info_msg.layout_id if info_msg else "not reported"},
+            imu=imu,
         )
+
+    async def _wait_imu_info(self, deadline: float) -> ImuInfoMessage | None:
+        """The IMU_INFO that follows a DEVICE_INFO announcing an IMU (asked for again every 0.5 s)."""
+        found = next((x for x in self._early if isinstance(x, ImuInfoMessage)), None)
+        while found is None:
+            item = await self._next_early(deadline, (ImuInfoMessage,))
+            if item is None:
+                break
+            if item == "tick":
+                self._write(encode_command(Command.GET_INFO))
+            elif isinstance(item, ImuInfoMessage):
+                found = item
+        self._early = [x for x in self._early if not isinstance(x, DeviceInfoMessage | ImuInfoMessage | FrameBatch)]
+        return found
+
+    def _describe_imu(self, msg: ImuInfoMessage | None, info_msg: DeviceInfoMessage | None, rate: float,
+                      model: str) -> ImuInfo | None:
+        """``DeviceInfo.imu`` from the device's IMU_INFO; a missing or impossible one is a warning, not an error."""
+        if info_msg is None or not info_msg.has_imu:
+            return None
+        problem = "it announced an IMU but sent no IMU_INFO frame"
+        if msg is not None:
+            try:
+                return msg.imu_info(rate, model)
+            except ProtocolError as exc:
+                problem = str(exc)
+        self._imu_warned = True
+        self._early.append(DeviceEvent(DeviceEventKind.WARNING, time.monotonic(), f"{self.url}: the IMU is not "
+                                       f"recorded: {problem} (firmware_protocols/openinsole-v1.md, IMU_INFO)"))
+        return None
 
     async def _wait_csv(self) -> None:
         deadline = time.monotonic() + self.timeout_s
@@ -341,7 +381,13 @@ class SerialInsole(InsoleDevice):
         if self._opening:
             for info in out.device_info:
                 self._put(info)
-        # IMU batches and sync replies are not recorded yet
+            for imu_info in out.imu_info:
+                self._put(imu_info)
+        elif out.imu and not self._imu_warned and self._info is not None and self._info.imu is None:
+            self._imu_warned = True
+            self._put(DeviceEvent(DeviceEventKind.WARNING, now, f"{self.url}: samples carry IMU values but the device "
+                                  "did not describe its IMU when opened (IMU_INFO); only the pressure is recorded"))
+        # sync replies are not used yet
 
     def _rebase(self, batch: FrameBatch, now: float) -> FrameBatch:
         """After an outage: report it, and count a device restart (sequence going back).

@@ -7,7 +7,8 @@ notifications, on BLE, so one :class:`Decoder` serves every transport.
 ``wire``
     Frame layout, type and command codes, flags, unit and layout code tables (shared with the device side).
 ``messages``
-    :class:`DeviceInfoMessage`, :class:`StatusMessage`, :class:`SyncReply`, :class:`ImuBatch`.
+    :class:`DeviceInfoMessage`, :class:`ImuInfoMessage`, :class:`StatusMessage`, :class:`SyncReply`,
+    :class:`ImuBatch`.
 ``decoder``
     :class:`Decoder`: ``feed(data, host_time_s) -> Decoded`` (samples as :class:`~insole.frames.FrameBatch`, and
     the messages above), with counters of frames ok, CRC failures, framing errors, bytes discarded, wrong
@@ -21,7 +22,13 @@ The device side (frame encoders, the command decoder a firmware runs) is not par
 
 from insole.protocols.openinsole_v1.commands import encode_command
 from insole.protocols.openinsole_v1.decoder import Decoder, DecoderCounters
-from insole.protocols.openinsole_v1.messages import DeviceInfoMessage, ImuBatch, StatusMessage, SyncReply
+from insole.protocols.openinsole_v1.messages import (
+    DeviceInfoMessage,
+    ImuBatch,
+    ImuInfoMessage,
+    StatusMessage,
+    SyncReply,
+)
 from insole.protocols.openinsole_v1.wire import PROTOCOL_NAME, Command, MsgType
 
 __all__ = [
@@ -31,6 +38,7 @@ __all__ = [
     "DecoderCounters",
     "DeviceInfoMessage",
     "ImuBatch",
+    "ImuInfoMessage",
     "MsgType",
     "StatusMessage",
     "SyncReply",

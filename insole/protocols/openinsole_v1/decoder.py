@@ -23,10 +23,17 @@ import numpy as np
 
 from insole.errors import ProtocolError
 from insole.frames import FrameBatch
+from insole.imu import ImuSamples
 from insole.protocols.cobs_framing import DecodeError, Deframer, cobs_decode
 from insole.protocols.codec import Decoded
 from insole.protocols.crc import crc16_ibm3740 as crc16
-from insole.protocols.openinsole_v1.messages import DeviceInfoMessage, ImuBatch, StatusMessage, SyncReply
+from insole.protocols.openinsole_v1.messages import (
+    DeviceInfoMessage,
+    ImuBatch,
+    ImuInfoMessage,
+    StatusMessage,
+    SyncReply,
+)
 from insole.protocols.openinsole_v1.wire import (
     CRC_SIZE,
     FLAG_IMU,
@@ -34,6 +41,7 @@ from insole.protocols.openinsole_v1.wire import (
     FLAG_SATURATED,
     HEADER,
     HEADER_SIZE,
+    IMU_INFO,
     IMU_SIZE,
     INFO,
     INVALID_PRESSURE,
@@ -80,6 +88,9 @@ class Decoder:
         stream must.
     pressure_scale : float or None
         Factor from wire counts to output units. None: take it from the last DEVICE_INFO frame (1.0 before one).
+    imu_info : ImuInfoMessage or None
+        How to convert the IMU block, when the device describes its IMU elsewhere (the BLE device-info record);
+        otherwise it is taken from the last IMU_INFO frame.
 
     Notes
     -----
@@ -92,17 +103,25 @@ class Decoder:
     :class:`~insole.frames.FrameBatch` (one per run of same-sized frames of one foot
     in the fed bytes), with pressure in float32 (0xFFFF -> NaN) and ``host_time_s`` set to the ``host_time_s``
     given to :meth:`feed` (NaN if None). Sequence numbers are checked for gaps (wrapping at 2**32); frames are
-    not reordered or dropped for it: that is the recorder's job.
+    not reordered or dropped for it: that is the recorder's job. Samples with the IMU block carry it as raw counts
+    in :attr:`Decoded.imu <insole.protocols.codec.Decoded.imu>` and, once the IMU is described (IMU_INFO or
+    ``imu_info``), also converted on :attr:`FrameBatch.imu <insole.frames.FrameBatch.imu>` (m/s², rad/s, foot
+    sensor frame).
     """
 
     protocol = PROTOCOL_NAME
     #: Every sample frame carries the device clock.
     has_device_clock = True
 
-    def __init__(self, *, synced: bool = False, pressure_scale: float | None = None) -> None:
+    def __init__(self, *, synced: bool = False, pressure_scale: float | None = None,
+                 imu_info: ImuInfoMessage | None = None) -> None:
         self._deframer = Deframer(MAX_ENCODED, synced=synced)
         self.count = DecoderCounters()
         self.device_info: DeviceInfoMessage | None = None
+        self.imu_info: ImuInfoMessage | None = None
+        self._imu_conversion: tuple[np.ndarray, np.ndarray] | None = None
+        if imu_info is not None:
+            self._set_imu_info(imu_info)
         self._fixed_scale = pressure_scale
         self._last_seq: int | None = None
         self._enc_len: int = 0  # encoded length of the last good sample frame (for salvage)
@@ -122,6 +141,16 @@ class Decoder:
         d["framing_errors"] = c.framing_errors + self._deframer.overlong
         d["bytes_in"] = self._deframer.bytes_in
         return d
+
+    def _set_imu_info(self, info: ImuInfoMessage) -> bool:
+        """Use ``info`` to convert IMU blocks; False (and no conversion) when it is unusable."""
+        try:
+            conversion = info.conversion()
+        except ProtocolError:
+            self.imu_info, self._imu_conversion = info, None
+            return False
+        self.imu_info, self._imu_conversion = info, conversion
+        return True
 
     def resync(self) -> None:
         """Discard buffered bytes and wait for the next delimiter (after a reconnect)."""
@@ -238,6 +267,11 @@ class Decoder:
             cnt.sequence_repeats += int(((step == 0) | (step >= 2**31)).sum())
         self._last_seq = int(seq64[-1])
         host = np.full(m, np.nan if host_time_s is None else host_time_s)
+        converted = None
+        if imu and self._imu_conversion is not None:
+            counts = rec["imu"].astype(np.float64)
+            acc_m, gyr_m = self._imu_conversion
+            converted = ImuSamples(counts[:, :3] @ acc_m.T, counts[:, 3:] @ gyr_m.T)
         out.samples.append(FrameBatch(
             side=side,
             sequence=seq.astype(np.uint32),
@@ -245,6 +279,7 @@ class Decoder:
             host_time_s=host,
             pressure=pressure,
             saturated=(rec["flags"] & FLAG_SATURATED) != 0,
+            imu=converted,
         ))
         if imu:
             out.imu.append(ImuBatch(side, seq.astype(np.uint32), rec["imu"].astype(np.int16)))
@@ -269,7 +304,7 @@ class Decoder:
                 if pos != len(payload) or n != count or n == 0:
                     raise ProtocolError("device-info size or sensor count inconsistent")
                 info = DeviceInfoMessage(side, n, layout, rate, f"{major}.{minor}.{patch}", units, full, foot,
-                                         texts[0], texts[1], seq, dev_us, host)
+                                         texts[0], texts[1], seq, dev_us, host, has_imu=bool(flags & FLAG_IMU))
                 self.device_info = info
                 out.device_info.append(info)
             elif typ == MsgType.STATUS:
@@ -278,6 +313,13 @@ class Decoder:
                 pct, state, mv, rate, dropped = STATUS.unpack(payload)
                 out.status.append(StatusMessage(side, None if pct == 0xFF else float(pct), mv or None,
                                                 bool(state & 1), rate, dropped, seq, dev_us, host))
+            elif typ == MsgType.IMU_INFO:
+                if len(payload) != IMU_INFO.size:
+                    raise ProtocolError("imu-info size")
+                acc_mg, gyr_dps, ax, ay, az, cal = IMU_INFO.unpack(payload)
+                imu_info = ImuInfoMessage(side, acc_mg, gyr_dps, (ax, ay, az), cal, seq, dev_us, host)
+                self._set_imu_info(imu_info)
+                out.imu_info.append(imu_info)
             elif typ == MsgType.SYNC_REPLY:
                 if len(payload) != SYNC.size:
                     raise ProtocolError("sync size")

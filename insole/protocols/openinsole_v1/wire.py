@@ -44,6 +44,7 @@ class MsgType(IntEnum):
     STATUS = 0x02
     SYNC_REPLY = 0x03
     DEVICE_INFO = 0x04
+    IMU_INFO = 0x05
 
 
 class Command(IntEnum):
@@ -79,6 +80,13 @@ INFO = struct.Struct("<BBHBBBBHH")
 STATUS = struct.Struct("<BBHHI")
 #: SYNC_REPLY payload: the request id.
 SYNC = struct.Struct("<I")
+#: IMU_INFO payload: accelerometer full scale (mg), gyroscope full scale (deg/s), the sensor axes along the foot's
+#: x, y, z (signed codes: +-1 = sensor x, +-2 = y, +-3 = z; 0, 0, 0 = mounting unknown), calibration state.
+IMU_INFO = struct.Struct("<HHbbbB")
+#: IMU_INFO calibration byte -> calibrated (None: not stated).
+IMU_CALIBRATION: dict[int, bool | None] = {0: None, 1: False, 2: True}
+#: Counts of the IMU block at full scale (int16).
+IMU_FULL_SCALE_COUNTS = 32768
 MAX_TEXT = 32
 
 
