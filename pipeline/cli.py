@@ -14,8 +14,8 @@ from insole.simulator.session import simulate_session
 from pipeline.analysis import analyze_session
 from pipeline.batch.command import batch_command
 from pipeline.errors import PipelineError
-from pipeline.norms.command import cohort_argument, cohort_option, norms_command
 from pipeline.export.command import export_group
+from pipeline.norms.command import cohort_argument, cohort_option, norms_command
 from pipeline.report import write_report, write_report_json
 from pipeline.report.comparison import load_sem_file, write_comparison, write_comparison_json
 

@@ -65,8 +65,8 @@ from insole.errors import ConfigurationError, DeviceError
 from insole.frames import SIDES, FrameBatch
 from insole.layouts import builtin_layout
 from insole.simulator.gait_model import SimulatedWalk, simulate_walk
-from insole.simulator.in_shoe import InShoe
 from insole.simulator.imu_model import IMU_URL_PARAMS, SimulatedImu
+from insole.simulator.in_shoe import InShoe
 from insole.simulator.profiles import GaitProfile, profile_from_query
 
 #: Full-scale count of the simulated 12-bit ADC and the half-scale pressure of its FSR curve.
