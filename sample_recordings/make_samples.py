@@ -112,11 +112,16 @@ def make(datasets: Path) -> None:
     for name in MOTICON_FILES:
         shutil.copyfile(datasets / "moticon_opengo" / name, out / name)
         import_recording("moticon", out / name, out / name.replace(".txt", ".h5"), overwrite=True)
-    # generic CSV example: 10 s of the simulated neutral walk, written in the documented layout
+    simulated()
+
+
+def simulated() -> None:
+    """The simulated sessions (one per profile) and the generic CSV example made from the neutral one."""
     out = HERE / "simulated"
     out.mkdir(exist_ok=True)
     for profile in PROFILES:
         simulate_session(out / f"{profile}.h5", profile=profile, duration_s=60.0, seed=1, overwrite=True)
+    # generic CSV example: 10 s of the simulated neutral walk, written in the documented layout
     write_csv_example(out / "neutral.h5", HERE / "csv" / "diy_example.csv", seconds=10.0)
     import_recording("csv", HERE / "csv" / "diy_example.csv", HERE / "csv" / "diy_example.h5", overwrite=True)
 
@@ -175,10 +180,14 @@ def write_csv_example(session_path: Path, csv_path: Path, seconds: float) -> Non
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--datasets", type=Path, default=HERE.parent.parent / "shared" / "datasets")
-    ap.add_argument("--only", choices=["vendor"], default=None, help="Regenerate only the vendor-export excerpts.")
+    ap.add_argument("--only", choices=["vendor", "simulated"], default=None,
+                    help="Regenerate only the vendor-export excerpts, or only the simulated sessions and CSV example.")
     args = ap.parse_args()
-    if args.only != "vendor":
-        make(args.datasets)
-    vendor_excerpts(args.datasets)
+    if args.only == "simulated":
+        simulated()
+    else:
+        if args.only != "vendor":
+            make(args.datasets)
+        vendor_excerpts(args.datasets)
     total = sum(p.stat().st_size for p in HERE.rglob("*") if p.is_file())
     print(f"sample_recordings: {total / 1e6:.1f} MB")
