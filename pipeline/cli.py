@@ -25,6 +25,23 @@ cli.add_command(norms_command)
 cli.add_command(export_group)
 
 
+def check_outputs(**outputs: Path | None) -> None:
+    """Refuse, before any work, an output whose folder does not exist or cannot be written (``--json`` etc.)."""
+    import os
+
+    for option, path in outputs.items():
+        if path is None:
+            continue
+        folder = path.parent if str(path.parent) else Path(".")
+        hint = "--" + option.replace("_", "-")
+        if not folder.is_dir():
+            raise click.BadParameter(f"cannot write {path}: the folder {folder} does not exist", param_hint=hint)
+        if not os.access(folder, os.W_OK):
+            raise click.BadParameter(f"cannot write {path}: the folder {folder} is not writable", param_hint=hint)
+        if path.is_dir():
+            raise click.BadParameter(f"cannot write {path}: it is a folder", param_hint=hint)
+
+
 @cli.command("analyze")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Write metrics JSON here.")
@@ -32,6 +49,7 @@ cli.add_command(export_group)
 @cohort_option
 def analyze_command(file: Path, json_path: Path | None, steps_path: Path | None, cohort: str) -> None:
     """Analyse a session FILE: gait events, strides, phases and summaries."""
+    check_outputs(json=json_path, steps=steps_path)
     result = analyze_session(file, cohort=cohort_argument(cohort))
     if json_path:
         result.write_metrics(json_path)
@@ -67,6 +85,7 @@ def analyze_command(file: Path, json_path: Path | None, steps_path: Path | None,
 @cohort_option
 def report_command(file: Path, output: Path, json_path: Path | None, cohort: str) -> None:
     """Write the self-contained HTML report of a session FILE (and optionally its JSON twin)."""
+    check_outputs(output=output, json=json_path)
     result = analyze_session(file, cohort=cohort_argument(cohort))
     out = write_report(result, output)
     click.echo(f"wrote {out}")
@@ -88,6 +107,7 @@ def report_command(file: Path, output: Path, json_path: Path | None, cohort: str
 def compare_command(before: Path, after: Path, output: Path, json_path: Path | None, allow_different_devices: bool,
                     sem_path: Path | None, cohort: str) -> None:
     """Compare two sessions, BEFORE and AFTER (e.g. shoes vs orthotic): change, effect size, CI and MDC95."""
+    check_outputs(output=output, json=json_path)
     sem = load_sem_file(sem_path) if sem_path else None
     chosen = cohort_argument(cohort)
     b, a = analyze_session(before, cohort=chosen), analyze_session(after, cohort=chosen)

@@ -100,6 +100,10 @@ def _side_metrics(fa: FootAnalysis, t: pd.DataFrame, both_feet: bool, force_note
         values[spec.name] = vals
         if spec.needs in fa.limits:
             metrics[spec.name] = unavailable(spec, unit, method, MetricStatus.NOT_APPLICABLE, fa.limits[spec.needs])
+        elif fa.sampling_rate_hz < spec.min_rate_hz:
+            metrics[spec.name] = unavailable(
+                spec, unit, method, MetricStatus.NOT_APPLICABLE,
+                f"sampled at {fa.sampling_rate_hz:g} Hz; this measure needs at least {spec.min_rate_hz:g} Hz")
         elif spec.needs is Needs.BOTH_FEET and not both_feet:
             metrics[spec.name] = unavailable(spec, unit, method, MetricStatus.NOT_APPLICABLE,
                                              "needs both feet: only one foot was analysed")
@@ -231,10 +235,11 @@ def _step_columns(table: pd.DataFrame, feet: dict[str, FootAnalysis]) -> list[St
 
 
 def assemble(path: Path, attrs: dict[str, Any], metadata: SessionMetadata, sources: dict[str, FootSource],
-             feet: dict[str, FootAnalysis], errors: dict[str, str], params: Any, cohort: Cohort | None
-             ) -> AnalysisResult:
+             feet: dict[str, FootAnalysis], errors: dict[str, str], params: Any, cohort: Cohort | None,
+             input_warnings: list[tuple[str, str]] = ()) -> AnalysisResult:
     """The :class:`AnalysisResult` of the analysed feet ``feet`` (``errors``: recorded feet not analysed), with
-    every metric positioned in ``cohort`` when there is one."""
+    every metric positioned in ``cohort`` when there is one; ``input_warnings`` are (quality code, message) pairs
+    about the inputs (an implausible body mass, an interrupted recording)."""
     tables = {s: strides.steady_state(fa.table) for s, fa in feet.items()}
     for t in tables.values():  # every documented metric column exists (NaN where the layout cannot give it)
         for spec in SIDE_METRICS:
@@ -277,7 +282,7 @@ def assemble(path: Path, attrs: dict[str, Any], metadata: SessionMetadata, sourc
         {s: SideQuality(strides=int(tables[s]["valid"].sum()), saturation_pct=round(fa.saturation_pct, 3),
                         dropout_pct=round(fa.dropout_pct, 3), dead_cells=fa.dead_cells) for s, fa in feet.items()},
         bilateral.sync, errors, [s for s in ("left", "right") if s in sources], bilateral.force_scale,
-        {s: fa.force_unit for s, fa in feet.items()})
+        {s: fa.force_unit for s, fa in feet.items()}, input_warnings)
     provenance = Provenance(
         software=f"insole {__version__}", analysed_utc=utc_now_iso(), input_path=str(path),
         input_sha256=file_sha256(path) if path.is_file() else "",

@@ -37,6 +37,7 @@ from pipeline.analysis.force_curve import (
     step_force_stats,
 )
 from pipeline.analysis.metric_catalogue import SIDE_METRICS, Needs
+from pipeline.analysis.plausibility import MIN_RATE_HZ, check_cell_values, check_foot_length, check_rate
 from pipeline.analysis.step_frames import step_frame_features
 from pipeline.analysis.strides import MIN_STANCE_S, MIN_SWING_S, SideSteps, max_gap_between, side_table
 from pipeline.errors import AnalysisError
@@ -172,7 +173,12 @@ def analyse_foot(src: FootSource, params, body_mass_kg: float | None) -> FootAna
     fs = src.sampling_rate_hz
     if not (np.isfinite(fs) and fs > 0):
         raise AnalysisError(f"{src.side} foot: sampling rate {fs!r} is not a positive number")
+    if fs < MIN_RATE_HZ:  # before reading: nothing is reported below it
+        check_rate(src.side, fs, np.zeros(0))
+    check_foot_length(src.side, float(src.layout.foot_length_mm))
     trace = total_force_trace(src, params.block_frames, int(params.cache_mb * 1e6))
+    check_rate(src.side, fs, trace.time_s)
+    check_cell_values(src.side, src.units, trace.max_cell_value)
     walking_check(src.side, trace, src.units)
     bw = body_mass_kg * GRAVITY_M_S2 if (body_mass_kg and trace.force_units == "N") else None
     det = params.detector(src.n_sensors).detect(trace.time_s, trace.force, fs, body_weight=bw)

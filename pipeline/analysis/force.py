@@ -65,6 +65,8 @@ class ForceTrace:
     n_nan_frames, n_saturated_frames : int
     has_nan_cells : bool
         Whether any cell of any frame was NaN.
+    max_cell_value : float
+        The largest cell value of the recording, in the stored units (for the plausibility check).
     pressure_cache : list of numpy.ndarray or None
         The pressure blocks when the foot fitted in the memory budget (pass 2 then reads nothing again).
     """
@@ -76,6 +78,7 @@ class ForceTrace:
     n_nan_frames: int
     n_saturated_frames: int
     has_nan_cells: bool = False
+    max_cell_value: float = 0.0
     pressure_cache: list[np.ndarray] | None = field(default=None, repr=False)
     saturated_cache: list[np.ndarray | None] | None = field(default=None, repr=False)
 
@@ -113,6 +116,7 @@ def total_force_trace(source: FootSource, block_frames: int = 1 << 16, cache_byt
     n_nan = 0
     n_sat = 0
     has_nan = False
+    max_cell = -np.inf
     for start, t, p, sat in source.iter_blocks(block_frames):
         stop = start + len(t)
         time_s[start:stop] = t
@@ -130,6 +134,8 @@ def total_force_trace(source: FootSource, block_frames: int = 1 << 16, cache_byt
         else:
             pz = p
         force[start:stop] = f
+        if len(t):
+            max_cell = max(max_cell, float(pz.max()))
         n_nan += int(all_bad.sum())
         flagged = np.zeros(len(t), bool) if sat is None else sat.copy()
         if source.units == "raw":
@@ -157,6 +163,7 @@ def total_force_trace(source: FootSource, block_frames: int = 1 << 16, cache_byt
         n_nan_frames=n_nan,
         n_saturated_frames=n_sat,
         has_nan_cells=has_nan,
+        max_cell_value=max_cell,
         pressure_cache=cache,
         saturated_cache=sat_cache,
     )

@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from pipeline.analysis.plausibility import LOADING_RATE_MIN_RATE_HZ
+
 
 class Needs(StrEnum):
     """What a metric needs from the recording to apply at all (otherwise it is reported as not applicable)."""
@@ -48,6 +50,9 @@ class MetricSpec:
     ratio_scale : bool
         A ratio-scale quantity (positive, true zero): CV and symmetry index are meaningful. False for signed
         indices (CPEI, LMFI), whose CV and SI are not reported.
+    min_rate_hz : float
+        Lowest sampling rate at which the metric is reported (above the analysis-wide minimum of
+        :data:`pipeline.analysis.plausibility.MIN_RATE_HZ`); below it the metric is not applicable, with the reason.
     """
 
     name: str
@@ -57,6 +62,7 @@ class MetricSpec:
     group: str
     needs: Needs = Needs.NOTHING
     ratio_scale: bool = True
+    min_rate_hz: float = 0.0
 
 
 _LMFI = "(F_lat - F_med) / (F_lat + F_med) of the force-time integrals (Buldt et al. 2018)"
@@ -87,10 +93,10 @@ SIDE_METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("impulse", "Impulse", "{force} s", "force-time integral over stance", "force"),
     MetricSpec("loading_rate", "Loading rate (20-80 % of first peak)", "{force}/s",
                "average slope 20-80 % of the first peak (Woodard et al. 1999); sampling-rate dependent proxy",
-               "force"),
+               "force", min_rate_hz=LOADING_RATE_MIN_RATE_HZ),
     MetricSpec("loading_rate_inst", "Instantaneous loading rate", "{force}/s",
                "maximum dF/dt of the zero-phase 20 Hz low-passed force between 20 % and 80 % of the first peak",
-               "force"),
+               "force", min_rate_hz=LOADING_RATE_MIN_RATE_HZ),
     MetricSpec("peak_pressure", "Peak cell pressure", "{pressure}",
                "highest cell value over stance: pressure, or cell force for insoles that report newtons per cell",
                "pressure"),

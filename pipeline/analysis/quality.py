@@ -37,7 +37,8 @@ LIMITS = QualityLimits(min_strides=MIN_STRIDES, min_strides_stable=MIN_STRIDES_S
 
 def quality_report(sides: dict[str, SideQuality], sync: SyncCheck | None, not_analysed: dict[str, str],
                    recorded: list[str], force_scale: ForceScaleCheck | None = None,
-                   force_units: dict[str, str] | None = None) -> Quality:
+                   force_units: dict[str, str] | None = None,
+                   input_warnings: list[tuple[str, str]] = ()) -> Quality:
     """The quality gates of a result.
 
     Parameters
@@ -54,6 +55,8 @@ def quality_report(sides: dict[str, SideQuality], sync: SyncCheck | None, not_an
         The impulse-balance check of the body-weight figures (:mod:`.force_scale`).
     force_units : dict of str to str, optional
         Force unit of every analysed foot (``BW``, ``N``, ``counts``): newtons and counts are said as warnings.
+    input_warnings : list of (str, str)
+        (quality code, message) about the inputs, each a warning.
     """
     warnings: list[QualityIssue] = []
     failures: list[QualityIssue] = [
@@ -90,6 +93,7 @@ def quality_report(sides: dict[str, SideQuality], sync: SyncCheck | None, not_an
             warnings.append(QualityIssue(
                 code=QualityCode.DROPOUTS, side=side,
                 message=f"{side}: {v:.1f} % of the recording missing (gaps or invalid frames)"))
+    warnings += [QualityIssue(code=QualityCode(code), side=None, message=msg) for code, msg in input_warnings]
     units = set((force_units or {}).values())
     if "N" in units:
         warnings.append(QualityIssue(

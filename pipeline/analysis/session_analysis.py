@@ -19,6 +19,7 @@ from pipeline.analysis.assemble import assemble
 from pipeline.analysis.events import ContactEventDetection, definition_for
 from pipeline.analysis.foot_analysis import FootAnalysis, analyse_foot
 from pipeline.analysis.foot_source import FootSource
+from pipeline.analysis.plausibility import plausible_body_mass
 from pipeline.analysis.references import resolve_cohort
 from pipeline.analysis.result import AnalysisResult
 from pipeline.errors import AnalysisError
@@ -107,13 +108,26 @@ def analyze_session(source: str | Path | Session, params: AnalysisParams | None 
         if not sources:
             raise AnalysisError(f"{path}: the session has no foot recorded")
         chosen = resolve_cohort(cohort, sources)  # a cohort of other insoles is refused before any work
+        body_mass_kg, mass_warning = plausible_body_mass(metadata.body_mass_kg)
         feet: dict[str, FootAnalysis] = {}
         errors: dict[str, str] = {}
         for side, src in sources.items():
             try:
-                feet[side] = analyse_foot(src, params, metadata.body_mass_kg)
+                feet[side] = analyse_foot(src, params, body_mass_kg)
             except AnalysisError as exc:
                 errors[side] = str(exc)
         if not feet:
             raise AnalysisError(f"{path}: " + "; ".join(errors.values()))
-    return assemble(path, attrs, metadata, sources, feet, errors, params, chosen)
+    return assemble(path, attrs, metadata, sources, feet, errors, params, chosen, input_warnings=input_warnings(
+        attrs, mass_warning))
+
+
+def input_warnings(attrs: dict, mass_warning: str) -> list[tuple[str, str]]:
+    """(code, message) of what is wrong with the inputs but leaves the analysis usable: an implausible body mass,
+    a recording that did not finish."""
+    out = [("metadata", mass_warning)] if mass_warning else []
+    if attrs.get("complete") is not None and not bool(attrs.get("complete")):
+        out.append(("interrupted", "the recording did not finish (the recorder was stopped abruptly or lost "
+                                   "power): frames after the last save are missing and the end of the walk may be "
+                                   "cut; the frames that were saved are analysed"))
+    return out

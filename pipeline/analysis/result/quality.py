@@ -18,6 +18,8 @@ class QualityCode(StrEnum):
     NOT_ANALYSED = "not_analysed"
     FORCE_SCALE = "force_scale"
     FORCE_UNITS = "force_units"
+    METADATA = "metadata"
+    INTERRUPTED = "interrupted"
     DEAD_CELLS = "dead_cells"
     NOT_WALKING = "not_walking"
 
