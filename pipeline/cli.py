@@ -133,8 +133,9 @@ def demo_command(out_dir: Path, profile: str, duration_s: float, seed: int) -> N
 
     out_dir.mkdir(parents=True, exist_ok=True)
     session = out_dir / "session.h5"
-    summary = simulate_session(session, profile=profile, duration_s=duration_s, seed=seed, overwrite=True)
-    click.echo(f"recorded   {session}  ({summary.duration_s:.1f} s, profile {profile})")
+    summary = simulate_session(session, profile=profile, duration_s=duration_s, seed=seed, overwrite=True,
+                               device_params="imu=1")
+    click.echo(f"recorded   {session}  ({summary.duration_s:.1f} s, profile {profile}, insoles with an IMU)")
     cohort = simulated_cohort(out_dir / "cohort-walkers").save(out_dir / "cohort.json")
     click.echo(f"cohort     {cohort}  (10 simulated walkers: shows how positions work, not a clinical reference)")
     result = analyze_session(session, cohort=cohort)

@@ -75,6 +75,14 @@ def test_evidence_figures_are_transcribed_from_the_design_note():
         assert author in note, f"{study.citation} is not a source in gait-evidence.md"
 
 
+def test_figures_not_in_the_design_note_say_where_they_were_verified():
+    """The walking-speed figures are not in gait-evidence.md; the study says where they were read (a DOI)."""
+    from pipeline.interpretation.evidence import SPEED_EVIDENCE
+
+    assert "doi:10.1016/j.jshs.2022.02.001" in SPEED_EVIDENCE.verified_in
+    assert all(not s.verified_in for link in LINKS.values() for s in link.studies)  # those are from the note
+
+
 def test_forbidden_phrase_detector_catches_each_phrase():
     for bad in ("flat feet causes back pain", "a diagnosis of", "LLD detected", "this will lead to pain",
                 "orthotics correct it" .replace("correct", "corrects"), "leg-length difference detected"):

@@ -64,7 +64,8 @@ def _check_report_structure(doc: dict) -> None:
         assert set(row) == {"metric", "label", "units", "si_pct", "sa_pct", "n_left", "n_right", "in_chart"}
         assert isinstance(row["sa_pct"], OPT_NUM)
     bs = doc["back_strain"]
-    assert set(bs) == {"quality", "tier", "tier_rules", "tier_caveat", "cards", "general_next_steps", "limits"}
+    assert set(bs) == {"quality", "tier", "tier_rules", "tier_caveat", "cards", "context_cards", "general_next_steps",
+                       "limits"}
     assert bs["tier"]["tier"] in {"no notable pattern", "pattern of interest", "pattern of concern", "not assessed"}
     assert [c["link_id"] for c in bs["cards"]] == ["pronation", "supination", "asymmetry"]
     for card in bs["cards"]:

@@ -17,7 +17,7 @@ import pandas as pd
 from insole.provenance import file_sha256, utc_now_iso
 from insole.session import SessionMetadata
 from pipeline import __version__
-from pipeline.analysis import cop, events, foot_function, force, regions, strides, symmetry
+from pipeline.analysis import cop, events, foot_function, force, imu_gait, regions, strides, symmetry
 from pipeline.analysis.events import (
     DEFINITION_SOURCES,
     RAW_COUNTS_NOTE,
@@ -48,6 +48,7 @@ from pipeline.analysis.result import (
     EventLevels,
     FootSummary,
     ForceScaleCheck,
+    ImuCheck,
     Metric,
     MetricStatus,
     Provenance,
@@ -129,6 +130,15 @@ def _regions(fa: FootAnalysis, t: pd.DataFrame) -> list[RegionSummary]:
     return out
 
 
+def _imu_check(fa: FootAnalysis) -> ImuCheck | None:
+    st = fa.imu
+    if st is None:
+        return None
+    return ImuCheck(reason=st.reason.value, message=st.message, n_strides=st.n_strides, n_valid=st.n_valid,
+                    rejected=st.rejected, sampling_rate_hz=finite(st.sampling_rate_hz),
+                    gravity_m_s2=finite(st.gravity_m_s2))
+
+
 def _side_result(fa: FootAnalysis, t: pd.DataFrame, metrics: dict[str, Metric]) -> Any:
     """The SideResult of one analysed foot (metrics already positioned against the cohort)."""
     if Needs.COP in fa.limits:
@@ -140,6 +150,7 @@ def _side_result(fa: FootAnalysis, t: pd.DataFrame, metrics: dict[str, Metric]) 
         side=fa.side, analysed=True, force_unit=fa.force_unit, pressure_unit=fa.pressure_unit,
         n_steps_detected=int(len(t)), n_steps_valid=int(t["valid"].sum()), foot_function=ff,
         regions=_regions(fa, t), region_rule=fa.limits.get(Needs.REGIONS, regions.REGION_RULE),
+        imu=_imu_check(fa),
         event_levels=EventLevels(
             definition=fa.event_definition,
             definition_source=DEFINITION_SOURCES[fa.event_definition] + (
@@ -205,9 +216,11 @@ def _bilateral(tables: dict[str, pd.DataFrame], feet: dict[str, FootAnalysis], t
             unavailable(specs[n], specs[n].unit, specs[n].method, MetricStatus.NOT_APPLICABLE, why)
             for n in ("double_support_s", "double_support_pct"))
         lld = symmetry.lld_not_assessed("one foot only")
+    imu = imu_gait.consistency(tables, table["stride_length_m"].si_pct, cadence.median if cadence.available
+                               else None)
     return Bilateral(cadence_steps_per_min=cadence, double_support_s=double_support,
                      double_support_pct=double_support_pct, symmetry=SymmetryTable(**table), lld_pattern=lld,
-                     force_scale=scale, sync=sync)
+                     force_scale=scale, sync=sync, imu_consistency=imu)
 
 
 def _foot_summary(src: FootSource) -> FootSummary:
@@ -282,7 +295,8 @@ def assemble(path: Path, attrs: dict[str, Any], metadata: SessionMetadata, sourc
         {s: SideQuality(strides=int(tables[s]["valid"].sum()), saturation_pct=round(fa.saturation_pct, 3),
                         dropout_pct=round(fa.dropout_pct, 3), dead_cells=fa.dead_cells) for s, fa in feet.items()},
         bilateral.sync, errors, [s for s in ("left", "right") if s in sources], bilateral.force_scale,
-        {s: fa.force_unit for s, fa in feet.items()}, input_warnings)
+        {s: fa.force_unit for s, fa in feet.items()}, input_warnings,
+        imu={s: fa.imu for s, fa in feet.items() if fa.imu is not None}, imu_consistency=bilateral.imu_consistency)
     provenance = Provenance(
         software=f"insole {__version__}", analysed_utc=utc_now_iso(), input_path=str(path),
         input_sha256=file_sha256(path) if path.is_file() else "",

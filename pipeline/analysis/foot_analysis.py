@@ -36,6 +36,7 @@ from pipeline.analysis.force_curve import (
     resample_stance,
     step_force_stats,
 )
+from pipeline.analysis.imu_gait import ImuStatus, imu_columns, limit_reason
 from pipeline.analysis.metric_catalogue import SIDE_METRICS, Needs
 from pipeline.analysis.plausibility import MIN_RATE_HZ, check_cell_values, check_foot_length, check_rate
 from pipeline.analysis.step_frames import step_frame_features
@@ -155,6 +156,7 @@ class FootAnalysis:
     n_frames: int
     sampling_rate_hz: float
     dead_cells: str = ""
+    imu: ImuStatus | None = None
 
 
 def pressure_unit(units: str) -> str:
@@ -222,6 +224,11 @@ def analyse_foot(src: FootSource, params, body_mass_kg: float | None) -> FootAna
 
     layout = src.layout
     limits = layout_limits(layout)
+    imu_values, imu_status = imu_columns(src, table)
+    for column, values in imu_values.items():
+        table[column] = values
+    if why := limit_reason(imu_status):
+        limits[Needs.IMU] = why
     feats, cop_curves = step_frame_features(src, trace, ic_idx, np.maximum(to_idx, ic_idx + 1), start_s, stop_s,
                                             params.block_frames, with_regions=Needs.REGIONS not in limits)
     gl = cop.gait_line_measures(cop_curves["cop_ap"], cop_curves["cop_ml"], layout.foot_length_mm,
@@ -261,5 +268,5 @@ def analyse_foot(src: FootSource, params, body_mass_kg: float | None) -> FootAna
         levels=levels, event_definition=definition, force_unit=force_unit, detector_force_unit=trace.force_units,
         pressure_unit=pressure_unit(src.units), layout=layout, limits=limits, region_names=names,
         saturation_pct=100.0 * trace.n_saturated_frames / n, dropout_pct=dropout, n_frames=n, sampling_rate_hz=fs,
-        dead_cells=dead,
+        dead_cells=dead, imu=imu_status,
     )

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from insole.layouts import SensorLayout
-from insole.session import FootData, Gap, SessionReader
+from insole.session import FootData, Gap, ImuData, SessionReader
 
 #: What the analysis reads of each frame.
 _FIELDS = ("time_s", "pressure", "saturated")
@@ -93,6 +93,13 @@ class FootSource:
         assert self._reader is not None
         block = self._reader.read(self.side, start, stop, fields=_FIELDS)  # type: ignore[arg-type]
         return block.time_s, np.asarray(block.pressure, np.float32), block.saturated  # type: ignore[return-value]
+
+    def imu(self) -> ImuData | None:
+        """The foot's IMU samples (m/s², rad/s; None when the foot has no IMU)."""
+        if self._foot is not None:
+            return self._foot.imu
+        assert self._reader is not None
+        return self._reader.read_imu(self.side)  # type: ignore[arg-type]
 
     def iter_blocks(self, block_frames: int) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray | None]]:
         """Yield ``(start, time_s, pressure, saturated)`` blocks of at most ``block_frames`` frames, in order."""

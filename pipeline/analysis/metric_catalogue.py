@@ -28,6 +28,7 @@ class Needs(StrEnum):
     COP = "cop"  # cell positions known, spread along and across the foot
     MEDIAL_LATERAL = "medial_lateral"  # cells on both sides of the foot axis, positions known
     REGIONS = "regions"  # several cells at known positions
+    IMU = "imu"  # an inertial sensor in the insole that passes the sensor checks (pipeline.analysis.imu_gait)
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class MetricSpec:
     method : str
         How the per-step value is computed.
     group : str
-        ``temporal``, ``force``, ``cop``, ``medial_lateral`` or ``pressure`` (report sections).
+        ``temporal``, ``spatial``, ``force``, ``cop``, ``medial_lateral`` or ``pressure`` (report sections).
     needs : Needs
     ratio_scale : bool
         A ratio-scale quantity (positive, true zero): CV and symmetry index are meaningful. False for signed
@@ -79,6 +80,12 @@ SIDE_METRICS: tuple[MetricSpec, ...] = (
                "temporal", Needs.BOTH_FEET),
     MetricSpec("single_support_s", "Single support", "s", "stance - double support", "temporal", Needs.BOTH_FEET),
     MetricSpec("cadence_steps_per_min", "Cadence", "steps/min", "120 / stride time", "temporal"),
+    MetricSpec("stride_length_m", "Stride length", "m",
+               "horizontal displacement of the foot from one still moment of stance to the next, from the insole "
+               "IMU (strapdown integration with tilt and velocity de-drifting; strides passing the IMU gates)",
+               "spatial", Needs.IMU),
+    MetricSpec("gait_speed_m_s", "Gait speed", "m/s", "stride length / stride time, per stride", "spatial",
+               Needs.IMU),
     MetricSpec("peak1_force", "First force peak", "{force}",
                "maximum force over 0-50 % stance, when the curve has a double hump", "force"),
     MetricSpec("peak1_pct_stance", "First peak timing", "% stance", "timing of the first peak", "force"),
@@ -173,6 +180,10 @@ EVENT_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("double_support_initial_s", "s", "this IC to the contralateral TO"),
     ColumnSpec("double_support_terminal_s", "s", "contralateral IC to this TO"),
     ColumnSpec("saturated", "", "a cell was saturated during the stance (force measures excluded)"),
+    ColumnSpec("imu_velocity_residual_m_s", "m/s", "integrated foot velocity at the end of the stride, before "
+               "de-drifting (ideally 0; strides above 0.5 m/s are not used)"),
+    ColumnSpec("imu_reason", "", "why the stride has (ok) or has no IMU figures (pipeline.analysis.imu.ImuReason; "
+               "no_imu when the foot has no IMU)"),
 )
 
 #: Per-step columns of each plantar region ``REGION_<suffix>`` (regions depend on the layout).

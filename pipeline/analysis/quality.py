@@ -15,8 +15,11 @@ These limits (except the 30 strides) are our choices, stated here and in every r
 
 from __future__ import annotations
 
+from pipeline.analysis.imu import ImuReason
+from pipeline.analysis.imu_gait import ImuStatus
 from pipeline.analysis.result import (
     ForceScaleCheck,
+    ImuConsistency,
     Quality,
     QualityCode,
     QualityIssue,
@@ -38,7 +41,8 @@ LIMITS = QualityLimits(min_strides=MIN_STRIDES, min_strides_stable=MIN_STRIDES_S
 def quality_report(sides: dict[str, SideQuality], sync: SyncCheck | None, not_analysed: dict[str, str],
                    recorded: list[str], force_scale: ForceScaleCheck | None = None,
                    force_units: dict[str, str] | None = None,
-                   input_warnings: list[tuple[str, str]] = ()) -> Quality:
+                   input_warnings: list[tuple[str, str]] = (),
+                   imu: dict[str, ImuStatus] | None = None, imu_consistency: ImuConsistency | None = None) -> Quality:
     """The quality gates of a result.
 
     Parameters
@@ -57,6 +61,11 @@ def quality_report(sides: dict[str, SideQuality], sync: SyncCheck | None, not_an
         Force unit of every analysed foot (``BW``, ``N``, ``counts``): newtons and counts are said as warnings.
     input_warnings : list of (str, str)
         (quality code, message) about the inputs, each a warning.
+    imu : dict of str to ImuStatus, optional
+        Each analysed foot's IMU status: an IMU that is there but wrong (axes, units, rate, saturation) is a
+        failure, an IMU in unknown axes or with few usable strides a warning.
+    imu_consistency : ImuConsistency, optional
+        Left-right and cadence agreement of the IMU figures (a warning when they disagree).
     """
     warnings: list[QualityIssue] = []
     failures: list[QualityIssue] = [
@@ -94,6 +103,26 @@ def quality_report(sides: dict[str, SideQuality], sync: SyncCheck | None, not_an
                 code=QualityCode.DROPOUTS, side=side,
                 message=f"{side}: {v:.1f} % of the recording missing (gaps or invalid frames)"))
     warnings += [QualityIssue(code=QualityCode(code), side=None, message=msg) for code, msg in input_warnings]
+    for side, st in (imu or {}).items():
+        if not st.has_imu:
+            continue
+        if why := st.failure:
+            failures.append(QualityIssue(code=QualityCode.IMU, side=side, message=f"{side} IMU: {why}"))
+        elif st.reason is ImuReason.SENSOR_FRAME:
+            warnings.append(QualityIssue(code=QualityCode.IMU, side=side, message=f"{side} IMU: {st.message}"))
+        elif st.n_strides and st.n_valid < 0.5 * st.n_strides:
+            common = max(st.rejected, key=st.rejected.get) if st.rejected else "unknown"
+            warnings.append(QualityIssue(
+                code=QualityCode.IMU, side=side,
+                message=f"{side} IMU: stride length and gait speed from {st.n_valid} of {st.n_strides} strides "
+                f"(most rejected for {common.replace('_', ' ')})"))
+    c = imu_consistency
+    if c is not None and c.agree is False:
+        warnings.append(QualityIssue(
+            code=QualityCode.IMU, side=None,
+            message=f"IMU figures disagree: stride-length SI {c.stride_length_si_pct or 0:+.1f} % between the feet, "
+            f"gait speed {c.gait_speed_m_s:.2f} m/s against {c.speed_from_cadence_m_s:.2f} m/s from cadence x stride "
+            f"length (limit {c.limit_pct:g} %); check the IMU calibration and mounting"))
     units = set((force_units or {}).values())
     if "N" in units:
         warnings.append(QualityIssue(

@@ -20,6 +20,8 @@ from pipeline.interpretation.evidence import (
     LINKS,
     LLD_REFERENCE,
     ORTHOSES_GRADE,
+    SPEED_EVIDENCE,
+    SPEED_GRADE,
 )
 
 SIDES = ("left", "right")
@@ -326,3 +328,61 @@ def asymmetry_card(metrics: SessionMetrics, quality_failed) -> dict[str, Any]:
 def msgspec_items(record: Any) -> list[tuple[str, Any]]:
     """(field, value) pairs of a record, in field order."""
     return [(f, getattr(record, f)) for f in record.__struct_fields__]
+
+
+def speed_card(metrics: SessionMetrics, quality_failed: bool) -> dict[str, Any]:
+    """The walking-speed card: gait speed and stride length from the insole IMU, against the reference cohort of
+    the same insole model when there is one. Context for the screen, not a kinetic-chain link: it is not counted
+    in the tier."""
+    measurements = []
+    for side in SIDES:
+        for name, label in (("gait_speed_m_s", "gait speed (m/s)"), ("stride_length_m", "stride length (m)")):
+            m = _measurement(metrics, side, name, label)
+            m["reference"] = ("Healthy people recorded with the same insole model (the reference cohort named in "
+                              "the position)")
+            if not m["available"]:
+                m["position"] = f"not available: {m['reason']}" if m["reason"] else "not available"
+            else:
+                ref = metrics.side(side).metric(name).reference
+                m["position"] = describe_position(ref, cohort=metrics.provenance.reference_cohort, unit=m["units"])
+            measurements.append(m)
+    speeds = [m for m in measurements if m["metric"] == "gait_speed_m_s"]
+    available = [m for m in speeds if m["available"]]
+    positioned = [m for m in available if m["reference_position"]]
+    if not available:
+        met, detail = None, "; ".join(f"{m['side']}: {m['position']}" for m in speeds)
+    elif len(positioned) < len(available):
+        met, detail = None, ("the speed is shown but not positioned: no reference cohort of this insole model "
+                             "holds gait speeds")
+    else:
+        met = all(m["reference_position"]["percentile"] < 20 for m in positioned)
+        detail = "; ".join(f"{m['side']}: {m['position']}" for m in positioned)
+    rule = {
+        "rule": "Flag when the gait speed of every foot with IMU figures is in the lowest fifth of healthy people "
+        "recorded with the same insole model.",
+        "met": met, "detail": detail, "source": f"{SPEED_EVIDENCE.citation}; the reference cohort named",
+    }
+    status = _status(met, quality_failed)
+    if status == "flagged":
+        text = ("Walking is slower than in most healthy people recorded with this insole. People with persistent "
+                "low back pain walk more slowly and with shorter strides on average; slower walking is also "
+                "common with age, other pain and many conditions, so this is a prompt to ask, not a finding "
+                "about the back.")
+    elif status == "not flagged":
+        text = "The walking speed is within the range of healthy people recorded with this insole."
+    elif status == "withheld":
+        text = "Not assessed."
+    else:
+        text = f"Not assessed: {detail}."
+    return {
+        "link_id": "walking_speed", "title": "Walking speed and stride length",
+        "chain": ["persistent low back pain", "slower walking, shorter strides (an association, seen in "
+                  "cross-sectional studies)"],
+        "grade": SPEED_GRADE, "studies": [SPEED_EVIDENCE.to_dict()],
+        "limits": ["Speed and stride length come from the insole's inertial sensor, integrated stride by stride "
+                   "between the still moments of stance; they are reported only for strides that pass the "
+                   "integration gates, with their number.", "The card is context for the screen and is not "
+                   "counted in its result."],
+        "status": status, "measurements": measurements, "rules": [rule], "interpretation": text,
+        "next_steps": [],
+    }

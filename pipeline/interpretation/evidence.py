@@ -42,6 +42,9 @@ class Study:
         How the source measured the foot (so a reader can judge how far an insole figure transfers).
     checked : bool
         True when gait-evidence.md marks the source ``[checked]``.
+    verified_in : str
+        For a figure that is not in gait-evidence.md: where it was read and verified (the source's DOI and what
+        of it was read); empty for entries transcribed from the note.
     """
 
     citation: str
@@ -50,6 +53,7 @@ class Study:
     effect: str
     measurement: str = ""
     checked: bool = False
+    verified_in: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -122,6 +126,22 @@ GAIT_LBP_EVIDENCE = Study(
     effect="slower walking and shorter strides with low back pain; no consistent asymmetry effect",
 )
 GAIT_LBP_GRADE = "very low"
+
+#: Walking speed and stride length in people with persistent low back pain: the gait measures with the most
+#: consistent association. The figures are not in gait-evidence.md (its row says "slower, shorter strides"); they
+#: were read in the source's abstract (``verified_in``).
+SPEED_EVIDENCE = Study(
+    citation="Smith JA et al. 2022, J Sport Health Sci 11:450-465",
+    design="systematic review and meta-analysis of 97 studies (20 % with high reporting quality / low risk of bias)",
+    population="people with persistent low back pain against back-healthy controls",
+    effect="slower walking, standardised mean difference -0.59 (95% CI -0.77 to -0.42); shorter strides, -0.38 "
+           "(95% CI -0.60 to -0.16)",
+    measurement="laboratory and clinical gait analysis at self-selected walking speed",
+    verified_in="abstract of doi:10.1016/j.jshs.2022.02.001 (PubMed 35151908), read 2026-12-01",
+)
+#: The source's own grade of the speed and stride-length association.
+SPEED_GRADE = ("moderate to strong (the review's own conclusion for persistent low back pain); cross-sectional "
+               "studies: slower walking may follow the pain rather than lead to it")
 
 LINKS: dict[str, EvidenceLink] = {
     "pronation": EvidenceLink(

@@ -23,7 +23,13 @@ from typing import Any
 import pandas as pd
 
 from pipeline.analysis.result import Quality, SessionMetrics
-from pipeline.interpretation.cards import asymmetry_card, foot_function_labels, pronation_card, supination_card
+from pipeline.interpretation.cards import (
+    asymmetry_card,
+    foot_function_labels,
+    pronation_card,
+    speed_card,
+    supination_card,
+)
 
 SIDES = ("left", "right")
 
@@ -103,7 +109,8 @@ def build_findings(metrics: SessionMetrics, steps: pd.DataFrame | None = None) -
     Returns
     -------
     dict
-        ``{"quality", "tier", "cards", "general_next_steps", "limits", "tier_rules", "tier_caveat"}``, JSON-ready.
+        ``{"quality", "tier", "cards", "context_cards", "general_next_steps", "limits", "tier_rules",
+        "tier_caveat"}``, JSON-ready; ``context_cards`` (walking speed) are shown but not counted in the tier.
     """
     quality = quality_status(metrics.quality)
     failed = not metrics.quality.passed
@@ -145,6 +152,7 @@ def build_findings(metrics: SessionMetrics, steps: pd.DataFrame | None = None) -
         "tier_rules": rules,
         "tier_caveat": TIER_CAVEAT,
         "cards": cards,
+        "context_cards": [speed_card(metrics, failed)],
         "general_next_steps": general,
         "limits": list(GENERAL_LIMITS),
     }

@@ -14,17 +14,19 @@ from pathlib import Path
 from pipeline.norms.build import build_cohort
 from pipeline.norms.cohort import Cohort
 
-#: The walkers' deviations from the neutral profile (``sim://`` URL parameters).
+#: The walkers' deviations from the neutral profile (``sim://`` URL parameters); every walker's insoles carry an
+#: IMU, so that gait speed and stride length have a reference too.
 WALKERS: tuple[dict[str, float], ...] = tuple(
-    {"medial_shift": ms, "stance_scale_right": st, "peak_scale_right": pk}
-    for ms, st, pk in zip((-0.016, -0.012, -0.008, -0.004, 0.0, 0.004, 0.008, 0.012, 0.016, 0.002),
-                          (1.008, 0.992, 1.004, 0.996, 1.0, 1.006, 0.994, 1.002, 0.998, 1.0),
-                          (0.98, 1.02, 0.99, 1.01, 1.0, 0.985, 1.015, 0.995, 1.005, 1.0), strict=True)
+    {"medial_shift": ms, "stance_scale_right": st, "peak_scale_right": pk, "speed_m_s": v, "imu": 1}
+    for ms, st, pk, v in zip((-0.016, -0.012, -0.008, -0.004, 0.0, 0.004, 0.008, 0.012, 0.016, 0.002),
+                             (1.008, 0.992, 1.004, 0.996, 1.0, 1.006, 0.994, 1.002, 0.998, 1.0),
+                             (0.98, 1.02, 0.99, 1.01, 1.0, 0.985, 1.015, 0.995, 1.005, 1.0),
+                             (1.22, 1.38, 1.26, 1.34, 1.30, 1.18, 1.42, 1.28, 1.32, 1.30), strict=True)
 )
 #: Length and first seed of the walkers' recordings.
 DURATION_S, FIRST_SEED = 40.0, 100
-DESCRIPTION = ("ten simulated healthy walkers (neutral profile with small medio-lateral, stance and force "
-               "differences); shows how positions work, not a clinical reference")
+DESCRIPTION = ("ten simulated healthy walkers (neutral profile with small medio-lateral, stance, force and speed "
+               "differences; insoles with an IMU); shows how positions work, not a clinical reference")
 
 
 def cohort_name(sensors: int) -> str:

@@ -25,7 +25,7 @@ SCHEMA_VERSION = 3
 SIDES = ("left", "right")
 
 #: Per-side metrics of the temporal table, in the order shown.
-TEMPORAL_METRICS = tuple(m.name for m in SIDE_METRICS if m.group == "temporal")
+TEMPORAL_METRICS = tuple(m.name for m in SIDE_METRICS if m.group in ("temporal", "spatial"))
 #: Per-side metrics of the force, CoP and foot-function table.
 KINETIC_METRICS = ("peak1_force", "valley_force", "peak2_force", "loading_rate", "impulse", "peak_pressure",
                    "cpei_pct", "cop_path_length_pct", "lmfi_loading", "lmfi_midstance", "lmfi_terminal",

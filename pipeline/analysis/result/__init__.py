@@ -31,6 +31,7 @@ from insole.layouts import SensorLayout
 from pipeline.analysis.result.bilateral import (
     Bilateral,
     ForceScaleCheck,
+    ImuConsistency,
     LldCriteria,
     LldPattern,
     SymmetryTable,
@@ -48,7 +49,7 @@ from pipeline.analysis.result.session import (
     StepColumn,
     json_schema,
 )
-from pipeline.analysis.result.side import EventLevels, FootFunction, RegionSummary, SideResult
+from pipeline.analysis.result.side import EventLevels, FootFunction, ImuCheck, RegionSummary, SideResult
 
 
 @dataclass
@@ -141,6 +142,8 @@ __all__ = [
     "FootFunction",
     "FootSummary",
     "ForceScaleCheck",
+    "ImuCheck",
+    "ImuConsistency",
     "LldCriteria",
     "LldPattern",
     "Metric",

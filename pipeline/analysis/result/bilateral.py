@@ -97,6 +97,24 @@ class ForceScaleCheck(_Record):
     method: str = ""
 
 
+class ImuConsistency(_Record):
+    """Whether the IMU figures of the two feet agree with each other and with the pressure's cadence.
+
+    Walking straight, both feet travel the same distance: ``stride_length_si_pct`` is the symmetry index of the
+    two feet's median stride lengths (``limit_pct`` at most). ``speed_from_cadence_m_s`` = cadence x mean stride
+    length / 120 (two steps per stride) against ``gait_speed_m_s``, the median of the per-stride speeds of both
+    feet; ``agree`` when both are within ``limit_pct``.
+    """
+
+    status: MetricStatus
+    reason: str = ""
+    stride_length_si_pct: float | None = None
+    gait_speed_m_s: float | None = None
+    speed_from_cadence_m_s: float | None = None
+    limit_pct: float = 5.0
+    agree: bool | None = None
+
+
 class Bilateral(_Record):
     """Measures of both feet together. With one foot, every entry says so (status ``not_applicable``)."""
 
@@ -107,3 +125,4 @@ class Bilateral(_Record):
     lld_pattern: LldPattern
     force_scale: ForceScaleCheck
     sync: SyncCheck | None = None
+    imu_consistency: ImuConsistency | None = None

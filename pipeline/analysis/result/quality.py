@@ -20,6 +20,7 @@ class QualityCode(StrEnum):
     FORCE_UNITS = "force_units"
     METADATA = "metadata"
     INTERRUPTED = "interrupted"
+    IMU = "imu"
     DEAD_CELLS = "dead_cells"
     NOT_WALKING = "not_walking"
 

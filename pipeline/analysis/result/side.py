@@ -63,6 +63,20 @@ class EventLevels(_Record):
     force_unit: str
 
 
+class ImuCheck(_Record):
+    """What the foot's inertial sensor gave: ``reason`` (``ok``, ``no_imu`` or why not: the codes of
+    :class:`pipeline.analysis.imu.ImuReason`), a message for people, the strides offered and used, the strides
+    rejected per reason, and the figures the sensor check rests on (rate from the time stamps, gravity at rest)."""
+
+    reason: str
+    message: str = ""
+    n_strides: int = 0
+    n_valid: int = 0
+    rejected: dict[str, int] = {}
+    sampling_rate_hz: float | None = None
+    gravity_m_s2: float | None = None
+
+
 class _SideBase(_Record):
     """Fields of a side's result that are not metrics (the metrics follow, one field per metric name)."""
 
@@ -77,6 +91,7 @@ class _SideBase(_Record):
     regions: list[RegionSummary] = []
     region_rule: str = ""
     event_levels: EventLevels | None = None
+    imu: ImuCheck | None = None
 
     def metrics(self) -> Iterator[Metric]:
         """Every per-side metric, in report order."""
