@@ -18,7 +18,8 @@ CONTRACT_DOC = ROOT / "docs" / "analysis-result.md"
 BEGIN, END = "<!-- begin generated tables (tools/analysis_schema.py) -->", "<!-- end generated tables -->"
 NEEDS = {"nothing": "always", "both_feet": "both feet analysed",
          "cop": "cell positions known, spread along and across the foot",
-         "medial_lateral": "cells known on both sides of the foot axis", "regions": "several cells at known positions"}
+         "medial_lateral": "cells known on both sides of the foot axis", "regions": "several cells at known positions",
+         "imu": "an insole IMU that passes the sensor checks"}
 
 
 def schema_text() -> str:
