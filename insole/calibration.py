@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.interpolate import PchipInterpolator
 
 from insole.errors import ConfigurationError
 from insole.provenance import utc_now_iso
@@ -82,7 +81,7 @@ class Calibration:
     notes: str = ""
     broken_cells: list[int] = field(default_factory=list)
     direction: int = field(default=1, init=False)
-    _curves: list[PchipInterpolator | None] = field(default_factory=list, repr=False)
+    _curves: list[Any] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         self.load_kpa = np.asarray(self.load_kpa, np.float64)
@@ -106,6 +105,8 @@ class Calibration:
                 "(their counts are not monotone in load, or go the other way than the other cells); check the "
                 "insole's connection and the bladder pressure, or leave those loads out"
             )
+        from scipy.interpolate import PchipInterpolator  # here: reading a session must not load scipy
+
         u = self.direction * self.counts  # increasing with load for every working cell
         self._curves = [None if i in self.broken_cells else PchipInterpolator(u[:, i], self.load_kpa,
                                                                               extrapolate=True)

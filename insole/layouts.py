@@ -24,7 +24,6 @@ import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.interpolate import PchipInterpolator
 
 from insole.errors import ConfigurationError
 
@@ -71,6 +70,8 @@ def foot_outline_mm(foot_length_mm: float, n_points: int = 120) -> np.ndarray:
     numpy.ndarray, shape (2 * n_points, 2)
         ``(x_mm, y_mm)`` going up the medial edge and back down the lateral edge.
     """
+    from scipy.interpolate import PchipInterpolator  # here: importing a layout must not load scipy
+
     x = np.linspace(0.0, 1.0, n_points)
     medial = PchipInterpolator(_OUTLINE[:, 0], _OUTLINE[:, 1])(x)
     lateral = PchipInterpolator(_OUTLINE[:, 0], _OUTLINE[:, 2])(x)
@@ -79,6 +80,8 @@ def foot_outline_mm(foot_length_mm: float, n_points: int = 120) -> np.ndarray:
 
 
 def _edges(x_rel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    from scipy.interpolate import PchipInterpolator
+
     medial = PchipInterpolator(_OUTLINE[:, 0], _OUTLINE[:, 1])(x_rel)
     lateral = PchipInterpolator(_OUTLINE[:, 0], _OUTLINE[:, 2])(x_rel)
     return medial, lateral

@@ -13,33 +13,37 @@ from collections.abc import Sequence
 import click
 
 from insole import __version__
-from insole.cli.calibrate import calibrate_group
-from insole.cli.emulate import emulate_command
-from insole.cli.emulate_ble import emulate_ble_command
-from insole.cli.emulate_moticon import emulate_moticon_command
-from insole.cli.import_cmd import import_command
-from insole.cli.info import info_command
-from insole.cli.record import record_command
-from insole.cli.scan import scan_command
-from insole.cli.simulate import simulate_command
+from insole.cli.lazy import LazyGroup
 from insole.errors import InsoleError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(__version__, prog_name="insole")
 def cli() -> None:
     """Record, simulate, analyse and report plantar-pressure insole sessions."""
 
 
-cli.add_command(simulate_command)
-cli.add_command(info_command)
-cli.add_command(record_command)
-cli.add_command(calibrate_group)
-cli.add_command(import_command)
-cli.add_command(emulate_command)
-cli.add_command(scan_command)
-cli.add_command(emulate_ble_command)
-cli.add_command(emulate_moticon_command)
+#: The device-side commands: name, where it lives, its one-line summary (imported only when it runs).
+COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("calibrate", "insole.cli.calibrate:calibrate_group",
+     "Calibrate raw insole counts to kPa (procedure: see `insole calibrate fit --help`)."),
+    ("emulate", "insole.cli.emulate:emulate_command",
+     "Emulate an insole's firmware on serial port PORT, driven by the simulated walker."),
+    ("emulate-ble", "insole.cli.emulate_ble:emulate_ble_command",
+     "Run BLE insole emulators (bumble GATT peripherals) on a simulated link and serve its HCI to a host."),
+    ("emulate-moticon", "insole.cli.emulate_moticon:emulate_moticon_command",
+     "Send the rows of a Moticon OpenGo EXPORT (.txt) to HOST:PORT over UDP at real pace."),
+    ("import", "insole.cli.import_cmd:import_command", "Import SRC (a FORMAT recording) into a session file."),
+    ("info", "insole.cli.info:info_command", "Show what is in a session FILE (and check that it is valid)."),
+    ("record", "insole.cli.record:record_command",
+     "Record insoles into a session FILE; Ctrl-C ends the session cleanly and saves it."),
+    ("scan", "insole.cli.scan:scan_command",
+     "List candidate insoles with the URL to record them (transports: serial, plus any registered)."),
+    ("simulate", "insole.cli.simulate:simulate_command",
+     "Simulate a walk on two insoles and record it into a session file (with its ground truth)."),
+)
+for _name, _target, _help in COMMANDS:
+    cli.add_lazy_command(_name, _target, _help)
 
 #: Exceptions whose message is shown as a one-line error (extended by pipeline.cli).
 USER_ERRORS: list[type[BaseException]] = [InsoleError]

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import numpy as np
 
-from insole.calibration import Calibration, fit_calibration
 from insole.errors import ConfigurationError
-from insole.recalibrate import recalibrate_session
-from insole.session import open_session
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @click.group("calibrate")
@@ -24,7 +25,7 @@ def _parse_step(text: str) -> tuple[float, Path]:
         load_kpa = float(load)
     except ValueError:
         load_kpa = float("nan")
-    if not sep or not path or not np.isfinite(load_kpa) or load_kpa < 0:
+    if not sep or not path or not math.isfinite(load_kpa) or load_kpa < 0:
         raise ConfigurationError(f"--step must look like LOAD_KPA:FILE.h5 (e.g. 50:load_050.h5), got {text!r}")
     return load_kpa, Path(path)
 
@@ -54,6 +55,9 @@ def fit_command(steps: tuple[str, ...], side: str | None, output: Path, overwrit
       4. put SERIAL.json in the calibration folder (insole record --calibration-dir, $INSOLE_CALIBRATION_DIR
          or ~/.config/insole/calibrations).
     """
+    from insole.calibration import fit_calibration
+    from insole.session import open_session
+
     if output.exists() and not overwrite:
         raise ConfigurationError(f"{output} already exists; choose another name or pass --overwrite")
     data: list[tuple[float, np.ndarray]] = []
@@ -97,6 +101,10 @@ def _cells(cells: list[int]) -> str:
 @click.option("--overwrite", is_flag=True)
 def apply_command(session: Path, cal_path: Path, side: str, output: Path, overwrite: bool) -> None:
     """Recalibrate SESSION from its raw counts into a new session file."""
+    from insole.calibration import Calibration
+    from insole.recalibrate import recalibrate_session
+    from insole.session import open_session
+
     cal = Calibration.load(cal_path)
     with open_session(session) as sf:
         sides = sf.sides if side == "both" else [side]

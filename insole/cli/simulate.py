@@ -8,7 +8,6 @@ import click
 
 from insole.cli.options import metadata_from_options, metadata_options
 from insole.simulator.profiles import PROFILES
-from insole.simulator.session import simulate_session
 
 
 @click.command("simulate")
@@ -30,6 +29,8 @@ from insole.simulator.session import simulate_session
 def simulate_command(profile: str, duration_s: float, seed: int, sensors: str, rate_hz: float, device_params: str,
                      output: Path, overwrite: bool, **meta: object) -> None:
     """Simulate a walk on two insoles and record it into a session file (with its ground truth)."""
+    from insole.simulator.session import simulate_session
+
     md = metadata_from_options(meta)
     summary = simulate_session(
         output,

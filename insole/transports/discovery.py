@@ -10,9 +10,12 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from insole.errors import InsoleError
-from insole.frames import Side
+
+if TYPE_CHECKING:
+    from insole.frames import Side
 
 
 @dataclass(frozen=True)

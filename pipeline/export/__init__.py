@@ -10,8 +10,24 @@ Modules
 ``command``   the ``insole export`` command group
 """
 
-from pipeline.export.c3d_file import C3D_EVENT_LABELS, write_c3d
-from pipeline.export.signals import FootSignals, foot_signals
-from pipeline.export.tables import write_tables
+from __future__ import annotations
 
-__all__ = ["C3D_EVENT_LABELS", "FootSignals", "foot_signals", "write_c3d", "write_tables"]
+import importlib
+from typing import Any
+
+_LAZY = {
+    "C3D_EVENT_LABELS": "pipeline.export.c3d_file",
+    "write_c3d": "pipeline.export.c3d_file",
+    "FootSignals": "pipeline.export.signals",
+    "foot_signals": "pipeline.export.signals",
+    "write_tables": "pipeline.export.tables",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    """Load the export functions on first use (``insole export --help`` imports none of them)."""
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'pipeline.export' has no attribute {name!r}")

@@ -6,10 +6,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.analysis import analyze_session
 from pipeline.errors import AnalysisError
-from pipeline.export.c3d_file import write_c3d
-from pipeline.export.tables import write_tables
 
 
 @click.group("export")
@@ -20,6 +17,8 @@ def export_group() -> None:
 def _analysis(session: Path, events: bool):  # type: ignore[no-untyped-def]
     if not events:
         return None
+    from pipeline.analysis import analyze_session
+
     try:
         return analyze_session(session)
     except AnalysisError as exc:
@@ -33,6 +32,8 @@ def _analysis(session: Path, events: bool):  # type: ignore[no-untyped-def]
 @click.option("--overwrite", is_flag=True)
 def c3d_command(session: Path, output: Path, no_events: bool, overwrite: bool) -> None:
     """Write SESSION as C3D: total force and CoP per foot as analog channels, Foot Strike / Foot Off events."""
+    from pipeline.export.c3d_file import write_c3d
+
     result = _analysis(session, not no_events)
     out = write_c3d(session, output, result.steps if result is not None else None, overwrite=overwrite)
     n = 0 if result is None else int(result.steps[["ic_s", "to_s"]].notna().to_numpy().sum())
@@ -47,6 +48,8 @@ def _tables(fmt: str):  # type: ignore[no-untyped-def]
     @click.option("--no-steps", is_flag=True, help="Do not analyse: write the frames and cells only.")
     @click.option("--overwrite", is_flag=True)
     def command(session: Path, out_dir: Path, no_steps: bool, overwrite: bool) -> None:
+        from pipeline.export.tables import write_tables
+
         result = _analysis(session, not no_steps)
         units = {c.name: c.unit for c in result.metrics.step_columns} if result is not None else None
         paths = write_tables(session, out_dir, fmt, result.steps if result is not None else None, units,

@@ -10,7 +10,7 @@ that nobody is judged against themselves.
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import beta
+from scipy.special import betaincinv  # the beta quantile (scipy.stats.beta.ppf), without scipy.stats
 
 from pipeline.analysis.result import CohortPosition
 from pipeline.norms.cohort import Cohort, CohortMetric
@@ -20,11 +20,11 @@ MIN_COHORT_VALUES = 5
 
 
 def _cp_low(k: float, n: int) -> float:
-    return 0.0 if k <= 0 else float(beta.ppf(0.025, k, n - k + 1))
+    return 0.0 if k <= 0 else float(betaincinv(k, n - k + 1, 0.025))
 
 
 def _cp_high(k: float, n: int) -> float:
-    return 1.0 if k >= n else float(beta.ppf(0.975, k + 1, n - k))
+    return 1.0 if k >= n else float(betaincinv(k + 1, n - k, 0.975))
 
 
 def percentile_in(values: np.ndarray, value: float) -> float:

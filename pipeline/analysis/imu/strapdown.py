@@ -33,7 +33,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.integrate import cumulative_trapezoid
 
 from pipeline.analysis.imu import quaternions as Q
 
@@ -108,6 +107,8 @@ def integrate_stride(time_s: np.ndarray, acc_m_s2: np.ndarray, gyr_rad_s: np.nda
     q = Q.multiply(correction, q)
     gravity = 0.5 * (np.linalg.norm(still_acc_start) + np.linalg.norm(still_acc_end))
     acc_world = Q.rotate(q, f) - gravity * _UP
+    from scipy.integrate import cumulative_trapezoid  # here: scipy.integrate loads scipy.optimize
+
     v = cumulative_trapezoid(acc_world, t, axis=0, initial=0.0)
     residual = v[-1].copy()
     v = v - share[:, None] * residual[None, :]

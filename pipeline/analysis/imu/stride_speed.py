@@ -21,7 +21,6 @@ import math
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.integrate import cumulative_trapezoid
 
 from pipeline.analysis.imu.errors import ImuAnalysisError
 from pipeline.analysis.imu.results import ImuGaitSummary, ImuReason, ImuStrides, SensorCheck
@@ -246,6 +245,8 @@ class ImuStrideSpeed:
         """Integrated rotation from each toe-off to the next contact, for swings between usable stances."""
         if len(ic) < 2 or len(t) < 2:
             return np.zeros((0, 3))
+        from scipy.integrate import cumulative_trapezoid
+
         total = cumulative_trapezoid(np.nan_to_num(gyr.astype(np.float64)), t, axis=0, initial=0.0)
         a = np.clip(np.searchsorted(t, to[:-1]), 0, len(t) - 1)
         b = np.clip(np.searchsorted(t, ic[1:]), 0, len(t) - 1)

@@ -1,0 +1,56 @@
+"""``insole report`` and ``insole compare``: the HTML reports of one session and of a before/after pair."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from pipeline.commands.outputs import check_outputs
+from pipeline.norms.command import cohort_argument, cohort_option
+
+
+@click.command("report")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="HTML file.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the report's content as JSON here.")
+@cohort_option
+def report_command(file: Path, output: Path, json_path: Path | None, cohort: str) -> None:
+    """Write the self-contained HTML report of a session FILE (and optionally its JSON twin)."""
+    from pipeline.analysis import analyze_session
+    from pipeline.report import write_report, write_report_json
+
+    check_outputs(output=output, json=json_path)
+    result = analyze_session(file, cohort=cohort_argument(cohort))
+    out = write_report(result, output)
+    click.echo(f"wrote {out}")
+    if json_path:
+        click.echo(f"wrote {write_report_json(result, json_path)}")
+
+
+@click.command("compare")
+@click.argument("before", type=click.Path(path_type=Path))
+@click.argument("after", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="HTML file.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the comparison as JSON here.")
+@click.option("--allow-different-devices", is_flag=True,
+              help="Compare sessions recorded with different sensor layouts, cell counts or units (caveated).")
+@click.option("--sem", "sem_path", type=click.Path(dir_okay=False, path_type=Path),
+              help='JSON of published test-retest SEMs: {"stance_time_s": {"sem": 0.012, "source": "..."}}.')
+@cohort_option
+def compare_command(before: Path, after: Path, output: Path, json_path: Path | None, allow_different_devices: bool,
+                    sem_path: Path | None, cohort: str) -> None:
+    """Compare two sessions, BEFORE and AFTER (e.g. shoes vs orthotic): change, effect size, CI and MDC95."""
+    from pipeline.analysis import analyze_session
+    from pipeline.report.comparison import load_sem_file, write_comparison, write_comparison_json
+
+    check_outputs(output=output, json=json_path)
+    sem = load_sem_file(sem_path) if sem_path else None
+    chosen = cohort_argument(cohort)
+    b, a = analyze_session(before, cohort=chosen), analyze_session(after, cohort=chosen)
+    kwargs = {"allow_different_devices": allow_different_devices, "sem_overrides": sem}
+    click.echo(f"wrote {write_comparison(b, a, output, **kwargs)}")
+    if json_path:
+        click.echo(f"wrote {write_comparison_json(b, a, json_path, **kwargs)}")
