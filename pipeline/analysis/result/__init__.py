@@ -50,6 +50,7 @@ from pipeline.analysis.result.session import (
     json_schema,
 )
 from pipeline.analysis.result.side import EventLevels, FootFunction, ImuCheck, RegionSummary, SideResult
+from pipeline.analysis.result.steps_csv import write_steps_csv
 
 
 @dataclass
@@ -120,9 +121,7 @@ class AnalysisResult:
 
     def write_steps(self, path: str | Path) -> Path:
         """Write the per-step table as CSV (``steps.csv``; columns and units in ``metrics.step_columns``)."""
-        out = Path(path)
-        self.steps.to_csv(out, index=False)
-        return out
+        return write_steps_csv(self.steps, path)
 
     def step_values(self, side: str, column: str) -> np.ndarray:
         """Finite values of ``column`` over the valid steps of ``side`` (empty when the column is absent)."""
