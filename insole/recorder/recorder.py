@@ -45,6 +45,8 @@ QUEUE_BATCHES = 2048
 OVERFLOW_AFTER_S = 2.0
 #: Wall-clock seconds past ``duration_s`` (counted from the first frame) left for the last frames in flight.
 DURATION_GRACE_S = 1.0
+#: Seconds a device may take to close (stop streaming, disconnect) before it is abandoned.
+CLOSE_TIMEOUT_S = 5.0
 #: A foot whose data ends less than this many frame periods before ``duration_s`` has reached it.
 DURATION_TOLERANCE_PERIODS = 2
 #: States of a foot that did not stream to the end (the outcome is :attr:`RecordingOutcome.DEVICE_LOST`).
@@ -403,9 +405,15 @@ class Recorder:
             raise DeviceError(f"could not open a device: {err}") from err
 
     async def _close_all(self) -> None:
-        for dev in self.devices:
-            with contextlib.suppress(Exception):
-                await dev.close()
+        """Close every device, each within :data:`CLOSE_TIMEOUT_S` (a link that hangs on goodbye is abandoned)."""
+        for dev, st in zip(self.devices, self.stats, strict=True):
+            try:
+                async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                    await dev.close()
+            except TimeoutError:
+                st.error = (st.error + "; " if st.error else "") + f"closing took over {CLOSE_TIMEOUT_S:g} s, abandoned"
+            except Exception:  # noqa: S110 - a device failing to close must not lose the recording
+                pass
 
     async def _next_item(self, idx: int, dev: InsoleDevice, nxt: asyncio.Future[Any], first: bool,
                          last_frame_s: float, queue: asyncio.Queue[Any]) -> Any:
@@ -474,8 +482,10 @@ class Recorder:
         except Exception as exc:  # the device is lost; the other foot goes on
             await queue.put((idx, exc))
         finally:
-            if nxt is not None and not nxt.done():
+            if nxt is not None and not nxt.done():  # end the stream's pending step before the device closes
                 nxt.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await nxt
 
     def _notify(self) -> None:
         if self.on_update is not None:
