@@ -289,13 +289,20 @@ def _account(dev: FaultyLinkInsole, block: Any, gaps: list[Any], attrs: dict[str
     seq_t, dev_t, counts_t = dev.truth()
     seq_r = block.sequence.astype(np.int64)
     dev_r = block.device_time_us.astype(np.uint64)
-    # every stored frame must be a frame sent, in the order sent, with the same values
-    key_t = (dev_t.astype(np.uint64) << np.uint64(0)) ^ (seq_t.astype(np.uint64) << np.uint64(40))
-    key_r = (dev_r << np.uint64(0)) ^ (seq_r.astype(np.uint64) << np.uint64(40))
-    pos = {int(kk): i for i, kk in enumerate(key_t)}
-    idx = np.array([pos.get(int(kk), -1) for kk in key_r], np.int64)
-    unknown = int((idx < 0).sum())
-    ordered = bool(np.all(np.diff(idx[idx >= 0]) > 0))
+    # every stored frame must be a frame sent, in the order sent, with the same values (matched in order: after
+    # reboots, sequence numbers and device times repeat)
+    idx = np.full(len(seq_r), -1, np.int64)
+    j = 0
+    seq_tl, dev_tl = seq_t.astype(np.int64).tolist(), dev_t.astype(np.int64).tolist()
+    for i, (sq, dv) in enumerate(zip(seq_r.tolist(), dev_r.astype(np.int64).tolist(), strict=True)):
+        while j < len(seq_tl) and (seq_tl[j] != sq or dev_tl[j] != dv):
+            j += 1
+        if j == len(seq_tl):
+            break
+        idx[i] = j
+        j += 1
+    unknown = int((idx < 0).sum())  # not found in order: corrupt, or out of order
+    ordered = unknown == 0
     good = idx >= 0
     stored_counts = np.round(block.pressure[good].astype(np.float64) * 10).astype(np.int64)
     differ = int((stored_counts != counts_t[idx[good]].astype(np.int64)).any(axis=1).sum())
