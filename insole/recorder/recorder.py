@@ -484,8 +484,6 @@ class Recorder:
         finally:
             if nxt is not None and not nxt.done():  # end the stream's pending step before the device closes
                 nxt.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await nxt
 
     def _notify(self) -> None:
         if self.on_update is not None:
