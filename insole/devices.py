@@ -35,6 +35,9 @@ from insole.frames import FrameBatch, Side
 from insole.imu import ImuInfo
 from insole.layouts import SensorLayout
 
+#: Seconds without a frame after which a streaming device counts as silent, unless its transport says otherwise.
+DEFAULT_SILENCE_TIMEOUT_S = 5.0
+
 #: URL parameter names that were replaced: old -> new. Refused with a message naming the new one.
 RENAMED_PARAMETERS = {"foot_mm": "foot_length_mm", "give_up_s": "reconnect_s"}
 
@@ -171,6 +174,15 @@ class InsoleDevice(abc.ABC):
     @abc.abstractmethod
     def stream(self) -> AsyncIterator[FrameBatch | DeviceEvent]:
         """Yield samples and notices until the device ends or :meth:`close` is called."""
+
+    @property
+    def silence_timeout_s(self) -> float:
+        """Seconds without a frame after which a streaming device counts as silent (an outage is shown).
+
+        Transports with their own setting return it (``serial://...?timeout_s=``); the default is
+        :data:`DEFAULT_SILENCE_TIMEOUT_S`.
+        """
+        return DEFAULT_SILENCE_TIMEOUT_S
 
     def ground_truth(self) -> dict[str, Any] | None:
         """True gait events of a simulated device, in host monotonic seconds; None for real hardware."""

@@ -32,6 +32,10 @@ class SessionFileError(InsoleError):
         super().__init__(f"{self.path}: {problem}")
 
 
+class RecordingWriteError(SessionFileError):
+    """Writing a recording failed part way (the file keeps the frames up to the last flush)."""
+
+
 class SessionExistsError(SessionFileError):
     """The output file already exists and overwriting was not requested."""
 

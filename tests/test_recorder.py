@@ -192,7 +192,7 @@ def test_disk_full_stops_with_a_clear_message_and_a_readable_file(tmp_path):
     args = [sys.executable, "-c", code, "record", "--device", "sim://neutral?realtime=0&noise_kpa=20",
             "--duration-s", "600", "-o", str(path), "--quiet"]
     r = subprocess.run(args, capture_output=True, text=True, timeout=120)
-    assert r.returncode == 1, r.stderr
+    assert r.returncode == 5, r.stderr  # write failure (docs/recorder.md, "Exit codes")
     assert "error: disk nearly full" in r.stderr and "Traceback" not in r.stderr
     s = read_session(path)  # finalised, complete and valid
     assert s.attrs["complete"] is True and s.attrs["stopped_because"].startswith("disk nearly full")

@@ -44,13 +44,15 @@ from insole.simulator.profiles import PROFILES
 @click.option("--imu", is_flag=True, help="openinsole-v1: the insole has a foot-mounted IMU (IMU_INFO + IMU blocks).")
 @click.option("--imu-axes", default="1,2,3", show_default=True,
               help="IMU mounting: the sensor axes along the foot's x, y, z (e.g. 2,-1,3 = turned 90 degrees).")
+@click.option("--silent-after-s", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Hang after this many seconds of streaming: send nothing more, keep the port open (0: never).")
 @click.option("--log", "log_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="JSON-lines log of every frame sent and the faults it got.")
 def emulate_command(port: str, protocol: str, profile: str, side: str, rate_hz: float, sensors: str, units: str,
                     duration_s: float, seed: int, baud: int, autostart: bool, start_timeout_s: float,
                     byte_error_rate: float, fault_kinds: str | None, burst_rate_hz: float, burst_bytes: int,
                     pause_every_s: float, pause_s: float, receiver_baud: int | None, csv_checksum: bool,
-                    imu: bool, imu_axes: str, log_path: Path | None) -> None:
+                    imu: bool, imu_axes: str, silent_after_s: float, log_path: Path | None) -> None:
     """Emulate an insole's firmware on serial port PORT, driven by the simulated walker."""
     from insole.emulation.firmware import FirmwareEmulator
     from insole.emulation.line_faults import FAULT_KINDS, FaultConfig
@@ -70,7 +72,8 @@ def emulate_command(port: str, protocol: str, profile: str, side: str, rate_hz: 
         emu = FirmwareEmulator(port, protocol=protocol, profile=profile, side=side, rate_hz=rate_hz,
                                duration_s=duration_s, seed=seed, sensors=int(sensors), units=units, faults=faults,
                                log=log, autostart=autostart, start_timeout_s=start_timeout_s, baud=baud,
-                               csv_checksum=csv_checksum, imu=imu, imu_axes=axes)  # type: ignore[arg-type]
+                               csv_checksum=csv_checksum, imu=imu, imu_axes=axes,
+                               silent_after_s=silent_after_s)  # type: ignore[arg-type]
         summary = emu.run()
     finally:
         if log is not None:

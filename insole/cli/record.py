@@ -11,16 +11,41 @@ import click
 from insole.calibration import Calibration
 from insole.cli.options import metadata_from_options, metadata_options
 from insole.devices import open_device
-from insole.errors import InsoleError
-from insole.recorder import Recorder
+from insole.errors import InsoleError, RecordingWriteError
+from insole.recorder import Recorder, RecordingSummary
 from insole.recorder.live_view import LiveView
+from insole.recorder.stats import RecordingOutcome
+
+EXIT_CODES_HELP = (
+    "\b\nExit codes:\n"
+    "  0  complete: the duration was recorded on every foot (or Ctrl-C / SIGTERM, or, without\n"
+    "     --duration-s, every device ended its stream normally)\n"
+    "  1  nothing recorded: a device could not be opened, a bad option or file\n"
+    "  2  wrong usage\n"
+    "  3  a device was lost, fell silent or was still reconnecting at the end (the file keeps\n"
+    "     everything before; the gap is recorded)\n"
+    "  4  the duration was not reached: every device ended, or the time bound passed, first\n"
+    "  5  writing failed or the disk was nearly full (the file keeps what was flushed)"
+)
 
 
-@click.command("record")
+class RecordingEnded(click.ClickException):
+    """The recording ended without completing: ``error: MESSAGE`` on stderr, the outcome as the exit code."""
+
+    def __init__(self, message: str, outcome: RecordingOutcome) -> None:
+        super().__init__(message)
+        self.exit_code = int(outcome)
+
+    def show(self, file: object = None) -> None:
+        click.echo(f"error: {self.message}", err=True)
+
+
+@click.command("record", epilog=EXIT_CODES_HELP)
 @click.option("--device", "devices", multiple=True, required=True,
               help="Device URL, once per insole: sim://neutral?side=left, serial:///dev/ttyUSB0, ble://NAME.")
 @click.option("--duration-s", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Stop after this many seconds of data (default: until Ctrl-C).")
+              help="Stop after this many seconds of data on every foot, and at the latest this many seconds "
+                   "(+1 s) of wall clock after the first frame, whatever the devices do (default: until Ctrl-C).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Session file.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 @click.option("--quiet", is_flag=True, help="No live view; print only the summary (for scripts).")
@@ -35,7 +60,11 @@ from insole.recorder.live_view import LiveView
 def record_command(devices: tuple[str, ...], duration_s: float | None, output: Path, overwrite: bool, quiet: bool,
                    connect_timeout_s: float, calibration_files: tuple[Path, ...], calibration_dir: Path | None,
                    **meta: object) -> None:
-    """Record insoles into a session FILE; Ctrl-C ends the session cleanly and saves it."""
+    """Record insoles into a session file; Ctrl-C ends the session cleanly and saves it.
+
+    A device that sends no frame for its silence timeout (serial: the URL's timeout_s, default 5 s) is shown as
+    silent at once; the summary names it and the time it fell silent.
+    """
     md = metadata_from_options(meta)
     opened = [open_device(u) for u in devices]
     if calibration_files and len(calibration_files) != len(devices):
@@ -46,22 +75,27 @@ def record_command(devices: tuple[str, ...], duration_s: float | None, output: P
                         connect_timeout_s=connect_timeout_s, on_update=view.update if view else None,
                         calibrations=calibrations, calibration_dir=calibration_dir)
 
-    async def main() -> None:
+    async def main() -> RecordingSummary:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, recorder.stop, f"stopped by {signal.Signals(sig).name}")
         return await recorder.run()
 
-    if view is not None:
-        with view:
+    try:
+        if view is not None:
+            with view:
+                summary = asyncio.run(main())
+                view.update(summary.devices, force=True)
+        else:
             summary = asyncio.run(main())
-            view.update(summary.devices, force=True)
-    else:
-        summary = asyncio.run(main())
+    except RecordingWriteError as exc:
+        raise RecordingEnded(f"{exc} (exit code {int(RecordingOutcome.WRITE_FAILED)}: write failed)",
+                             RecordingOutcome.WRITE_FAILED) from None
     click.echo(f"wrote {summary.path}: {summary.duration_s:.1f} s ({summary.stopped_because})")
     for st in summary.devices:
         lost = st.lost_frames
         click.echo(f"  {st.side}: {st.frames} frames, {lost} lost in {st.gaps} gaps, {st.steps} steps, {st.state}"
                    + (f" ({st.error})" if st.error else ""))
-    if summary.error:
-        raise InsoleError(summary.error)
+    if summary.outcome is not RecordingOutcome.COMPLETE:
+        raise RecordingEnded(f"{summary.error} (exit code {int(summary.outcome)}: "
+                             f"{summary.outcome.name.lower().replace('_', ' ')})", summary.outcome)

@@ -5,7 +5,9 @@ answers the host's commands (openinsole-v1: start, stop, device info, status, se
 frames at the real pace, driven by :class:`insole.simulator.device.SimulatedInsole`. Faults are injected on the
 encoded bytes with a seeded random generator, so a run is reproducible (:mod:`insole.emulation.line_faults`:
 byte errors, noise bursts, a receiver at the wrong baud rate); pauses stall the link every ``pause_every_s`` for
-``pause_s`` (samples queue up and leave late, none is lost).
+``pause_s`` (samples queue up and leave late, none is lost). ``silent_after_s`` makes the firmware hang: after that
+many seconds of streaming it sends nothing more and answers no command, but keeps the port open until
+``duration_s`` has passed (a device that falls silent without unplugging).
 
 Every frame is logged as one JSON line (sequence, device time, wire counts, the faults that touched its bytes),
 so tests can compare what arrived with what was sent.
@@ -73,13 +75,16 @@ class FirmwareEmulator:
         the IMU block of the simulated foot-mounted IMU (:mod:`insole.simulator.imu_model`).
     imu_axes : tuple of 3 int
         How the emulated sensor sits in the insole (IMU_INFO axes; ``(2, -1, 3)``: turned 90 degrees about z).
+    silent_after_s : float
+        Seconds of streaming after which the firmware hangs with the port open (0: never).
     """
 
     def __init__(self, port: str, *, protocol: str = "openinsole-v1", profile: str = "neutral", side: str = "left",
                  rate_hz: float = 100.0, duration_s: float = 10.0, seed: int = 1, sensors: int = 16,
                  units: str = "kPa", faults: FaultConfig | None = None, log: IO[str] | None = None,
                  autostart: bool = False, start_timeout_s: float = 60.0, baud: int = 921600,
-                 csv_checksum: bool = False, imu: bool = False, imu_axes: tuple[int, int, int] = (1, 2, 3)) -> None:
+                 csv_checksum: bool = False, imu: bool = False, imu_axes: tuple[int, int, int] = (1, 2, 3),
+                 silent_after_s: float = 0.0) -> None:
         self.port_path = port
         self.protocol = protocol_name(protocol)
         if units not in _UNITS_CODES:
@@ -89,6 +94,9 @@ class FirmwareEmulator:
         self.profile, self.side, self.sensors, self.seed, self.units = profile, side, sensors, seed, units
         self.rate_hz = float(rate_hz)
         self.duration_s = float(duration_s)
+        if silent_after_s < 0:
+            raise ConfigurationError(f"silent_after_s must be 0 or more, got {silent_after_s}")
+        self.silent_after_s = float(silent_after_s)
         self.faults = faults or FaultConfig()
         self.log = log
         self.autostart = autostart or self.protocol == "csv"
@@ -223,11 +231,23 @@ class FirmwareEmulator:
         last_seq, last_dev = 0, 0
         next_pause = self.faults.pause_every_s if self.faults.pause_every_s > 0 else float("inf")
         header_sent = False
+        hung = False
         if streaming and self.protocol == "openinsole-v1":
             self._send(b"\x00")  # autostart: let the host sync on the first frame
         try:
             while sent_k < n_total:
                 now = time.monotonic()
+                if self.silent_after_s and t_start is not None and now - t_start >= self.silent_after_s:
+                    if not hung:  # the firmware hangs: nothing more leaves, the port stays open
+                        hung = True
+                        self._log(type="silent", host_s=now, after_frames=sent_k, last_seq=last_seq)
+                        if self.log is not None:
+                            self.log.flush()
+                    self._read_commands()  # read and ignored
+                    if now - t_start >= self.duration_s:
+                        break
+                    time.sleep(0.01)
+                    continue
                 for cmd, value in self._read_commands():
                     self._log(type="command", command=cmd.name, value=value, host_s=now)
                     dev_now = last_dev + (int((now - t_start) * 1e6) if t_start else 0)

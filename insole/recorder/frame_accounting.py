@@ -15,9 +15,9 @@ Gaps (cause code, ``n_frames``, ``message``):
 ``buffer_overflow``
     frames the host received but had to drop because the writer fell behind; exact count;
 ``device_restart``
-    the sequence and the device clock went backwards; the count is estimated from the time gap. A restart during
-    an outage keeps both facts: the cause is ``device_restart`` and the message ends with
-    ``; during outage (MESSAGE)`` (its frames count as ``frames_lost_restart``, not as outage frames);
+    the device clock went back (with the sequence, or against a forward sequence step); the count is estimated
+    from the time gap. A restart during an outage keeps both facts: the cause is ``device_restart`` and the
+    message ends with ``; during outage (MESSAGE)`` (its frames count as ``frames_lost_restart``, not as outage frames);
 ``device_lost``
     a disconnection that never recovered, from the last frame to the end of the session; ``n_frames`` -1
     (unknown: the device may have stopped sampling), the message is the reason.
@@ -140,7 +140,14 @@ class FrameTrack:
         return result
 
     def _restart_indices(self, seq: np.ndarray, dev_us: np.ndarray) -> list[int]:
-        """Frames at which both the sequence and the device clock jump backwards (the device restarted)."""
+        """Frames at which the device restarted: the sequence and the device clock went back (by more than
+        :data:`RESTART_BACKWARD_S`), or the sequence stepped forward while the clock fell behind that step by more
+        than :data:`RESTART_BACKWARD_S`.
+
+        The second case is a device that reboots soon after its last delivered frame and whose first frames after
+        the reboot are lost: it comes back with a counter *ahead* of the old one (found by the stateful test of
+        tests/test_recorder_accounting_model.py).
+        """
         if self._last_seq is None:
             prev_seq = np.concatenate([[seq[0] - 1], seq[:-1]])
             prev_dev = np.concatenate([[dev_us[0] - 1], dev_us[:-1]])
@@ -149,13 +156,18 @@ class FrameTrack:
             prev_dev = np.concatenate([[self._last_dev_us], dev_us[:-1]])
         step = (seq - prev_seq) % _WRAP
         backwards = (step == 0) | (step >= _WRAP // 2)
-        clock_back = dev_us < prev_dev - RESTART_BACKWARD_S * 1e6
+        # a counter that went back with the clock, or a forward step the clock contradicts: the clock advanced
+        # (or went back) by more than RESTART_BACKWARD_S less than the sequence step says
+        signed = np.where(step >= _WRAP // 2, step - _WRAP, step)
+        behind_us = (prev_dev - dev_us) + np.maximum(signed, 0) * self.period_s * 1e6
+        restart = (backwards & (dev_us < prev_dev - RESTART_BACKWARD_S * 1e6)) | (
+            ~backwards & (behind_us > RESTART_BACKWARD_S * 1e6))
         if self._after_outage and self._last_seq is not None:
             # right after a disconnection, a sequence that does not advance means the device started over,
             # even if its new counter happens to be close to the old one
-            clock_back[0] = clock_back[0] or dev_us[0] <= prev_dev[0]
+            restart[0] = restart[0] or (backwards[0] and dev_us[0] <= prev_dev[0])
         self._after_outage = False
-        return [int(i) for i in np.flatnonzero(backwards & clock_back)]
+        return [int(i) for i in np.flatnonzero(restart)]
 
     def _accept_piece(self, batch: FrameBatch, *, restart: bool) -> Accepted | None:
         if restart or not self.segments:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,8 +23,8 @@ class DeviceStats:
     side : str
         ``left``, ``right``, or ``?`` before the device is open.
     state : str
-        ``connecting``, ``connected``, ``streaming``, ``reconnecting``, ``disconnected``, ``lost``, ``ended`` or
-        ``stopped``.
+        ``connecting``, ``connected``, ``streaming``, ``silent`` (no frame for the device's silence timeout, the
+        link still up), ``reconnecting``, ``disconnected``, ``lost``, ``ended`` or ``stopped``.
     frames, lost_frames, gaps : int
     battery_pct : float or None
     last_time_s : float
@@ -65,12 +66,43 @@ class DeviceStats:
         self.rate_hz = (fb - fa) / (tb - ta) if tb > ta else float("nan")
 
 
+class RecordingOutcome(enum.IntEnum):
+    """How a recording ended; the value is the exit code of ``insole record`` (docs/recorder.md, "Exit codes").
+
+    1 (an error before anything was recorded) and 2 (wrong usage) are the command line's own codes.
+    """
+
+    #: The requested duration was recorded on every foot, or the user stopped the recording, or (without a
+    #: duration) every device ended its stream normally.
+    COMPLETE = 0
+    #: A foot was lost, silent or still reconnecting at the end; the file keeps everything before.
+    DEVICE_LOST = 3
+    #: Every device ended (or the time bound passed) before the requested duration was recorded.
+    DURATION_NOT_REACHED = 4
+    #: Writing failed, or the disk was nearly full; the file keeps what was flushed.
+    WRITE_FAILED = 5
+
+
 @dataclass
 class RecordingSummary:
-    """What a finished recording holds."""
+    """What a finished recording holds.
+
+    Attributes
+    ----------
+    path : Path
+    duration_s : float
+        Session time of the last frame of any foot.
+    devices : list of DeviceStats
+    stopped_because : str
+        Why the recording loop ended (also the root attribute ``stopped_because``).
+    error : str or None
+        What went wrong, in words for the user (None when complete).
+    outcome : RecordingOutcome
+    """
 
     path: Path
     duration_s: float
     devices: list[DeviceStats]
     stopped_because: str
     error: str | None = None
+    outcome: RecordingOutcome = RecordingOutcome.COMPLETE

@@ -190,6 +190,11 @@ class MoticonUdpInsole(InsoleDevice):
         self._last_seq = seq
         return seq
 
+    @property
+    def silence_timeout_s(self) -> float:
+        """The URL's ``timeout_s`` (the driver itself reports the silence as a disconnection)."""
+        return self.settings.timeout_s
+
     async def stream(self) -> AsyncIterator[FrameBatch | DeviceEvent]:
         if self._queue is None:
             raise DeviceError(f"{self.url}: open() the device before streaming")

@@ -82,6 +82,11 @@ class SerialInsole(InsoleDevice):
             raise DeviceError(f"{self.url}: open() the device before asking for its info")
         return self._info
 
+    @property
+    def silence_timeout_s(self) -> float:
+        """The URL's ``timeout_s``: no frame for this long while streaming counts as silence."""
+        return self.timeout_s
+
     def counters(self) -> dict[str, int]:
         """Decoder counters plus the driver's own (outages, device resets, frames with the wrong sensor count)."""
         d = dict(self.decoder.counters())
@@ -312,10 +317,8 @@ class SerialInsole(InsoleDevice):
             loop.call_soon_threadsafe(queue.put_nowait, item)
 
     def _reader(self) -> None:
-        last_data = time.monotonic()
-        last_check = last_data
+        last_check = time.monotonic()
         prev = self.decoder.counters()
-        warned_silence = False
         try:
             while not self._stop.is_set():
                 port = self._port
@@ -328,16 +331,10 @@ class SerialInsole(InsoleDevice):
                         break
                     if not self._reconnect(exc):
                         break
-                    last_data = time.monotonic()
                     continue
                 now = time.monotonic()
                 if data:
-                    last_data, warned_silence = now, False
                     self._handle(self.decoder.feed(data, now), now)
-                elif not self._opening and not warned_silence and now - last_data > self.timeout_s:
-                    warned_silence = True
-                    self._put(DeviceEvent(DeviceEventKind.WARNING, now,
-                                          f"{self.url}: no data for {self.timeout_s:g} s"))
                 if now - last_check >= 1.0:
                     prev = self._check_errors(prev, now)
                     last_check = now
