@@ -28,6 +28,7 @@ from insole.provenance import file_sha256  # noqa: E402
 from pipeline.analysis import SessionMetrics  # noqa: E402
 from pipeline.batch.night import BatchConfig, run_night  # noqa: E402
 from pipeline.batch.progress import NightProgress  # noqa: E402
+from pipeline.batch.safety import RECORDER_ENVELOPE, SessionShape  # noqa: E402
 
 TESTS = Path(__file__).resolve().parent
 QUIET = NightProgress(quiet=True)
@@ -206,42 +207,58 @@ def test_full_disk_is_an_output_error_retried_next_night_and_the_night_goes_on(t
 
 
 # ------------------------------------------------------------------------------------------------ item 8
-def test_a_day_long_recording_passes_the_safety_checks(tmp_path):
-    """24 h at 100 Hz, both feet, 16 cells, as the recorder stores it (pressure float32, time float64, and the
-    sequence, device-time and saturation columns), declared at full size (chunks not written)."""
+def _declared_session(path: Path, shape) -> dict[str, int]:
+    """A real session file of ``shape`` as the recorder stores it (pressure float32, time float64, sequence,
+    device time and saturation), its first frames written and its datasets declared at full size (the other
+    chunks are not written, so the file stays small). Returns the bytes each dataset declares (both feet)."""
     import h5py
     import numpy as np
 
     from insole.layouts import builtin_layout
     from insole.session import SessionMetadata, SessionWriter
+
+    written = 5000
+    with SessionWriter(path, SessionMetadata(subject_id="ENVELOPE"), source="recorded") as w:
+        for side in ("left", "right")[:shape.feet]:
+            w.add_foot(side, builtin_layout(shape.cells), units="kPa", sampling_rate_hz=shape.rate_hz)
+            w.append(side, np.arange(written) / shape.rate_hz, np.ones((written, shape.cells), np.float32))
+    names = ("pressure", "time_s", "saturated", "sequence", "device_time_us")
+    with h5py.File(path, "r+") as f:
+        for side in ("left", "right")[:shape.feet]:
+            for name in names:
+                f[side][name].resize(shape.frames, axis=0)
+        return {name: sum(f[s][name].nbytes for s in ("left", "right")[:shape.feet]) for name in names}
+
+
+@pytest.mark.parametrize("shape", RECORDER_ENVELOPE, ids=lambda s: s.name)
+def test_every_session_the_recorder_writes_passes_the_safety_checks(tmp_path, shape):
+    """Before issue 14, the cap counted float64 bytes (frames x cells x 8 within a quarter of the memory limit):
+    a 24 h, 100 Hz, 16-cell recording was quarantined as 'unsafe'. Each shape of the recorder's envelope, in a real
+    file declaring its full size, must pass with the default limits."""
     from pipeline.batch.safety import Limits, check_session_limits
 
-    n = 24 * 3600 * 100
-    path = tmp_path / "day.h5"
-    layout = builtin_layout(16)
-    written = 5000
-    with SessionWriter(path, SessionMetadata(subject_id="DAY"), source="recorded") as w:
-        for side in ("left", "right"):
-            w.add_foot(side, layout, units="kPa", sampling_rate_hz=100)
-            w.append(side, np.arange(written) / 100.0, np.ones((written, 16), np.float32))
-    with h5py.File(path, "r+") as f:
-        for side in ("left", "right"):
-            for name in ("pressure", "time_s", "saturated", "sequence", "device_time_us"):
-                f[side][name].resize(n, axis=0)
-        stored = {name: sum(f[s][name].nbytes for s in ("left", "right"))
-                  for name in ("pressure", "time_s", "saturated", "sequence", "device_time_us")}
-    assert stored["pressure"] + stored["time_s"] == 2 * n * (16 * 4 + 8) == 1_244_160_000
-    assert path.stat().st_size < 2**20
+    path = tmp_path / "envelope.h5"
+    declared = _declared_session(path, shape)
+    assert sum(declared.values()) == shape.file_bytes  # the envelope's arithmetic is the recorder's layout
+    assert path.stat().st_size < 4 * 2**20
     limits = Limits()
     info = check_session_limits(path, limits)
-    assert info["frames"] == {"left": n, "right": n}
-    # even uncompressed, the whole file would be within the upload size limit
-    assert sum(stored.values()) <= limits.max_file_mb * 2**20
-    # the memory estimate still refuses it when the per-file memory is set very low
-    from pipeline.batch.safety import UnsafeInputError
+    assert info["frames"] == {"left": shape.frames, "right": shape.frames}
+    # even stored without compression, the file would be within the upload size limit
+    assert shape.file_bytes <= limits.max_file_mb * 2**20
 
-    with pytest.raises(UnsafeInputError, match="MB"):
-        check_session_limits(path, Limits(max_memory_mb=64))
+
+def test_the_memory_cap_still_refuses_what_does_not_fit(tmp_path):
+    from pipeline.batch.safety import Limits, UnsafeInputError, check_session_limits
+
+    path = tmp_path / "day.h5"
+    _declared_session(path, RECORDER_ENVELOPE[0])
+    with pytest.raises(UnsafeInputError, match=r"about 3320 MB, more than the memory allowed per file \(3072 MB"):
+        check_session_limits(path, Limits(max_memory_mb=3072))  # the old default
+    longer = SessionShape("48 h at 200 Hz", 48, 200, 16)
+    _declared_session(tmp_path / "two-days.h5", longer)
+    with pytest.raises(UnsafeInputError, match="34560000 frames, above the limit of 17280000"):
+        check_session_limits(tmp_path / "two-days.h5", Limits())
 
 
 # ------------------------------------------------------------------------------------------------ item 9

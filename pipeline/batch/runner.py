@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from pipeline.batch.isolation import DEFAULT_ENTRY, run_isolated
+from pipeline.batch.safety import Limits
 from pipeline.errors import PipelineError
 
 
@@ -27,8 +28,8 @@ class RunnerError(PipelineError):
 
 
 def _limits(task: dict[str, Any]) -> tuple[float, float]:
-    lim = task.get("limits") or {}
-    return float(lim.get("timeout_s", 600.0)), float(lim.get("max_memory_mb", 3072.0))
+    lim = {**Limits().to_dict(), **(task.get("limits") or {})}
+    return float(lim["timeout_s"]), float(lim["max_memory_mb"])
 
 
 #: Seconds a worker may take beyond the file's ``timeout_s`` to report back (starting the child, killing it and

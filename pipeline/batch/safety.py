@@ -28,7 +28,8 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._+-]+")
 #: Longest output path component (bytes), well under the 255-byte limit of common file systems.
 MAX_COMPONENT = 80
 #: Peak working memory of the analysis per frame of one foot, beyond the cached pressure and the read block
-#: (bytes). Measured with ``ru_maxrss`` on 2-12 h, 2 x 16-cell, 100 Hz sessions: 135-170 B; rounded up.
+#: (bytes). Measured with ``ru_maxrss`` on two-foot, 16-cell, 100 Hz simulated walks of 10 min, 1 h and 2 h
+#: (``cache_mb=0``): peak RSS 181, 294 and 428 MB, i.e. 195 B per frame and foot beyond a fixed ~30 MB; rounded up.
 ANALYSIS_BYTES_PER_FRAME = 200
 #: Plausible nominal sampling rates of an insole (Hz); engineering bounds, not a list of devices.
 MIN_RATE_HZ, MAX_RATE_HZ = 1.0, 10_000.0
@@ -36,6 +37,38 @@ MIN_RATE_HZ, MAX_RATE_HZ = 1.0, 10_000.0
 RATE_TOLERANCE = 2.0
 #: Time stamps read to compare with the nominal rate.
 RATE_CHECK_FRAMES = 4096
+
+
+@dataclass(frozen=True)
+class SessionShape:
+    """A session shape the batch must admit with its default :class:`Limits` (see :data:`RECORDER_ENVELOPE`)."""
+
+    name: str
+    hours: float
+    rate_hz: float
+    cells: int
+    feet: int = 2
+
+    @property
+    def frames(self) -> int:
+        """Frames per foot."""
+        return round(self.hours * 3600 * self.rate_hz)
+
+    @property
+    def file_bytes(self) -> int:
+        """Size of the session file without compression: per frame pressure (float32 per cell), time (float64),
+        sequence (uint32), device time (uint64), saturation flag (uint8)."""
+        return self.feet * self.frames * (4 * self.cells + 8 + 4 + 8 + 1)
+
+
+#: What the recorder and the importers write and the default limits must therefore admit: a day-long two-foot
+#: recording at the 100 Hz of the supported insoles, the same number of frames at 1000 Hz, and a 99-cell (pedar-like)
+#: grid import of 4 h at 100 Hz. (Choices of this project: the recorder itself sets no length limit.)
+RECORDER_ENVELOPE = (
+    SessionShape("24 h at 100 Hz, two feet, 16 cells", 24, 100, 16),
+    SessionShape("2.4 h at 1000 Hz, two feet, 16 cells", 2.4, 1000, 16),
+    SessionShape("4 h at 100 Hz, two feet, 99 cells (grid import)", 4, 100, 99),
+)
 
 
 class UnsafeInputError(PipelineError):
@@ -68,13 +101,14 @@ class Limits:
 
     Notes
     -----
-    The declared pressure data (``n_frames * n_sensors * 8`` bytes as float64, the analysis' working type)
-    must also fit in a quarter of ``max_memory_mb``, leaving room for the copies the analysis makes. These
-    defaults are engineering choices for a clinic server, not values from the literature.
+    The declared shapes must also fit in ``max_memory_mb`` by :func:`memory_estimate_bytes` (the analysis streams
+    the pressure in blocks, so its memory grows with the frame count, not with ``n_sensors * 8`` bytes per frame).
+    The defaults admit every shape in :data:`RECORDER_ENVELOPE` (tested with files of those declared sizes); they
+    are engineering choices for a clinic server, not values from the literature.
     """
 
-    max_file_mb: float = 1024.0
-    max_memory_mb: float = 3072.0
+    max_file_mb: float = 2048.0
+    max_memory_mb: float = 4096.0
     timeout_s: float = 600.0
     max_frames: int = 24 * 3600 * 200
 
@@ -252,7 +286,9 @@ __all__ = [
     "EmptyRecordingError",
     "InvalidContentError",
     "Limits",
+    "RECORDER_ENVELOPE",
     "SessionFileError",
+    "SessionShape",
     "UnsafeInputError",
     "check_session_limits",
     "memory_estimate_bytes",
