@@ -110,7 +110,11 @@ def test_future_modification_time_does_not_defer_an_upload_for_ever(tmp_path, ba
     r = subprocess.run([*INSOLE, "batch", str(inbox), "--out", str(out), "--min-age-s", "2", "--workers", "1"],
                        capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert r.returncode == 0, r.stderr
-    assert summary_rows(out)["north/S0003/visit.h5"]["status"] == "processed"
+    row = summary_rows(out)["north/S0003/visit.h5"]
+    assert row["status"] == "processed"
+    assert "365.0 days ahead of this server's clock" in row["message"]  # flagged, in the CSV and the log
+    assert "365.0 days ahead" in r.stderr
+    assert "365.0 days ahead" in (out / "summary.html").read_text(encoding="utf-8")
 
 
 def test_discovery_age_uses_the_servers_change_time(tmp_path, bases):

@@ -132,6 +132,11 @@ def format_for(filename: str) -> InputFormat | None:
     return None
 
 
+#: A modification time further ahead of this server's clock than this is flagged in the summary (seconds; a day
+#: covers time-zone mistakes of upload tools without flagging them).
+FUTURE_MTIME_TOLERANCE_S = 86400.0
+
+
 @dataclass(frozen=True)
 class InboxEntry:
     """One thing found in the inbox.
@@ -149,7 +154,8 @@ class InboxEntry:
     format : str or None
         Name of the matching :class:`InputFormat`.
     reason : str
-        Why an entry is refused, ignored or deferred.
+        Why an entry is refused, ignored or deferred; for a candidate, a note for the summary (its modification
+        time is more than :data:`FUTURE_MTIME_TOLERANCE_S` ahead of this server's clock).
     """
 
     rel_path: str
@@ -276,7 +282,11 @@ def discover(inbox: Path, *, min_age_s: float = 0.0, now: float | None = None) -
                                       f"changed {max(0.0, now - st.st_ctime):.0f} s ago (< {min_age_s:g} s): upload "
                                       "may be in progress; next run"))
                 continue
-            out.append(InboxEntry(rel, path, "candidate", fmt.name))
+            ahead = st.st_mtime - now
+            note = (f"modification time {ahead / 86400:.1f} days ahead of this server's clock (the recording "
+                    "device's or the upload tool's clock is wrong); processed, its age taken from when it arrived "
+                    "here") if ahead > FUTURE_MTIME_TOLERANCE_S else ""
+            out.append(InboxEntry(rel, path, "candidate", fmt.name, note))
     return out
 
 

@@ -306,7 +306,9 @@ class NightJobs:
             dup_of = canonical if e.rel_path != canonical else None
             if status == "done":
                 info = job.get("info") or {}
-                self._row(e, "duplicate" if dup_of else "processed", duplicate_of=dup_of,
+                if e.reason and new:
+                    self.progress.log(f"{e.rel_path}: {e.reason}", warning=True)
+                self._row(e, "duplicate" if dup_of else "processed", duplicate_of=dup_of, message=e.reason or None,
                           output_folder=job.get("out_rel"), recorded_utc=info.get("created_utc")
                           or job.get("created_utc"), subject_id_in_file=info.get("subject_id")
                           or job.get("subject_id"), duration_s=job.get("duration_s"), new_this_run=new)
