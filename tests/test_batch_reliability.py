@@ -210,6 +210,47 @@ def test_full_disk_is_an_output_error_retried_next_night_and_the_night_goes_on(t
     assert copy.read_bytes() == big.read_bytes()
 
 
+def _small_tmpfs_works(tmp: Path) -> bool:
+    """True when this process may mount a tmpfs in a private mount namespace (``unshare -m``, root)."""
+    if shutil.which("unshare") is None or os.geteuid() != 0:
+        return False
+    probe = tmp / "tmpfs-probe"
+    probe.mkdir()
+    try:
+        r = subprocess.run(["unshare", "-m", "sh", "-c", f"mount -t tmpfs -o size=16k tmpfs {probe}"],
+                           capture_output=True, timeout=30)
+        return r.returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+    finally:
+        probe.rmdir()
+
+
+def test_disk_full_under_the_session_outputs_is_retried_not_quarantined(tmp_path, bases):
+    """A real ENOSPC: the batch runs in its own mount namespace with ``OUT/sessions`` on a 16 kB tmpfs (the ledger,
+    quarantine and summary on the normal disk). Before issue 14 such uploads were quarantined as analysis-error."""
+    if not _small_tmpfs_works(tmp_path):
+        pytest.skip("cannot mount a tmpfs here (needs root and unshare)")
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    upload(inbox, "north/S0030/visit.h5", bases["neutral"], "S0030", 40)
+    upload(inbox, "north/S0031/visit.h5", bases["overpronation"], "S0031", 41)
+    (out / "sessions").mkdir(parents=True)
+    script = f"mount -t tmpfs -o size=16k tmpfs {out / 'sessions'} && exec \"$@\""
+    r = subprocess.run(["unshare", "-m", "sh", "-c", script, "sh", *batch_cmd(inbox, out)], capture_output=True,
+                       text=True, cwd=ROOT, timeout=600)
+    assert r.returncode == 3, r.stderr
+    assert "Traceback" not in r.stderr
+    rows = summary_rows(out)
+    for rel in ("north/S0030/visit.h5", "north/S0031/visit.h5"):
+        assert rows[rel]["status"] == "error" and rows[rel]["reason"] == "output-error", rows[rel]
+        assert "No space left on device" in rows[rel]["message"]
+    assert not (out / "quarantine").exists()
+    again = run_batch(inbox, out)  # room again (the tmpfs is gone with its namespace)
+    assert again.returncode == 0, again.stderr
+    assert {r["status"] for r in summary_rows(out).values()} == {"processed"}
+    assert_outputs_belong_to_their_uploads(out, inbox)
+
+
 # ------------------------------------------------------------------------------------------------ item 8
 def _declared_session(path: Path, shape) -> dict[str, int]:
     """A real session file of ``shape`` as the recorder stores it (pressure float32, time float64, sequence,
