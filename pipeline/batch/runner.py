@@ -217,7 +217,8 @@ class DaskRunner:
             while pending:
                 t0 = time.monotonic()
                 try:
-                    finished, _ = wait(list(pending), timeout=bound, return_when="FIRST_COMPLETED")
+                    with self.client.as_current():  # wait() uses the current client (this one is not the default)
+                        finished, _ = wait(list(pending), timeout=bound, return_when="FIRST_COMPLETED")
                 except TimeoutError:
                     finished = set()
                 if not finished:
