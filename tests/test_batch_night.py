@@ -118,7 +118,7 @@ def test_every_upload_is_processed_or_quarantined_with_a_reason(inbox, reference
         assert r["status"] == "processed", (rel, r["reason"], r["message"])
         folder = out / r["output_folder"]
         assert folder.is_relative_to(out / "sessions")
-        assert sorted(p.name for p in folder.iterdir()) == ["metrics.json", "report.html", "steps.csv"]
+        assert sorted(p.name for p in folder.iterdir()) == ["batch.json", "metrics.json", "report.html", "steps.csv"]
         metrics = SessionMetrics.from_json((folder / "metrics.json").read_bytes())
         assert metrics.sides == ["left", "right"] and metrics.left.stride_time_s.available
     for rel, reason in inbox.bad.items():

@@ -171,11 +171,15 @@ def test_ledger_key_and_hash_cache(tmp_path, base):
     led = Ledger(tmp_path / "l.sqlite")
     st = base.stat()
     led.record_files([{"rel_path": "a.h5", "size": st.st_size, "mtime_ns": st.st_mtime_ns, "inode": st.st_ino,
-                       "sha256": sha, "format": "insole-h5"}], "r1", "t")
-    assert led.cached_sha256("a.h5", st.st_size, st.st_mtime_ns, st.st_ino) == sha
-    assert led.cached_sha256("a.h5", st.st_size, st.st_mtime_ns + 1, st.st_ino) is None
+                       "ctime_ns": st.st_ctime_ns, "sha256": sha, "format": "insole-h5"}], "r1", "t")
+    status = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+    assert led.cached_sha256("a.h5", *status) == sha
+    assert led.cached_sha256("a.h5", st.st_size, st.st_mtime_ns + 1, st.st_ino, st.st_ctime_ns) is None
+    # a rewrite that restores size and mtime (cp -p, touch -r) still changes the status-change time
+    assert led.cached_sha256("a.h5", st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns + 1) is None
+    assert led.cached_identity("a.h5") == (status, sha)
     led.close()
-    assert Ledger(tmp_path / "l.sqlite").cached_sha256("a.h5", st.st_size, st.st_mtime_ns, st.st_ino) == sha
+    assert Ledger(tmp_path / "l.sqlite").cached_sha256("a.h5", *status) == sha
 
 
 # ---------------------------------------------------------------------------------------------- summary rule

@@ -12,6 +12,7 @@ import click
 
 from pipeline.analysis import AnalysisParams
 from pipeline.batch.night import BatchConfig, run_night
+from pipeline.batch.params import ParameterError, check_params
 from pipeline.batch.progress import NightProgress
 from pipeline.batch.safety import Limits
 from pipeline.norms.command import cohort_option
@@ -20,7 +21,8 @@ _DEFAULT = Limits()
 
 
 def _parse_params(items: tuple[str, ...]) -> dict[str, Any]:
-    """``KEY=VALUE`` options converted to the type of the :class:`AnalysisParams` default."""
+    """``KEY=VALUE`` options converted to the type of the :class:`AnalysisParams` default, then range-checked
+    (:func:`pipeline.batch.params.check_params`), so a bad value stops the command before any file is read."""
     known = {f.name: f for f in dataclasses.fields(AnalysisParams)}
     out: dict[str, Any] = {}
     for item in items:
@@ -47,6 +49,10 @@ def _parse_params(items: tuple[str, ...]) -> dict[str, Any]:
             raise click.BadParameter(f"{item!r}: {key} needs a {type(default).__name__}",
                                      param_hint="--param") from None
         out[key] = value
+    try:
+        check_params(out)
+    except ParameterError as exc:
+        raise click.BadParameter(str(exc), param_hint="--param") from None
     return out
 
 

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path, PurePosixPath
 
+from pipeline.batch.errors import BatchError
 from pipeline.errors import PipelineError
 
 log = logging.getLogger(__name__)
@@ -131,6 +132,11 @@ def format_for(filename: str) -> InputFormat | None:
     return None
 
 
+#: A modification time further ahead of this server's clock than this is flagged in the summary (seconds; a day
+#: covers time-zone mistakes of upload tools without flagging them).
+FUTURE_MTIME_TOLERANCE_S = 86400.0
+
+
 @dataclass(frozen=True)
 class InboxEntry:
     """One thing found in the inbox.
@@ -141,13 +147,15 @@ class InboxEntry:
         POSIX path relative to the inbox (as uploaded; not sanitised).
     path : Path
         Absolute path in the inbox (not resolved: a symbolic link stays a link).
-    kind : {"candidate", "refused", "ignored", "deferred"}
+    kind : {"candidate", "refused", "ignored", "deferred", "inaccessible"}
         ``candidate``: a session to process; ``refused``: never read (link outside the inbox, special file);
-        ``ignored``: no registered format matches; ``deferred``: modified too recently (upload in progress).
+        ``ignored``: no registered format matches; ``deferred``: changed too recently (upload in progress);
+        ``inaccessible``: a folder that cannot be listed or a file that cannot be examined (permissions).
     format : str or None
         Name of the matching :class:`InputFormat`.
     reason : str
-        Why an entry is refused, ignored or deferred.
+        Why an entry is refused, ignored or deferred; for a candidate, a note for the summary (its modification
+        time is more than :data:`FUTURE_MTIME_TOLERANCE_S` ahead of this server's clock).
     """
 
     rel_path: str
@@ -189,18 +197,31 @@ def discover(inbox: Path, *, min_age_s: float = 0.0, now: float | None = None) -
     ----------
     inbox : Path
     min_age_s : float
-        Files modified less than this many seconds ago are ``deferred`` to the next run (upload in progress).
+        Files changed less than this many seconds ago are ``deferred`` to the next run (upload in progress).
+        The age is taken from the file's status-change time (``ctime``), which the kernel sets with this server's
+        clock on every write, rename or time change and which upload tools cannot set: a modification time
+        copied from a device whose clock is wrong (even years ahead) does not defer an upload for ever.
     now : float, optional
         Current time (``time.time()``) for the age test.
+
+    Raises
+    ------
+    BatchError
+        The inbox itself cannot be listed. A folder below it that cannot be listed is an ``inaccessible`` entry.
     """
     root = inbox.resolve()
     if not root.is_dir():
-        raise PipelineError(f"inbox {inbox} is not a folder")
+        raise BatchError(f"inbox {inbox} is not a folder")
     now = time.time() if now is None else now
     out: list[InboxEntry] = []
 
     def walk_error(exc: OSError) -> None:
-        log.warning("cannot list %s: %s", exc.filename, exc.strerror)
+        where = Path(exc.filename) if exc.filename else root
+        if where == root:
+            raise BatchError(f"cannot list the inbox {root}: {exc.strerror or exc}") from None
+        rel = where.relative_to(root).as_posix()
+        out.append(InboxEntry(rel, where, "inaccessible", reason=f"folder cannot be listed ({exc.strerror or exc}): "
+                              "the uploads inside it were not seen; let the batch user read it"))
 
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=walk_error):
         here = Path(dirpath)
@@ -230,8 +251,11 @@ def discover(inbox: Path, *, min_age_s: float = 0.0, now: float | None = None) -
                 continue
             try:
                 lst = path.lstat()
+            except FileNotFoundError:  # removed while the inbox was walked: not there any more
+                continue
             except OSError as exc:
-                out.append(InboxEntry(rel, path, "refused", fmt and fmt.name, f"cannot be examined: {exc.strerror}"))
+                out.append(InboxEntry(rel, path, "inaccessible", fmt and fmt.name,
+                                      f"cannot be examined ({exc.strerror or exc}); let the batch user read it"))
                 continue
             if stat.S_ISLNK(lst.st_mode):
                 target = Path(os.path.realpath(path))
@@ -253,12 +277,16 @@ def discover(inbox: Path, *, min_age_s: float = 0.0, now: float | None = None) -
             if fmt is None:
                 out.append(InboxEntry(rel, path, "ignored", reason="no registered input format matches the name"))
                 continue
-            if min_age_s > 0 and now - st.st_mtime < min_age_s:
+            if min_age_s > 0 and now - st.st_ctime < min_age_s:  # ctime: see the notes above
                 out.append(InboxEntry(rel, path, "deferred", fmt.name,
-                                      f"modified {now - st.st_mtime:.0f} s ago (< {min_age_s:g} s): upload may be "
-                                      "in progress; next run"))
+                                      f"changed {max(0.0, now - st.st_ctime):.0f} s ago (< {min_age_s:g} s): upload "
+                                      "may be in progress; next run"))
                 continue
-            out.append(InboxEntry(rel, path, "candidate", fmt.name))
+            ahead = st.st_mtime - now
+            note = (f"modification time {ahead / 86400:.1f} days ahead of this server's clock (the recording "
+                    "device's or the upload tool's clock is wrong); processed, its age taken from when it arrived "
+                    "here") if ahead > FUTURE_MTIME_TOLERANCE_S else ""
+            out.append(InboxEntry(rel, path, "candidate", fmt.name, note))
     return out
 
 

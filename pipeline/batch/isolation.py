@@ -8,7 +8,9 @@ or crashes the HDF5 library takes down only its own child:
 * **memory guard**: the child limits its address space (``RLIMIT_AS``) to what it maps at start plus
   ``max_memory_mb``; a bigger allocation raises ``MemoryError`` (reported as reason ``memory``) or kills the
   child (reported as ``crashed``);
-* **no unpickling of untrusted data**: the child reports back a JSON text, never a pickle.
+* **no unpickling of untrusted data**: the child reports back a JSON text, never a pickle;
+* **bounded waits**: the parent reads the reply with a deadline (a child stopped half-way through its reply is
+  killed at the timeout), and every ``join`` after a kill has its own bound.
 
 Two ways to start the child:
 
@@ -28,7 +30,9 @@ import math
 import multiprocessing
 import os
 import resource
+import select
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -93,9 +97,45 @@ def run_entry(entry: str, task: dict[str, Any], max_memory_mb: float, hard_timeo
     return json.dumps(result)
 
 
+#: Largest reply a child may send (a JSON outcome is a few kB; anything larger is treated as a crash).
+MAX_REPLY_BYTES = 64 * 2**20
+
+
+def _send(fd: int, data: bytes) -> None:
+    """Write a length-prefixed reply to a pipe."""
+    view = memoryview(struct.pack("!Q", len(data)) + data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _receive(fd: int, deadline: float) -> bytes | None:
+    """Read one length-prefixed reply, waiting at most until ``deadline`` (``time.monotonic``).
+
+    Returns None when the child closed the pipe before a complete reply (it died); raises ``TimeoutError`` at the
+    deadline, so a child that stops half-way through its reply cannot block the night.
+    """
+    buf = bytearray()
+    need = 8
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    while len(buf) < need:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not poller.poll(remaining * 1000):
+            raise TimeoutError
+        chunk = os.read(fd, min(1 << 20, need - len(buf)))
+        if not chunk:
+            return None
+        buf += chunk
+        if need == 8 and len(buf) == 8:
+            need += struct.unpack("!Q", bytes(buf))[0]
+            if need > MAX_REPLY_BYTES:
+                return None
+    return bytes(buf[8:])
+
+
 def _fork_target(entry: str, task_json: str, max_memory_mb: float, hard_timeout_s: float, conn: Any) -> None:
     text = run_entry(entry, json.loads(task_json), max_memory_mb, hard_timeout_s)
-    conn.send_bytes(text.encode("utf-8"))
+    _send(conn.fileno(), text.encode("utf-8"))
     conn.close()
 
 
@@ -174,17 +214,12 @@ def run_isolated(
         proc = ctx.Process(target=_fork_target, args=(entry, task_json, max_memory_mb, hard, writer), daemon=True)
         proc.start()
         writer.close()
-        data: bytes | None = None
         try:
-            if reader.poll(timeout_s):
-                try:
-                    data = reader.recv_bytes()
-                except EOFError:
-                    data = None
-            else:
-                proc.kill()
-                proc.join(5)
-                return _failure("timeout", timeout_msg, time.perf_counter() - t0)
+            data = _receive(reader.fileno(), time.monotonic() + timeout_s)
+        except TimeoutError:
+            proc.kill()
+            proc.join(5)
+            return _failure("timeout", timeout_msg, time.perf_counter() - t0)
         finally:
             reader.close()
         proc.join(10)

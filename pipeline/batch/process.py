@@ -20,8 +20,15 @@ from insole.errors import SessionFileError
 from pipeline.analysis import AnalysisParams, AnalysisResult, analyze_session
 from pipeline.batch.atomic import write_with_atomic
 from pipeline.batch.discovery import NATIVE, format_by_name
-from pipeline.batch.safety import EmptyRecordingError, Limits, UnsafeInputError, check_session_limits
-from pipeline.errors import AnalysisError
+from pipeline.batch.identity import UploadChanged, UploadIdentity, check_unchanged
+from pipeline.batch.safety import (
+    EmptyRecordingError,
+    InvalidContentError,
+    Limits,
+    UnsafeInputError,
+    check_session_limits,
+)
+from pipeline.errors import AnalysisError, PipelineError
 from pipeline.norms.cohort import CohortError
 from pipeline.norms.command import cohort_argument
 from pipeline.report import write_report
@@ -44,7 +51,12 @@ REASONS = {
     "timeout": "processing took longer than the per-file time limit",
     "crashed": "the worker process died while processing the file",
     "output-error": "outputs could not be written (disk full, permissions); retried next run",
+    "changed": "the upload was replaced, modified or deleted in the inbox while the night ran; processed next run",
+    "worker-lost": "the worker did not report back in time (stalled worker or lost Dask worker); retried next run",
+    "inaccessible": "a folder could not be listed or a file could not be examined (permissions); retried next run",
 }
+#: Reasons that are not the upload's fault: nothing is quarantined, the upload is tried again next run.
+RETRIED = ("output-error", "changed", "worker-lost", "inaccessible")
 
 
 @dataclass
@@ -79,7 +91,7 @@ class ProcessOutcome:
     @property
     def retry(self) -> bool:
         """True when the failure is not the upload's fault and the file should be tried again next run."""
-        return not self.ok and self.reason == "output-error"
+        return not self.ok and self.reason in RETRIED
 
     def to_dict(self) -> dict[str, Any]:
         """Plain, JSON-ready dict."""
@@ -106,12 +118,66 @@ def _classify_session_error(exc: SessionFileError) -> str:
     return "invalid-format"
 
 
+def _os_error_in(exc: BaseException) -> OSError | None:
+    """The OSError that caused ``exc`` (itself, or along its ``__cause__`` / ``__context__`` chain)."""
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, OSError):
+            return cur
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return None
+
+
+class OutputWriteError(PipelineError):
+    """The outputs of a session could not be written (disk full, permissions): not the upload's fault."""
+
+
 def _write_outputs(result: AnalysisResult, out_dir: Path) -> list[str]:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_with_atomic(out_dir / "steps.csv", result.write_steps)
-    write_with_atomic(out_dir / "report.html", lambda tmp: write_report(result, tmp))
-    write_with_atomic(out_dir / "metrics.json", result.write_metrics)
+    """Write the three outputs; any failure caused by the file system becomes :class:`OutputWriteError`."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_with_atomic(out_dir / "steps.csv", result.write_steps)
+        write_with_atomic(out_dir / "report.html", lambda tmp: write_report(result, tmp))
+        write_with_atomic(out_dir / "metrics.json", result.write_metrics)
+    except Exception as exc:  # the report wraps OSError in ReportError: look for the cause
+        os_error = _os_error_in(exc)
+        if os_error is None:
+            raise
+        where = Path(os_error.filename).name if os_error.filename else out_dir.name
+        raise OutputWriteError(f"cannot write the outputs ({where}: {os_error.strerror or os_error})") from exc
     return list(OUTPUT_FILES)
+
+
+def _analyse(src: Path, tmp: str, fmt: Any, params_obj: AnalysisParams, params: dict[str, Any] | None,
+             limits: Limits, cohort: str, expected: UploadIdentity | None, outcome: ProcessOutcome,
+             clean: Any) -> AnalysisResult | None:
+    """Convert (if needed), check and analyse; None when the converter failed (``outcome`` says why)."""
+    if expected is not None:
+        check_unchanged(src, expected, "before it was read")
+    session_path = src
+    if fmt.convert is not None:
+        size_mb = src.stat().st_size / 2**20
+        if size_mb > limits.max_file_mb:
+            raise UnsafeInputError(f"file is {size_mb:.1f} MB, above the limit of {limits.max_file_mb:g} MB")
+        session_path = Path(tmp) / "converted.h5"
+        try:
+            fmt.convert(src, session_path)
+        except MemoryError:
+            raise
+        except Exception as exc:
+            outcome.reason, outcome.message = "conversion", clean(f"{fmt.name} importer: {exc}")
+            return None
+        if expected is not None:
+            check_unchanged(src, expected, "while it was converted")
+    outcome.info = check_session_limits(session_path, limits, params)
+    result = analyze_session(session_path, params_obj, cohort=cohort_argument(cohort))
+    if expected is not None:
+        check_unchanged(src, expected, "while it was analysed")
+        if fmt.convert is None and result.metrics.provenance.input_sha256 != expected.sha256:
+            raise UploadChanged("the bytes analysed are not the upload that was planned (it was replaced)")
+    return result
 
 
 def process_session(
@@ -123,6 +189,7 @@ def process_session(
     limits: Limits | None = None,
     display_name: str | None = None,
     cohort: str = "auto",
+    expected: UploadIdentity | None = None,
 ) -> ProcessOutcome:
     """Process one upload into ``out_dir`` (report.html, metrics.json, steps.csv), atomically.
 
@@ -141,6 +208,12 @@ def process_session(
         Size and shape limits checked before reading data.
     display_name : str, optional
         Name used for the file in messages (e.g. its path relative to the inbox) instead of the full path.
+    cohort : str
+        ``auto``, ``none`` or a cohort file (``--cohort``).
+    expected : UploadIdentity, optional
+        The content the night planned with (hash and file status). The upload's status is checked before it is
+        read and again before any output is written, and the hash of the bytes the analysis read must match;
+        otherwise nothing is written and the reason is ``changed`` (processed again next run).
 
     Returns
     -------
@@ -153,62 +226,53 @@ def process_session(
     shown = display_name or src.name
     outcome = ProcessOutcome(ok=False)
 
-    def clean(msg: str, *names: Path) -> str:
-        for n in names:
-            msg = msg.replace(str(n), shown)
-        return msg
+    def clean(msg: str) -> str:
+        return msg.replace(str(src), shown)
 
     try:
         params_obj = analysis_params(params)
         fmt = format_by_name(format_name)
         with tempfile.TemporaryDirectory(prefix="insole-batch-") as tmp:
-            session_path = src
-            if fmt.convert is not None:
-                size_mb = src.stat().st_size / 2**20
-                if size_mb > limits.max_file_mb:
-                    raise UnsafeInputError(f"file is {size_mb:.1f} MB, above the limit of {limits.max_file_mb:g} MB")
-                session_path = Path(tmp) / "converted.h5"
-                try:
-                    fmt.convert(src, session_path)
-                except MemoryError:
-                    raise
-                except Exception as exc:
-                    outcome.reason, outcome.message = "conversion", clean(f"{fmt.name} importer: {exc}", src)
-                    return outcome
-            outcome.info = check_session_limits(session_path, limits)
-            result = analyze_session(session_path, params_obj, cohort=cohort_argument(cohort))
-            outcome.outputs = _write_outputs(result, Path(out_dir))
-            outcome.ok = True
+            result = _analyse(src, tmp, fmt, params_obj, params, limits, cohort, expected, outcome, clean)
+            if result is not None:  # None: the converter failed, outcome says why
+                outcome.outputs = _write_outputs(result, Path(out_dir))
+                outcome.ok = True
+    except UploadChanged as exc:
+        outcome.reason, outcome.message = "changed", f"{shown}: {exc}; processed next run"
+    except OutputWriteError as exc:
+        outcome.reason, outcome.message = "output-error", f"{shown}: {exc}"
     except SessionFileError as exc:
         outcome.reason, outcome.message = _classify_session_error(exc), f"{shown}: {exc.problem}"
-    except UnsafeInputError as exc:
-        outcome.reason, outcome.message = "unsafe", f"{shown}: {exc}"
-    except EmptyRecordingError as exc:
-        outcome.reason, outcome.message = "empty", f"{shown}: {exc}"
+    except (UnsafeInputError, EmptyRecordingError, InvalidContentError) as exc:
+        outcome.reason = {UnsafeInputError: "unsafe", EmptyRecordingError: "empty"}.get(type(exc), "invalid-format")
+        outcome.message = f"{shown}: {exc}"
     except AnalysisError as exc:
-        outcome.reason, outcome.message = "not-analysable", clean(str(exc), src)
+        outcome.reason, outcome.message = "not-analysable", clean(str(exc))
     except CohortError as exc:
-        outcome.reason, outcome.message = "cohort", clean(f"{shown}: {exc}", src)
+        outcome.reason, outcome.message = "cohort", clean(f"{shown}: {exc}")
     except MemoryError:
         outcome.reason = "memory"
         outcome.message = f"{shown}: ran out of the memory allowed per file ({limits.max_memory_mb:g} MB)"
-    except OSError as exc:
-        if exc.filename and Path(exc.filename).is_relative_to(Path(out_dir)):
-            outcome.reason, outcome.message = "output-error", f"cannot write outputs: {exc}"
-        else:
-            outcome.reason, outcome.message = "unreadable", clean(f"{shown}: {exc}", src)
+    except OSError as exc:  # reading the upload (writing is OutputWriteError)
+        outcome.reason, outcome.message = "unreadable", clean(f"{shown}: {exc.strerror or exc}")
     except Exception as exc:  # a defect in analysis/report must quarantine the file, not stop the night
         outcome.reason = "analysis-error"
-        outcome.message = clean(f"{shown}: {type(exc).__name__}: {exc}", src)
-        outcome.detail = clean(traceback.format_exc(limit=20), src)
+        outcome.message = clean(f"{shown}: {type(exc).__name__}: {exc}")
+        outcome.detail = clean(traceback.format_exc(limit=20))
     finally:
         outcome.duration_s = time.perf_counter() - t0
+    if not outcome.ok and expected is not None and outcome.reason not in ("changed", "output-error"):
+        try:  # a failure of bytes that are no longer the upload says nothing about the upload
+            check_unchanged(src, expected, "while it was processed")
+        except UploadChanged as exc:
+            outcome.reason, outcome.message, outcome.detail = "changed", f"{shown}: {exc}; processed next run", ""
     return outcome
 
 
 def process_task(task: dict[str, Any]) -> dict[str, Any]:
     """:func:`process_session` on a plain-dict task (keys ``path``, ``out_dir``, ``params``, ``format``,
-    ``limits``, ``rel_path``, ``cohort``); returns :meth:`ProcessOutcome.to_dict`."""
+    ``limits``, ``rel_path``, ``cohort``, ``identity``); returns :meth:`ProcessOutcome.to_dict`."""
+    identity = task.get("identity")
     return process_session(
         task["path"],
         task["out_dir"],
@@ -217,4 +281,5 @@ def process_task(task: dict[str, Any]) -> dict[str, Any]:
         limits=Limits.from_dict(task.get("limits") or {}),
         display_name=task.get("rel_path"),
         cohort=task.get("cohort") or "auto",
+        expected=UploadIdentity.from_dict(identity) if identity else None,
     ).to_dict()

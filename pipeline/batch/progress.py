@@ -1,4 +1,9 @@
-"""Progress of a night: a rich progress bar on a terminal, plain time-stamped log lines otherwise (cron, systemd)."""
+"""Progress of a night: a rich progress bar on a terminal, plain time-stamped log lines otherwise (cron, systemd).
+
+Messages carry names and metadata from the uploads; every line is neutralised first
+(:func:`pipeline.batch.text.neutral_text`), so a file name cannot reorder, recolour or clear the operator's terminal
+or forge log lines.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import sys
 from typing import Any, TextIO
 
 from insole.provenance import utc_now_iso
+from pipeline.batch.text import neutral_text
 
 
 def _stamp() -> str:
@@ -36,6 +42,7 @@ class NightProgress:
         """One line of information (always shown when ``warning``)."""
         if self.quiet and not warning:
             return
+        message = neutral_text(message)
         if self._progress is not None:
             self._progress.console.print(message, markup=False, highlight=False)
         else:

@@ -18,14 +18,18 @@ All names are sanitised (:func:`pipeline.batch.safety.safe_component`). The reas
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-import shutil
 from pathlib import Path, PurePosixPath
 
+from insole.provenance import HASH_BLOCK_BYTES
 from pipeline.batch.atomic import temp_name, write_text_atomic
+from pipeline.batch.identity import UploadChanged, open_regular
 from pipeline.batch.process import REASONS
 from pipeline.batch.safety import safe_component
+from pipeline.batch.text import neutral_text
+from pipeline.errors import PipelineError
 
 #: What the clinic can do about each kind of failure.
 ADVICE = {
@@ -52,6 +56,37 @@ def quarantine_folder(out_root: Path, rel_path: str, fingerprint: str) -> PurePo
     return PurePosixPath("quarantine", safe_component(clinic), safe_component(subject), name)
 
 
+class QuarantineCopyError(PipelineError):
+    """The copy of a failed upload could not be written into the quarantine (disk full, permissions)."""
+
+
+def _copy_checked(source: Path, dest: Path, sha256: str | None) -> None:
+    """Copy ``source`` to ``dest`` atomically, hashing the bytes copied; they must have ``sha256`` if given."""
+    tmp = temp_name(dest)
+    digest = hashlib.sha256()
+    try:
+        try:
+            src_file = open_regular(source)
+        except FileNotFoundError:
+            raise UploadChanged(f"{source} disappeared before it could be copied into the quarantine") from None
+        with src_file as src:
+            try:
+                with open(tmp, "wb") as dst:
+                    while block := src.read(HASH_BLOCK_BYTES):
+                        digest.update(block)
+                        dst.write(block)
+                    dst.flush()
+                    os.fsync(dst.fileno())
+            except OSError as exc:
+                raise QuarantineCopyError(f"its copy could not be written into the quarantine "
+                                          f"({exc.strerror or exc})") from None
+        if sha256 is not None and digest.hexdigest() != sha256:
+            raise UploadChanged(f"{source} changed before it could be copied into the quarantine")
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def quarantine_upload(
     out_root: Path,
     *,
@@ -64,6 +99,7 @@ def quarantine_upload(
     sha256: str | None = None,
     software: str = "",
     duplicate_of: str | None = None,
+    job: dict[str, str] | None = None,
 ) -> PurePosixPath:
     """Put a copy of a failed upload and its reason files into quarantine; return the folder (relative).
 
@@ -79,21 +115,34 @@ def quarantine_upload(
         Identifies this version of the upload (job key or a hash of the refusal).
     reason, message, detail : str
         Reason code, explanation, traceback (for software defects).
+    sha256 : str, optional
+        Hash of the content that failed; the bytes copied are hashed while copying and must match it.
+    job : dict, optional
+        ``job_key``, ``software``, ``params_json`` of a failed job, kept in ``reason.json`` so that a damaged
+        ledger can be rebuilt from the quarantine (:mod:`pipeline.batch.rebuild`).
+
+    Raises
+    ------
+    QuarantineCopyError
+        The copy could not be written (the reason files were written, saying so).
+    pipeline.batch.identity.UploadChanged
+        The upload's bytes changed since they failed (nothing is recorded; the upload is processed again).
+    OSError
+        The reason files themselves could not be written.
     """
     rel = quarantine_folder(out_root, rel_path, fingerprint)
     folder = out_root / rel
     folder.mkdir(parents=True, exist_ok=True)
-    copied = None
+    copied, copy_error = None, None
     if source is not None:
         dest = folder / safe_component(PurePosixPath(rel_path).name)
         if not dest.exists():
-            tmp = temp_name(dest)
             try:
-                shutil.copyfile(source, tmp, follow_symlinks=True)
-                os.replace(tmp, dest)
-            finally:
-                tmp.unlink(missing_ok=True)
-        copied = dest.name
+                _copy_checked(source, dest, sha256)
+            except QuarantineCopyError as exc:
+                copy_error = exc
+        if copy_error is None:
+            copied = dest.name
     record = {
         "file": rel_path,
         "reason": reason,
@@ -103,7 +152,10 @@ def quarantine_upload(
         "sha256": sha256,
         "software": software,
         "copy": copied,
+        "copy_error": str(copy_error) if copy_error else None,
         "duplicate_of": duplicate_of,
+        "fingerprint": fingerprint,
+        **({"job": job} if job else {}),
     }
     lines = [
         f"file:        {rel_path}",
@@ -116,12 +168,14 @@ def quarantine_upload(
         f"what to do:  {ADVICE.get(reason, '')}",
         f"sha256:      {sha256 or '(not read)'}",
         f"software:    {software}",
-        f"copy:        {copied or 'none (the upload was not read, for safety or size)'}",
+        f"copy:        {copied or copy_error or 'none (the upload was not read, for safety or size)'}",
         "The original upload was left untouched in the inbox.",
     ]
     if detail:
-        lines += ["", "details:", detail]
-    write_text_atomic(folder / "REASON.txt", "\n".join(lines) + "\n")
+        lines += ["", "details:", *detail.splitlines()]
+    write_text_atomic(folder / "REASON.txt", "\n".join(neutral_text(line) for line in lines) + "\n")
     write_text_atomic(folder / "reason.json", json.dumps({**record, "detail": detail}, indent=2, sort_keys=True)
                       + "\n")
+    if copy_error is not None:
+        raise copy_error
     return rel

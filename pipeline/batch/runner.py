@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import queue
+import threading
+import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
 from pipeline.batch.isolation import DEFAULT_ENTRY, run_isolated
+from pipeline.batch.safety import Limits
 from pipeline.errors import PipelineError
 
 
@@ -25,12 +28,33 @@ class RunnerError(PipelineError):
 
 
 def _limits(task: dict[str, Any]) -> tuple[float, float]:
-    lim = task.get("limits") or {}
-    return float(lim.get("timeout_s", 600.0)), float(lim.get("max_memory_mb", 3072.0))
+    lim = {**Limits().to_dict(), **(task.get("limits") or {})}
+    return float(lim["timeout_s"]), float(lim["max_memory_mb"])
+
+
+#: Seconds a worker may take beyond the file's ``timeout_s`` to report back (starting the child, killing it and
+#: reaping it are bounded by :func:`~pipeline.batch.isolation.run_isolated` well within this).
+REPORT_GRACE_S = 120.0
+
+
+def lost(task: dict[str, Any], waited_s: float, where: str) -> dict[str, Any]:
+    """The outcome of a task whose worker never reported back (``worker-lost``: retried next run)."""
+    return {"ok": False, "reason": "worker-lost", "duration_s": waited_s,
+            "message": f"{task.get('rel_path')}: {where} did not report back within {waited_s:.0f} s (the file's "
+            "time limit plus a grace period); not the file's fault; retried next run"}
+
+
+def _bound(task: dict[str, Any], grace_s: float) -> float:
+    return _limits(task)[0] + grace_s
 
 
 class LocalRunner:
     """Run tasks in ``workers`` child processes at a time on this machine (forked from a preloaded server).
+
+    Each task runs under :func:`~pipeline.batch.isolation.run_isolated` in a daemon thread; the night waits for
+    results with a bound per task (its ``timeout_s`` plus ``report_grace_s``): a task whose thread does not report
+    back by then (e.g. a stalled fork server) gets a ``worker-lost`` outcome and a fresh thread takes its place,
+    so the night always ends.
 
     Parameters
     ----------
@@ -38,13 +62,16 @@ class LocalRunner:
         Files processed at the same time.
     entry : str
         Task function (``"module:function"``), default :data:`~pipeline.batch.isolation.DEFAULT_ENTRY`.
+    report_grace_s : float
+        See above.
     """
 
-    def __init__(self, workers: int = 1, *, entry: str = DEFAULT_ENTRY) -> None:
+    def __init__(self, workers: int = 1, *, entry: str = DEFAULT_ENTRY, report_grace_s: float = REPORT_GRACE_S) -> None:
         if workers < 1:
             raise RunnerError(f"--workers must be at least 1, got {workers}")
         self.workers = workers
         self.entry = entry
+        self.report_grace_s = report_grace_s
 
     @property
     def description(self) -> str:
@@ -56,20 +83,60 @@ class LocalRunner:
         return run_isolated(task, timeout_s=timeout_s, max_memory_mb=memory_mb, mode="fork", entry=self.entry)
 
     def run(self, tasks: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-        """Yield ``(task, outcome)`` as tasks finish."""
-        if not tasks:
-            return
-        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="insole-batch") as pool:
-            futures = {pool.submit(self._one, t): t for t in tasks}
-            try:
-                for fut in as_completed(futures):
-                    yield futures[fut], fut.result()
-            finally:
-                for fut in futures:
-                    fut.cancel()
+        """Yield ``(task, outcome)`` as tasks finish (every task exactly once, within its bound)."""
+        todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+        done: queue.SimpleQueue[tuple[int, dict[str, Any]]] = queue.SimpleQueue()
+        for i in range(len(tasks)):
+            todo.put(i)
+        started: dict[int, float] = {}
+        abandoned: set[int] = set()
+        stop = threading.Event()
+
+        def work() -> None:
+            while not stop.is_set():
+                try:
+                    i = todo.get_nowait()
+                except queue.Empty:
+                    return
+                started[i] = time.monotonic()
+                try:
+                    outcome = self._one(tasks[i])
+                except Exception as exc:  # the runner itself failed (e.g. cannot fork): not the file's fault
+                    outcome = {"ok": False, "reason": "worker-lost",
+                               "message": f"{tasks[i].get('rel_path')}: the worker could not run the file: "
+                               f"{type(exc).__name__}: {exc}; retried next run"}
+                done.put((i, outcome))
+                if i in abandoned:  # its slot was given to a new thread meanwhile
+                    return
+
+        def spawn() -> None:
+            threading.Thread(target=work, name="insole-batch", daemon=True).start()
+
+        for _ in range(min(self.workers, len(tasks))):
+            spawn()
+        pending = set(range(len(tasks)))
+        try:
+            while pending:
+                try:
+                    i, outcome = done.get(timeout=1.0)
+                except queue.Empty:
+                    now = time.monotonic()
+                    for i in sorted(pending):
+                        waited = now - started[i] if i in started else 0.0
+                        if waited > _bound(tasks[i], self.report_grace_s):
+                            pending.discard(i)
+                            abandoned.add(i)
+                            spawn()  # the stuck thread keeps its slot; the other files go on
+                            yield tasks[i], lost(tasks[i], waited, "the local worker")
+                    continue
+                if i in pending:
+                    pending.discard(i)
+                    yield tasks[i], outcome
+        finally:
+            stop.set()  # a night stopped early starts no new file; running children end within their limits
 
     def close(self) -> None:
-        """Nothing to release (children end with their task)."""
+        """Nothing to release (children end with their task; worker threads are daemons)."""
 
 
 def dask_task(task_json: str) -> str:
@@ -98,9 +165,12 @@ class DaskRunner:
         How long to wait for the scheduler.
     entry : str
         Task function, as for :class:`LocalRunner`.
+    report_grace_s : float
+        See :meth:`run`.
     """
 
-    def __init__(self, address: str, *, connect_timeout_s: float = 10.0, entry: str = DEFAULT_ENTRY) -> None:
+    def __init__(self, address: str, *, connect_timeout_s: float = 10.0, entry: str = DEFAULT_ENTRY,
+                 report_grace_s: float = REPORT_GRACE_S) -> None:
         try:
             from dask.distributed import Client
         except ImportError as exc:  # pragma: no cover - dask is an optional extra
@@ -109,6 +179,7 @@ class DaskRunner:
             raise RunnerError(f"--scheduler must be a tcp:// or tls:// address, got {address!r}")
         self.address = address
         self.entry = entry
+        self.report_grace_s = report_grace_s
         try:
             self.client = Client(address, timeout=f"{connect_timeout_s}s", set_as_default=False)
         except (OSError, TimeoutError) as exc:
@@ -116,13 +187,21 @@ class DaskRunner:
 
     @property
     def description(self) -> str:
-        """Human-readable description for logs and the summary."""
-        n = len(self.client.scheduler_info().get("workers", {}))
-        return f"Dask scheduler {self.address}, {n} worker(s)"
+        """Human-readable description for logs and the summary (the workers counted once, when connecting)."""
+        if not hasattr(self, "_description"):
+            n = len(self.client.scheduler_info().get("workers", {}))
+            self._description = f"Dask scheduler {self.address}, {n} worker(s)"
+        return self._description
 
     def run(self, tasks: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-        """Yield ``(task, outcome)`` as tasks finish on the cluster."""
-        from dask.distributed import as_completed as dask_as_completed
+        """Yield ``(task, outcome)`` as tasks finish on the cluster.
+
+        Each worker runs one file at a time, killed after its ``timeout_s``; so while any worker is alive some
+        task finishes within the longest ``timeout_s`` plus ``report_grace_s``. When none does (every worker
+        lost, scheduler stalled), the remaining tasks get a ``worker-lost`` outcome (retried next run) and are
+        cancelled.
+        """
+        from dask.distributed import wait
 
         if not tasks:
             return
@@ -132,21 +211,35 @@ class DaskRunner:
             fut = self.client.submit(dask_task, payload, pure=False, retries=0,
                                      key=f"insole-batch-{t['job_key'][:24]}-{id(t):x}")
             futures[fut] = t
+        bound = max(_bound(t, self.report_grace_s) for t in tasks)
+        pending = set(futures)
         try:
-            with self.client.as_current():
-                finished = dask_as_completed(list(futures))
-            for fut in finished:
-                task = futures[fut]
+            while pending:
+                t0 = time.monotonic()
                 try:
-                    outcome = json.loads(fut.result())
-                except Exception as exc:  # KilledWorker, lost worker, ...: the file is not to blame for sure,
-                    outcome = {"ok": False, "reason": "crashed",  # but it is the last one the worker ran
-                               "message": f"the Dask worker failed while processing the file: {type(exc).__name__}: "
-                               f"{exc}"}
-                yield task, outcome
+                    with self.client.as_current():  # wait() uses the current client (this one is not the default)
+                        finished, _ = wait(list(pending), timeout=bound, return_when="FIRST_COMPLETED")
+                except TimeoutError:
+                    finished = set()
+                if not finished:
+                    waited = time.monotonic() - t0
+                    for fut in sorted(pending, key=lambda f: futures[f]["rel_path"]):
+                        yield futures[fut], lost(futures[fut], waited, "the Dask cluster")
+                    return
+                for fut in finished:
+                    pending.discard(fut)
+                    yield futures[fut], self._outcome(fut)
         finally:
             self.client.cancel(list(futures))
 
+    @staticmethod
+    def _outcome(fut: Any) -> dict[str, Any]:
+        try:
+            return json.loads(fut.result(timeout=60))
+        except Exception as exc:  # KilledWorker, lost worker, ...: the file is not to blame for sure,
+            return {"ok": False, "reason": "crashed",  # but it is the last one the worker ran
+                    "message": f"the Dask worker failed while processing the file: {type(exc).__name__}: {exc}"}
+
     def close(self) -> None:
-        """Disconnect from the scheduler."""
-        self.client.close()
+        """Disconnect from the scheduler (waiting at most 30 s)."""
+        self.client.close(timeout=30)

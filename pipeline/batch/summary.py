@@ -18,6 +18,10 @@ Change rule (:func:`compare_findings`)
 Sessions of a subject (``<clinic>/<subject>`` folder) are ordered by the recording time stored in the file
 (``created_utc``), then by path.
 
+Every text cell comes from untrusted uploads: it is neutralised (bidirectional and control characters shown as
+``[U+XXXX]``) in both files, and CSV cells that a spreadsheet would run as a formula are prefixed with ``'``
+(:mod:`pipeline.batch.text`).
+
 References
 ----------
 .. [1] Schenker N, Gentleman JF (2001). On judging the significance of differences by examining the overlap
@@ -36,6 +40,7 @@ from jinja2 import Environment, select_autoescape
 
 from pipeline.analysis.result import Metric, SessionMetrics
 from pipeline.batch.atomic import write_text_atomic
+from pipeline.batch.text import csv_cell, neutral_value
 from pipeline.errors import AnalysisError
 
 #: Continuous findings compared between sessions (metric name in the per-side metrics, label).
@@ -138,12 +143,13 @@ def add_changes(rows: list[dict[str, Any]], metrics: dict[str, SessionMetrics | 
 
 
 def to_csv(rows: list[dict[str, Any]]) -> str:
-    """CSV text of the summary rows (columns :data:`CSV_COLUMNS`, sorted by path)."""
+    """CSV text of the summary rows (columns :data:`CSV_COLUMNS`, sorted by path; cells made safe with
+    :func:`pipeline.batch.text.csv_cell`)."""
     buf = io.StringIO()
     w = csv.DictWriter(buf, CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
     w.writeheader()
     for r in sorted(rows, key=lambda r: r["rel_path"]):
-        w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in CSV_COLUMNS})
+        w.writerow({k: csv_cell(r.get(k)) for k in CSV_COLUMNS})
     return buf.getvalue()
 
 
@@ -155,7 +161,9 @@ def to_html(rows: list[dict[str, Any]], counts: dict[str, int], night: dict[str,
             reasons: dict[str, str], base: str = "") -> str:
     """The summary page (``base``: prefix of links to session folders, relative to where the page is saved)."""
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
-    rows = sorted(rows, key=lambda r: r["rel_path"])
+    rows = [{k: neutral_value(v) for k, v in r.items()} for r in sorted(rows, key=lambda r: r["rel_path"])]
+    night = {k: ([neutral_value(x) for x in v] if isinstance(v, list) else neutral_value(v))
+             for k, v in night.items()}
     return env.from_string(_TEMPLATE).render(
         rows=rows,
         counts=counts,
