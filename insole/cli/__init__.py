@@ -36,7 +36,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("import", "insole.cli.import_cmd:import_command", "Import SRC (a FORMAT recording) into a session file."),
     ("info", "insole.cli.info:info_command", "Show what is in a session FILE (and check that it is valid)."),
     ("record", "insole.cli.record:record_command",
-     "Record insoles into a session FILE; Ctrl-C ends the session cleanly and saves it."),
+     "Record insoles into a session file; Ctrl-C ends the session cleanly and saves it."),
     ("scan", "insole.cli.scan:scan_command",
      "List candidate insoles with the URL to record them (transports: serial, plus any registered)."),
     ("simulate", "insole.cli.simulate:simulate_command",

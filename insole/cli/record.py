@@ -5,16 +5,16 @@ from __future__ import annotations
 import asyncio
 import signal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from insole.calibration import Calibration
 from insole.cli.options import metadata_from_options, metadata_options
-from insole.devices import open_device
 from insole.errors import InsoleError, RecordingWriteError
-from insole.recorder import Recorder, RecordingSummary
-from insole.recorder.live_view import LiveView
-from insole.recorder.stats import RecordingOutcome
+
+if TYPE_CHECKING:
+    from insole.recorder import RecordingSummary
+    from insole.recorder.stats import RecordingOutcome
 
 EXIT_CODES_HELP = (
     "\b\nExit codes:\n"
@@ -65,6 +65,12 @@ def record_command(devices: tuple[str, ...], duration_s: float | None, output: P
     A device that sends no frame for its silence timeout (serial: the URL's timeout_s, default 5 s) is shown as
     silent at once; the summary names it and the time it fell silent.
     """
+    from insole.calibration import Calibration
+    from insole.devices import open_device
+    from insole.recorder import Recorder
+    from insole.recorder.live_view import LiveView
+    from insole.recorder.stats import RecordingOutcome
+
     md = metadata_from_options(meta)
     opened = [open_device(u) for u in devices]
     if calibration_files and len(calibration_files) != len(devices):

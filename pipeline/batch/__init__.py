@@ -17,8 +17,25 @@ Modules
 See ``docs/batch.md`` for the inbox layout, outputs, exit codes and a cron / systemd timer example.
 """
 
-from pipeline.batch.night import BatchConfig, NightResult, run_night
-from pipeline.batch.process import ProcessOutcome, process_session
-from pipeline.batch.safety import Limits
+from __future__ import annotations
 
-__all__ = ["BatchConfig", "Limits", "NightResult", "ProcessOutcome", "process_session", "run_night"]
+import importlib
+from typing import Any
+
+_LAZY = {
+    "BatchConfig": "pipeline.batch.night",
+    "NightResult": "pipeline.batch.night",
+    "run_night": "pipeline.batch.night",
+    "ProcessOutcome": "pipeline.batch.process",
+    "process_session": "pipeline.batch.process",
+    "Limits": "pipeline.batch.safety",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    """Load the batch on first use (``insole batch --help`` imports none of it)."""
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'pipeline.batch' has no attribute {name!r}")

@@ -10,10 +10,6 @@ from typing import Any
 
 import click
 
-from pipeline.analysis import AnalysisParams
-from pipeline.batch.night import BatchConfig, run_night
-from pipeline.batch.params import ParameterError, check_params
-from pipeline.batch.progress import NightProgress
 from pipeline.batch.safety import Limits
 from pipeline.norms.command import cohort_option
 
@@ -23,6 +19,9 @@ _DEFAULT = Limits()
 def _parse_params(items: tuple[str, ...]) -> dict[str, Any]:
     """``KEY=VALUE`` options converted to the type of the :class:`AnalysisParams` default, then range-checked
     (:func:`pipeline.batch.params.check_params`), so a bad value stops the command before any file is read."""
+    from pipeline.analysis import AnalysisParams
+    from pipeline.batch.params import ParameterError, check_params
+
     known = {f.name: f for f in dataclasses.fields(AnalysisParams)}
     out: dict[str, Any] = {}
     for item in items:
@@ -90,6 +89,9 @@ def batch_command(inbox: Path, out_dir: Path, workers: int, scheduler: str | Non
     """
     if scheduler and not scheduler.startswith(("tcp://", "tls://")):
         raise click.BadParameter("must look like tcp://HOST:PORT", param_hint="--scheduler")
+    from pipeline.batch.night import BatchConfig, run_night
+    from pipeline.batch.progress import NightProgress
+
     cfg = BatchConfig(
         inbox=inbox, out_dir=out_dir, workers=workers, scheduler=scheduler, params=_parse_params(param_items),
         limits=Limits(max_file_mb=max_file_mb, max_memory_mb=max_memory_mb, timeout_s=timeout_s),

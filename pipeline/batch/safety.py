@@ -17,10 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import numpy as np
-
 from insole.errors import SessionFileError
-from insole.session import open_session
 from pipeline.errors import PipelineError
 
 #: Characters kept in output path components; anything else becomes ``_``.
@@ -197,6 +194,8 @@ def _check_text(where: str, values: dict[str, Any]) -> None:
 
 
 def _check_foot(sf: Any, side: str, info: Any) -> None:
+    import numpy as np  # here: the limits are imported by `insole batch --help`, which must not load numpy
+
     _check_text(f"/{side}", info.attrs)
     for name, values in (("x_mm", info.layout.x_mm), ("y_mm", info.layout.y_mm)):
         if not np.all(np.isfinite(np.asarray(values, np.float64))):
@@ -249,6 +248,8 @@ def check_session_limits(path: Path, limits: Limits, params: dict[str, Any] | No
     size_mb = path.stat().st_size / 2**20
     if size_mb > limits.max_file_mb:
         raise UnsafeInputError(f"file is {size_mb:.1f} MB, above the limit of {limits.max_file_mb:g} MB")
+    from insole.session import open_session
+
     with open_session(path, check_time=False) as sf:
         _check_text("/", sf.attrs)
         _check_text("/session", dataclasses.asdict(sf.metadata))
