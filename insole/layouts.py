@@ -25,14 +25,13 @@ import numpy as np
 from scipy.interpolate import PchipInterpolator
 
 from insole.errors import ConfigurationError
-from insole.plausibility import FOOT_LENGTH_MM
+from insole.plausibility import FOOT_LENGTH_RANGE_MM
 
 #: How a layout's cell positions are known (see :class:`SensorLayout`).
 GEOMETRIES = ("specified", "generic", "unknown")
 
 #: Foot lengths a layout may be scaled to (:data:`insole.plausibility.FOOT_LENGTH_MM`), and the length assumed when
 #: neither the device nor the user says.
-FOOT_LENGTH_RANGE_MM = FOOT_LENGTH_MM.bounds
 DEFAULT_FOOT_LENGTH_MM = 260.0
 #: Ids of the built-in layouts and their cell counts.
 BUILTIN_LAYOUTS = {"generic-8": 8, "generic-16": 16, "grid-99": 99}

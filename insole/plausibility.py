@@ -49,7 +49,9 @@ import numpy as np
 
 __all__ = [
     "BODY_MASS_KG",
+    "BODY_MASS_RANGE_KG",
     "FOOT_LENGTH_MM",
+    "FOOT_LENGTH_RANGE_MM",
     "PRESSURE",
     "SAMPLING_RATE_HZ",
     "SHOE_SIZE_EU",
@@ -153,3 +155,7 @@ def first_implausible(values: np.ndarray, units: str) -> tuple[tuple[int, ...], 
     flat = int(np.flatnonzero(bad.ravel())[0])
     index = tuple(int(i) for i in np.unravel_index(flat, arr.shape))
     return index, float(arr.ravel()[flat])
+
+#: The ranges as plain ``(low, high)`` tuples, for code that needs only the bounds (the analysis imports these).
+BODY_MASS_RANGE_KG: tuple[float, float] = BODY_MASS_KG.bounds
+FOOT_LENGTH_RANGE_MM: tuple[float, float] = FOOT_LENGTH_MM.bounds

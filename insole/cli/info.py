@@ -29,6 +29,10 @@ def describe_session(path: Path) -> dict[str, Any]:
             "software": sf.attrs.get("software"),
             "source": sf.attrs.get("source"),
             "complete": bool(sf.attrs.get("complete", False)),
+            "state": sf.completeness.state,
+            "state_text": sf.completeness.describe(),
+            "needs_repair": sf.completeness.needs_repair,
+            "in_use_by": sf.completeness.in_use_by,
             "session": {k: v for k, v in md.__dict__.items()},
             "missing_metadata": md.missing(),
             "feet": {},
@@ -84,7 +88,7 @@ def info_command(file: Path, as_json: bool) -> None:
         click.echo(json.dumps(d, indent=2, default=str))
         return
     click.echo(f"{d['file']}: {d['format']} v{d['format_version']}, {d['source']}, created {d['created_utc']}")
-    click.echo(f"  software: {d['software']}; complete: {'yes' if d['complete'] else 'NO (recording did not finish)'}")
+    click.echo(f"  software: {d['software']}; complete: {d['state_text']}")
     s = d["session"]
     fields = ", ".join(f"{k}={v}" for k, v in s.items() if v is not None)
     click.echo(f"  session: {fields or '(no metadata)'}")

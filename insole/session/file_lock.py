@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
-from insole.errors import SessionBusyError
+from insole.errors import SessionBusyError, SessionFileError
 
 try:
     import fcntl
@@ -69,6 +71,46 @@ class WriterLock:
             with contextlib.suppress(OSError):
                 os.close(self._fd)  # closing the last descriptor releases the flock
             self._fd = None
+
+
+T = TypeVar("T")
+
+
+def create_locked(path: Path, create: Callable[[], T], shown: Path) -> tuple[WriterLock, T]:
+    """Lock ``path`` (:class:`WriterLock`), then ``create()`` the file; on failure release and remove what was new.
+
+    Parameters
+    ----------
+    path : Path
+        The file about to be created (or truncated).
+    create : callable
+        Opens it for writing (HDF5); called only once the lock is held, so it never truncates a file in use.
+    shown : Path
+        The name errors give (the final name of an atomic writer).
+
+    Raises
+    ------
+    SessionBusyError
+        Another process holds the file.
+    SessionFileError
+        ``create`` failed (``cannot be written (...)``).
+    """
+    existed = path.exists()
+    lock = WriterLock(path)
+    try:
+        return lock, create()
+    except (OSError, SessionFileError) as exc:
+        lock.release()
+        if not existed:
+            path.unlink(missing_ok=True)
+        problem = exc.problem if isinstance(exc, SessionFileError) else (exc.strerror or exc)
+        raise SessionFileError(str(shown), f"cannot be written ({problem})") from None
+
+
+def refuse_if_busy(path: str | os.PathLike[str], what: str = "session file") -> None:
+    """Raise :class:`SessionBusyError` when ``path`` exists and another process holds a lock on it (never waits)."""
+    if Path(path).exists() and holder(path) is not None:
+        raise SessionBusyError(str(path), busy_message(path, what))
 
 
 def holder(path: str | os.PathLike[str]) -> str | None:

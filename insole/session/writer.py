@@ -86,19 +86,11 @@ class SessionWriter:
         if not self.path.parent.is_dir():
             raise SessionFileError(str(self.path), f"folder {self.path.parent} does not exist")
         self._write_path = self.path.with_name(self.path.name + ".partial") if atomic else self.path
-        if atomic and self.path.exists() and file_lock.holder(self.path) is not None:
-            raise SessionBusyError(str(self.path), file_lock.busy_message(self.path))
-        existed = self._write_path.exists()
+        if atomic:
+            file_lock.refuse_if_busy(self.path)
         # before HDF5 truncates anything: a file another writer holds is refused, without waiting
-        self._lock = file_lock.WriterLock(self._write_path)
-        try:
-            self._h5 = open_file(self._write_path, "w", swmr=self._crash_safe_file, latest=self._libver == "latest")
-        except (OSError, SessionFileError) as exc:
-            self._lock.release()
-            if not existed:
-                self._write_path.unlink(missing_ok=True)
-            problem = exc.problem if isinstance(exc, SessionFileError) else (exc.strerror or exc)
-            raise SessionFileError(str(self.path), f"cannot be written ({problem})") from None
+        self._lock, self._h5 = file_lock.create_locked(self._write_path, lambda: open_file(
+            self._write_path, "w", swmr=self._crash_safe_file, latest=self._libver == "latest"), self.path)
         self._atomic = atomic
         self._closed = False
         self._last_time: dict[str, float] = {}
@@ -363,9 +355,11 @@ class SessionWriter:
         self._closed = True
         try:
             if self._atomic:
-                if self.path.exists() and file_lock.holder(self.path) is not None:
+                try:
+                    file_lock.refuse_if_busy(self.path)
+                except SessionBusyError:
                     self._write_path.unlink(missing_ok=True)
-                    raise SessionBusyError(str(self.path), file_lock.busy_message(self.path))
+                    raise
                 os.replace(self._write_path, self.path)
         finally:
             self._lock.release()
