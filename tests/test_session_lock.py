@@ -75,15 +75,20 @@ def test_a_second_writer_with_overwrite_is_refused_and_the_recording_survives(tm
         assert f.attrs["complete"] and f["left/pressure"].shape[0] == len(t)
 
 
-def test_info_names_the_recording_process_of_a_live_file(tmp_path):
+def test_info_names_the_recording_process_of_a_live_file_and_repair_leaves_it_alone(tmp_path):
     path = tmp_path / "live.h5"
     first = _start_recording(path)
     try:
         r = run("info", str(path), timeout=60)
+        repair = run("repair", str(path), timeout=60)
     finally:
-        _stop(first)
+        code, _, err = _stop(first)
     assert r.returncode == 0, r.stderr
     assert f"complete: NO: still being written by pid {first.pid}" in r.stdout, r.stdout
+    assert repair.returncode == 1 and f"error: {path}: is in use by pid {first.pid}" in repair.stderr, repair.stderr
+    assert code == 0, err
+    with h5py.File(path, "r") as f:
+        assert f.attrs["complete"] and "recovered" not in f.attrs
 
 
 def test_sigterm_ends_a_recorder_refused_before_it_connects(tmp_path):

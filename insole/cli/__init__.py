@@ -20,6 +20,7 @@ from insole.cli.emulate_moticon import emulate_moticon_command
 from insole.cli.import_cmd import import_command
 from insole.cli.info import info_command
 from insole.cli.record import record_command
+from insole.cli.repair import repair_command
 from insole.cli.scan import scan_command
 from insole.cli.simulate import simulate_command
 from insole.errors import InsoleError
@@ -34,6 +35,7 @@ def cli() -> None:
 cli.add_command(simulate_command)
 cli.add_command(info_command)
 cli.add_command(record_command)
+cli.add_command(repair_command)
 cli.add_command(calibrate_group)
 cli.add_command(import_command)
 cli.add_command(emulate_command)

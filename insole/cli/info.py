@@ -30,7 +30,7 @@ def describe_session(path: Path) -> dict[str, Any]:
             "source": sf.attrs.get("source"),
             "complete": bool(sf.attrs.get("complete", False)),
             "state": sf.completeness.state,
-            "state_text": sf.completeness.describe(),
+            "state_text": sf.completeness.describe(path),
             "needs_repair": sf.completeness.needs_repair,
             "in_use_by": sf.completeness.in_use_by,
             "session": {k: v for k, v in md.__dict__.items()},

@@ -23,6 +23,7 @@ Modules
 ``recording_writer``  :class:`RecordingWriter`: SWMR appending, re-timing, gap shifts (recorder only)
 ``reader``            :func:`open_session`, :func:`read_session`, :class:`SessionReader`
 ``migration``         upgrading a copy of a version-1 file
+``repair``            :func:`repair_session`: rewriting an interrupted recording that other HDF5 programs refuse
 ``recalibration``     :func:`write_recalibrated_copy`
 """
 
@@ -34,6 +35,7 @@ from insole.session.metadata import SessionMetadata
 from insole.session.reader import SessionReader, open_session, read_session
 from insole.session.recalibration import write_recalibrated_copy
 from insole.session.recording_writer import RecordingWriter
+from insole.session.repair import RepairResult, repair_session
 from insole.session.writer import SessionWriter
 
 __all__ = [
@@ -53,6 +55,7 @@ __all__ = [
     "GapCause",
     "ImuData",
     "RecordingWriter",
+    "RepairResult",
     "Session",
     "SessionMetadata",
     "SessionReader",
@@ -63,5 +66,6 @@ __all__ = [
     "parse_v1_cause",
     "read_session",
     "refuse_if_busy",
+    "repair_session",
     "write_recalibrated_copy",
 ]

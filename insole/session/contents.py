@@ -62,15 +62,15 @@ class Completeness:
             return "recording"
         return "recovered" if self.recovered else "interrupted"
 
-    def describe(self) -> str:
-        """One line for people (``insole info``)."""
+    def describe(self, path: object = "FILE") -> str:
+        """One line for people (``insole info``); ``path`` is the file's name in the repair hint."""
         return {
             "complete": "yes",
             "recording": f"NO: still being written by {self.in_use_by}",
             "recovered": "NO: the recording was interrupted; repaired (every frame up to its last flush; no final "
                          "totals or clock re-fit)",
             "interrupted": "NO: the recording was interrupted (every frame up to its last flush is kept)"
-                           + ("; other programs cannot open it until you run `insole repair FILE`"
+                           + (f"; HDFView, MATLAB, R and h5py cannot open it until you run `insole repair {path}`"
                               if self.needs_repair else ""),
         }[self.state]
 
