@@ -13,7 +13,7 @@ from insole.session import repair_session
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--keep-backup", is_flag=True, help="Keep the original as FILE.bak.")
 def repair_command(file: Path, keep_backup: bool) -> None:
-    """Rewrite an interrupted recording FILE (killed, power lost) so that HDFView, MATLAB, R and h5py open it.
+    """Rewrite an interrupted recording FILE (killed, power lost) so that HDFView, MATLAB and R open it.
 
     Every frame up to the recorder's last flush is kept; the file is marked as recovered. Files that are not
     insole sessions, and recordings still in progress, are refused. Nothing else (analyze, info) ever modifies a
