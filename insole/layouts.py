@@ -25,7 +25,7 @@ import numpy as np
 from scipy.interpolate import PchipInterpolator
 
 from insole.errors import ConfigurationError
-from insole.plausibility import FOOT_LENGTH_RANGE_MM
+from insole.plausibility import FOOT_LENGTH_MM, FOOT_LENGTH_RANGE_MM
 
 #: How a layout's cell positions are known (see :class:`SensorLayout`).
 GEOMETRIES = ("specified", "generic", "unknown")
@@ -185,7 +185,8 @@ def builtin_layout(n_sensors: int, foot_length_mm: float = DEFAULT_FOOT_LENGTH_M
     """
     if not is_plausible_foot_length_mm(foot_length_mm):
         lo, hi = FOOT_LENGTH_RANGE_MM
-        raise ConfigurationError(f"foot_length_mm must be between {lo:g} and {hi:g} mm, got {foot_length_mm}")
+        raise ConfigurationError(f"foot_length_mm must be between {lo:g} and {hi:g} mm ({FOOT_LENGTH_MM.source}), "
+                                 f"got {foot_length_mm}")
     L = foot_length_mm
     if n_sensors == 16:
         rel, layout_id = _GENERIC_16, "generic-16"
@@ -244,7 +245,8 @@ def layout_for_device(n_sensors: int, foot_length_mm: float, layout_id: str = ""
         raise ConfigurationError(f"a device needs at least one cell, got {n_sensors}")
     if not is_plausible_foot_length_mm(foot_length_mm):
         lo, hi = FOOT_LENGTH_RANGE_MM
-        raise ConfigurationError(f"foot_length_mm must be between {lo:g} and {hi:g} mm, got {foot_length_mm}")
+        raise ConfigurationError(f"foot_length_mm must be between {lo:g} and {hi:g} mm ({FOOT_LENGTH_MM.source}), "
+                                 f"got {foot_length_mm}")
     if n_sensors not in BUILTIN_LAYOUTS.values():
         return placeholder_layout(n_sensors, foot_length_mm)
     layout = builtin_layout(n_sensors, foot_length_mm)

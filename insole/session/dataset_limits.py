@@ -2,9 +2,10 @@
 declared size and the chunk size (``docs/session-format.md``, "Caps").
 
 A small hostile file can declare huge datasets (HDF5 stores a shape, not the data: unwritten chunks read as the fill
-value) or one enormous compressed chunk that must be decompressed whole to read a single frame. The caps below are
-far above anything the writers of this package produce, and the recorder stops before it would pass them
-(:func:`frames_until_cap`), so every file written here stays readable.
+value) or one enormous compressed chunk that must be decompressed whole to read a single frame. The caps are far
+above what the writers of this package produce: their chunks are at most 64 KiB (16 MiB for 4096 cells), and a
+per-frame dataset reaches :data:`~insole.session.format.MAX_FRAME_DATASET_BYTES` only after 62 days at 100 Hz with
+16 cells, or 24.1 hours at 1 kHz with 99 cells (:func:`frames_until_cap` says how many frames fit).
 """
 
 from __future__ import annotations
