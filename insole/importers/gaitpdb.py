@@ -65,7 +65,7 @@ def layout_for(foot_length_mm: float) -> SensorLayout:
 def sniff(path: Path) -> bool:
     """True when the first line has 19 numeric tab-separated columns."""
     try:
-        first = path.read_bytes()[:2000].decode("latin-1").splitlines()[0]
+        first = path.read_bytes()[:2000].removeprefix(b"\xef\xbb\xbf").decode("latin-1").splitlines()[0]
         cells = first.strip().split("\t")
         return len(cells) == N_COLUMNS and all(is_number(c) for c in cells)
     except (OSError, IndexError):
@@ -91,7 +91,7 @@ def iter_table(path: Path, n_lines: int = CHUNK_LINES) -> Iterator[tuple[int, np
     Memory is bounded by one block of ``n_lines`` lines, whatever the file size; a malformed row is reported with
     its line number (wrong column count, a non-numeric cell, a truncated last line).
     """
-    with LineReader(path, encoding="latin-1") as reader:
+    with LineReader(path) as reader:  # utf-8-sig: a byte-order mark is not part of the first time
         for first, lines in reader.chunks(n_lines):
             last_chunk = reader.at_last_line()
             if last_chunk and lines and lines[-1] == "":

@@ -35,7 +35,7 @@ _SENSOR = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)\s+x_mm=(?P<x>\S+)\s+y_mm=(?P<y
 def sniff(path: Path) -> bool:
     """True when the file starts with the ``# insole-csv:`` line."""
     try:
-        return path.read_bytes()[:200].decode("utf-8", errors="replace").lstrip().startswith("# insole-csv:")
+        return path.read_bytes()[:200].decode("utf-8-sig", errors="replace").lstrip().startswith("# insole-csv:")
     except OSError:
         return False
 
