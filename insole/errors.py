@@ -40,6 +40,10 @@ class SessionExistsError(SessionFileError):
     """The output file already exists and overwriting was not requested."""
 
 
+class SessionBusyError(SessionFileError):
+    """Another process is writing the file (or holds a lock on it): it is neither overwritten nor repaired."""
+
+
 class DeviceError(InsoleError):
     """A device could not be opened, lost its connection, or sent something unusable."""
 

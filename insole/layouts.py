@@ -26,12 +26,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from insole.errors import ConfigurationError
+from insole.plausibility import FOOT_LENGTH_MM, FOOT_LENGTH_RANGE_MM
 
 #: How a layout's cell positions are known (see :class:`SensorLayout`).
 GEOMETRIES = ("specified", "generic", "unknown")
 
-#: Foot lengths a layout may be scaled to, and the length assumed when neither the device nor the user says.
-FOOT_LENGTH_RANGE_MM = (150.0, 350.0)
+#: Foot lengths a layout may be scaled to (:data:`insole.plausibility.FOOT_LENGTH_MM`), and the length assumed when
+#: neither the device nor the user says.
 DEFAULT_FOOT_LENGTH_MM = 260.0
 #: Ids of the built-in layouts and their cell counts.
 BUILTIN_LAYOUTS = {"footswitch-1": 1, "generic-8": 8, "generic-16": 16, "grid-99": 99}
@@ -192,7 +193,8 @@ def builtin_layout(n_sensors: int, foot_length_mm: float = DEFAULT_FOOT_LENGTH_M
     """
     if not is_plausible_foot_length_mm(foot_length_mm):
         lo, hi = FOOT_LENGTH_RANGE_MM
-        raise ConfigurationError(f"foot_length_mm must be between {lo:g} and {hi:g} mm, got {foot_length_mm}")
+        raise ConfigurationError(f"foot_length_mm must be between {lo:g} and {hi:g} mm ({FOOT_LENGTH_MM.source}), "
+                                 f"got {foot_length_mm}")
     L = foot_length_mm
     if n_sensors == 1:
         rel, layout_id = np.array([(0.5, 0.0)]), "footswitch-1"
@@ -254,7 +256,8 @@ def layout_for_device(n_sensors: int, foot_length_mm: float, layout_id: str = ""
         raise ConfigurationError(f"a device needs at least one cell, got {n_sensors}")
     if not is_plausible_foot_length_mm(foot_length_mm):
         lo, hi = FOOT_LENGTH_RANGE_MM
-        raise ConfigurationError(f"foot_length_mm must be between {lo:g} and {hi:g} mm, got {foot_length_mm}")
+        raise ConfigurationError(f"foot_length_mm must be between {lo:g} and {hi:g} mm ({FOOT_LENGTH_MM.source}), "
+                                 f"got {foot_length_mm}")
     if n_sensors not in BUILTIN_LAYOUTS.values():
         return placeholder_layout(n_sensors, foot_length_mm)
     layout = builtin_layout(n_sensors, foot_length_mm)

@@ -190,6 +190,7 @@ def test_reader_methods_return_arrays_and_plain_values(tmp_path):
                 "metadata": lambda r=r: r.metadata,
                 "path": lambda r=r: r.path,
                 "format_version": lambda r=r: r.format_version,
+                "completeness": lambda r=r: r.completeness,
                 "sides": lambda r=r: r.sides,
                 "foot_info": lambda r=r: [r.foot_info(s) for s in r.sides],
                 "n_frames": lambda r=r, s=side: r.n_frames(s),

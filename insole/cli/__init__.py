@@ -37,6 +37,8 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("info", "insole.cli.info:info_command", "Show what is in a session FILE (and check that it is valid)."),
     ("record", "insole.cli.record:record_command",
      "Record insoles into a session file; Ctrl-C ends the session cleanly and saves it."),
+    ("repair", "insole.cli.repair:repair_command",
+     "Rewrite an interrupted recording FILE (killed, power lost) so that HDFView, MATLAB and R open it."),
     ("scan", "insole.cli.scan:scan_command",
      "List candidate insoles with the URL to record them (transports: serial, plus any registered)."),
     ("simulate", "insole.cli.simulate:simulate_command",

@@ -7,12 +7,17 @@ from pathlib import Path
 import click
 
 from insole.cli.options import metadata_from_options, metadata_options
-from insole.importers import FORMATS, import_recording
-from insole.session import open_session
+from insole.cli.lazy import LazyChoice
+
+
+def _format_names() -> list[str]:
+    from insole.importers import FORMATS
+
+    return [*FORMATS, "auto"]
 
 
 @click.command("import")
-@click.argument("fmt", metavar="FORMAT", type=click.Choice([*FORMATS, "auto"]))
+@click.argument("fmt", metavar="FORMAT", type=LazyChoice(_format_names))
 @click.argument("src", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Session file.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
@@ -41,6 +46,9 @@ def import_command(fmt: str, src: Path, output: Path, overwrite: bool, side: str
 
     Metadata options override what the source says; --foot-length-mm also scales the sensor layout.
     """
+    from insole.importers import import_recording
+    from insole.session import open_session
+
     md = metadata_from_options(meta)
     out = import_recording(fmt, src, output, metadata=md, overwrite=overwrite, side=side, pair=pair)
     with open_session(out) as session:  # a summary without loading the frames (exports can be large)

@@ -9,7 +9,6 @@ from typing import Any
 
 import click
 
-from insole.session import frames_lost, open_session
 
 #: Foot attributes shown by ``insole info`` when present.
 _SHOWN_ATTRS = ("frames_lost", "clock_drift_ppm", "clock_residual_s", "device_model", "device_serial_number")
@@ -19,6 +18,8 @@ _VENDOR_GROUPS = ("vendor_events", "vendor_signals")
 
 def describe_session(path: Path) -> dict[str, Any]:
     """A JSON-ready description of a session file (validated first)."""
+    from insole.session import frames_lost, open_session
+
     with open_session(path) as sf:
         md = sf.metadata
         out: dict[str, Any] = {
@@ -29,6 +30,10 @@ def describe_session(path: Path) -> dict[str, Any]:
             "software": sf.attrs.get("software"),
             "source": sf.attrs.get("source"),
             "complete": bool(sf.attrs.get("complete", False)),
+            "state": sf.completeness.state,
+            "state_text": sf.completeness.describe(path),
+            "needs_repair": sf.completeness.needs_repair,
+            "in_use_by": sf.completeness.in_use_by,
             "session": {k: v for k, v in md.__dict__.items()},
             "missing_metadata": md.missing(),
             "feet": {},
@@ -84,7 +89,7 @@ def info_command(file: Path, as_json: bool) -> None:
         click.echo(json.dumps(d, indent=2, default=str))
         return
     click.echo(f"{d['file']}: {d['format']} v{d['format_version']}, {d['source']}, created {d['created_utc']}")
-    click.echo(f"  software: {d['software']}; complete: {'yes' if d['complete'] else 'NO (recording did not finish)'}")
+    click.echo(f"  software: {d['software']}; complete: {d['state_text']}")
     s = d["session"]
     fields = ", ".join(f"{k}={v}" for k, v in s.items() if v is not None)
     click.echo(f"  session: {fields or '(no metadata)'}")

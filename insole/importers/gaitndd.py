@@ -75,30 +75,64 @@ def _wfdb(hea: Path):
 
 
 def _parse_header(hea: Path) -> tuple[int, float, int, list[dict[str, str]]]:
+    """Signal count, rate, samples per signal and the signal lines (file, format, description, header line number).
+
+    Raises
+    ------
+    ImportSourceError
+        Not a record line, a rate that is not a positive number, or fewer signal lines than declared.
+    """
     text = hea.read_bytes()[:1 << 20].decode("latin-1").replace("\r\n", "\n")
-    lines = [ln for ln in text.split("\n") if ln.strip() and not ln.startswith("#")]
-    if not lines:
+    numbered = [(k + 1, ln) for k, ln in enumerate(text.split("\n")) if ln.strip() and not ln.startswith("#")]
+    if not numbered:
         raise ImportSourceError(str(hea), "is empty: not a WFDB header")
-    head = lines[0].split()
+    record_no, record_line = numbered[0]
+    head = record_line.split()
     try:
         n_sig = int(head[1])
-        fs = float(head[2].split("/")[0])
+        rate_text = head[2].split("/")[0]
+        fs = float(rate_text)
         n_samp = int(head[3]) if len(head) > 3 else 0
     except (IndexError, ValueError):
-        shown = lines[0][:60] if lines[0][:60].isprintable() else "(binary data)"
+        shown = record_line[:60] if record_line[:60].isprintable() else "(binary data)"
         raise ImportSourceError(
             str(hea), f"first line {shown!r} is not a WFDB record line (name, signals, rate, samples); "
             "is this a gaitndd .hea file?"
         ) from None
-    if len(lines) < 1 + n_sig:
-        raise ImportSourceError(str(hea), f"declares {n_sig} signals but describes only {len(lines) - 1}")
+    if not (math.isfinite(fs) and fs > 0):
+        raise ImportSourceError(str(hea), f"line {record_no}: the sampling rate {rate_text[:20]!r} is not a valid "
+                                "rate (it must be a positive number of samples per second; gaitndd records are "
+                                "300 Hz)")
+    if len(numbered) < 1 + n_sig:
+        raise ImportSourceError(str(hea), f"declares {n_sig} signals but describes only {len(numbered) - 1}")
     sigs = []
-    for ln in lines[1 : 1 + n_sig]:
+    for line_no, ln in numbered[1 : 1 + n_sig]:
         parts = ln.split()
         if len(parts) < 2:
-            raise ImportSourceError(str(hea), f"signal line {ln!r} has no file name and format")
-        sigs.append({"file": parts[0], "fmt": parts[1], "description": " ".join(parts[8:]) if len(parts) > 8 else ""})
+            raise ImportSourceError(str(hea), f"line {line_no}: signal line {ln[:60]!r} has no file name and format")
+        sigs.append({"file": parts[0], "fmt": parts[1], "description": " ".join(parts[8:]) if len(parts) > 8 else "",
+                     "line": str(line_no)})
     return n_sig, fs, n_samp, sigs
+
+
+def _signal_path(hea: Path, name: str, line_no: str) -> Path:
+    """The signal file ``name`` of the header, refused (without looking at it) unless it is in the record's folder.
+
+    The header is data from outside: a name that is absolute, climbs with ``..`` or is a symbolic link leading out
+    of the folder could otherwise make the size or existence of any file appear in an error message.
+    """
+    named = Path(name)
+    folder = hea.parent
+    if named.is_absolute():
+        why = "is an absolute path (WFDB names signal files relative to the header)"
+    elif ".." in named.parts:
+        why = "climbs out of the record's folder with '..'"
+    elif not (folder / named).resolve().is_relative_to(folder.resolve()):
+        why = "is a symbolic link leading out of the record's folder"
+    else:
+        return folder / named
+    raise ImportSourceError(str(hea), f"line {line_no}: signal file {name[:80]!r} {why}; gaitndd signal files must "
+                            "sit next to their header (e.g. control1.let)")
 
 
 def _subject_table(folder: Path) -> dict[str, dict[str, str]]:
@@ -131,7 +165,7 @@ def read(src: str | Path, *, foot_length_mm: float | None = None) -> ImportedRec
     for s in sigs:
         if s["fmt"].split("x")[0].split(":")[0] != "212":
             raise ImportSourceError(str(hea), f"signal {s['file']} has WFDB format {s['fmt']}; gaitndd uses 212")
-        sig_path = hea.parent / s["file"]
+        sig_path = _signal_path(hea, s["file"], s["line"])
         if not sig_path.exists():
             raise ImportSourceError(
                 str(hea), f"its signal file {s['file']} is missing (expected next to the header in {hea.parent})"

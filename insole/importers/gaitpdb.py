@@ -3,7 +3,8 @@
 Each walk is a tab-separated text file without header: time (s), eight vertical forces (N) under the left foot
 (L1..L8), eight under the right (R1..R8), total left, total right (PhysioNet gaitpdb 1.0.0 ``format.txt``;
 Ultraflex Computer Dyno Graphy insoles, 100 Hz). Forces are stored as ``units="N"``; the two totals are checked
-(they must equal the sensor sums within 0.05 N) and not stored.
+(they must equal the sensor sums within 0.05 N) and not stored. The file is read in blocks of lines
+(:mod:`insole.importers.text_lines`): memory does not grow with its size.
 
 Geometry. ``format.txt`` gives sensor positions in arbitrary units: origin between the feet, +Y forward, +X to the
 right; sensor 1 (Y = -800) is the heel and sensor 8 (Y = +800) the toe; |X| = 300 is the medial and |X| = 700 the
@@ -20,6 +21,7 @@ i.e. heel sensor at 10 % and toe sensor at 90 % of foot length L, with the same 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +35,7 @@ from insole.importers.recording import (
     is_number,
     parse_number,
 )
+from insole.importers.text_lines import CHUNK_LINES, LineReader, numeric_rows
 from insole.layouts import SensorLayout
 from insole.session import SessionMetadata
 
@@ -46,6 +49,8 @@ NOMINAL_AREA_MM2 = 300.0
 #: Decimals printed in the source files (forces are written with at most 2 decimals).
 SOURCE_DECIMALS = 2
 TOTAL_TOLERANCE_N = 0.05
+#: Each foot: side, its 8 sensor columns, its total column (0-based).
+_FEET = (("left", slice(1, 9), 17), ("right", slice(9, 17), 18))
 _NAME = re.compile(r"^(?P<subject>(Ga|Ju|Si)(Co|Pt)\d+)_(?P<walk>\d+)$")
 
 
@@ -60,7 +65,7 @@ def layout_for(foot_length_mm: float) -> SensorLayout:
 def sniff(path: Path) -> bool:
     """True when the first line has 19 numeric tab-separated columns."""
     try:
-        first = path.read_bytes()[:2000].decode("latin-1").splitlines()[0]
+        first = path.read_bytes()[:2000].removeprefix(b"\xef\xbb\xbf").decode("latin-1").splitlines()[0]
         cells = first.strip().split("\t")
         return len(cells) == N_COLUMNS and all(is_number(c) for c in cells)
     except (OSError, IndexError):
@@ -80,32 +85,61 @@ def _demographics(folder: Path, subject: str) -> tuple[dict[str, str] | None, Pa
     return None, table
 
 
+def iter_table(path: Path, n_lines: int = CHUNK_LINES) -> Iterator[tuple[int, np.ndarray]]:
+    """Blocks of a gaitpdb text file as ``(line number of the first row, float64 array (rows, 19))``.
+
+    Memory is bounded by one block of ``n_lines`` lines, whatever the file size; a malformed row is reported with
+    its line number (wrong column count, a non-numeric cell, a truncated last line).
+    """
+    with LineReader(path) as reader:  # utf-8-sig: a byte-order mark is not part of the first time
+        for first, lines in reader.chunks(n_lines):
+            last_chunk = reader.at_last_line()
+            if last_chunk and lines and lines[-1] == "":
+                lines.pop()
+            if not lines:
+                continue
+            counts = [ln.count("\t") + 1 for ln in lines]
+            bad = next((k for k, c in enumerate(counts) if c != N_COLUMNS), None)
+            if bad is not None:
+                line_no = first + bad
+                hint = " (truncated file?)" if last_chunk and bad == len(lines) - 1 else ""
+                if line_no == 1 and lines[0].startswith("#"):
+                    hint = "; it has '#' header lines: is it a Moticon export (insole import moticon)?"
+                raise ImportSourceError(str(path), f"line {line_no} has {counts[bad]} tab-separated columns, gaitpdb "
+                                        f"files have {N_COLUMNS}{hint}")
+            try:
+                yield first, numeric_rows(path, lines, first, N_COLUMNS, sep="\t", last_chunk=last_chunk)
+            except ImportSourceError:
+                for k, ln in enumerate(lines):
+                    if not all(is_number(c) for c in ln.split("\t")):
+                        raise ImportSourceError(str(path), f"line {first + k} has a non-numeric cell: "
+                                                f"{ln[:80]!r}") from None
+                raise
+
+
 def read_table(path: Path) -> np.ndarray:
-    """Parse a gaitpdb text file into a float64 array (n_rows, 19), with clear errors for malformed rows."""
-    text = path.read_bytes().decode("latin-1")
-    lines = text.replace("\r\n", "\n").split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    if not lines:
+    """A whole gaitpdb text file as a float64 array (n_rows, 19) (small files; :func:`read` streams)."""
+    blocks = [block for _, block in iter_table(path)]
+    if not blocks:
         raise ImportSourceError(str(path), "has no rows")
-    counts = np.array([ln.count("\t") + 1 for ln in lines])
-    bad = np.flatnonzero(counts != N_COLUMNS)
-    if bad.size:
-        i = int(bad[0])
-        hint = " (truncated file?)" if i == len(lines) - 1 else ""
-        if i == 0 and lines[0].startswith("#"):
-            hint = "; it has '#' header lines: is it a Moticon export (insole import moticon)?"
-        raise ImportSourceError(
-            str(path), f"line {i + 1} has {counts[i]} tab-separated columns, gaitpdb files have {N_COLUMNS}{hint}"
-        )
-    try:
-        data = np.array([ln.split("\t") for ln in lines], dtype=np.float64)
-    except ValueError:
-        for i, ln in enumerate(lines):
-            if not all(is_number(c) for c in ln.split("\t")):
-                raise ImportSourceError(str(path), f"line {i + 1} has a non-numeric cell: {ln[:80]!r}") from None
-        raise
-    return data
+    return np.concatenate(blocks)
+
+
+def _check_block(path: Path, first: int, data: np.ndarray, last_t: float) -> None:
+    """Time increases (also across blocks) and each total equals its 8 sensors."""
+    t = data[:, 0]
+    steps = np.diff(np.concatenate(([last_t], t)))
+    if np.any(steps <= 0):
+        i = int(np.flatnonzero(steps <= 0)[0])
+        raise ImportSourceError(str(path), f"time (column 1) does not increase at line {first + i}")
+    for side, cols, total_col in _FEET:
+        diff = np.abs(data[:, cols].sum(axis=1) - data[:, total_col])
+        if np.any(diff > TOTAL_TOLERANCE_N):
+            i = int(np.argmax(diff))
+            raise ImportSourceError(
+                str(path), f"line {first + i}: total {side} force (column {total_col + 1}) differs from the sum of "
+                f"its 8 sensors by {diff[i]:.2f} N; columns out of order or not a gaitpdb file?"
+            )
 
 
 def read(src: str | Path, *, foot_length_mm: float | None = None) -> ImportedRecording:
@@ -114,11 +148,10 @@ def read(src: str | Path, *, foot_length_mm: float | None = None) -> ImportedRec
     ``foot_length_mm`` (the user's value) scales the layout; else 0.152 x height from demographics.txt, else 260 mm.
     """
     path = check_file(Path(src), "gaitpdb walk file")
-    data = read_table(path)
-    t = data[:, 0]
-    if not np.all(np.diff(t) > 0):
-        i = int(np.flatnonzero(np.diff(t) <= 0)[0])
-        raise ImportSourceError(str(path), f"time (column 1) does not increase at line {i + 2}")
+    first_block = next(iter_table(path, 64), None)  # format errors of the first lines before anything is written
+    if first_block is None:
+        raise ImportSourceError(str(path), "has no rows")
+    _check_block(path, *first_block, -np.inf)
     m = _NAME.match(path.stem)
     subject = m.group("subject") if m else path.stem
     row, table = _demographics(path.parent, subject)
@@ -130,22 +163,23 @@ def read(src: str | Path, *, foot_length_mm: float | None = None) -> ImportedRec
                   "0.10 L, toe sensor at 0.90 L, medial-lateral with the same scale (|X| = 300 medial, 700 lateral); "
                   f"{length_note}; cell area nominal {NOMINAL_AREA_MM2:g} mm2 (not published)")
     feet = {}
-    for side, cols, total_col in (("left", slice(1, 9), 17), ("right", slice(9, 17), 18)):
-        values = data[:, cols]
-        diff = np.abs(values.sum(axis=1) - data[:, total_col])
-        if np.any(diff > TOTAL_TOLERANCE_N):
-            i = int(np.argmax(diff))
-            raise ImportSourceError(
-                str(path), f"line {i + 1}: total {side} force (column {total_col + 1}) differs from the sum of its "
-                f"8 sensors by {diff[i]:.2f} N; columns out of order or not a gaitpdb file?"
-            )
+    for side, cols, _ in _FEET:
         attrs = {
             "layout_assumption": assumption,
             "source_columns": f"{cols.start + 1}-{cols.stop}",
             "source_decimals": SOURCE_DECIMALS,
             "device_model": "Ultraflex Computer Dyno Graphy (Infotronic), PhysioNet gaitpdb",
         }
-        feet[side] = ImportedFoot(side, t.copy(), values.astype(np.float32), "N", SAMPLING_RATE_HZ, layout, [], attrs)
+        feet[side] = ImportedFoot(side, np.zeros(0), np.zeros((0, 8), np.float32), "N", SAMPLING_RATE_HZ, layout, [],
+                                  attrs)
+
+    def chunks() -> Iterator[dict[str, tuple[np.ndarray, np.ndarray]]]:
+        last_t = -np.inf
+        for first, data in iter_table(path):
+            _check_block(path, first, data, last_t)
+            last_t = float(data[-1, 0])
+            yield {side: (data[:, 0].copy(), data[:, cols].astype(np.float32)) for side, cols, _ in _FEET}
+
     md = SessionMetadata(subject_id=subject, body_mass_kg=weight if weight and 15 <= weight <= 300 else None,
                          foot_length_mm=L if known else None,
                          condition="treadmill" if subject.startswith("Si") else "shoes")
@@ -159,4 +193,4 @@ def read(src: str | Path, *, foot_length_mm: float | None = None) -> ImportedRec
     root = {"source_record": path.stem}
     if row:
         root.update({f"subject_{k.lower()}": v for k, v in row.items() if k and v})
-    return ImportedRecording("gaitpdb", path, companions, feet, md, [assumption], root)
+    return ImportedRecording("gaitpdb", path, companions, feet, md, [assumption], root, {}, chunks)

@@ -35,7 +35,7 @@ _SENSOR = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)\s+x_mm=(?P<x>\S+)\s+y_mm=(?P<y
 def sniff(path: Path) -> bool:
     """True when the file starts with the ``# insole-csv:`` line."""
     try:
-        return path.read_bytes()[:200].decode("utf-8", errors="replace").lstrip().startswith("# insole-csv:")
+        return path.read_bytes()[:200].decode("utf-8-sig", errors="replace").lstrip().startswith("# insole-csv:")
     except OSError:
         return False
 
@@ -122,6 +122,10 @@ def read(src: str | Path, *, foot_length_mm: float | None = None) -> ImportedRec
     if not rows:
         raise ImportSourceError(str(path), "has no column line after the header")
     columns = [c.strip() for c in rows[0]]
+    for j, name in enumerate(columns):
+        if name in columns[:j]:
+            raise ImportSourceError(str(path), f"column {name!r} appears twice in the column line (columns "
+                                    f"{columns.index(name) + 1} and {j + 1}); each column may appear only once")
     body = rows[1:]
     if columns[0] != "time_s":
         raise ImportSourceError(str(path), f"first column must be 'time_s', is {columns[0]!r}")

@@ -104,7 +104,7 @@ def read(src: str | Path, *, foot_length_mm: float | None = None) -> ImportedRec
     path = check_file(Path(src), "Moticon export")
     raw = path.read_bytes()
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # a byte-order mark (Windows editors) is not part of the first line
     except UnicodeDecodeError:
         text = raw.decode("latin-1")
     lines = text.replace("\r\n", "\n").split("\n")
@@ -274,9 +274,12 @@ def _vendor_events(path, names, index, cells, empty, t, numbers) -> dict:
             j = index[col]
             rows = np.flatnonzero(~empty[:, j])
             codes = numbers(j, rows)
-            unknown = sorted(set(codes.astype(int)) - {ic_code, to_code})
+            given = ~np.isnan(codes)  # an empty or NaN cell: the vendor has no event for that frame
+            rows, codes = rows[given], codes[given]
+            unknown = sorted(set(codes.tolist()) - {ic_code, to_code})
             if unknown:
-                raise ImportSourceError(str(path), f"column {col!r} has event code(s) {unknown}; expected "
+                shown = ", ".join(f"{c:g}" for c in unknown[:5])
+                raise ImportSourceError(str(path), f"column {col!r} has event code(s) {shown}; expected "
                                         f"{ic_code} (initial contact) and {to_code} (toe off)")
             out[side] = {
                 "ic_s": (t[rows[codes == ic_code]], {"units": "s", "event": "initial contact", "code": ic_code}),
@@ -290,8 +293,10 @@ def _vendor_events(path, names, index, cells, empty, t, numbers) -> dict:
                 continue
             j = index[col]
             rows = np.flatnonzero(~empty[:, j])
+            codes = numbers(j, rows)
+            given = ~np.isnan(codes)  # an empty or NaN cell: no marker at that frame
             out[side] = {
-                "marker_s": (t[rows], {"units": "s"}),
-                "marker_code": (numbers(j, rows).astype(np.int32), {"note": "code from the export"}),
+                "marker_s": (t[rows[given]], {"units": "s"}),
+                "marker_code": (codes[given].astype(np.int32), {"note": "code from the export"}),
             }
     return out

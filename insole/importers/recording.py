@@ -20,6 +20,7 @@ import insole
 from insole.errors import ImportSourceError
 from insole.imu import ImuInfo
 from insole.layouts import SensorLayout
+from insole.plausibility import SAMPLING_RATE_HZ, first_implausible, pressure_range
 from insole.provenance import file_sha256
 from insole.session import Gap, SessionMetadata, SessionWriter
 
@@ -160,6 +161,29 @@ def write_recording(
     if not rec.feet:
         raise ImportSourceError(str(rec.primary), "contains no samples for either foot; nothing to import")
     md = merge_metadata(rec.metadata, metadata)
+    problems = md.problems()
+    if problems:
+        raise ImportSourceError(str(rec.primary), f"{problems[0]}; correct the source, or give the right value "
+                                "(--body-mass-kg, --foot-length-mm, --shoe-size-eu)")
+    for side, foot in rec.feet.items():
+        problem = SAMPLING_RATE_HZ.problem(foot.sampling_rate_hz)
+        if problem is not None:
+            raise ImportSourceError(str(rec.primary), f"{side} foot: {problem}")
+    done = dict.fromkeys(rec.feet, 0)
+
+    def checked(side: str, values: np.ndarray) -> np.ndarray:
+        """``values`` if every one is plausible in the foot's units (NaN allowed), else a one-line refusal."""
+        units = rec.feet[side].units
+        found = first_implausible(values, units)
+        if found is not None:
+            (frame, cell), value = found
+            rng = pressure_range(units)
+            raise ImportSourceError(str(rec.primary), f"{side} frame {done[side] + frame + 1}, cell {cell + 1}: "
+                                    f"{value:g} {units} is outside the plausible range {rng.low:g} to {rng.high:g} "
+                                    f"{units} ({rng.source}); wrong units or scale?")
+        done[side] += len(values)
+        return values
+
     with SessionWriter(output, md, source="imported", overwrite=overwrite, atomic=True) as w:
         companions = "; ".join(f"{p.name} sha256={file_sha256(p)}" for p in rec.companions)
         w.set_attrs(
@@ -176,11 +200,11 @@ def write_recording(
         for side, foot in rec.feet.items():
             w.add_foot(side, foot.layout, units=foot.units, sampling_rate_hz=foot.sampling_rate_hz,
                        with_sequence=False, with_device_time=False)
-            w.append(side, foot.time_s, foot.values)
+            w.append(side, foot.time_s, checked(side, foot.values))
         if rec.chunks is not None:
             for block in rec.chunks():
                 for side, (time_s, values) in block.items():
-                    w.append(side, time_s, values)
+                    w.append(side, time_s, checked(side, values))
             empty = [side for side in rec.feet if w.n_frames(side) == 0]
             if empty:
                 raise ImportSourceError(str(rec.primary), f"has no samples for the {' and '.join(empty)} foot")

@@ -35,7 +35,7 @@ from insole.recorder.finalise import SessionFinaliser
 from insole.recorder.frame_accounting import Accepted, FrameTrack, SessionZero
 from insole.recorder.stats import DeviceStats, RecordingOutcome, RecordingSummary
 from insole.recorder.step_counter import LiveStepCounter
-from insole.session import RecordingWriter, SessionMetadata
+from insole.session import RecordingWriter, SessionMetadata, refuse_if_busy
 
 __all__ = ["Recorder", "record"]
 
@@ -162,6 +162,7 @@ class Recorder:
                 "already exists (perhaps an earlier, interrupted recording: check it with `insole info`); "
                 "choose another name or pass --overwrite",
             )
+        refuse_if_busy(self.path)  # a file another recording is writing: refused before connecting any device
         queue: asyncio.Queue[tuple[int, FrameBatch | DeviceEvent | BaseException | None]] = asyncio.Queue(
             maxsize=self.queue_batches
         )

@@ -10,6 +10,9 @@ the package: readers return numpy arrays, plain values and typed records (:class
 Modules
 -------
 ``format``            names, version, limits, dataset names, attribute conversion
+``dataset_limits``    element types, decodable filters, caps on declared and chunk sizes
+``hdf5_open``         every HDF5 open: no HDF5 locking, bounded SWMR retries
+``file_lock``         writers' non-blocking ``flock`` (no writer replaces a file another one is writing)
 ``validation``        hostile-file refusals and structure checks, before anything is read
 ``metadata``          :class:`SessionMetadata` (the ``/session`` group)
 ``gaps``              :class:`Gap`, :class:`GapCause`, migration of version-1 prose causes
@@ -20,16 +23,19 @@ Modules
 ``recording_writer``  :class:`RecordingWriter`: SWMR appending, re-timing, gap shifts (recorder only)
 ``reader``            :func:`open_session`, :func:`read_session`, :class:`SessionReader`
 ``migration``         upgrading a copy of a version-1 file
+``repair``            :func:`repair_session`: rewriting an interrupted recording that other HDF5 programs refuse
 ``recalibration``     :func:`write_recalibrated_copy`
 """
 
 from insole.session.contents import CalibrationInfo, FootData, FootInfo, FrameBlock, ImuData, Session
+from insole.session.file_lock import refuse_if_busy
 from insole.session.format import FIELDS, FORMAT_NAME, FORMAT_VERSION, MAX_FRAMES, MAX_SENSORS, READABLE_VERSIONS, UNITS
 from insole.session.gaps import CAUSE_MEANINGS, Gap, GapCause, frames_lost, gap_intervals_s, parse_v1_cause
 from insole.session.metadata import SessionMetadata
 from insole.session.reader import SessionReader, open_session, read_session
 from insole.session.recalibration import write_recalibrated_copy
 from insole.session.recording_writer import RecordingWriter
+from insole.session.repair import RepairResult, repair_session
 from insole.session.writer import SessionWriter
 
 __all__ = [
@@ -49,6 +55,7 @@ __all__ = [
     "GapCause",
     "ImuData",
     "RecordingWriter",
+    "RepairResult",
     "Session",
     "SessionMetadata",
     "SessionReader",
@@ -58,5 +65,7 @@ __all__ = [
     "open_session",
     "parse_v1_cause",
     "read_session",
+    "refuse_if_busy",
+    "repair_session",
     "write_recalibrated_copy",
 ]

@@ -23,6 +23,59 @@ from insole.session.metadata import SessionMetadata
 
 
 @dataclass(frozen=True)
+class Completeness:
+    """Whether the writer finished the file, and what became of it if not (``docs/session-format.md``).
+
+    Attributes
+    ----------
+    complete : bool
+        The writer closed the file normally (root attribute ``complete``).
+    recovered : bool
+        ``insole repair`` rewrote an interrupted file (root attribute ``recovered``): it holds every frame up to the
+        writer's last flush, but the end-of-recording totals and the final clock fit are missing.
+    needs_repair : bool
+        The file is still flagged as open for writing (read with the SWMR fallback): other HDF5 programs (HDFView,
+        MATLAB, R, plain h5py) refuse it until ``insole repair FILE``.
+    in_use_by : str or None
+        A process holding a writer lock on the file right now (``pid 1234 (python3)``): a recording in progress.
+    stopped_because : str or None
+        The recorder's reason for stopping (root attribute ``stopped_because``), when it got that far.
+    """
+
+    complete: bool
+    recovered: bool = False
+    needs_repair: bool = False
+    in_use_by: str | None = None
+    stopped_because: str | None = None
+
+    @property
+    def interrupted(self) -> bool:
+        """The writer did not finish the file (it was killed, lost power, or is still writing it)."""
+        return not self.complete
+
+    @property
+    def state(self) -> str:
+        """``complete``, ``recording`` (in use by a writer), ``recovered`` or ``interrupted``."""
+        if self.complete:
+            return "complete"
+        if self.in_use_by:
+            return "recording"
+        return "recovered" if self.recovered else "interrupted"
+
+    def describe(self, path: object = "FILE") -> str:
+        """One line for people (``insole info``); ``path`` is the file's name in the repair hint."""
+        return {
+            "complete": "yes",
+            "recording": f"NO: still being written by {self.in_use_by}",
+            "recovered": "NO: the recording was interrupted; repaired (every frame up to its last flush; no final "
+                         "totals or clock re-fit)",
+            "interrupted": "NO: the recording was interrupted (every frame up to its last flush is kept)"
+                           + (f"; HDFView, MATLAB, R and h5py cannot open it until you run `insole repair {path}`"
+                              if self.needs_repair else ""),
+        }[self.state]
+
+
+@dataclass(frozen=True)
 class CalibrationInfo:
     """The calibration stored with a calibrated foot (``/<side>/calibration``).
 
@@ -257,7 +310,10 @@ class FootData:
 
 @dataclass
 class Session:
-    """A whole session loaded into memory (see :func:`insole.session.read_session`)."""
+    """A whole session loaded into memory (see :func:`insole.session.read_session`).
+
+    ``completeness`` says whether the file was finished, interrupted or repaired (:class:`Completeness`).
+    """
 
     path: Path
     attrs: dict[str, Any]
@@ -265,6 +321,7 @@ class Session:
     feet: dict[str, FootData]
     truth: dict[str, dict[str, np.ndarray]] | None = None
     truth_params: dict[str, Any] = field(default_factory=dict)
+    completeness: Completeness = field(default_factory=lambda: Completeness(complete=True))
 
     @property
     def duration_s(self) -> float:

@@ -24,6 +24,16 @@ GAP_CHUNK_ROWS = 256
 #: Largest sensor count and frame count a reader accepts before reading anything (hostile-file guard).
 MAX_SENSORS = 4096
 MAX_FRAMES = 2_000_000_000
+#: Caps checked on the declared shapes before anything is read (``docs/session-format.md``, "Caps"). Writers use
+#: chunks of about 64 KiB; a 24-hour, 100 Hz, 16-cell foot writes 553 MB of float32 pressure.
+#: Largest uncompressed chunk a reader decompresses.
+MAX_CHUNK_BYTES = 16 * 2**20
+#: Largest declared size of one per-frame dataset (read in blocks): a day at 1 kHz with 99 float32 cells fits.
+MAX_FRAME_DATASET_BYTES = 32 * 2**30
+#: Largest declared size of a dataset that is read whole (gap columns, cell geometry, calibration, truth, extras).
+MAX_WHOLE_READ_BYTES = 256 * 2**20
+#: Largest number of gaps of one foot (and at most twice the frames of the file's longest foot, plus 16).
+MAX_GAPS = 10_000_000
 
 #: Per-frame datasets of a foot group: name -> dtype (``pressure`` and ``raw`` are 2-D, the others 1-D).
 FRAME_DATASETS: dict[str, Any] = {

@@ -19,13 +19,23 @@ import numpy as np
 from insole.errors import ConfigurationError, SessionFileError
 from insole.frames import SIDES, Side
 from insole.layouts import SensorLayout
-from insole.session import imu_block
-from insole.session.contents import CalibrationInfo, FootData, FootInfo, FrameBlock, ImuData, Session
-from insole.session.format import FIELDS, FOOT_CORE, ROOT_CORE, attr_str, geometry_of_layout_id, plain_attrs
+from insole.plausibility import first_implausible, pressure_range
+from insole.session import file_lock, imu_block
+from insole.session.contents import CalibrationInfo, Completeness, FootData, FootInfo, FrameBlock, ImuData, Session
+from insole.session.dataset_limits import declared_bytes
+from insole.session.format import (
+    FIELDS,
+    FOOT_CORE,
+    MAX_WHOLE_READ_BYTES,
+    ROOT_CORE,
+    attr_str,
+    geometry_of_layout_id,
+    plain_attrs,
+)
 from insole.session.gap_columns import n_gaps, read_gaps
 from insole.session.gaps import Gap
-from insole.session.metadata import SessionMetadata
-from insole.session.validation import validate
+from insole.session.hdf5_open import open_file
+from insole.session.validation import check_metadata, validate
 
 #: Frames per block of :meth:`SessionReader.iter_blocks` unless told otherwise.
 BLOCK_FRAMES = 1 << 16
@@ -46,15 +56,24 @@ class SessionReader:
     metadata : SessionMetadata
     format_version : int
         Version of the file (1 or 2); a version-1 file is presented as version 2 by every method.
+    completeness : Completeness
+        Whether the file was finished, is being recorded, was interrupted or repaired; read it before trusting
+        end-of-recording totals (an interrupted file has none).
     """
 
-    def __init__(self, path: Path, h5: h5py.File, version: int) -> None:
+    def __init__(self, path: Path, h5: h5py.File, version: int, *, needs_repair: bool = False) -> None:
         self.path = path
         self._h5 = h5
         self.format_version = version
         self.attrs: dict[str, Any] = plain_attrs(h5.attrs)
-        self.metadata = SessionMetadata.from_attrs(h5["session"].attrs)
+        self.metadata = check_metadata(str(path), h5["session"].attrs)
         self._info: dict[str, FootInfo] = {}
+        stopped = self.attrs.get("stopped_because")
+        self.completeness = Completeness(
+            complete=self.attrs.get("complete") is True, recovered=self.attrs.get("recovered") is True,
+            needs_repair=needs_repair, in_use_by=file_lock.holder(path),
+            stopped_because=str(stopped) if stopped is not None else None,
+        )
 
     @property
     def sides(self) -> list[Side]:
@@ -74,6 +93,10 @@ class SessionReader:
         layout_id = str(attrs.get("layout_id", "unknown"))
         attrs.setdefault("layout_geometry", geometry_of_layout_id(layout_id))
         x_mm = g["sensors/x_mm"][()]
+        for name, values in (("x_mm", x_mm), ("y_mm", g["sensors/y_mm"][()]), ("area_mm2", g["sensors/area_mm2"][()])):
+            if not np.all(np.isfinite(values)):
+                raise SessionFileError(str(self.path), f"/{side}/sensors/{name} holds a value that is not finite "
+                                       f"(cell {int(np.flatnonzero(~np.isfinite(values))[0]) + 1})")
         try:
             layout = SensorLayout(
                 layout_id, x_mm, g["sensors/y_mm"][()], g["sensors/area_mm2"][()],
@@ -134,6 +157,15 @@ class SessionReader:
         with self._reading(f"/{side}"):
             for name in fields:
                 values[name] = g[name][lo:hi] if name in g else None
+        for name, units in (("pressure", self.foot_info(side).units), ("raw", "raw")):
+            block = values.get(name)
+            found = first_implausible(block, units) if block is not None else None
+            if found is not None:
+                (frame, cell), value = found
+                rng = pressure_range(units)
+                raise SessionFileError(
+                    str(self.path), f"/{side}/{name} frame {lo + frame}, cell {cell + 1}: {value:g} {units} is outside "
+                    f"the plausible range {rng.low:g} to {rng.high:g} {units} ({rng.source}); wrong units or scale?")
         if values.get("saturated") is not None:
             values["saturated"] = values["saturated"].astype(bool)  # type: ignore[union-attr]
         return FrameBlock(start=lo, **values)
@@ -234,6 +266,9 @@ class SessionReader:
     def read_extra(self, path: str) -> np.ndarray:
         """The optional dataset ``path`` (one of :meth:`extras`) as a numpy array (text as ``str`` objects)."""
         ds = self._extra(path)
+        if declared_bytes(ds) > MAX_WHOLE_READ_BYTES:
+            raise SessionFileError(str(self.path), f"/{path.strip('/')} declares shape {ds.shape}, more than the "
+                                   f"{MAX_WHOLE_READ_BYTES // 2**20} MiB an optional dataset may hold")
         with self._reading(f"/{path}"):
             if ds.dtype.kind in "OS":
                 return np.asarray(ds.asstr()[()], dtype=object)
@@ -280,7 +315,12 @@ class SessionReader:
         self.close()
 
 
-def _open_h5(p: Path) -> h5py.File:
+def open_h5(p: Path) -> tuple[h5py.File, bool]:
+    """Open ``p`` for reading: normally, else (a file still flagged as open for writing) with SWMR reading.
+
+    Returns the file and whether the SWMR fallback was needed. Every wait inside HDF5 is bounded
+    (:mod:`insole.session.hdf5_open`).
+    """
     try:
         is_h5 = h5py.is_hdf5(p)
     except OSError:
@@ -288,13 +328,14 @@ def _open_h5(p: Path) -> h5py.File:
     if not is_h5:
         raise SessionFileError(str(p), "is not an HDF5 file (wrong file, or truncated/corrupted)")
     try:
-        return h5py.File(p, "r", locking=False)
+        return open_file(p, "r"), False
     except OSError as exc:
         if "already open for write" not in str(exc):
             raise SessionFileError(str(p), f"cannot be opened as HDF5 (truncated or corrupted?): {exc}") from None
-    # A crash-safe (SWMR) recording that was interrupted: its data up to the last flush is consistent.
+    # A crash-safe (SWMR) recording that was interrupted or is still running: its data up to the last flush is
+    # consistent.
     try:
-        return h5py.File(p, "r", swmr=True, locking=False)
+        return open_file(p, "r", swmr=True), True
     except OSError as exc:
         raise SessionFileError(str(p), f"is still being written or was interrupted and cannot be read: {exc}") from None
 
@@ -320,10 +361,10 @@ def open_session(path: str | os.PathLike[str], *, check_time: bool = True) -> Se
         raise SessionFileError(str(p), "does not exist")
     if p.is_dir():
         raise SessionFileError(str(p), "is a folder, not a session file")
-    h5 = _open_h5(p)
+    h5, needs_repair = open_h5(p)
     try:
         version = validate(str(p), h5, check_time=check_time)
-        return SessionReader(p, h5, version)
+        return SessionReader(p, h5, version, needs_repair=needs_repair)
     except SessionFileError:
         h5.close()
         raise
@@ -340,7 +381,7 @@ def read_session(path: str | os.PathLike[str]) -> Session:
             truth, params = reader.truth()
         except _DAMAGE as exc:
             raise SessionFileError(str(path), f"is damaged and cannot be read: {exc}") from None
-        return Session(Path(path), reader.attrs, reader.metadata, feet, truth, params)
+        return Session(Path(path), reader.attrs, reader.metadata, feet, truth, params, reader.completeness)
 
 
 __all__ = ["BLOCK_FRAMES", "SessionReader", "open_session", "read_session"]

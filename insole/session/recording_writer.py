@@ -11,12 +11,12 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-import h5py
 import numpy as np
 
 from insole.frames import Side
 from insole.session import imu_block
 from insole.session.gap_columns import shift_gaps
+from insole.session.hdf5_open import open_file
 from insole.session.metadata import SessionMetadata
 from insole.session.writer import SessionWriter
 
@@ -47,6 +47,7 @@ class RecordingWriter(SessionWriter):
         self._appending = False
         if crash_safe:
             self._libver = "latest"
+            self._crash_safe_file = True
         super().__init__(path, metadata, source=source, overwrite=overwrite, atomic=atomic)
 
     # -------------------------------------------------------------- SWMR
@@ -56,13 +57,14 @@ class RecordingWriter(SessionWriter):
         if self._crash_safe and not self._appending:
             self._h5.swmr_mode = True
             self._appending = True
+            self._lock.share()  # readers that lock (HDFView, h5py defaults) may follow the recording
 
     def end_appending(self) -> None:
         """Leave SWMR mode (reopen normally) so that groups such as ``/truth`` can be added."""
         if not self._appending:
             return
         self._h5.close()
-        self._h5 = h5py.File(self._write_path, "r+")
+        self._h5 = open_file(self._write_path, "r+")
         self._appending = False
 
     # -------------------------------------------------------------- re-timing

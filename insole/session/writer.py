@@ -17,15 +17,16 @@ import numpy as np
 
 import insole
 from insole.calibration import Calibration
-from insole.errors import SessionExistsError, SessionFileError
+from insole.errors import ConfigurationError, SessionBusyError, SessionExistsError, SessionFileError
 from insole.frames import SIDES, Side, check_side
 from insole.imu import ImuInfo
 from insole.layouts import SensorLayout
 from insole.provenance import utc_now_iso
-from insole.session import imu_block
+from insole.session import file_lock, imu_block
 from insole.session.format import CHUNK_FRAMES, FOOT_CORE, FORMAT_NAME, FORMAT_VERSION, SOURCES, UNITS
 from insole.session.gap_columns import append_gaps, create_columns
 from insole.session.gaps import Gap
+from insole.session.hdf5_open import open_file
 from insole.session.metadata import SessionMetadata
 
 _COMPRESSION = {"compression": "gzip", "compression_opts": 1, "shuffle": True}
@@ -41,7 +42,8 @@ class SessionWriter:
     metadata : SessionMetadata
     source : {"recorded", "simulated", "imported"}
     overwrite : bool
-        Replace an existing file; otherwise :class:`SessionExistsError` is raised.
+        Replace an existing file; otherwise :class:`SessionExistsError` is raised. A file another process is
+        writing (a live recording) is never replaced: :class:`~insole.errors.SessionBusyError`, at once.
     atomic : bool
         Write to ``PATH.partial`` and rename on :meth:`close`, so the final name never holds a half-written
         file. The recorder uses ``atomic=False`` with periodic :meth:`flush` for crash safety instead
@@ -59,6 +61,8 @@ class SessionWriter:
 
     #: HDF5 file-format compatibility of new files (the recorder's crash-safe files need "latest" for SWMR).
     _libver = "earliest"
+    #: The file will enter SWMR writing (its HDF5 retries are bounded from the start).
+    _crash_safe_file = False
 
     def __init__(
         self,
@@ -72,15 +76,21 @@ class SessionWriter:
         self.path = Path(path)
         if source not in SOURCES:
             raise SessionFileError(str(self.path), f"source must be one of {SOURCES}, got {source!r}")
+        metadata = metadata or SessionMetadata()
+        try:
+            metadata.check()
+        except ConfigurationError as exc:
+            raise SessionFileError(str(self.path), f"metadata: {exc}") from None
         if self.path.exists() and not overwrite:
             raise SessionExistsError(str(self.path), "already exists; choose another name or pass --overwrite")
         if not self.path.parent.is_dir():
             raise SessionFileError(str(self.path), f"folder {self.path.parent} does not exist")
         self._write_path = self.path.with_name(self.path.name + ".partial") if atomic else self.path
-        try:
-            self._h5 = h5py.File(self._write_path, "w", libver=self._libver)
-        except OSError as exc:
-            raise SessionFileError(str(self.path), f"cannot be written ({exc.strerror or exc})") from None
+        if atomic:
+            file_lock.refuse_if_busy(self.path)
+        # before HDF5 truncates anything: a file another writer holds is refused, without waiting
+        self._lock, self._h5 = file_lock.create_locked(self._write_path, lambda: open_file(
+            self._write_path, "w", swmr=self._crash_safe_file, latest=self._libver == "latest"), self.path)
         self._atomic = atomic
         self._closed = False
         self._last_time: dict[str, float] = {}
@@ -93,7 +103,7 @@ class SessionWriter:
         root["complete"] = False
         root["source"] = source
         grp = self._h5.create_group("session")
-        for key, value in (metadata or SessionMetadata()).to_attrs().items():
+        for key, value in metadata.to_attrs().items():
             grp.attrs[key] = value
 
     # -------------------------------------------------------------- structure
@@ -343,8 +353,16 @@ class SessionWriter:
         self._h5.attrs["complete"] = True
         self._h5.close()
         self._closed = True
-        if self._atomic:
-            os.replace(self._write_path, self.path)
+        try:
+            if self._atomic:
+                try:
+                    file_lock.refuse_if_busy(self.path)
+                except SessionBusyError:
+                    self._write_path.unlink(missing_ok=True)
+                    raise
+                os.replace(self._write_path, self.path)
+        finally:
+            self._lock.release()
         return self.path
 
     def abort(self) -> None:
@@ -356,6 +374,7 @@ class SessionWriter:
         self._closed = True
         if self._atomic:
             self._write_path.unlink(missing_ok=True)
+        self._lock.release()
 
     def __enter__(self) -> SessionWriter:
         return self
