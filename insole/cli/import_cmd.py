@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from insole.cli.options import metadata_from_options, metadata_options
 from insole.cli.lazy import LazyChoice
+from insole.cli.options import metadata_from_options, metadata_options
 
 
 def _format_names() -> list[str]:

@@ -9,7 +9,6 @@ from typing import Any
 
 import click
 
-
 #: Foot attributes shown by ``insole info`` when present.
 _SHOWN_ATTRS = ("frames_lost", "clock_drift_ppm", "clock_residual_s", "device_model", "device_serial_number")
 #: Optional top-level groups computed by a vendor (reference values, never used by the analysis).
