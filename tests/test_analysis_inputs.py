@@ -57,7 +57,7 @@ def test_an_implausible_foot_length_is_refused(neutral_session):
     sess = read_session(neutral_session)
     feet = {s: dataclasses.replace(f, layout=dataclasses.replace(f.layout, foot_length_mm=-260.0))
             for s, f in sess.feet.items()}
-    with pytest.raises(AnalysisError, match=r"foot length -260 mm is not plausible \(100-400 mm\)"):
+    with pytest.raises(AnalysisError, match=r"foot length -260 mm is not plausible \(150-350 mm\)"):
         analyze_session(dataclasses.replace(sess, feet=feet))
 
 

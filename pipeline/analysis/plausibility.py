@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from insole.plausibility import BODY_MASS_RANGE_KG, FOOT_LENGTH_RANGE_MM
 from pipeline.errors import AnalysisError
 
 #: Gait events need at least this rate: the event definitions are validated down to 50 Hz (simulator and the
@@ -21,11 +22,9 @@ MIN_RATE_HZ = 50.0
 LOADING_RATE_MIN_RATE_HZ = 100.0
 #: The nominal rate and the time stamps must agree within this share (median step between consecutive frames).
 RATE_AGREEMENT = 0.05
-#: Body mass accepted as given (kg), the range the recorder's ``--body-mass-kg`` accepts; outside it the value
-#: is ignored and forces stay in newtons, with a warning.
-BODY_MASS_RANGE_KG = (15.0, 300.0)
-#: Foot (insole layout) length (mm): EU shoe sizes 16 to 60 are about 100-400 mm.
-FOOT_LENGTH_RANGE_MM = (100.0, 400.0)
+# Body mass (kg) and foot (insole layout) length (mm): BODY_MASS_RANGE_KG and FOOT_LENGTH_RANGE_MM are the ranges,
+# with their sources, of insole.plausibility, which the readers, importers and the recorder's options use too. A
+# body mass outside is ignored (forces stay in newtons, with a warning); a foot length outside refuses the foot.
 #: Largest plausible cell value per stored unit: four times the highest cell pressure in the real walking
 #: recordings of ../shared/datasets (760 kPa, the Tekscan F-Scan export; Moticon 383 kPa, pedar 248 kPa); for
 #: insoles that store force per cell, the same number in newtons is about four body weights on one cell. Set on
