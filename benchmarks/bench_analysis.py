@@ -47,14 +47,15 @@ def make_session(path: Path, hours: float, sensors: int, rate_hz: float = 100.0)
     for side in ("left", "right"):
         p = walk.pressure_kpa(side, t_block, layout) + rng.normal(0.0, 1.0, (n_block, sensors))
         blocks[side] = np.maximum(p, 0.0).astype(np.float32)
-    n_rep = int(np.ceil(hours * 3600.0 / BLOCK_S))
+    n_total = int(round(hours * 3600.0 * rate_hz))
     md = SessionMetadata(subject_id="BENCH", body_mass_kg=70.0, foot_length_mm=260.0)
     with SessionWriter(path, md, source="simulated", overwrite=True) as w:
         for side in ("left", "right"):
             w.add_foot(side, layout, units="kPa", sampling_rate_hz=rate_hz)
-        for k in range(n_rep):
+        for k, start in enumerate(range(0, n_total, n_block)):
+            n = min(n_block, n_total - start)  # the last block cut to the length asked for
             for side in ("left", "right"):
-                w.append(side, t_block + k * BLOCK_S, blocks[side])
+                w.append(side, t_block[:n] + k * BLOCK_S, blocks[side][:n])
     return path
 
 
