@@ -121,3 +121,17 @@ def test_outputs_are_checked_before_the_analysis(neutral_session, tmp_path, comm
     assert r.returncode != 0 and "Traceback" not in r.stderr
     assert f"the folder {missing.parent} does not exist" in r.stderr
     assert not (tmp_path / "r.html").exists()
+
+
+def test_a_one_frame_foot_is_said_to_be_too_short_not_nan(tmp_path):
+    """A 1-frame file used to be reported as 'every cell NaN'."""
+    from insole.layouts import builtin_layout
+    from insole.session import SessionMetadata, SessionWriter
+
+    path = tmp_path / "one-frame.h5"
+    with SessionWriter(path, SessionMetadata(), source="simulated") as w:
+        for side in ("left", "right"):
+            w.add_foot(side, builtin_layout(16, 260.0), units="kPa", sampling_rate_hz=100.0)
+            w.append(side, np.zeros(1), np.full((1, 16), 50.0, np.float32))
+    with pytest.raises(AnalysisError, match=r"left foot: the recording holds one frame; far too short"):
+        analyze_session(path)

@@ -81,8 +81,13 @@ def walking_check(side: str, trace: ForceTrace, units: str) -> None:
     AnalysisError
     """
     f = trace.force[np.isfinite(trace.force)]
+    n = len(trace.force)
+    if f.size == 0:
+        raise AnalysisError(f"{side} foot: no valid frames: every cell of all {n} frames is NaN")
     if f.size < 10:
-        raise AnalysisError(f"{side} foot: no valid frames (every cell is NaN)")
+        held = "one frame" if n == 1 else f"{n} frames" + (f", {f.size} with values" if f.size < n else "")
+        raise AnalysisError(f"{side} foot: the recording holds {held}; far too short to analyse (a stride takes "
+                            "about one second)")
     lo, hi = (float(v) for v in np.percentile(f, [5, 95]))
     if hi - lo <= 0:
         raise AnalysisError(f"{side} foot: the force signal is constant ({hi:g} {trace.force_units}); "
