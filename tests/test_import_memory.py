@@ -50,3 +50,42 @@ def test_gaitpdb_import_memory_is_bounded_by_a_block_not_the_file(tmp_path):
     expected = np.array([ln.split("\t") for ln in src.read_text().splitlines()[-3:]], dtype=np.float64)
     np.testing.assert_array_equal(last.time_s, expected[:, 0])
     np.testing.assert_array_equal(last.pressure, expected[:, 9:17].astype(np.float32))
+
+
+CSV_SAMPLE = ROOT / "sample_recordings" / "csv" / "diy_example.csv"
+
+
+def _big_csv(path: Path, target_bytes: int) -> int:
+    """The sample CSV's rows repeated (times continued at 100 Hz) until the file reaches ``target_bytes``; its rows."""
+    lines = CSV_SAMPLE.read_text().splitlines()
+    header = [ln for ln in lines if ln.startswith("#")]
+    table = [ln for ln in lines if ln and not ln.startswith("#")]
+    columns, rows = table[0], [ln.split(",", 1)[1] for ln in table[1:]]
+    size = k = 0
+    with open(path, "w") as fh:
+        fh.write("\n".join([*header, columns]) + "\n")
+        while size < target_bytes:
+            line = f"{k / 100:.2f},{rows[k % len(rows)]}\n"
+            fh.write(line)
+            size += len(line)
+            k += 1
+    return k
+
+
+def test_csv_import_memory_is_bounded_by_a_block_not_the_file(tmp_path):
+    src = tmp_path / "big.csv"
+    n = _big_csv(src, 20_000_000)
+    tracemalloc.start()
+    try:
+        out = import_recording("csv", src, tmp_path / "s.h5")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    size = src.stat().st_size
+    assert peak < size / 2, f"peak {peak / 2**20:.1f} MiB for a {size / 2**20:.1f} MiB file"
+    with open_session(out) as sf:
+        assert sf.n_frames("left") == sf.n_frames("right") == n
+        last = sf.read("right", n - 3, n, fields=("time_s", "pressure"))
+    expected = np.array([ln.split(",") for ln in src.read_text().splitlines()[-3:]], dtype=np.float64)
+    np.testing.assert_array_equal(last.time_s, expected[:, 0])
+    np.testing.assert_array_equal(last.pressure, expected[:, 17:33].astype(np.float32))
