@@ -40,6 +40,10 @@ class SessionExistsError(SessionFileError):
     """The output file already exists and overwriting was not requested."""
 
 
+class SessionTooLargeError(SessionFileError):
+    """A session file declares more than a reader accepts (dataset size, rows or chunk size): refused unread."""
+
+
 class SessionBusyError(SessionFileError):
     """Another process is writing the file (or holds a lock on it): it is neither overwritten nor repaired."""
 

@@ -17,7 +17,7 @@ import h5py
 import numpy as np
 
 import insole
-from insole.errors import ConfigurationError, SessionFileError
+from insole.errors import ConfigurationError, SessionFileError, SessionTooLargeError
 from insole.frames import SIDES
 from insole.layouts import GEOMETRIES
 from insole.plausibility import SAMPLING_RATE_HZ
@@ -177,7 +177,7 @@ def _check_foot(path: str, g: h5py.Group, where: str, version: int, check_time: 
         raise SessionFileError(path, f"{where}/pressure must be 2-D (n_frames, n_sensors), has shape {p.shape}")
     n, m = p.shape
     if not 1 <= m <= MAX_SENSORS or n > MAX_FRAMES:
-        raise SessionFileError(path, f"{where}/pressure has an implausible shape {p.shape}")
+        raise SessionTooLargeError(path, f"{where}/pressure has an implausible shape {p.shape}")
     if p.dtype.kind not in "fiu":
         raise SessionFileError(path, f"{where}/pressure must be numeric, is {p.dtype}")
     t = g["time_s"]
@@ -224,8 +224,8 @@ def _check_foot(path: str, g: h5py.Group, where: str, version: int, check_time: 
         raise SessionFileError(path, problems[0])
     n_imu = imu_block.n_samples(g) if imu_block.is_block(g) else 0
     if n_imu > IMU_SAMPLES_PER_FRAME * n + 65536:
-        raise SessionFileError(path, f"{where}/imu declares {n_imu} samples for {n} frames (a reader accepts at most "
-                               f"{IMU_SAMPLES_PER_FRAME} per frame plus 65536)")
+        raise SessionTooLargeError(path, f"{where}/imu declares {n_imu} samples for {n} frames (a reader accepts "
+                                   f"at most {IMU_SAMPLES_PER_FRAME} per frame plus 65536)")
     if check_time and n:
         _check_time(path, t, where)
     problems = imu_block.check(path, g, where, n, check_time) if check_time else []
@@ -260,8 +260,9 @@ def _check_gap_count(path: str, g: h5py.Group, where: str, version: int, longest
     n = int(obj.shape[0]) if version == 1 else int(obj["start_s"].shape[0])
     cap = min(MAX_GAPS, 2 * longest + 16)
     if n > cap:
-        raise SessionFileError(path, f"{where}/gaps declares {n} gaps for at most {longest} frames per foot (a reader "
-                               f"accepts at most {cap}: twice the frames plus 16, and never more than {MAX_GAPS})")
+        raise SessionTooLargeError(path, f"{where}/gaps declares {n} gaps for at most {longest} frames per foot "
+                                   f"(a reader accepts at most {cap}: twice the frames plus 16, and never more than "
+                                   f"{MAX_GAPS})")
 
 
 def _check_gaps_v2(path: str, g: h5py.Group, where: str) -> None:
