@@ -15,13 +15,12 @@ See ``docs/python-api.md``.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from insole.lazy_exports import lazy_exports
 
 __version__ = "0.1.0"
 
 #: Public names available as ``insole.NAME`` -> the module that defines them.
-_LAZY = {
+__getattr__, __all__ = lazy_exports(__name__, {
     "open_session": "insole.session",
     "read_session": "insole.session",
     "SessionMetadata": "insole.session",
@@ -31,13 +30,4 @@ _LAZY = {
     "open_device": "insole.devices",
     "import_recording": "insole.importers",
     "InsoleError": "insole.errors",
-}
-
-__all__ = ["__version__", *_LAZY]
-
-
-def __getattr__(name: str) -> Any:
-    """Load the entry points of :data:`_LAZY` on first use."""
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'insole' has no attribute {name!r}")
+}, eager=('__version__',))

@@ -9,13 +9,11 @@ The entry points of the Python API are available as ``pipeline.NAME`` and load o
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
-from insole import __version__
+from insole import __version__ as __version__  # re-exported
+from insole.lazy_exports import lazy_exports
 
 #: Public names available as ``pipeline.NAME`` -> the module that defines them.
-_LAZY = {
+__getattr__, __all__ = lazy_exports(__name__, {
     "analyze_session": "pipeline.analysis",
     "AnalysisParams": "pipeline.analysis",
     "AnalysisResult": "pipeline.analysis",
@@ -23,13 +21,4 @@ _LAZY = {
     "write_c3d": "pipeline.export",
     "write_tables": "pipeline.export",
     "PipelineError": "pipeline.errors",
-}
-
-__all__ = ["__version__", *_LAZY]
-
-
-def __getattr__(name: str) -> Any:
-    """Load the entry points of :data:`_LAZY` on first use."""
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'pipeline' has no attribute {name!r}")
+}, eager=('__version__',))

@@ -31,8 +31,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("report", "pipeline.commands.report:report_command",
      "Write the self-contained HTML report of a session FILE (and optionally its JSON twin)."),
 )
-for _name, _target, _help in COMMANDS:
-    cli.add_lazy_command(_name, _target, _help)
+cli.add_lazy_commands(COMMANDS)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

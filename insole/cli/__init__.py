@@ -44,8 +44,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("simulate", "insole.cli.simulate:simulate_command",
      "Simulate a walk on two insoles and record it into a session file (with its ground truth)."),
 )
-for _name, _target, _help in COMMANDS:
-    cli.add_lazy_command(_name, _target, _help)
+cli.add_lazy_commands(COMMANDS)
 
 #: Exceptions whose message is shown as a one-line error (extended by pipeline.cli).
 USER_ERRORS: list[type[BaseException]] = [InsoleError]

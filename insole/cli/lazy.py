@@ -50,6 +50,11 @@ class LazyGroup(click.Group):
         """Register command ``name``, found at ``target`` (``"module:attribute"``), shown as ``short_help``."""
         self.lazy_commands[name] = LazyCommand(target, short_help)
 
+    def add_lazy_commands(self, table: tuple[tuple[str, str, str], ...]) -> None:
+        """Register every ``(name, target, short_help)`` of ``table``."""
+        for name, target, short_help in table:
+            self.add_lazy_command(name, target, short_help)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(self.commands) | set(self.lazy_commands))
 

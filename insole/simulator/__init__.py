@@ -6,21 +6,12 @@ line offers) can be imported without the gait model and its numpy/scipy.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from insole.lazy_exports import lazy_exports
 
-_LAZY = {
+__getattr__, __all__ = lazy_exports(__name__, {
     "SimulatedWalk": "insole.simulator.gait_model",
     "simulate_walk": "insole.simulator.gait_model",
     "PROFILES": "insole.simulator.profiles",
     "GaitProfile": "insole.simulator.profiles",
     "profile_from_query": "insole.simulator.profiles",
-}
-
-__all__ = sorted(_LAZY)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'insole.simulator' has no attribute {name!r}")
+})

@@ -19,23 +19,13 @@ See ``docs/batch.md`` for the inbox layout, outputs, exit codes and a cron / sys
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from insole.lazy_exports import lazy_exports
 
-_LAZY = {
+__getattr__, __all__ = lazy_exports(__name__, {
     "BatchConfig": "pipeline.batch.night",
     "NightResult": "pipeline.batch.night",
     "run_night": "pipeline.batch.night",
     "ProcessOutcome": "pipeline.batch.process",
     "process_session": "pipeline.batch.process",
     "Limits": "pipeline.batch.safety",
-}
-
-__all__ = sorted(_LAZY)
-
-
-def __getattr__(name: str) -> Any:
-    """Load the batch on first use (``insole batch --help`` imports none of it)."""
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'pipeline.batch' has no attribute {name!r}")
+})

@@ -12,22 +12,12 @@ Modules
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from insole.lazy_exports import lazy_exports
 
-_LAZY = {
+__getattr__, __all__ = lazy_exports(__name__, {
     "C3D_EVENT_LABELS": "pipeline.export.c3d_file",
     "write_c3d": "pipeline.export.c3d_file",
     "FootSignals": "pipeline.export.signals",
     "foot_signals": "pipeline.export.signals",
     "write_tables": "pipeline.export.tables",
-}
-
-__all__ = sorted(_LAZY)
-
-
-def __getattr__(name: str) -> Any:
-    """Load the export functions on first use (``insole export --help`` imports none of them)."""
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'pipeline.export' has no attribute {name!r}")
+})
