@@ -33,12 +33,11 @@ def _big_gaitpdb(path: Path, target_bytes: int) -> int:
     return k
 
 
-def test_gaitpdb_import_memory_is_bounded_by_a_block_not_the_file(tmp_path):
-    src = tmp_path / "GaCo99_01.txt"
-    n = _big_gaitpdb(src, 20_000_000)
+def assert_import_is_bounded(fmt: str, src: Path, n: int, sep: str, right_cells: slice, tmp_path: Path) -> None:
+    """Import ``src``: tracemalloc's peak stays under half the file's size, and the last rows arrive intact."""
     tracemalloc.start()
     try:
-        out = import_recording("gaitpdb", src, tmp_path / "s.h5")
+        out = import_recording(fmt, src, tmp_path / "s.h5")
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -47,9 +46,14 @@ def test_gaitpdb_import_memory_is_bounded_by_a_block_not_the_file(tmp_path):
     with open_session(out) as sf:  # and nothing was lost on the way
         assert sf.n_frames("left") == sf.n_frames("right") == n
         last = sf.read("right", n - 3, n, fields=("time_s", "pressure"))
-    expected = np.array([ln.split("\t") for ln in src.read_text().splitlines()[-3:]], dtype=np.float64)
+    expected = np.array([ln.split(sep) for ln in src.read_text().splitlines()[-3:]], dtype=np.float64)
     np.testing.assert_array_equal(last.time_s, expected[:, 0])
-    np.testing.assert_array_equal(last.pressure, expected[:, 9:17].astype(np.float32))
+    np.testing.assert_array_equal(last.pressure, expected[:, right_cells].astype(np.float32))
+
+
+def test_gaitpdb_import_memory_is_bounded_by_a_block_not_the_file(tmp_path):
+    src = tmp_path / "GaCo99_01.txt"
+    assert_import_is_bounded("gaitpdb", src, _big_gaitpdb(src, 20_000_000), "\t", slice(9, 17), tmp_path)
 
 
 CSV_SAMPLE = ROOT / "sample_recordings" / "csv" / "diy_example.csv"
@@ -74,18 +78,4 @@ def _big_csv(path: Path, target_bytes: int) -> int:
 
 def test_csv_import_memory_is_bounded_by_a_block_not_the_file(tmp_path):
     src = tmp_path / "big.csv"
-    n = _big_csv(src, 20_000_000)
-    tracemalloc.start()
-    try:
-        out = import_recording("csv", src, tmp_path / "s.h5")
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    size = src.stat().st_size
-    assert peak < size / 2, f"peak {peak / 2**20:.1f} MiB for a {size / 2**20:.1f} MiB file"
-    with open_session(out) as sf:
-        assert sf.n_frames("left") == sf.n_frames("right") == n
-        last = sf.read("right", n - 3, n, fields=("time_s", "pressure"))
-    expected = np.array([ln.split(",") for ln in src.read_text().splitlines()[-3:]], dtype=np.float64)
-    np.testing.assert_array_equal(last.time_s, expected[:, 0])
-    np.testing.assert_array_equal(last.pressure, expected[:, 17:33].astype(np.float32))
+    assert_import_is_bounded("csv", src, _big_csv(src, 20_000_000), ",", slice(17, 33), tmp_path)
