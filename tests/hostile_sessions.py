@@ -13,12 +13,12 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import h5py
 import numpy as np
+from recording_wait import wait_for_data
 
 INSOLE = [sys.executable, "-c", "from pipeline.cli import main; main()"]
 
@@ -131,19 +131,7 @@ def interrupted_recording(path: Path, seconds: float = 3.0) -> Path:
     urls = ["sim://neutral?side=left&seed=4", "sim://neutral?side=right&seed=4"]
     proc = subprocess.Popen([*INSOLE, "record", "--device", urls[0], "--device", urls[1], "-o", str(path), "--quiet"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.communicate()
-        try:
-            with h5py.File(path, "r", swmr=True, locking=False) as f:
-                n = f["left/time_s"].shape[0]
-                if n and f["left/time_s"][n - 1] >= seconds:
-                    break
-        except (OSError, KeyError):
-            pass
-        time.sleep(0.1)
-    else:
-        raise AssertionError("the recording did not start")
+    wait_for_data(path, seconds, proc)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     return path

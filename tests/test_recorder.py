@@ -9,9 +9,9 @@ import subprocess
 import sys
 import time
 
-import h5py
 import numpy as np
 import pytest
+from recording_wait import wait_for_data
 
 from insole.devices import open_device
 from insole.errors import DeviceTimeoutError, SessionFileError
@@ -131,27 +131,11 @@ def _start_recording(path, extra=()):
     return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def _wait_for_data(path, seconds, proc, timeout=30.0):
-    t_end = time.monotonic() + timeout
-    while time.monotonic() < t_end:
-        assert proc.poll() is None, proc.communicate()
-        if path.exists():
-            try:
-                with h5py.File(path, "r", swmr=True, locking=False) as f:
-                    n = f["left/time_s"].shape[0]
-                    if n and f["left/time_s"][n - 1] >= seconds:
-                        return
-            except (OSError, KeyError):
-                pass
-        time.sleep(0.1)
-    raise AssertionError("recording did not start")
-
-
 @pytest.mark.parametrize("extra_wait_s", [0.0, 0.37, 0.81])
 def test_kill_9_leaves_a_readable_file_missing_at_most_a_second(tmp_path, extra_wait_s):
     path = tmp_path / "k.h5"
     proc = _start_recording(path)
-    _wait_for_data(path, 2.0, proc)
+    wait_for_data(path, 2.0, proc)
     time.sleep(extra_wait_s)
     killed_at = time.monotonic()
     os.kill(proc.pid, signal.SIGKILL)
@@ -171,7 +155,7 @@ def test_kill_9_leaves_a_readable_file_missing_at_most_a_second(tmp_path, extra_
 def test_ctrl_c_finishes_the_file(tmp_path):
     path = tmp_path / "c.h5"
     proc = _start_recording(path)
-    _wait_for_data(path, 1.5, proc)
+    wait_for_data(path, 1.5, proc)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
