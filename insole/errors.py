@@ -40,8 +40,9 @@ class SessionExistsError(SessionFileError):
     """The output file already exists and overwriting was not requested."""
 
 
-class SessionTooLargeError(SessionFileError):
-    """A session file declares more than a reader accepts (dataset size, rows or chunk size): refused unread."""
+class SessionUnsafeError(SessionFileError):
+    """A session file is refused unread for safety: it declares more than a reader accepts (dataset size, rows,
+    chunk size) or points outside itself (external links or storage, virtual datasets)."""
 
 
 class SessionBusyError(SessionFileError):

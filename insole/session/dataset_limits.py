@@ -15,7 +15,7 @@ import math
 import h5py
 import numpy as np
 
-from insole.errors import SessionFileError, SessionTooLargeError
+from insole.errors import SessionFileError, SessionUnsafeError
 from insole.session.format import MAX_CHUNK_BYTES, MAX_FRAME_DATASET_BYTES, MAX_FRAMES, MAX_WHOLE_READ_BYTES
 
 #: HDF5 filters a reader accepts (when this installation can decode them): deflate, shuffle, Fletcher-32, szip,
@@ -64,7 +64,7 @@ def check_storage(path: str, ds: h5py.Dataset, where: str) -> None:
         raise SessionFileError(path, f"{where} {problem}")
     size = chunk_bytes(ds)
     if size > MAX_CHUNK_BYTES:
-        raise SessionTooLargeError(path, f"{where} is stored in chunks of {ds.chunks} ({_mib(size)} each, "
+        raise SessionUnsafeError(path, f"{where} is stored in chunks of {ds.chunks} ({_mib(size)} each, "
                                    f"uncompressed); readers decompress at most {_mib(MAX_CHUNK_BYTES)} per chunk "
                                    "(hostile or foreign file?)")
 
@@ -89,12 +89,12 @@ def check_dataset(path: str, ds: h5py.Dataset, where: str, *, kinds: str, per_fr
         want = "text" if set(kinds) <= set(TEXT) else "floating-point numbers" if kinds == "f" else "numbers"
         raise SessionFileError(path, f"{where} must hold {want}, holds {_dtype_name(ds.dtype)}")
     if ds.ndim >= 1 and ds.shape[0] > MAX_FRAMES:
-        raise SessionTooLargeError(path, f"{where} declares {ds.shape[0]} rows, more than the {MAX_FRAMES} a reader "
+        raise SessionUnsafeError(path, f"{where} declares {ds.shape[0]} rows, more than the {MAX_FRAMES} a reader "
                                "accepts")
     cap = MAX_FRAME_DATASET_BYTES if per_frame else MAX_WHOLE_READ_BYTES
     size = declared_bytes(ds)
     if size > cap:
-        raise SessionTooLargeError(path, f"{where} declares shape {ds.shape} ({_mib(size)} once read), more than the "
+        raise SessionUnsafeError(path, f"{where} declares shape {ds.shape} ({_mib(size)} once read), more than the "
                                f"{_mib(cap)} a reader accepts for {'a per-frame' if per_frame else 'this'} dataset")
 
 

@@ -17,7 +17,7 @@ import h5py
 import numpy as np
 
 import insole
-from insole.errors import ConfigurationError, SessionFileError, SessionTooLargeError
+from insole.errors import ConfigurationError, SessionFileError, SessionUnsafeError
 from insole.frames import SIDES
 from insole.layouts import GEOMETRIES
 from insole.plausibility import SAMPLING_RATE_HZ
@@ -75,7 +75,7 @@ def check_safe(path: str, h5: h5py.File) -> None:
     datasets: list[tuple[h5py.Dataset, str]] = []
     walk(h5, "")
     if problems:
-        raise SessionFileError(path, "refused for safety: " + "; ".join(problems[:5]))
+        raise SessionUnsafeError(path, "refused for safety: " + "; ".join(problems[:5]))
     for ds, where in datasets:
         check_storage(path, ds, where)
 
@@ -177,7 +177,7 @@ def _check_foot(path: str, g: h5py.Group, where: str, version: int, check_time: 
         raise SessionFileError(path, f"{where}/pressure must be 2-D (n_frames, n_sensors), has shape {p.shape}")
     n, m = p.shape
     if not 1 <= m <= MAX_SENSORS or n > MAX_FRAMES:
-        raise SessionTooLargeError(path, f"{where}/pressure has an implausible shape {p.shape}")
+        raise SessionUnsafeError(path, f"{where}/pressure has an implausible shape {p.shape}")
     if p.dtype.kind not in "fiu":
         raise SessionFileError(path, f"{where}/pressure must be numeric, is {p.dtype}")
     t = g["time_s"]
@@ -224,7 +224,7 @@ def _check_foot(path: str, g: h5py.Group, where: str, version: int, check_time: 
         raise SessionFileError(path, problems[0])
     n_imu = imu_block.n_samples(g) if imu_block.is_block(g) else 0
     if n_imu > IMU_SAMPLES_PER_FRAME * n + 65536:
-        raise SessionTooLargeError(path, f"{where}/imu declares {n_imu} samples for {n} frames (a reader accepts "
+        raise SessionUnsafeError(path, f"{where}/imu declares {n_imu} samples for {n} frames (a reader accepts "
                                    f"at most {IMU_SAMPLES_PER_FRAME} per frame plus 65536)")
     if check_time and n:
         _check_time(path, t, where)
@@ -260,7 +260,7 @@ def _check_gap_count(path: str, g: h5py.Group, where: str, version: int, longest
     n = int(obj.shape[0]) if version == 1 else int(obj["start_s"].shape[0])
     cap = min(MAX_GAPS, 2 * longest + 16)
     if n > cap:
-        raise SessionTooLargeError(path, f"{where}/gaps declares {n} gaps for at most {longest} frames per foot "
+        raise SessionUnsafeError(path, f"{where}/gaps declares {n} gaps for at most {longest} frames per foot "
                                    f"(a reader accepts at most {cap}: twice the frames plus 16, and never more than "
                                    f"{MAX_GAPS})")
 

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from insole.errors import SessionFileError, SessionTooLargeError
+from insole.errors import SessionFileError, SessionUnsafeError
 from pipeline.analysis import AnalysisParams, AnalysisResult, analyze_session
 from pipeline.batch.atomic import write_with_atomic
 from pipeline.batch.discovery import NATIVE, format_by_name
@@ -111,7 +111,7 @@ def analysis_params(params: dict[str, Any] | None) -> AnalysisParams:
 
 def _classify_session_error(exc: SessionFileError) -> str:
     problem = exc.problem
-    if isinstance(exc, SessionTooLargeError) or problem.startswith("refused for safety"):
+    if isinstance(exc, SessionUnsafeError):
         return "unsafe"
     if any(k in problem for k in ("not an HDF5 file", "cannot be opened", "is damaged", "does not exist")):
         return "unreadable"
