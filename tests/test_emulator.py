@@ -69,6 +69,12 @@ def test_emulator_answers_commands_and_streams_the_real_protocol(tmp_path):
                            start_timeout_s=20)
     thread = threading.Thread(target=emu.run, daemon=True)
     thread.start()
+    # the emulator's port must be open before the host speaks: pyserial's open() flushes the input queue, so
+    # commands sent earlier are lost (as with a real insole not yet switched on). Its log's first line says it is.
+    opened_by = time.monotonic() + 20
+    while '"config"' not in log.getvalue() and time.monotonic() < opened_by and thread.is_alive():
+        time.sleep(0.02)
+    assert '"config"' in log.getvalue(), "the emulator did not open its port"
     fd = os.open(link.host_path, os.O_RDWR | os.O_NOCTTY)
     try:
         import tty
