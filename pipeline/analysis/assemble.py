@@ -147,7 +147,7 @@ def _plantar(fa: FootAnalysis, t: pd.DataFrame) -> Plantar:
     if fa.cell_peak is None or len(fa.cell_peak) != len(t):
         raise AssertionError("per-step cell values do not match the step table")  # pragma: no cover
     plantar = plantar_pictures(fa.layout, fa.cell_peak, fa.cell_pti, valid & ~t["saturated"].to_numpy(bool),
-                               t["strike_index_pct"].to_numpy(float), valid, fa.pressure_unit,
+                               t["cop_start_ap_pct"].to_numpy(float), valid, fa.pressure_unit,
                                not_applicable=fa.limits.get(Needs.REGIONS, ""),
                                cop_not_applicable=fa.limits.get(Needs.COP, ""))
     fa.cell_peak = fa.cell_pti = None  # the record holds the means

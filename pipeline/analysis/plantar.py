@@ -1,11 +1,12 @@
 """Plantar pressure pictures of one foot: per-cell maps, clinical masks and the strike pattern.
 
-**Cell maps.** Per cell, the mean over the steps used of (a) its peak value in stance and (b) its pressure-time
-integral over stance (sum of value x frame duration, frame durations capped at 1.5 sample periods so a gap adds
-nothing), in the session's stored units after subtracting the cell's unloaded floor (the analysis's per-cell floor,
-:class:`pipeline.analysis.force.ForceTrace`). Steps used: the valid (steady-state) steps without a saturated cell,
-as for the regional table. The per-step cell values come from pass 2 (:mod:`.step_frames`), so the maps cost one
-mean per cell.
+**Cell maps.** Per cell, the mean over the steps used of (a) its peak value and (b) its pressure-time integral
+over the contact's frames (from the last unloaded frame before the loading onset to the first unloaded frame
+after the unloading end: the frames every per-step cell measure uses; sum of value x frame duration, durations
+capped at 1.5 sample periods so a gap adds nothing), in the session's stored units after subtracting the cell's
+unloaded floor (the analysis's per-cell floor, :class:`pipeline.analysis.force.ForceTrace`). Steps used: the
+valid (steady-state) steps without a saturated cell, as for the regional table. The per-step cell values come
+from pass 2 (:mod:`.step_frames`), so the maps cost one mean per cell.
 
 **Clinical masks.** Masks in foot-frame coordinates, as shares of foot length ``L`` from the heel and of forefoot
 width ``W`` (:attr:`insole.layouts.SensorLayout.forefoot_width_mm`, medial positive), in the style of the
@@ -20,11 +21,15 @@ the generic hallux and lesser-toe cells), lesser toes lateral of it. A mask is r
 cell in it. A cell on the foot axis (|y| < 0.5 mm) in the heel or toe band cannot be given a side: it goes to the
 coarse region (``heel`` or ``toes``) instead, which is then reported in place of the split masks.
 
-**Strike pattern.** Each valid step's strike index (first point of the whole CoP path as a share of foot length,
-:func:`pipeline.analysis.foot_function.strike_index_pct`) classed by Cavanagh & Lafortune (1980): rearfoot below
-one third, forefoot above two thirds, midfoot between. The foot's pattern is the class of most steps. On an insole
-the CoP stays inside the sensor hull, so a heel strike reads at the heel cells (about 6-10 % of foot length) and a
-forefoot strike at the metatarsal cells (about 70 %).
+**Strike pattern.** Each valid step's point of first loading along the foot, classed by the strike-index limits
+of Cavanagh & Lafortune (1980): rearfoot below one third of foot length, forefoot above two thirds, midfoot
+between; the foot's pattern is the class of most steps. The point is the start of the gait line (the CoP of the
+first frame at or above 10 % of the step's peak force, ``cop_start_ap_pct``), not the very first loaded frame
+(``strike_index_pct``): in a shoe the upper and lacing keep a small residual load on the forefoot cells into the
+next contact, which pulls the first frames' CoP forward (on the simulator's in-shoe model a third of heel strikes
+read as midfoot strikes from the first loaded frame, none from the gait-line start). On an insole the CoP stays
+inside the sensor hull, so a heel strike reads at the heel cells (about 6-15 % of foot length) and a forefoot
+strike at the metatarsal cells (about 70 %).
 """
 
 from __future__ import annotations
@@ -82,15 +87,15 @@ MASK_RULE = (
 )
 
 STRIKE_RULE = (
-    "strike index (first point of the whole CoP path, % of foot length from the heel) per valid step: rearfoot "
-    "< 33.3 %, forefoot > 66.7 %, midfoot between (Cavanagh & Lafortune 1980); the foot's pattern is the class of "
-    "most steps"
+    "start of each valid step's gait line (CoP of the first frame at or above 10 % of the step's peak force, % of "
+    "foot length from the heel) classed by the strike-index limits of Cavanagh & Lafortune 1980: rearfoot < 33.3 %, "
+    "forefoot > 66.7 %, midfoot between; the foot's pattern is the class of most steps"
 )
 
 MAPS_METHOD = (
-    "per cell: mean over the valid steps without a saturated cell of the cell's peak value in stance and of its "
-    "pressure-time integral (sum of value x frame duration over stance), in the stored units after subtracting "
-    "the cell's unloaded floor"
+    "per cell: mean over the valid steps without a saturated cell of the cell's peak value during the contact and "
+    "of its pressure-time integral (sum of value x frame duration over the contact's frames, loading onset to "
+    "unloading end), in the stored units after subtracting the cell's unloaded floor"
 )
 
 
@@ -126,7 +131,7 @@ def _mean_rows(a: np.ndarray) -> np.ndarray:
 
 
 def plantar_pictures(layout: SensorLayout, cell_peak: np.ndarray, cell_pti: np.ndarray, used: np.ndarray,
-                     strike_index_pct: np.ndarray, valid: np.ndarray, pressure_unit: str,
+                     strike_at_pct: np.ndarray, valid: np.ndarray, pressure_unit: str,
                      not_applicable: str = "", cop_not_applicable: str = "") -> Plantar:
     """The :class:`Plantar` record of one foot.
 
@@ -137,13 +142,13 @@ def plantar_pictures(layout: SensorLayout, cell_peak: np.ndarray, cell_pti: np.n
         Per step and cell: peak value and pressure-time integral over stance (every detected step).
     used : numpy.ndarray of bool, shape (n_steps,)
         Steps averaged (valid, no saturated cell).
-    strike_index_pct, valid : numpy.ndarray, shape (n_steps,)
-        Per-step strike index and the valid-step flag.
+    strike_at_pct, valid : numpy.ndarray, shape (n_steps,)
+        Per step the point of first loading (gait-line start, % foot length) and the valid-step flag.
     pressure_unit : str
     not_applicable, cop_not_applicable : str
         Why the layout gives no regional distribution / no CoP (empty: it does).
     """
-    strike = strike_pattern(strike_index_pct[valid], cop_not_applicable)
+    strike = strike_pattern(strike_at_pct[valid], cop_not_applicable)
     base = {"unit": pressure_unit, "pti_unit": f"{pressure_unit} s", "layout_id": layout.layout_id,
             "geometry": layout.geometry, "foot_length_mm": float(layout.foot_length_mm),
             "forefoot_width_mm": float(layout.forefoot_width_mm), "method": MAPS_METHOD}
@@ -167,11 +172,11 @@ def plantar_pictures(layout: SensorLayout, cell_peak: np.ndarray, cell_pti: np.n
     return Plantar(maps=maps, strike=strike, masks=masks, mask_rule=MASK_RULE)
 
 
-def strike_pattern(strike_index_pct: np.ndarray, not_applicable: str = "") -> StrikePattern:
-    """Classify the valid steps' strike indices (% foot length) by :data:`STRIKE_RULE`."""
+def strike_pattern(strike_at_pct: np.ndarray, not_applicable: str = "") -> StrikePattern:
+    """Classify the valid steps' points of first loading (% foot length) by :data:`STRIKE_RULE`."""
     if not_applicable:
         return StrikePattern(status=MetricStatus.NOT_APPLICABLE, rule=STRIKE_RULE, reason=not_applicable)
-    si = np.asarray(strike_index_pct, float)
+    si = np.asarray(strike_at_pct, float)
     si = si[np.isfinite(si)] / 100.0
     if si.size == 0:
         return StrikePattern(status=MetricStatus.NOT_COMPUTED, rule=STRIKE_RULE,

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from matplotlib.collections import LineCollection
 
 from pipeline.analysis.result import AnalysisResult, Plantar
 from pipeline.analysis.result.records import MetricStatus
@@ -24,6 +25,8 @@ from pipeline.report.figures import _RC, SIDE_COLOURS, _display_xy, _nanmean, _n
 INTERPOLATE_MIN_CELLS = 12
 #: Grid step of the drawn maps, as a share of foot length.
 GRID_STEP = 0.006
+#: Most per-step curves drawn behind a mean (evenly spaced over the session; the mean uses every step).
+MAX_STEP_LINES = 150
 #: Colour map of pressures (sequential, light = low, dark red = high).
 CMAP = "YlOrRd"
 _MEDIAL = {"left": "medial side on the right", "right": "medial side on the left"}
@@ -270,11 +273,16 @@ def force_steps(result: AnalysisResult, sides: Sequence[str]) -> tuple[str, dict
                 ax.axvspan(lo, hi, color="#000000", alpha=0.05 if k % 2 == 0 else 0.0, linewidth=0)
                 ax.text(0.5 * (lo + hi), 1.0, name, transform=ax.get_xaxis_transform(), ha="center", va="bottom",
                         fontsize=6, color="#555555")
-            ax.plot(x, f.T, color=SIDE_COLOURS[side], alpha=max(0.03, min(0.25, 8.0 / len(f))), linewidth=0.5)
+            shown = f[np.linspace(0, len(f) - 1, min(len(f), MAX_STEP_LINES)).round().astype(int)]
+            lines = LineCollection([np.c_[x, row] for row in shown], colors=SIDE_COLOURS[side], linewidths=0.5,
+                                   alpha=max(0.05, min(0.3, 10.0 / len(shown))))
+            ax.add_collection(lines)
             ax.plot(x, _nanmean(f), color="black", linewidth=1.6, label="mean")
             ax.set_xlim(0, 100)
+            ax.set_ylim(0, 1.05 * float(np.nanmax(shown)) if np.isfinite(shown).any() else 1.0)
             ax.set_xlabel("stance (%)")
-            ax.set_title(f"{side} foot: {len(f)} valid steps", fontsize=8.5, pad=12)
+            drawn = "" if len(shown) == len(f) else f" ({len(shown)} drawn, evenly spaced)"
+            ax.set_title(f"{side} foot: mean of {len(f)} valid steps{drawn}", fontsize=8.5, pad=12)
         axes[0][0].set_ylabel(f"vertical force ({next(iter(data.values())).force_unit})")
         fig.tight_layout()
         return _to_data_uri(fig), {s: c.n_steps for s, c in data.items()}

@@ -28,7 +28,8 @@ class CellMaps(_Record):
     x_mm, y_mm : list of float
         Cell centres in the foot frame (anterior from the heel, medial positive).
     peak_pressure, pti : list of float or None
-        Per cell: mean over the steps of the cell's highest value in stance, and of its integral over stance.
+        Per cell: mean over the steps of the cell's highest value during the contact, and of its integral over
+        the contact.
     foot_length_mm, forefoot_width_mm : float
         Of the layout (the foot frame's scale).
     layout_id, geometry : str
@@ -78,11 +79,11 @@ class PlantarMask(_Record):
 
 
 class StrikePattern(_Record):
-    """Foot-strike pattern of one foot: the valid steps classed by their strike index.
+    """Foot-strike pattern of one foot: the valid steps classed by where along the foot the load starts.
 
-    ``rearfoot``, ``midfoot``, ``forefoot``: steps in each class (strike index below one third of foot length,
-    between, above two thirds; Cavanagh & Lafortune 1980); ``pattern`` the class of most steps (None when not
-    assessed, ``reason`` says why).
+    ``rearfoot``, ``midfoot``, ``forefoot``: steps in each class (gait-line start below one third of foot length,
+    between, above two thirds: the strike-index limits of Cavanagh & Lafortune 1980); ``pattern`` the class of most
+    steps (None when not assessed, ``reason`` says why); ``rule`` states it.
     """
 
     status: MetricStatus
