@@ -25,6 +25,8 @@ from pipeline.report.figures import _RC, SIDE_COLOURS, _display_xy, _nanmean, _n
 INTERPOLATE_MIN_CELLS = 12
 #: Grid step of the drawn maps, as a share of foot length.
 GRID_STEP = 0.006
+#: What a cell's value is, by the session's pressure unit (insoles in N report force per cell, raw ones counts).
+QUANTITY = {"kPa": "pressure", "N": "cell force", "counts": "cell reading"}
 #: Most per-step curves drawn behind a mean (evenly spaced over the session; the mean uses every step).
 MAX_STEP_LINES = 150
 #: Colour map of pressures (sequential, light = low, dark red = high).
@@ -94,7 +96,8 @@ def pressure_maps(plantar: Mapping[str, Plantar], key: str) -> tuple[str, dict[s
     vmax = float(finite.max()) or 1.0
     m0 = plantar[sides[0]].maps
     unit = m0.unit if key == "peak_pressure" else m0.pti_unit
-    label = ("mean peak pressure" if key == "peak_pressure" else "mean pressure-time integral") + f" ({unit})"
+    label = f"mean {QUANTITY.get(m0.unit, 'cell value')} {'peak' if key == 'peak_pressure' else 'time integral'}" \
+            f" ({unit})"
     hows: list[str] = []
     with plt.rc_context(_RC):
         fig, axes = plt.subplots(1, len(sides), figsize=(2.7 * len(sides) + 0.9, 4.4), squeeze=False)
@@ -142,6 +145,7 @@ def mask_definition(plantar: Mapping[str, Plantar]) -> tuple[str, dict[str, int]
         return None
     with plt.rc_context(_RC):
         fig, axes = plt.subplots(1, len(sides), figsize=(3.3 * len(sides), 4.6), squeeze=False)
+        legend: dict[str, str] = {}
         for ax, side in zip(axes[0], sides, strict=True):
             p = plantar[side]
             maps = p.maps
@@ -175,16 +179,18 @@ def mask_definition(plantar: Mapping[str, Plantar]) -> tuple[str, dict[str, int]
             if len(ch) <= 20:
                 for k, (hh, vv) in enumerate(zip(ch, cv, strict=True)):
                     ax.annotate(str(k + 1), (hh, vv), xytext=(5, -2), textcoords="offset points", fontsize=6)
-            handles = [plt.Line2D([], [], marker="o", linestyle="", color=_MASK_COLOURS[k % len(_MASK_COLOURS)],
-                                  label=m.label) for k, m in enumerate(p.masks)]
-            ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.02), fontsize=6.5, frameon=False,
-                      ncol=2)
+            for k, m in enumerate(p.masks):
+                legend.setdefault(m.label, _MASK_COLOURS[k % len(_MASK_COLOURS)])
             ax.set_aspect("equal")
             ax.set_xticks([])
             ax.set_yticks([])
             for spine in ax.spines.values():
                 spine.set_visible(False)
             ax.set_title(f"{side} foot ({_MEDIAL[side]})\n{len(p.masks)} masks, {len(ch)} cells", fontsize=8.5)
+        handles = [plt.Line2D([], [], marker="o", linestyle="", color=c, markeredgecolor="#222222", label=label)
+                   for label, c in legend.items()]
+        fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, -0.04), fontsize=7, frameon=False,
+                   ncol=3 if len(sides) > 1 else 2)
         return _to_data_uri(fig), {s: plantar[s].maps.n_steps for s in sides}
 
 
