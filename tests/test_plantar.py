@@ -178,3 +178,25 @@ def test_plantar_figures_are_in_the_report_or_say_why_not(results, name):
     assert ('data-withheld="force_steps"' if name == "moticon" else 'data-figure="force_steps"') in html
     if name in ("gaitpdb", "simulated"):
         assert re.search(r"mean of \d+ valid steps", html) and 'data-table="masks-left"' in html
+
+
+def test_a_result_written_before_the_plantar_fields_still_reads(results):
+    """metrics.json of the same schema version without the plantar record and the metrics added with it decodes;
+    the missing metrics say why they are missing."""
+    import json
+
+    from pipeline.analysis.metric_catalogue import PLANTAR_METRICS
+    from pipeline.analysis.result import SessionMetrics
+    from pipeline.analysis.result.records import WRITTEN_EARLIER
+
+    doc = json.loads(results["gaitpdb"].metrics.to_json())
+    for spec in PLANTAR_METRICS:
+        del doc["bilateral"]["symmetry"][spec.name]
+        for side in ("left", "right"):
+            doc[side].pop("plantar", None)
+            del doc[side][spec.name]
+    old = SessionMetrics.from_json(json.dumps(doc))
+    assert old.left.plantar is None
+    m = old.left.metric("midstance_force")
+    assert m.status is MetricStatus.NOT_COMPUTED and m.reason == WRITTEN_EARLIER and not m.available
+    assert old.left.stance_time_s == results["gaitpdb"].metrics.left.stance_time_s
