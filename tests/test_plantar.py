@@ -200,3 +200,23 @@ def test_a_result_written_before_the_plantar_fields_still_reads(results):
     m = old.left.metric("midstance_force")
     assert m.status is MetricStatus.NOT_COMPUTED and m.reason == WRITTEN_EARLIER and not m.available
     assert old.left.stance_time_s == results["gaitpdb"].metrics.left.stance_time_s
+
+
+def test_unknown_cell_positions_give_no_pictures_and_say_why():
+    """The same simulated walk with its layout replaced by a placeholder (positions unknown)."""
+    from insole.layouts import placeholder_layout
+
+    session = read_session(SAMPLES / "simulated" / "neutral.h5")
+    feet = {s: dataclasses.replace(f, layout=placeholder_layout(f.layout.n_sensors, f.layout.foot_length_mm))
+            for s, f in session.feet.items()}
+    result = analyze_session(dataclasses.replace(session, feet=feet))
+    for side in result.metrics.sides:
+        pl = result.metrics.side(side).plantar
+        assert pl.maps.status is MetricStatus.NOT_APPLICABLE and "not known" in pl.maps.reason
+        assert pl.masks == [] and pl.strike.status is MetricStatus.NOT_APPLICABLE
+    from pipeline.report.report_data import report_json
+
+    doc = report_json(result)["plantar"]
+    assert all("not known" in p["maps"]["reason"] for p in doc["sides"].values())
+    assert all(row["left"]["status"] == "not_applicable" for row in doc["measures"]
+               if row["metric"].startswith(("cop_", "rearfoot", "forefoot")))

@@ -96,8 +96,8 @@ def pressure_maps(plantar: Mapping[str, Plantar], key: str) -> tuple[str, dict[s
     vmax = float(finite.max()) or 1.0
     m0 = plantar[sides[0]].maps
     unit = m0.unit if key == "peak_pressure" else m0.pti_unit
-    label = f"mean {QUANTITY.get(m0.unit, 'cell value')} {'peak' if key == 'peak_pressure' else 'time integral'}" \
-            f" ({unit})"
+    quantity = QUANTITY.get(m0.unit, "cell value")
+    label = (f"mean peak {quantity}" if key == "peak_pressure" else f"mean {quantity}-time integral") + f" ({unit})"
     hows: list[str] = []
     with plt.rc_context(_RC):
         fig, axes = plt.subplots(1, len(sides), figsize=(2.7 * len(sides) + 0.9, 4.4), squeeze=False)
@@ -230,7 +230,10 @@ def gait_line_ends(result: AnalysisResult, sides: Sequence[str]) -> tuple[str, d
             for spine in ax.spines.values():
                 spine.set_visible(False)
             ax.set_title(f"{side} foot ({_MEDIAL[side]})\nn = {len(a)} valid steps", fontsize=8.5)
-            ax.legend(fontsize=6, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=2)
+            if side == next(iter(data)):
+                handles, labels = ax.get_legend_handles_labels()
+                fig.legend(handles, labels, fontsize=6.5, frameon=False, loc="lower center",
+                           bbox_to_anchor=(0.5, -0.05), ncol=4)
         return _to_data_uri(fig), {s: int(len(d[0])) for s, d in data.items()}
 
 
