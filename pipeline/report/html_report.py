@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +53,10 @@ def _fmt_ci(ci: Any, digits: int = 2) -> str:
     return f"{_fmt(ci[0], digits)} to {_fmt(ci[1], digits)}"
 
 
+@cache
 def environment() -> Environment:
-    """The Jinja2 environment of the report templates (autoescape always on)."""
+    """The Jinja2 environment of the report templates (autoescape always on); one per process, so that each
+    template is compiled once, not at every report (compiling was most of a report's rendering time)."""
     env = Environment(loader=PackageLoader("pipeline.report", "templates"), autoescape=True,
                       undefined=ChainableUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["fmt"] = _fmt
