@@ -19,6 +19,7 @@ from jinja2 import ChainableUndefined, Environment, PackageLoader, Undefined
 from pipeline.analysis.result import AnalysisResult
 from pipeline.errors import ReportError
 from pipeline.report import figures
+from pipeline.report.norm_bar import norm_bar
 from pipeline.report.report_data import report_json
 
 #: Foot length used to draw the outline when neither the session nor the layout gives one (mm).
@@ -59,6 +60,7 @@ def environment() -> Environment:
     env.filters["fmt"] = _fmt
     env.filters["fmt_summary"] = _fmt_summary
     env.filters["fmt_ci"] = _fmt_ci
+    env.globals["norm_bar"] = norm_bar
     return env
 
 
