@@ -4,7 +4,8 @@ The percentile of a value ``v`` among the cohort's ``n`` values is ``100 x (#bel
 Its interval combines the two uncertainties a clinician needs: the value's own (its 95 % CI, when it has one, gives
 the lowest and highest rank it could take) and the cohort's finite size (Clopper-Pearson 95 % bounds on those ranks,
 Clopper & Pearson 1934). When the session's subject is in the cohort, their recordings are left out first, so
-that nobody is judged against themselves.
+that nobody is judged against themselves. :func:`reference_interval` gives the healthy range the report draws
+beside each measure, from the same values and with the same leaving-out.
 """
 
 from __future__ import annotations
