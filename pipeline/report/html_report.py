@@ -53,6 +53,14 @@ def _fmt_ci(ci: Any, digits: int = 2) -> str:
     return f"{_fmt(ci[0], digits)} to {_fmt(ci[1], digits)}"
 
 
+#: How a metric status reads in the report (the status values are fixed names of the typed result).
+STATUS_TEXT = {"computed": "computed", "not_applicable": "not applicable", "not_computed": "not computed"}
+
+
+def _status_text(status: Any) -> str:
+    return STATUS_TEXT.get(str(status), "status unknown")
+
+
 def environment() -> Environment:
     """The Jinja2 environment of the report templates (autoescape always on)."""
     env = Environment(loader=PackageLoader("pipeline.report", "templates"), autoescape=True,
@@ -60,6 +68,7 @@ def environment() -> Environment:
     env.filters["fmt"] = _fmt
     env.filters["fmt_summary"] = _fmt_summary
     env.filters["fmt_ci"] = _fmt_ci
+    env.filters["status_text"] = _status_text
     env.globals["norm_bar"] = norm_bar
     return env
 
