@@ -129,6 +129,10 @@ def test_report_at_desktop_and_phone_width(kind, reports, browser):
         sizes = browser.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
         assert browser.problems() == []
         assert sizes[0] <= sizes[1], f"{kind} at {width} px: page {sizes[0]} px wide in a {sizes[1]} px window"
+        if width == 1280:  # on a desktop no table hides columns behind its own scroll bar
+            hidden = browser.evaluate("[...document.querySelectorAll('.scroll')].filter("
+                                      "(d) => d.scrollWidth > d.clientWidth + 1).map((d) => d.scrollWidth)")
+            assert hidden == [], f"{kind}: tables wider than the page at 1280 px: {hidden}"
         shot = browser.screenshot(ARTIFACTS / f"readable-{kind}-{width}.png")
         assert shot.stat().st_size > 20_000
 
