@@ -27,6 +27,7 @@ from insole.imu import ImuSamples
 from insole.protocols.cobs_framing import DecodeError, Deframer, cobs_decode
 from insole.protocols.codec import Decoded
 from insole.protocols.crc import crc16_ibm3740 as crc16
+from insole.protocols.openinsole_v1.bulk import cobs_decode_runs, crc_ok, frame_rows
 from insole.protocols.openinsole_v1.messages import (
     DeviceInfoMessage,
     ImuBatch,
@@ -57,6 +58,14 @@ from insole.protocols.openinsole_v1.wire import (
     side_of,
     wire_len,
 )
+
+#: Feeds of at least this many bytes (with the held partial frame) take the bulk path, smaller ones the scalar
+#: path; both give identical results (tests/test_protocol_bulk.py). Set by measurement with
+#: benchmarks/bench_decode.py (16-sensor frames, this project's 2-core machine): below about 4 frames per feed
+#: the bulk path's fixed numpy cost exceeds the scalar path's per-frame calls.
+BULK_MIN_BYTES = 256
+#: Bulk-decoded frames of one length checked by the table-driven CRC at once; fewer get one ``crc_hqx`` each.
+BULK_CRC_MIN_FRAMES = 8
 
 
 @dataclass
@@ -125,6 +134,7 @@ class Decoder:
         self._fixed_scale = pressure_scale
         self._last_seq: int | None = None
         self._enc_len: int = 0  # encoded length of the last good sample frame (for salvage)
+        self._bulk_min_bytes = BULK_MIN_BYTES
 
     @property
     def pressure_scale(self) -> float:
@@ -159,6 +169,12 @@ class Decoder:
     # -------------------------------------------------------------- feed
     def feed(self, data: bytes, host_time_s: float | None = None) -> Decoded:
         """Decode ``data`` (any number of bytes) and return the complete frames it finishes, sorted by kind."""
+        if len(data) + self._deframer.pending >= self._bulk_min_bytes:
+            return self._feed_bulk(data, host_time_s)
+        return self._feed_scalar(data, host_time_s)
+
+    def _feed_scalar(self, data: bytes, host_time_s: float | None) -> Decoded:
+        """The reference path: one ``cobs`` C call and one ``crc_hqx`` per frame (best for a few frames)."""
         out = Decoded()
         chunks = self._deframer.feed(data)
         if not chunks:
@@ -166,7 +182,6 @@ class Decoder:
         good: list[bytes] = []
         append = good.append
         enc_len = self._enc_len
-        cnt = self.count
         for c in chunks:
             try:
                 d = cobs_decode(c)
@@ -177,39 +192,133 @@ class Decoder:
                 if d[1] == 1:  # MsgType.SAMPLE
                     enc_len = len(c)
                 continue
-            # damaged: classify, then try to salvage frames of the usual size at either end
-            if not d:
-                cnt.framing_errors += 1
-            elif len(d) < MIN_FRAME:
-                cnt.bad_size += 1
-            else:
-                cnt.crc_failures += 1
-            kept = 0
-            if enc_len and len(c) > enc_len:
-                for cand in (c[:enc_len], c[-enc_len:]):
-                    try:
-                        d = cobs_decode(cand)
-                    except DecodeError:
-                        continue
-                    if len(d) >= MIN_FRAME and crc16(d[:-2]) == d[-2] | (d[-1] << 8) and d not in good[-1:]:
-                        append(d)
-                        kept += enc_len
-                        cnt.salvaged += 1
-            cnt.bytes_discarded += len(c) + 1 - kept
+            good += self._damaged(c, d, enc_len, good[-1] if good else None)
         self._enc_len = enc_len
         if good:
-            self._parse(good, host_time_s, out)
+            lens = np.fromiter(map(len, good), np.int64, len(good))
+            offs = np.zeros(len(good), np.int64)
+            np.cumsum(lens[:-1], out=offs[1:])
+            self._parse(np.frombuffer(b"".join(good), np.uint8), offs, lens, host_time_s, out)
         return out
 
-    def _parse(self, good: list[bytes], host_time_s: float | None, out: Decoded) -> None:
+    def _damaged(self, c: bytes, d: bytes, enc_len: int, last: bytes | None) -> list[bytes]:
+        """Count the run ``c`` (decoded ``d``, b"" if not COBS) that is no good frame; return what it salvages.
+
+        Salvage tries the first and the last ``enc_len`` bytes (the encoded length of the last good sample frame)
+        of a longer run; a candidate equal to the frame accepted just before (``last``) is not taken twice.
+        """
         cnt = self.count
-        n = len(good)
-        lens = np.fromiter(map(len, good), np.int64, n)
-        blob = b"".join(good)
-        arr = np.frombuffer(blob, np.uint8)
-        offs = np.zeros(n, np.int64)
-        np.cumsum(lens[:-1], out=offs[1:])
-        ver, typ, flags, count = arr[offs], arr[offs + 1], arr[offs + 2], arr[offs + 3].astype(np.int64)
+        if not d:
+            cnt.framing_errors += 1
+        elif len(d) < MIN_FRAME:
+            cnt.bad_size += 1
+        else:
+            cnt.crc_failures += 1
+        found: list[bytes] = []
+        if enc_len and len(c) > enc_len:
+            for cand in (c[:enc_len], c[-enc_len:]):
+                try:
+                    d = cobs_decode(cand)
+                except DecodeError:
+                    continue
+                if len(d) >= MIN_FRAME and crc16(d[:-2]) == d[-2] | (d[-1] << 8) and d != (found[-1] if found
+                                                                                           else last):
+                    found.append(d)
+                    cnt.salvaged += 1
+        cnt.bytes_discarded += len(c) + 1 - enc_len * len(found)
+        return found
+
+    def _feed_bulk(self, data: bytes, host_time_s: float | None) -> Decoded:
+        """The path for large feeds: every run decoded and checked at once (:mod:`.bulk`), the rest as scalar.
+
+        Runs the bulk step cannot vouch for (damaged, or unusual COBS) go through the scalar steps in stream
+        order, with the salvage state (``enc_len``, the frame accepted just before) they would have had there.
+        """
+        out = Decoded()
+        buf, starts, stops = self._deframer.feed_runs(data)
+        m = len(starts)
+        if not m:
+            return out
+        dec, good = cobs_decode_runs(np.frombuffer(buf, np.uint8), starts, stops)
+        offs = starts + 1
+        lens = stops - offs  # decoded length of the runs bulk-decoded
+        good &= lens >= MIN_FRAME
+        g = np.flatnonzero(good)
+        if len(g):
+            glens = lens[g]
+            one_len = bool((glens == glens[0]).all())
+            for frame_len in [int(glens[0])] if one_len else np.unique(glens).tolist():
+                sel = g if one_len else g[glens == frame_len]
+                if len(sel) >= BULK_CRC_MIN_FRAMES:
+                    good[sel] = crc_ok(dec, offs[sel], frame_len)
+                else:
+                    for i in sel.tolist():
+                        o = int(offs[i])
+                        good[i] = crc16(dec[o : o + frame_len - 2]) == int(dec[o + frame_len - 2]) | (
+                            int(dec[o + frame_len - 1]) << 8)
+            g = np.flatnonzero(good)
+        samples_at = g[dec[offs[g] + 1] == MsgType.SAMPLE]  # good sample frames, by run index
+        bad = np.flatnonzero(~good)
+        enc_len, enc_at = self._enc_len, -1  # salvage length and the run that set it
+        if not len(bad):
+            order_offs, order_lens, blob = offs, lens, dec
+        else:
+            pieces_o: list[np.ndarray] = []
+            pieces_l: list[np.ndarray] = []
+            extra: list[bytes] = []
+            extra_at = len(dec)
+            last: bytes | int | None = None  # the frame accepted just before: bytes, or index of a bulk one
+            done = 0
+            for k in bad.tolist():
+                if k > done:
+                    pieces_o.append(offs[done:k])
+                    pieces_l.append(lens[done:k])
+                    last = k - 1
+                j = int(np.searchsorted(samples_at, k)) - 1
+                if j >= 0 and samples_at[j] > enc_at:
+                    enc_at = int(samples_at[j])
+                    enc_len = int(stops[enc_at] - starts[enc_at])
+                c = buf[int(starts[k]) : int(stops[k])]
+                try:
+                    d = cobs_decode(c)
+                except DecodeError:
+                    d = b""
+                if len(d) >= MIN_FRAME and crc16(d[:-2]) == d[-2] | (d[-1] << 8):  # good, but not bulk-decodable
+                    found = [d]
+                    if d[1] == MsgType.SAMPLE:
+                        enc_len, enc_at = len(c), k
+                else:
+                    if isinstance(last, int):
+                        last = dec[offs[last] : offs[last] + lens[last]].tobytes()
+                    found = self._damaged(c, d, enc_len, last)
+                for f in found:
+                    extra.append(f)
+                    pieces_o.append(np.array([extra_at], np.int64))
+                    pieces_l.append(np.array([len(f)], np.int64))
+                    extra_at += len(f)
+                if found:
+                    last = found[-1]
+                done = k + 1
+            if done < m:
+                pieces_o.append(offs[done:])
+                pieces_l.append(lens[done:])
+            if not pieces_o:
+                self._enc_len = enc_len
+                return out
+            order_offs, order_lens = np.concatenate(pieces_o), np.concatenate(pieces_l)
+            blob = np.concatenate([dec, np.frombuffer(b"".join(extra), np.uint8)]) if extra else dec
+        if len(samples_at) and samples_at[-1] > enc_at:
+            enc_len = int(stops[samples_at[-1]] - starts[samples_at[-1]])
+        self._enc_len = enc_len
+        self._parse(blob, order_offs, order_lens, host_time_s, out)
+        return out
+
+    def _parse(self, blob: np.ndarray, offs: np.ndarray, lens: np.ndarray, host_time_s: float | None,
+               out: Decoded) -> None:
+        """Sort the good frames ``blob[offs[i] : offs[i] + lens[i]]`` (stream order) into ``out``."""
+        cnt = self.count
+        n = len(offs)
+        ver, typ, flags, count = blob[offs], blob[offs + 1], blob[offs + 2], blob[offs + 3].astype(np.int64)
         ok = ver == VERSION
         n_bad_version = int(n - ok.sum())
         if n_bad_version:
@@ -230,17 +339,16 @@ class Decoder:
             bounds = [0, *(np.flatnonzero(np.diff(key)) + 1).tolist(), n]
         for i0, i1 in zip(bounds[:-1], bounds[1:], strict=True):
             if is_sample[i0]:
-                self._emit_samples(out, blob, int(offs[i0]), int(offs[i1 - 1] + lens[i1 - 1]), int(count[i0]),
-                                   bool(flags[i0] & FLAG_IMU), host_time_s)
+                dtype = sample_dtype(int(count[i0]), bool(flags[i0] & FLAG_IMU))
+                self._emit_samples(out, _records(blob, offs[i0:i1], dtype), bool(flags[i0] & FLAG_IMU),
+                                   host_time_s)
             else:
                 for i in range(i0, i1):
                     if ok[i] and typ[i] != MsgType.SAMPLE:  # bad-size samples are already counted
-                        self._parse_other(good[i], host_time_s, out)
+                        o = int(offs[i])
+                        self._parse_other(blob[o : o + int(lens[i])].tobytes(), host_time_s, out)
 
-    def _emit_samples(self, out: Decoded, blob: bytes, start: int, stop: int, n_sensors: int, imu: bool,
-                      host_time_s: float | None) -> None:
-        dtype = sample_dtype(n_sensors, imu)
-        rec = np.frombuffer(blob, dtype, count=(stop - start) // dtype.itemsize, offset=start)
+    def _emit_samples(self, out: Decoded, rec: np.ndarray, imu: bool, host_time_s: float | None) -> None:
         m = len(rec)
         cnt = self.count
         cnt.frames_ok += m
@@ -333,6 +441,11 @@ class Decoder:
             cnt.bytes_discarded += int(wire_len(len(d)))
             return
         cnt.frames_ok += 1
+
+
+def _records(blob: np.ndarray, offs: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """The frames starting at ``offs`` (each ``dtype.itemsize`` bytes) as one record array."""
+    return frame_rows(blob, offs, dtype.itemsize).view(dtype)[:, 0]
 
 
 def _fresh_deframer(old: Deframer) -> Deframer:
