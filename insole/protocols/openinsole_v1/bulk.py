@@ -53,21 +53,19 @@ def cobs_decode_runs(a: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> tu
         The run's code chain ends exactly at its end, holds no 0xFF code and at most :data:`MAX_CODES` codes.
         False runs are invalid COBS or unusual: decode them with the scalar decoder.
     """
-    decoded = a.copy()
     p = starts.astype(np.int64)
-    q = np.empty_like(p)
-    bad = np.zeros(len(p), bool)
+    steps: list[np.ndarray] = []  # the code positions of every run, one step at a time
     for _ in range(MAX_CODES):
-        # next code byte of every run; a finished chain stands on its delimiter (0x00) and stays there
-        np.add(p, a[p], out=q)
-        bad |= q > stops  # the code points past the run: not COBS
-        np.minimum(q, stops, out=q)
-        decoded[q] = 0  # a code byte inside the run stands for a zero of the frame (the delimiter is one)
-        if np.array_equal(p, q):
+        p = p + a.take(p, mode="clip")  # a finished chain stands on its delimiter (code 0) and stays there
+        steps.append(p)
+        if (p >= stops).all():
             break
-        p, q = q, p
-    else:
-        bad |= p != stops  # longer chains than MAX_CODES: scalar path
+    bad = p != stops  # a code pointed past the run (not COBS), or the chain is longer than MAX_CODES
+    codes = np.vstack(steps)
+    if bad.any():
+        codes[:, bad] = stops[bad]  # those chains wandered into other runs: write nothing there
+    decoded = a.copy()
+    decoded[codes] = 0  # a code byte inside a run stands for a zero of the frame (at the end: the delimiter)
     long = stops - starts >= 255  # a 0xFF code that does not point past its run needs 255 bytes
     if long.any():
         bad[long] |= _has_ff_code(a, starts[long], stops[long])
@@ -118,7 +116,7 @@ def crc_ok(decoded: np.ndarray, offsets: np.ndarray, frame_len: int) -> np.ndarr
     """
     n = frame_len - 2
     tables, zero_crc = _crc_tables(n)
-    table_rows = (256 * np.arange(n, dtype=np.intp)).astype(np.uint16 if n <= 256 else np.intp)
+    table_rows = (256 * np.arange(n, dtype=np.intp)).astype(np.uint16 if n <= 255 else np.intp)
     pad = -n % 4  # lookups padded with zeros to whole uint64 words, XOR-ed four at a time
     out = np.empty(len(offsets), bool)
     for b0 in range(0, len(offsets), CRC_BLOCK):

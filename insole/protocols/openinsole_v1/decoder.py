@@ -243,12 +243,13 @@ class Decoder:
         offs = starts + 1
         lens = stops - offs  # decoded length of the runs bulk-decoded
         good &= lens >= MIN_FRAME
-        g = np.flatnonzero(good)
-        if len(g):
+        if good.all() and m >= BULK_CRC_MIN_FRAMES and lens[0] == lens[-1] and (lens == lens[0]).all():
+            good = crc_ok(dec, offs, int(lens[0]))  # the usual stream: frames of one size
+        elif good.any():
+            g = np.flatnonzero(good)
             glens = lens[g]
-            one_len = bool((glens == glens[0]).all())
-            for frame_len in [int(glens[0])] if one_len else np.unique(glens).tolist():
-                sel = g if one_len else g[glens == frame_len]
+            for frame_len in np.unique(glens).tolist():
+                sel = g[glens == frame_len]
                 if len(sel) >= BULK_CRC_MIN_FRAMES:
                     good[sel] = crc_ok(dec, offs[sel], frame_len)
                 else:
@@ -256,11 +257,14 @@ class Decoder:
                         o = int(offs[i])
                         good[i] = crc16(dec[o : o + frame_len - 2]) == int(dec[o + frame_len - 2]) | (
                             int(dec[o + frame_len - 1]) << 8)
-            g = np.flatnonzero(good)
-        samples_at = g[dec[offs[g] + 1] == MsgType.SAMPLE]  # good sample frames, by run index
-        bad = np.flatnonzero(~good)
+        all_good = bool(good.all())
+        g = None if all_good else np.flatnonzero(good)
+        types = dec[offs + 1] if all_good else dec[offs[g] + 1]
+        samples_at = np.flatnonzero(types == MsgType.SAMPLE)  # good sample frames, by run index
+        if not all_good:
+            samples_at = g[samples_at]
         enc_len, enc_at = self._enc_len, -1  # salvage length and the run that set it
-        if not len(bad):
+        if all_good:
             order_offs, order_lens, blob = offs, lens, dec
         else:
             pieces_o: list[np.ndarray] = []
@@ -269,7 +273,7 @@ class Decoder:
             extra_at = len(dec)
             last: bytes | int | None = None  # the frame accepted just before: bytes, or index of a bulk one
             done = 0
-            for k in bad.tolist():
+            for k in np.flatnonzero(~good).tolist():
                 if k > done:
                     pieces_o.append(offs[done:k])
                     pieces_l.append(lens[done:k])
@@ -355,25 +359,26 @@ class Decoder:
         cnt.samples_ok += m
         side = side_of(int(rec["flags"][0]))
         seq = rec["sequence"]
-        raw = rec["pressure"]
-        pressure = raw.astype(np.float32)
+        pressure = rec["pressure"].astype(np.float32)
+        invalid = pressure == np.float32(INVALID_PRESSURE)  # the float32 of every u16 count is exact
         scale = self.pressure_scale
         if scale != 1.0:
             pressure *= np.float32(scale)
-        invalid = raw == INVALID_PRESSURE
         if invalid.any():
             pressure[invalid] = np.nan
-        seq64 = seq.astype(np.int64)
-        prev = np.empty(m, np.int64)
-        prev[1:] = seq64[:-1]
-        prev[0] = seq64[0] - 1 if self._last_seq is None else self._last_seq
-        step = (seq64 - prev) % 2**32
-        if not (step == 1).all():
+        seq32 = seq.astype(np.uint32)
+        first_step = (int(seq32[0]) - (int(seq32[0]) - 1 if self._last_seq is None else self._last_seq)) % 2**32
+        if first_step != 1 or (m > 1 and not (np.diff(seq32) == 1).all()):  # uint32 differences wrap at 2**32
+            seq64 = seq.astype(np.int64)
+            prev = np.empty(m, np.int64)
+            prev[1:] = seq64[:-1]
+            prev[0] = seq64[0] - 1 if self._last_seq is None else self._last_seq
+            step = (seq64 - prev) % 2**32
             fwd = (step > 1) & (step < 2**31)
             cnt.sequence_gaps += int(fwd.sum())
             cnt.frames_missing += int((step[fwd] - 1).sum())
             cnt.sequence_repeats += int(((step == 0) | (step >= 2**31)).sum())
-        self._last_seq = int(seq64[-1])
+        self._last_seq = int(seq32[-1])
         host = np.full(m, np.nan if host_time_s is None else host_time_s)
         converted = None
         if imu and self._imu_conversion is not None:
@@ -382,7 +387,7 @@ class Decoder:
             converted = ImuSamples(counts[:, :3] @ acc_m.T, counts[:, 3:] @ gyr_m.T)
         out.samples.append(FrameBatch(
             side=side,
-            sequence=seq.astype(np.uint32),
+            sequence=seq32,
             device_time_us=rec["device_time_us"].astype(np.uint64),
             host_time_s=host,
             pressure=pressure,
@@ -390,7 +395,7 @@ class Decoder:
             imu=converted,
         ))
         if imu:
-            out.imu.append(ImuBatch(side, seq.astype(np.uint32), rec["imu"].astype(np.int16)))
+            out.imu.append(ImuBatch(side, seq32.copy(), rec["imu"].astype(np.int16)))
 
     def _parse_other(self, d: bytes, host_time_s: float | None, out: Decoded) -> None:
         cnt = self.count
