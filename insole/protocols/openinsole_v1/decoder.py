@@ -60,12 +60,13 @@ from insole.protocols.openinsole_v1.wire import (
 )
 
 #: Feeds of at least this many bytes (with the held partial frame) take the bulk path, smaller ones the scalar
-#: path; both give identical results (tests/test_protocol_bulk.py). Set by measurement with
-#: benchmarks/bench_decode.py (16-sensor frames, this project's 2-core machine): below about 4 frames per feed
-#: the bulk path's fixed numpy cost exceeds the scalar path's per-frame calls.
-BULK_MIN_BYTES = 256
+#: path; both give identical results (tests/test_protocol_bulk.py). Set by measurement (16-sensor frames, this
+#: project's loaded 2-core machine, process CPU time, 12-24 KiB feeds): below about 300 frames per feed the bulk
+#: path's fixed cost (about 100 numpy calls per feed) exceeds the scalar path's per-frame calls.
+BULK_MIN_BYTES = 16384
 #: Bulk-decoded frames of one length checked by the table-driven CRC at once; fewer get one ``crc_hqx`` each.
 BULK_CRC_MIN_FRAMES = 8
+_SAMPLE = int(MsgType.SAMPLE)  # a plain int: comparing arrays with an IntEnum member is slower
 
 
 @dataclass
@@ -260,7 +261,7 @@ class Decoder:
         all_good = bool(good.all())
         g = None if all_good else np.flatnonzero(good)
         types = dec[offs + 1] if all_good else dec[offs[g] + 1]
-        samples_at = np.flatnonzero(types == MsgType.SAMPLE)  # good sample frames, by run index
+        samples_at = np.flatnonzero(types == _SAMPLE)  # good sample frames, by run index
         if not all_good:
             samples_at = g[samples_at]
         enc_len, enc_at = self._enc_len, -1  # salvage length and the run that set it
@@ -320,6 +321,16 @@ class Decoder:
     def _parse(self, blob: np.ndarray, offs: np.ndarray, lens: np.ndarray, host_time_s: float | None,
                out: Decoded) -> None:
         """Sort the good frames ``blob[offs[i] : offs[i] + lens[i]]`` (stream order) into ``out``."""
+        # the usual feed: sample frames of one size and foot only (version, type, count, foot and IMU bits equal)
+        head = frame_rows(blob, offs, 4).view("<u4")[:, 0] & np.uint32(0xFF03FFFF)
+        h0, len0 = int(head[0]), int(lens[0])
+        flags0, count0 = (h0 >> 16) & 0xFF, h0 >> 24
+        if (h0 & 0xFFFF == VERSION | _SAMPLE << 8 and count0
+                and len0 == MIN_FRAME + 2 * count0 + (IMU_SIZE if flags0 & FLAG_IMU else 0)
+                and (head == head[0]).all() and (lens == len0).all()):
+            self._emit_samples(out, _records(blob, offs, sample_dtype(count0, bool(flags0 & FLAG_IMU))),
+                               bool(flags0 & FLAG_IMU), host_time_s)
+            return
         cnt = self.count
         n = len(offs)
         ver, typ, flags, count = blob[offs], blob[offs + 1], blob[offs + 2], blob[offs + 3].astype(np.int64)
@@ -328,7 +339,7 @@ class Decoder:
         if n_bad_version:
             cnt.wrong_version += n_bad_version
             cnt.bytes_discarded += int(wire_len(lens[~ok]).sum())
-        is_sample = ok & (typ == MsgType.SAMPLE)
+        is_sample = ok & (typ == _SAMPLE)
         expected = MIN_FRAME + 2 * count + np.where(flags & FLAG_IMU, IMU_SIZE, 0)
         bad = is_sample & ((lens != expected) | (count == 0))
         if bad.any():
@@ -368,7 +379,7 @@ class Decoder:
             pressure[invalid] = np.nan
         seq32 = seq.astype(np.uint32)
         first_step = (int(seq32[0]) - (int(seq32[0]) - 1 if self._last_seq is None else self._last_seq)) % 2**32
-        if first_step != 1 or (m > 1 and not (np.diff(seq32) == 1).all()):  # uint32 differences wrap at 2**32
+        if first_step != 1 or (m > 1 and not (seq32[1:] - seq32[:-1] == 1).all()):  # uint32 differences wrap at 2**32
             seq64 = seq.astype(np.int64)
             prev = np.empty(m, np.int64)
             prev[1:] = seq64[:-1]
