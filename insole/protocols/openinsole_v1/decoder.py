@@ -195,7 +195,10 @@ class Decoder:
                 continue
             good += self._damaged(c, d, enc_len, good[-1] if good else None)
         self._enc_len = enc_len
-        if good:
+        if len(good) == 1:  # one frame per feed (a BLE notification): no joining, no cumulative sum
+            self._parse(np.frombuffer(good[0], np.uint8), np.zeros(1, np.int64), np.array([len(good[0])]),
+                        host_time_s, out)
+        elif good:
             lens = np.fromiter(map(len, good), np.int64, len(good))
             offs = np.zeros(len(good), np.int64)
             np.cumsum(lens[:-1], out=offs[1:])
