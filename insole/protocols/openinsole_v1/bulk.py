@@ -89,15 +89,17 @@ def _has_ff_code(a: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.nda
 
 
 @lru_cache(maxsize=16)
-def _crc_tables(n: int) -> tuple[np.ndarray, int]:
-    """Position tables ``T`` (n * 256,) uint16 for ``n``-byte messages, and the CRC of ``n`` zero bytes."""
+def _crc_tables(n: int) -> tuple[np.ndarray, int, np.ndarray]:
+    """Position tables ``T`` (n * 256,) uint16 for ``n``-byte messages, the CRC of ``n`` zero bytes, and the
+    offset of each position's table in ``T`` (uint16 when that can hold every index)."""
     base = np.array([crc_hqx(bytes([b]), 0) for b in range(256)], np.uint16)  # byte b, then nothing
     tables = np.empty((n, 256), np.uint16)
     tables[n - 1] = base
     for j in range(n - 2, -1, -1):  # one more zero byte after the byte: the table-driven update with input 0
         prev = tables[j + 1]
         tables[j] = (prev << np.uint16(8)) ^ base[prev >> np.uint16(8)]
-    return tables.reshape(-1), crc_hqx(bytes(n), CRC_INIT)
+    table_rows = (256 * np.arange(n, dtype=np.intp)).astype(np.uint16 if n <= 255 else np.intp)
+    return tables.reshape(-1), crc_hqx(bytes(n), CRC_INIT), table_rows
 
 
 def crc_ok(decoded: np.ndarray, offsets: np.ndarray, frame_len: int) -> np.ndarray:
@@ -117,14 +119,16 @@ def crc_ok(decoded: np.ndarray, offsets: np.ndarray, frame_len: int) -> np.ndarr
     numpy.ndarray of bool, shape (len(offsets),)
     """
     n = frame_len - 2
-    tables, zero_crc = _crc_tables(n)
-    table_rows = (256 * np.arange(n, dtype=np.intp)).astype(np.uint16 if n <= 255 else np.intp)
+    tables, zero_crc, table_rows = _crc_tables(n)
     pad = -n % 4  # lookups padded with zeros to whole uint64 words, XOR-ed four at a time
     out = np.empty(len(offsets), bool)
     for b0 in range(0, len(offsets), CRC_BLOCK):
         rows = frame_rows(decoded, offsets[b0 : b0 + CRC_BLOCK], frame_len)
-        looked_up = np.zeros((len(rows), n + pad), np.uint16)
-        np.take(tables, rows[:, :n] + table_rows, out=looked_up[:, :n])
+        if pad:
+            looked_up = np.zeros((len(rows), n + pad), np.uint16)
+            np.take(tables, rows[:, :n] + table_rows, out=looked_up[:, :n])
+        else:
+            looked_up = tables.take(rows[:, :n] + table_rows)
         x = np.bitwise_xor.reduce(looked_up.view(np.uint64), axis=1)
         x ^= x >> np.uint64(32)
         x ^= x >> np.uint64(16)

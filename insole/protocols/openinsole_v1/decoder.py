@@ -109,6 +109,11 @@ class Decoder:
     last good sample frame inside the merged run ("salvage"); those candidates pass the same checks, so a
     salvaged frame is as trustworthy as any other (counted in ``salvaged``).
 
+    Feeds of :data:`BULK_MIN_BYTES` and more (file replays, serial backlogs) are decoded in bulk: every run of
+    the chunk COBS-decoded and CRC-checked at once in numpy (:mod:`insole.protocols.openinsole_v1.bulk`), only
+    damaged or unusual runs one by one. Smaller feeds (BLE notifications) take the scalar path, one C call per
+    frame. Both give the same output and counters (``tests/test_protocol_bulk.py``).
+
     :meth:`feed` returns a :class:`~insole.protocols.codec.Decoded`. Sample frames come out as
     :class:`~insole.frames.FrameBatch` (one per run of same-sized frames of one foot
     in the fed bytes), with pressure in float32 (0xFFFF -> NaN) and ``host_time_s`` set to the ``host_time_s``
