@@ -236,3 +236,22 @@ def test_imu_batches_match():
     _same(a, b, "imu")
     assert isinstance(b.imu[0], ImuBatch) and b.samples[0].imu is not None
     np.testing.assert_array_equal(b.imu[0].imu, imu)
+
+
+def test_salvage_skips_a_repeat_of_the_frame_before_a_junk_run():
+    """A merged run that starts with a repeat of the last accepted frame, a junk run between them."""
+    frames = [frame_bytes(f) for f in encode_samples(np.arange(16), np.arange(16, dtype=np.uint64),
+                                                     np.full((16, 16), 300))]
+    good = b"".join(frames[:11])  # mostly good frames: the bulk path keeps the feed (no scalar fallback)
+    wire = b"\x00" + good + b"\x05\x01\x00" + frames[10][:-1] + b"".join(frames[11:])
+    wire = wire * 40  # enough bytes for the bulk path at the shipped threshold too
+    for cuts in ([0, len(wire)], list(range(0, len(wire), 2000)) + [len(wire)]):
+        scalar, bulk = _pair()
+        shipped = Decoder()
+        for c0, c1 in zip(cuts[:-1], cuts[1:], strict=True):
+            a, b, c = scalar.feed(wire[c0:c1], 0.0), bulk.feed(wire[c0:c1], 0.0), shipped.feed(wire[c0:c1], 0.0)
+            _same(a, b, "repeat")
+            _same(a, c, "repeat (shipped threshold)")
+        assert scalar.counters() == bulk.counters() == shipped.counters()
+        if len(cuts) == 2:  # (a repeat is only recognised within one feed: the reference keeps no frame across)
+            assert scalar.count.salvaged == 40  # frame 11 from every merged run, never frame 10 again

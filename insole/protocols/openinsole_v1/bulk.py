@@ -68,7 +68,7 @@ def cobs_decode_runs(a: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> tu
         codes[:, bad] = stops[bad]  # those chains wandered into other runs: write nothing there
     decoded = a.copy()
     decoded[codes] = 0  # a code byte inside a run stands for a zero of the frame (at the end: the delimiter)
-    long = stops - starts >= 255  # a 0xFF code that does not point past its run needs 255 bytes
+    long = (stops - starts >= 255) & ~bad  # a 0xFF code that does not point past its run needs 255 bytes
     if long.any():
         bad[long] |= _has_ff_code(a, starts[long], stops[long])
     return decoded, ~bad
