@@ -27,7 +27,7 @@ from insole.imu import ImuSamples
 from insole.protocols.cobs_framing import DecodeError, Deframer, cobs_decode
 from insole.protocols.codec import Decoded
 from insole.protocols.crc import crc16_ibm3740 as crc16
-from insole.protocols.openinsole_v1.bulk import cobs_decode_runs, crc_ok, frame_rows
+from insole.protocols.openinsole_v1.bulk import MAX_CODES, cobs_decode_runs, crc_ok, frame_rows
 from insole.protocols.openinsole_v1.messages import (
     DeviceInfoMessage,
     ImuBatch,
@@ -250,7 +250,14 @@ class Decoder:
         m = len(starts)
         if not m:
             return out
-        dec, good = cobs_decode_runs(np.frombuffer(buf, np.uint8), starts, stops)
+        a = np.frombuffer(buf, np.uint8)
+        if np.count_nonzero(a == 1) > (MAX_CODES - 16) * m:
+            # COBS code 0x01 = a zero after a zero: frames mostly of zero cells (a 99-cell grid in swing) need
+            # more lock steps than MAX_CODES allows; the scalar path is quicker for them
+            self._scalar_runs([buf[s0:s1] for s0, s1 in zip(starts.tolist(), stops.tolist(), strict=True)],
+                              host_time_s, out)
+            return out
+        dec, good = cobs_decode_runs(a, starts, stops)
         offs = starts + 1
         lens = stops - offs  # decoded length of the runs bulk-decoded
         good &= lens >= MIN_FRAME
