@@ -255,3 +255,14 @@ def test_salvage_skips_a_repeat_of_the_frame_before_a_junk_run():
         assert scalar.counters() == bulk.counters() == shipped.counters()
         if len(cuts) == 2:  # (a repeat is only recognised within one feed: the reference keeps no frame across)
             assert scalar.count.salvaged == 40  # frame 11 from every merged run, never frame 10 again
+
+
+@pytest.mark.parametrize(("n_sensors", "zero_fraction"), [(16, 1.0), (16, 0.5), (99, 0.7)])
+def test_frames_of_mostly_zero_cells_decode_identically(n_sensors, zero_fraction):
+    """Unloaded cells (swing phase) are zero bytes: many COBS codes per frame, up to more than the lock-step budget."""
+    rng = np.random.default_rng(n_sensors)
+    p = rng.integers(1, 4096, (1500, n_sensors))
+    p[rng.random(p.shape) < zero_fraction] = 0
+    frames = encode_samples(np.arange(1500), np.arange(1500, dtype=np.uint64) * 10_000, p, side="right")
+    wire = _damage(b"\x00" + b"".join(frame_bytes(f) for f in frames), rng, 20)
+    assert _run(wire, _cuts(len(wire), rng)) > 1000
