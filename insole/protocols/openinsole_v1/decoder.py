@@ -291,56 +291,69 @@ class Decoder:
         if all_good:
             order_offs, order_lens, blob = offs, lens, dec
         else:
-            bad = np.flatnonzero(~good)
-            before = np.searchsorted(samples_at, bad) - 1  # the last good sample frame before each bad run
-            prev_at = samples_at[np.maximum(before, 0)] if len(samples_at) else before
-            extra: list[bytes] = []
-            extra_keys: list[int] = []  # sort keys: bulk frame of run i: 3 i; frames taken from bad run k: 3 k + 1, 2
-            last: bytes | int | None = None  # the frame accepted just before: its bytes, or a bulk run's index
-            prev_bad = -1
-            for k, pj, bj, s0, s1 in zip(bad.tolist(), prev_at.tolist(), before.tolist(), starts[bad].tolist(),
-                                         stops[bad].tolist(), strict=True):
-                if k - 1 > prev_bad:
-                    last = k - 1  # a bulk-decoded frame came last
-                if bj >= 0 and pj > enc_at:
-                    enc_at, enc_len = pj, int(stops[pj] - starts[pj])
-                c = buf[s0:s1]
-                try:
-                    d = cobs_decode(c)
-                except DecodeError:
-                    d = b""
-                if len(d) >= MIN_FRAME and crc16(d[:-2]) == d[-2] | (d[-1] << 8):  # good, but not bulk-decodable
-                    found = [d]
-                    if d[1] == _SAMPLE:
-                        enc_len, enc_at = len(c), k
-                else:
-                    salvage = bool(enc_len) and len(c) > enc_len
-                    if isinstance(last, int) and salvage:  # salvage compares with it: its bytes, once
-                        last = dec[offs[last] : offs[last] + lens[last]].tobytes()
-                    found = self._damaged(c, d, enc_len, last if salvage and not isinstance(last, int) else None)
-                if found:
-                    extra += found
-                    extra_keys += [3 * k + 1 + i for i in range(len(found))]
-                    last = found[-1]
-                prev_bad = k
-            g = np.flatnonzero(good)
-            if not extra:
-                if not len(g):
-                    self._enc_len = enc_len
-                    return out
-                order_offs, order_lens, blob = offs[g], lens[g], dec
-            else:
-                ex_lens = np.array([len(f) for f in extra], np.int64)
-                ex_offs = len(dec) + np.cumsum(ex_lens) - ex_lens
-                order = np.argsort(np.concatenate([3 * g, np.array(extra_keys, np.int64)]), kind="stable")
-                order_offs = np.concatenate([offs[g], ex_offs])[order]
-                order_lens = np.concatenate([lens[g], ex_lens])[order]
-                blob = np.concatenate([dec, np.frombuffer(b"".join(extra), np.uint8)])
+            order_offs, order_lens, blob, enc_len, enc_at = self._bulk_with_damage(
+                buf, starts, stops, dec, offs, lens, good, samples_at, enc_len, enc_at)
+            if not len(order_offs):
+                self._enc_len = enc_len
+                return out
         if len(samples_at) and samples_at[-1] > enc_at:
             enc_len = int(stops[samples_at[-1]] - starts[samples_at[-1]])
         self._enc_len = enc_len
         self._parse(blob, order_offs, order_lens, host_time_s, out)
         return out
+
+    def _bulk_with_damage(self, buf: bytes, starts: np.ndarray, stops: np.ndarray, dec: np.ndarray,
+                          offs: np.ndarray, lens: np.ndarray, good: np.ndarray, samples_at: np.ndarray,
+                          enc_len: int, enc_at: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
+        """Put the runs the bulk step could not vouch for through the scalar steps, in stream order.
+
+        Each gets the salvage state it would have had on the scalar path: ``enc_len`` from the last good sample
+        frame before it, and the frame accepted just before it. Returns the offsets and lengths of every accepted
+        frame in stream order, the buffer they index (``dec`` and the frames decoded here after it), and the new
+        salvage state.
+        """
+        bad = np.flatnonzero(~good)
+        before = np.searchsorted(samples_at, bad) - 1  # the last good sample frame before each bad run
+        prev_at = samples_at[np.maximum(before, 0)] if len(samples_at) else before
+        extra: list[bytes] = []
+        extra_keys: list[int] = []  # sort keys: bulk frame of run i: 3 i; frames taken from bad run k: 3 k + 1, 2
+        last: bytes | int | None = None  # the frame accepted just before: its bytes, or a bulk run's index
+        prev_bad = -1
+        for k, pj, bj, s0, s1 in zip(bad.tolist(), prev_at.tolist(), before.tolist(), starts[bad].tolist(),
+                                     stops[bad].tolist(), strict=True):
+            if k - 1 > prev_bad:
+                last = k - 1  # a bulk-decoded frame came last
+            if bj >= 0 and pj > enc_at:
+                enc_at, enc_len = pj, int(stops[pj] - starts[pj])
+            c = buf[s0:s1]
+            try:
+                d = cobs_decode(c)
+            except DecodeError:
+                d = b""
+            if len(d) >= MIN_FRAME and crc16(d[:-2]) == d[-2] | (d[-1] << 8):  # good, but not bulk-decodable
+                found = [d]
+                if d[1] == _SAMPLE:
+                    enc_len, enc_at = len(c), k
+            else:
+                salvage = bool(enc_len) and len(c) > enc_len
+                if isinstance(last, int) and salvage:  # salvage compares with it: its bytes, once
+                    last = dec[offs[last] : offs[last] + lens[last]].tobytes()
+                found = self._damaged(c, d, enc_len, last if salvage and not isinstance(last, int) else None)
+            if found:
+                extra += found
+                extra_keys += [3 * k + 1 + i for i in range(len(found))]
+                last = found[-1]
+            prev_bad = k
+        g = np.flatnonzero(good)
+        if not extra:
+            return offs[g], lens[g], dec, enc_len, enc_at
+        ex_lens = np.array([len(f) for f in extra], np.int64)
+        ex_offs = len(dec) + np.cumsum(ex_lens) - ex_lens
+        order = np.argsort(np.concatenate([3 * g, np.array(extra_keys, np.int64)]), kind="stable")
+        order_offs = np.concatenate([offs[g], ex_offs])[order]
+        order_lens = np.concatenate([lens[g], ex_lens])[order]
+        blob = np.concatenate([dec, np.frombuffer(b"".join(extra), np.uint8)])
+        return order_offs, order_lens, blob, enc_len, enc_at
 
     def _parse(self, blob: np.ndarray, offs: np.ndarray, lens: np.ndarray, host_time_s: float | None,
                out: Decoded) -> None:
@@ -349,7 +362,7 @@ class Decoder:
         head = frame_rows(blob, offs, 4).view("<u4")[:, 0] & np.uint32(0xFF03FFFF)
         h0, len0 = int(head[0]), int(lens[0])
         flags0, count0 = (h0 >> 16) & 0xFF, h0 >> 24
-        if (h0 & 0xFFFF == VERSION | _SAMPLE << 8 and count0
+        if ((h0 & 0xFFFF) == (VERSION | _SAMPLE << 8) and count0
                 and len0 == MIN_FRAME + 2 * count0 + (IMU_SIZE if flags0 & FLAG_IMU else 0)
                 and (head == head[0]).all() and (lens == len0).all()):
             self._emit_samples(out, _records(blob, offs, sample_dtype(count0, bool(flags0 & FLAG_IMU))),
