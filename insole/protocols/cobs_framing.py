@@ -11,6 +11,7 @@ it returns the complete encoded frames. Encoding and decoding use the C extensio
 
 from __future__ import annotations
 
+import numpy as np
 from cobs.cobs import DecodeError
 from cobs.cobs import decode as cobs_decode
 from cobs.cobs import encode as cobs_encode
@@ -83,6 +84,49 @@ class Deframer:
                     keep.append(p)
             parts = keep
         return parts
+
+    def feed_runs(self, data: bytes) -> tuple[bytes, np.ndarray, np.ndarray]:
+        """Like :meth:`feed` (same counters and state), but the frames as positions instead of ``bytes`` objects.
+
+        Returns
+        -------
+        buf : bytes
+            The held partial frame followed by ``data``.
+        starts, stops : numpy.ndarray of int64
+            ``buf[starts[i]:stops[i]]`` is the i-th frame :meth:`feed` would return; ``buf[stops[i]]`` is its
+            delimiter.
+        """
+        self.bytes_in += len(data)
+        buf = self._tail + data if self._tail else bytes(data)
+        stops = np.flatnonzero(np.frombuffer(buf, np.uint8) == 0)
+        if not len(stops):
+            tail, starts = buf, stops
+        else:
+            tail = buf[int(stops[-1]) + 1 :]
+            starts = np.empty(len(stops), np.int64)
+            starts[0] = 0
+            starts[1:] = stops[:-1] + 1
+        if len(tail) > self.max_frame_bytes:
+            self.overlong += 1
+            self.bytes_overlong += len(tail)
+            tail = b""
+            self.synced = False
+        self._tail = tail
+        if not self.synced and len(starts):
+            first = int(stops[0] - starts[0])
+            self.bytes_resync += first + (1 if first else 0)
+            starts, stops = starts[1:], stops[1:]
+            self.synced = True
+        lens = stops - starts
+        keep = lens > 0
+        long = lens > self.max_frame_bytes
+        if long.any():
+            self.overlong += int(long.sum())
+            self.bytes_overlong += int((lens[long] + 1).sum())
+            keep &= ~long
+        if not keep.all():
+            starts, stops = starts[keep], stops[keep]
+        return buf, starts, stops
 
     @property
     def pending(self) -> int:
