@@ -58,35 +58,12 @@ class Deframer:
 
     def feed(self, data: bytes) -> list[bytes]:
         """Return the complete encoded frames (without delimiter; empty ones dropped) ending in ``data``."""
-        self.bytes_in += len(data)
-        buf = self._tail + data if self._tail else bytes(data)
-        parts = buf.split(DELIMITER)
-        tail = parts.pop()
-        if len(tail) > self.max_frame_bytes:
-            self.overlong += 1
-            self.bytes_overlong += len(tail)
-            tail = b""
-            self.synced = False  # the next delimiter ends a run whose start we threw away
-        self._tail = tail
-        if not self.synced and parts:
-            self.bytes_resync += len(parts[0]) + (1 if parts[0] else 0)  # a lone leading 0x00 is no loss
-            del parts[0]
-            self.synced = True
-        if b"" in parts:
-            parts = [p for p in parts if p]
-        if len(parts) and max(map(len, parts)) > self.max_frame_bytes:
-            keep = []
-            for p in parts:
-                if len(p) > self.max_frame_bytes:
-                    self.overlong += 1
-                    self.bytes_overlong += len(p) + 1
-                else:
-                    keep.append(p)
-            parts = keep
-        return parts
+        buf, starts, stops = self.feed_runs(data)
+        return [buf[a:b] for a, b in zip(starts.tolist(), stops.tolist(), strict=True)]
 
     def feed_runs(self, data: bytes) -> tuple[bytes, np.ndarray, np.ndarray]:
-        """Like :meth:`feed` (same counters and state), but the frames as positions instead of ``bytes`` objects.
+        """The frames :meth:`feed` returns, as positions in the buffer instead of ``bytes`` objects (the one
+        deframing rule: the counters and the partial frame held are updated here).
 
         Returns
         -------
