@@ -29,7 +29,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("norms", "pipeline.norms.command:norms_command",
      "Reference cohorts: distributions of every metric in healthy recordings of one insole model."),
     ("report", "pipeline.commands.report:report_command",
-     "Write the self-contained HTML report of a session FILE (and optionally its JSON twin)."),
+     "Write the self-contained HTML report of a session FILE (and optionally its JSON twin and an A4 PDF)."),
 )
 cli.add_lazy_commands(COMMANDS)
 

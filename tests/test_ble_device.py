@@ -224,7 +224,9 @@ def test_device_that_never_comes_back_gives_up_with_a_clear_message() -> None:
             finally:
                 await dev.close()
             assert "keeps everything received" in str(err.value)
-            assert 1.4 < time.monotonic() - t_lost < 10
+            # it waited the reconnect window before giving up (a lower bound only: a slow machine cannot fail it;
+            # the bounded waits of the device itself are the hang guard)
+            assert time.monotonic() - t_lost >= 1.4
             seq, pressure, _ = concat(got)
             check_payloads(emu, seq, pressure)
 

@@ -123,3 +123,31 @@ def test_a_cohort_of_another_insole_is_refused(tmp_path):
     auto = analyze_session(walk)
     assert auto.metrics.provenance.reference_cohort.startswith("gaitpdb healthy controls")
     assert json.loads(auto.metrics.to_json())["provenance"]["reference_cohort_sha256"]
+
+
+def test_reference_interval_rule_and_leaving_the_subject_out():
+    """Below 39 values the healthy range is the observed range; from 39 on, the 2.5th-97.5th percentile by the rank
+    rule p(n+1); the session's subject is always left out (the shipped gaitpdb cohort, and a larger one from it)."""
+    import numpy as np
+
+    from pipeline.norms.cohort import CohortEntry, CohortMetric
+    from pipeline.norms.position import MIN_VALUES_CENTRAL_95, reference_interval
+
+    cohort = next(c for c in shipped_cohorts() if c.device.layout_ids == ["gaitpdb-8"])
+    metric = cohort.metrics["stance_pct"]
+    subject = metric.entries[0].subject
+    kept = np.array([e.value for e in metric.entries if e.subject != subject])
+    ri = reference_interval(metric, subject)
+    assert ri.left_out and ri.n == kept.size < MIN_VALUES_CENTRAL_95
+    assert (ri.low, ri.high) == (kept.min(), kept.max()) and ri.rule.startswith("observed range")
+    assert reference_interval(metric, "not-in-the-cohort").n == len(metric.entries)
+    # a cohort of 50 values: every entry of the real metric under three more names, plus one
+    entries = [CohortEntry(subject=f"{e.subject}-{k}", recording=e.recording, side=e.side, value=e.value)
+               for k in range(4) for e in metric.entries][:50]
+    big = CohortMetric(name=metric.name, unit=metric.unit, entries=entries)
+    vals = np.sort([e.value for e in entries])
+    ri = reference_interval(big, None)
+    ranks = np.array([0.025, 0.975]) * (vals.size + 1) - 1
+    assert ri.rule.startswith("central 95 %") and not ri.left_out
+    assert (ri.low, ri.high) == tuple(np.interp(ranks, np.arange(vals.size), vals))
+    assert vals[0] <= ri.low <= ri.q1 <= ri.median <= ri.q3 <= ri.high <= vals[-1]

@@ -39,7 +39,8 @@ def _check_report_structure(doc: dict) -> None:
         "schema", "schema_version", "kind", "software", "generated_utc", "session", "sides", "steps", "events",
         "provenance",
         "quality", "withheld", "temporal", "bilateral", "kinetics", "symmetry", "lld_pattern", "foot_function",
-        "regions", "region_rule", "curves", "plantar", "back_strain", "methods", "references",
+        "regions", "region_rule", "curves", "plantar", "back_strain", "methods", "references", "norms",
+        "stride_time_cv", "key_figures",
     }
     assert set(doc["plantar"]) == {"sides", "measures"}
     for p in doc["plantar"]["sides"].values():
@@ -57,7 +58,10 @@ def _check_report_structure(doc: dict) -> None:
     assert set(doc["quality"]) == {"passed", "failures", "warnings", "failed_sides", "strides", "sync_ok",
                                    "saturation_pct", "dropout_pct"}
     for row in doc["temporal"] + doc["kinetics"]:
-        assert set(row) == {"metric", "label", "units", "left", "right", "method"}
+        assert set(row) == {"metric", "label", "units", "left", "right", "method", "reference_interval"}
+        ri = row["reference_interval"]
+        assert set(ri) == ({"available", "unit", "low", "high", "q1", "median", "q3", "n", "n_subjects", "rule",
+                            "left_out"} if ri["available"] else {"available", "reason"})
         for cell in (row["left"], row["right"]):
             assert cell is None or set(cell) == METRIC_KEYS
             assert cell is None or cell["status"] in {"computed", "not_applicable", "not_computed"}
@@ -66,6 +70,11 @@ def _check_report_structure(doc: dict) -> None:
     for row in doc["symmetry"]:
         assert set(row) == {"metric", "label", "units", "si_pct", "sa_pct", "n_left", "n_right", "in_chart"}
         assert isinstance(row["sa_pct"], OPT_NUM)
+    assert set(doc["norms"]) == {"covered", "reason", "cohort", "interval_rule", "curve_band", "curve_note"}
+    assert doc["norms"]["covered"] == (doc["provenance"]["reference_cohort"] is not None)
+    assert doc["norms"]["curve_band"] is False  # no shipped cohort holds force curves
+    assert set(doc["stride_time_cv"]) == {"label", "unit", "kind", "published", "source", "subject", "caveat"}
+    assert set(doc["key_figures"]) <= {r["metric"] for r in doc["temporal"] + doc["kinetics"]}
     bs = doc["back_strain"]
     assert set(bs) == {"quality", "tier", "tier_rules", "tier_caveat", "cards", "context_cards", "general_next_steps",
                        "limits"}
@@ -125,7 +134,7 @@ def test_kinetics_and_asymmetry_rows_are_filled_in_the_unit_of_the_data(unit, im
     if unit == "counts":
         assert "uncalibrated sensors" in asym["rules"][0]["detail"]
     text = (tmp_path / "r.html").read_text()
-    assert "First force peak<br>" in text and f"<td>{unit}</td>" in text
+    assert '<td>First force peak<span class="muted method"><br>' in text and f"<td>{unit}</td>" in text
 
 
 def test_metrics_that_do_not_apply_say_so(imported):

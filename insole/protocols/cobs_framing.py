@@ -11,6 +11,7 @@ it returns the complete encoded frames. Encoding and decoding use the C extensio
 
 from __future__ import annotations
 
+import numpy as np
 from cobs.cobs import DecodeError
 from cobs.cobs import decode as cobs_decode
 from cobs.cobs import encode as cobs_encode
@@ -57,32 +58,52 @@ class Deframer:
 
     def feed(self, data: bytes) -> list[bytes]:
         """Return the complete encoded frames (without delimiter; empty ones dropped) ending in ``data``."""
+        buf, starts, stops = self.feed_runs(data)
+        return [buf[a:b] for a, b in zip(starts.tolist(), stops.tolist(), strict=True)]
+
+    def feed_runs(self, data: bytes) -> tuple[bytes, np.ndarray, np.ndarray]:
+        """The frames :meth:`feed` returns, as positions in the buffer instead of ``bytes`` objects (the one
+        deframing rule: the counters and the partial frame held are updated here).
+
+        Returns
+        -------
+        buf : bytes
+            The held partial frame followed by ``data``.
+        starts, stops : numpy.ndarray of int64
+            ``buf[starts[i]:stops[i]]`` is the i-th frame :meth:`feed` would return; ``buf[stops[i]]`` is its
+            delimiter.
+        """
         self.bytes_in += len(data)
         buf = self._tail + data if self._tail else bytes(data)
-        parts = buf.split(DELIMITER)
-        tail = parts.pop()
+        stops = np.flatnonzero(np.frombuffer(buf, np.uint8) == 0)
+        if not len(stops):
+            tail, starts = buf, stops
+        else:
+            tail = buf[int(stops[-1]) + 1 :]
+            starts = np.empty(len(stops), np.int64)
+            starts[0] = 0
+            starts[1:] = stops[:-1] + 1
         if len(tail) > self.max_frame_bytes:
             self.overlong += 1
             self.bytes_overlong += len(tail)
             tail = b""
-            self.synced = False  # the next delimiter ends a run whose start we threw away
+            self.synced = False
         self._tail = tail
-        if not self.synced and parts:
-            self.bytes_resync += len(parts[0]) + (1 if parts[0] else 0)  # a lone leading 0x00 is no loss
-            del parts[0]
+        if not self.synced and len(starts):
+            first = int(stops[0] - starts[0])
+            self.bytes_resync += first + (1 if first else 0)
+            starts, stops = starts[1:], stops[1:]
             self.synced = True
-        if b"" in parts:
-            parts = [p for p in parts if p]
-        if len(parts) and max(map(len, parts)) > self.max_frame_bytes:
-            keep = []
-            for p in parts:
-                if len(p) > self.max_frame_bytes:
-                    self.overlong += 1
-                    self.bytes_overlong += len(p) + 1
-                else:
-                    keep.append(p)
-            parts = keep
-        return parts
+        lens = stops - starts
+        keep = lens > 0
+        long = lens > self.max_frame_bytes
+        if long.any():
+            self.overlong += int(long.sum())
+            self.bytes_overlong += int((lens[long] + 1).sum())
+            keep &= ~long
+        if not keep.all():
+            starts, stops = starts[keep], stops[keep]
+        return buf, starts, stops
 
     @property
     def pending(self) -> int:

@@ -336,4 +336,4 @@ def assemble(path: Path, attrs: dict[str, Any], metadata: SessionMetadata, sourc
         provenance=provenance, step_columns=_step_columns(steps, feet), **side_results,
     )
     return AnalysisResult(metrics=metrics, steps=steps, curves=curves, layouts={s: fa.layout for s, fa in feet.items()},
-                          path=path)
+                          path=path, cohort=cohort)

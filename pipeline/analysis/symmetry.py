@@ -24,7 +24,7 @@ import numpy as np
 
 from pipeline.analysis.metric_catalogue import SIDE_METRICS, MetricSpec
 from pipeline.analysis.result import LldCriteria, LldPattern, Metric, MetricStatus, Symmetry, finite
-from pipeline.statistics import bootstrap_si_ci, symmetry_angle_pct, symmetry_index_pct
+from pipeline.statistics import bootstrap_si_cis, symmetry_angle_pct, symmetry_index_pct
 
 #: Healthy asymmetry limit: this quantile of the cohort's |SI|.
 LLD_COHORT_QUANTILE = 0.95
@@ -32,7 +32,9 @@ LLD_MIN_STEPS = 10
 
 
 def _symmetry(spec: MetricSpec, left: Metric | None, right: Metric | None, xl: np.ndarray | None,
-              xr: np.ndarray | None) -> Symmetry:
+              xr: np.ndarray | None) -> Symmetry | tuple[dict[str, object], np.ndarray, np.ndarray]:
+    """The symmetry of one metric when it cannot be computed; else its fields and the sides' finite per-step
+    values, whose bootstrap CI :func:`symmetry_table` adds (all metrics at once)."""
     unit = (left or right).unit if (left or right) is not None else spec.unit
     base = {"metric": spec.name, "label": spec.label, "unit": unit}
     if left is None or right is None:
@@ -47,19 +49,24 @@ def _symmetry(spec: MetricSpec, left: Metric | None, right: Metric | None, xl: n
     xl = xl[np.isfinite(xl)]
     xr = xr[np.isfinite(xr)]
     ml, mr = float(np.median(xl)), float(np.median(xr))
-    return Symmetry(**base, si_pct=finite(symmetry_index_pct(ml, mr)), sa_pct=finite(symmetry_angle_pct(ml, mr)),
-                    left_median=ml, right_median=mr, n_left=int(xl.size), n_right=int(xr.size),
-                    ci95=bootstrap_si_ci(xl, xr, statistic="median"))
+    return ({**base, "si_pct": finite(symmetry_index_pct(ml, mr)), "sa_pct": finite(symmetry_angle_pct(ml, mr)),
+             "left_median": ml, "right_median": mr, "n_left": int(xl.size), "n_right": int(xr.size)}, xl, xr)
 
 
 def symmetry_table(left: dict[str, Metric] | None, right: dict[str, Metric] | None,
                    values_left: dict[str, np.ndarray] | None, values_right: dict[str, np.ndarray] | None
                    ) -> dict[str, Symmetry]:
-    """SI and SA of every per-side metric (``None`` sides: one foot only), from the per-step values summarised."""
-    return {spec.name: _symmetry(
+    """SI and SA of every per-side metric (``None`` sides: one foot only), from the per-step values summarised,
+    each SI with the percentile-bootstrap 95 % CI of the side medians (:func:`pipeline.statistics.bootstrap_si_cis`)."""
+    table = {spec.name: _symmetry(
         spec, None if left is None else left[spec.name], None if right is None else right[spec.name],
         None if values_left is None else values_left[spec.name],
         None if values_right is None else values_right[spec.name]) for spec in SIDE_METRICS}
+    pending = {name: entry for name, entry in table.items() if isinstance(entry, tuple)}
+    cis = bootstrap_si_cis([(xl, xr) for _, xl, xr in pending.values()])
+    for (name, (fields, _, _)), ci in zip(pending.items(), cis, strict=True):
+        table[name] = Symmetry(**fields, ci95=ci)
+    return table
 
 
 def _criteria(**found: object) -> LldCriteria:

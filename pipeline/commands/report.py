@@ -15,18 +15,30 @@ from pipeline.norms.command import cohort_argument, cohort_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="HTML file.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the report's content as JSON here.")
+@click.option("--pdf", "pdf_path", is_flag=False, flag_value="", default=None, metavar="[FILE]",
+              help="Also print the report to an A4 PDF with headless Chromium (Debian package `chromium`); "
+                   "FILE defaults to the HTML file's name with .pdf.")
 @cohort_option
-def report_command(file: Path, output: Path, json_path: Path | None, cohort: str) -> None:
-    """Write the self-contained HTML report of a session FILE (and optionally its JSON twin)."""
+def report_command(file: Path, output: Path, json_path: Path | None, pdf_path: str | None, cohort: str) -> None:
+    """Write the self-contained HTML report of a session FILE (and optionally its JSON twin and an A4 PDF)."""
     from pipeline.analysis import analyze_session
     from pipeline.report import write_report, write_report_json
 
-    check_outputs(output=output, json=json_path)
+    pdf = None if pdf_path is None else (Path(pdf_path) if pdf_path else output.with_suffix(".pdf"))
+    check_outputs(output=output, json=json_path, pdf=pdf)
+    if pdf is not None:
+        from pipeline.report.chromium import require_chromium
+
+        require_chromium()  # before the analysis: a missing browser is known at once
     result = analyze_session(file, cohort=cohort_argument(cohort))
     out = write_report(result, output)
     click.echo(f"wrote {out}")
     if json_path:
         click.echo(f"wrote {write_report_json(result, json_path)}")
+    if pdf is not None:
+        from pipeline.report.chromium import print_pdf
+
+        click.echo(f"wrote {print_pdf(out, pdf)}")
 
 
 @click.command("compare")

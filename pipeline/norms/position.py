@@ -4,10 +4,13 @@ The percentile of a value ``v`` among the cohort's ``n`` values is ``100 x (#bel
 Its interval combines the two uncertainties a clinician needs: the value's own (its 95 % CI, when it has one, gives
 the lowest and highest rank it could take) and the cohort's finite size (Clopper-Pearson 95 % bounds on those ranks,
 Clopper & Pearson 1934). When the session's subject is in the cohort, their recordings are left out first, so
-that nobody is judged against themselves.
+that nobody is judged against themselves. :func:`reference_interval` gives the healthy range the report draws
+beside each measure, from the same values and with the same leaving-out.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import betaincinv  # the beta quantile (scipy.stats.beta.ppf), without scipy.stats
@@ -60,3 +63,64 @@ def quantile(cohort_metric: CohortMetric, q: float, subject: str | None) -> tupl
     if vals.size < MIN_COHORT_VALUES:
         return None
     return float(np.quantile(vals, q)), int(vals.size)
+
+
+#: Two-sided share of the reference interval outside each limit (the central 95 % of healthy values).
+REFERENCE_TAIL = 0.025
+#: Fewest values for which the nonparametric 2.5th / 97.5th percentiles lie inside the sample: the rank method
+#: places the p-quantile at rank p (n + 1) (CLSI EP28-A3c, the C28-A3 rank rule), which is below rank 1 for
+#: n < 39. With fewer values the interval is the observed range (the sample's lowest and highest value).
+MIN_VALUES_CENTRAL_95 = 39
+
+
+@dataclass(frozen=True)
+class ReferenceInterval:
+    """The healthy range of one metric in a cohort, the session's subject left out.
+
+    Attributes
+    ----------
+    low, high : float
+        The reference limits: the 2.5th and 97.5th percentiles by the rank rule when the cohort has at least
+        :data:`MIN_VALUES_CENTRAL_95` values, else the observed lowest and highest value.
+    q1, median, q3 : float
+        Quartiles of the cohort's values (numpy linear interpolation), drawn as the inner band.
+    n : int
+        Values behind the interval (one per foot or recording).
+    n_subjects : int
+        Distinct subjects behind them.
+    rule : str
+        Which interval it is (``central 95 %`` or ``observed range``), with its reason.
+    left_out : bool
+        The subject's own recordings were left out.
+    """
+
+    low: float
+    high: float
+    q1: float
+    median: float
+    q3: float
+    n: int
+    n_subjects: int
+    rule: str
+    left_out: bool
+
+
+def reference_interval(cohort_metric: CohortMetric, subject: str | None) -> ReferenceInterval | None:
+    """The reference interval of ``cohort_metric`` with ``subject`` left out (None below :data:`MIN_COHORT_VALUES`)."""
+    left_out = subject is not None and any(e.subject == subject for e in cohort_metric.entries)
+    kept = [e for e in cohort_metric.entries if not (left_out and e.subject == subject) and np.isfinite(e.value)]
+    vals = np.sort(np.asarray([e.value for e in kept], float))
+    n = int(vals.size)
+    if n < MIN_COHORT_VALUES:
+        return None
+    if n >= MIN_VALUES_CENTRAL_95:
+        ranks = np.array([REFERENCE_TAIL, 1 - REFERENCE_TAIL]) * (n + 1) - 1  # 0-based fractional ranks
+        low, high = np.interp(ranks, np.arange(n), vals)
+        rule = "central 95 % (2.5th-97.5th percentile, rank p(n+1), CLSI EP28-A3c)"
+    else:
+        low, high = vals[0], vals[-1]
+        rule = (f"observed range (lowest to highest of {n} values): fewer than {MIN_VALUES_CENTRAL_95} values cannot "
+                "place the 2.5th and 97.5th percentiles inside the sample (rank p(n+1), CLSI EP28-A3c)")
+    q1, med, q3 = np.quantile(vals, [0.25, 0.5, 0.75])
+    return ReferenceInterval(low=float(low), high=float(high), q1=float(q1), median=float(med), q3=float(q3), n=n,
+                             n_subjects=len({e.subject for e in kept}), rule=rule, left_out=left_out)

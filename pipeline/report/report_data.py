@@ -19,6 +19,7 @@ from pipeline import __version__
 from pipeline.analysis.metric_catalogue import PLANTAR_METRICS, SIDE_METRICS
 from pipeline.analysis.result import AnalysisResult, Metric, Quality, SessionMetrics
 from pipeline.interpretation import REFERENCES, build_findings
+from pipeline.report import norms
 
 SCHEMA = "insole-report"
 SCHEMA_VERSION = 3
@@ -36,6 +37,10 @@ SYMMETRY_CHART_METRICS = (
     "stride_time_s", "stance_time_s", "swing_time_s", "step_time_s", "single_support_s", "peak1_force",
     "valley_force", "peak2_force", "loading_rate", "impulse", "cop_path_length_pct",
 )
+
+#: Measures of the one-page summary's key-figure table (when the analysis computed them for a foot).
+KEY_FIGURES = ("stride_time_s", "stance_pct", "cadence_steps_per_min", "gait_speed_m_s", "stride_length_m",
+               "peak1_force", "peak2_force", "cop_path_length_pct")
 
 METHODS = (
     "Events, strides and phases: initial contact and foot-off from each foot's total force, by the definition "
@@ -145,6 +150,14 @@ def report_json(result: AnalysisResult) -> dict[str, Any]:
     findings = build_findings(metrics, result.steps)
     side_results = {s: metrics.side(s) for s in sides}
     bil = metrics.bilateral
+    cohort, no_cohort = norms.reference_cohort(result)
+    subject = metrics.session.subject_id
+    temporal, kinetics = _rows(metrics, TEMPORAL_METRICS), _rows(metrics, KINETIC_METRICS)
+    bilateral = {name: {**msgspec.to_builtins(getattr(bil, name)), "metric": name}
+                 for name in ("cadence_steps_per_min", "double_support_s", "double_support_pct")}
+    for rows in (temporal, kinetics):
+        norms.add_intervals(rows, cohort, subject)
+    norms.add_intervals(list(bilateral.values()), cohort, subject, unit_key="unit")
     doc = {
         **document_header(SCHEMA, SCHEMA_VERSION, "session"),
         "session": session_info(metrics),
@@ -157,10 +170,13 @@ def report_json(result: AnalysisResult) -> dict[str, Any]:
         "provenance": msgspec.to_builtins(metrics.provenance),
         "quality": findings["quality"],
         "withheld": withheld_figures(metrics.quality, sides),
-        "temporal": _rows(metrics, TEMPORAL_METRICS),
-        "bilateral": {name: msgspec.to_builtins(getattr(bil, name))
-                      for name in ("cadence_steps_per_min", "double_support_s", "double_support_pct")},
-        "kinetics": _rows(metrics, KINETIC_METRICS),
+        "norms": norms.norms_section(result, cohort, no_cohort),
+        "temporal": temporal,
+        "bilateral": bilateral,
+        "stride_time_cv": norms.stride_time_cv(temporal),
+        "key_figures": [r["metric"] for name in KEY_FIGURES for r in temporal + kinetics
+                        if r["metric"] == name and any((r[s] or {}).get("status") == "computed" for s in SIDES)],
+        "kinetics": kinetics,
         "symmetry": symmetry_rows(metrics),
         "lld_pattern": msgspec.to_builtins(bil.lld_pattern),
         "foot_function": {s: msgspec.to_builtins(r.foot_function) for s, r in side_results.items()

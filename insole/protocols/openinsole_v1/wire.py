@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import struct
 from enum import IntEnum
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -100,6 +101,7 @@ def side_of(flags: int) -> Side:
     return "right" if flags & FLAG_RIGHT else "left"
 
 
+@lru_cache(maxsize=64)
 def sample_dtype(n_sensors: int, imu: bool = False) -> np.dtype:
     """Numpy record type of a SAMPLE frame with ``n_sensors`` pressures (and an IMU block)."""
     fields: list[tuple[Any, ...]] = [

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -52,6 +53,9 @@ from pipeline.analysis.result.session import (
 )
 from pipeline.analysis.result.side import EventLevels, FootFunction, ImuCheck, RegionSummary, SideResult
 from pipeline.analysis.result.steps_csv import write_steps_csv
+
+if TYPE_CHECKING:  # pipeline.norms imports this package
+    from pipeline.norms.cohort import Cohort
 
 
 @dataclass
@@ -101,6 +105,9 @@ class AnalysisResult:
         Per side.
     path : Path
         The analysed file.
+    cohort : Cohort or None
+        The reference cohort every position was computed in (the one ``metrics.provenance.reference_cohort``
+        names), kept so that a report can show the cohort's reference intervals; None without one.
     """
 
     metrics: SessionMetrics
@@ -108,6 +115,7 @@ class AnalysisResult:
     curves: dict[str, StanceCurves] = field(default_factory=dict, repr=False)
     layouts: dict[str, SensorLayout] = field(default_factory=dict, repr=False)
     path: Path | None = None
+    cohort: Cohort | None = field(default=None, repr=False)
 
     def valid_steps(self, side: str) -> pd.DataFrame:
         """The steps of ``side`` used in the summaries."""
