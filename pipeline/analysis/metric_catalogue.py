@@ -68,21 +68,20 @@ class MetricSpec:
 
 _LMFI = "(F_lat - F_med) / (F_lat + F_med) of the force-time integrals (Buldt et al. 2018)"
 
-_PHASES = ("stance phases of Perry & Burnfield 2010 (loading response, mid-stance, terminal stance at 0-10-30-50 % "
-           "of the gait cycle) rescaled to a 60 % stance, as for the LMFI")
-_GAIT_LINE = "the gait line (CoP of frames at or above 10 % of the step's peak force)"
-_LOADED = ("time the region's force exceeds 2 % of the step's peak total force (the regional contact threshold of "
-           "pipeline.analysis.regions, set on the simulator; no published threshold)")
+_PHASES = "Perry & Burnfield 2010 phases rescaled to a 60 % stance, as for the LMFI"
+_GAIT_LINE = "the gait line (CoP at >= 10 % of peak force)"
+_LOADED = ("time its force exceeds 2 % of the step's peak total force (the regional contact threshold; our choice, "
+           "no published threshold)")
 
 #: The per-step measures that vendors' reports show (Moticon, F-Scan, pedar): loading in the stance phases, where
 #: the gait line starts and ends, how long rearfoot and forefoot carry load.
 PLANTAR_METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("loading_response_force", "Mean force, loading response (0-17 % stance)", "{force}",
-               f"mean of the stance-normalised force curve over 0-17 % stance; {_PHASES}", "force"),
+               f"mean of the 101-point force curve over 0-17 % stance; {_PHASES}", "force"),
     MetricSpec("midstance_force", "Mean force, mid-stance (17-50 % stance)", "{force}",
-               f"mean of the stance-normalised force curve over 17-50 % stance; {_PHASES}", "force"),
+               f"mean of the 101-point force curve over 17-50 % stance; {_PHASES}", "force"),
     MetricSpec("terminal_stance_force", "Mean force, terminal stance (50-83 % stance)", "{force}",
-               f"mean of the stance-normalised force curve over 50-83 % stance; {_PHASES}", "force"),
+               f"mean of the 101-point force curve over 50-83 % stance; {_PHASES}", "force"),
     MetricSpec("cop_start_ap_pct", "Gait-line start, along the foot", "% foot length",
                f"first point of {_GAIT_LINE}, from the heel", "cop", Needs.COP, ratio_scale=False),
     MetricSpec("cop_start_ml_pct", "Gait-line start, across the foot", "% forefoot width",
