@@ -39,9 +39,12 @@ def _check_report_structure(doc: dict) -> None:
         "schema", "schema_version", "kind", "software", "generated_utc", "session", "sides", "steps", "events",
         "provenance",
         "quality", "withheld", "temporal", "bilateral", "kinetics", "symmetry", "lld_pattern", "foot_function",
-        "regions", "region_rule", "curves", "back_strain", "methods", "references", "norms", "stride_time_cv",
-        "key_figures",
+        "regions", "region_rule", "curves", "plantar", "back_strain", "methods", "references", "norms",
+        "stride_time_cv", "key_figures",
     }
+    assert set(doc["plantar"]) == {"sides", "measures"}
+    for p in doc["plantar"]["sides"].values():
+        assert set(p) == {"maps", "strike", "masks", "mask_rule", "masks_without_cells"}
     assert doc["schema"] == "insole-report" and doc["schema_version"] == 3 and doc["kind"] == "session"
     assert doc["software"] == {"name": "insole", "version": __version__}
     s = doc["session"]
@@ -192,7 +195,8 @@ def test_every_figure_says_how_and_from_how_many_steps(neutral_session):
     n = {s: result.curves[s].n_steps for s in ("left", "right")}
     text = render_report_html(result)
     captions = re.findall(r'<figure data-figure="(\w+)">.*?<figcaption>(.*?)</figcaption>', text, flags=re.S)
-    assert {k for k, _ in captions} == {"force_curves", "cop", "regions", "symmetry"}
+    assert {k for k, _ in captions} == {"force_curves", "cop", "regions", "symmetry", "pressure_peak", "pressure_pti",
+                                        "masks", "cop_ends", "cop_stance", "force_steps"}
     for key, cap in captions:
         assert len(cap) > 60, key
         assert f"left {n['left']}" in cap and f"right {n['right']}" in cap, (key, cap)

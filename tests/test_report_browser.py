@@ -42,7 +42,7 @@ VISIBILITY_JS = """
 })()
 """
 
-REPORT_SECTIONS = ["summary", "quality", "temporal", "force", "cop", "regions", "symmetry", "back-strain",
+REPORT_SECTIONS = ["summary", "quality", "temporal", "force", "cop", "regions", "plantar", "symmetry", "back-strain",
                    "card-pronation", "card-supination", "card-asymmetry", "methods", "references", "software"]
 
 
@@ -82,7 +82,9 @@ def test_session_report_in_chromium(result_factory, tmp_path):
     page = write_report(result, tmp_path / "r.html")
     state = _load(page, REPORT_SECTIONS, "report-overpronation.png")
     assert all(state["sections"].values()), state["sections"]
-    assert state["figures"] == {"force_curves": True, "cop": True, "regions": True, "symmetry": True}
+    assert state["figures"] == {"force_curves": True, "cop": True, "regions": True, "symmetry": True,
+                                **dict.fromkeys(("pressure_peak", "pressure_pti", "masks", "cop_ends", "cop_stance",
+                                                 "force_steps"), True)}
     assert state["scripts"] == 0
     assert state["subject"] == evil and state["notes"] == "<b>not bold</b>"  # shown as text, not run/parsed
     assert state["tier"] == "pattern of interest"

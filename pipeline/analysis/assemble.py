@@ -38,6 +38,7 @@ from pipeline.analysis.metric_catalogue import (
     Needs,
     resolve_unit,
 )
+from pipeline.analysis.plantar import plantar_pictures
 from pipeline.analysis.quality import quality_report
 from pipeline.analysis.references import LLD_PEAK_METRIC, healthy_asymmetry, symmetry_with_reference, with_reference
 from pipeline.analysis.result import (
@@ -51,6 +52,7 @@ from pipeline.analysis.result import (
     ImuCheck,
     Metric,
     MetricStatus,
+    Plantar,
     Provenance,
     RegionSummary,
     SessionMetrics,
@@ -139,6 +141,19 @@ def _imu_check(fa: FootAnalysis) -> ImuCheck | None:
                     gravity_m_s2=finite(st.gravity_m_s2))
 
 
+def _plantar(fa: FootAnalysis, t: pd.DataFrame) -> Plantar:
+    """The cell maps, clinical masks and strike pattern of one foot (over its valid steps)."""
+    valid = t["valid"].to_numpy(bool)
+    if fa.cell_peak is None or len(fa.cell_peak) != len(t):
+        raise AssertionError("per-step cell values do not match the step table")  # pragma: no cover
+    plantar = plantar_pictures(fa.layout, fa.cell_peak, fa.cell_pti, valid & ~t["saturated"].to_numpy(bool),
+                               t["cop_start_ap_pct"].to_numpy(float), valid, fa.pressure_unit,
+                               not_applicable=fa.limits.get(Needs.REGIONS, ""),
+                               cop_not_applicable=fa.limits.get(Needs.COP, ""))
+    fa.cell_peak = fa.cell_pti = None  # the record holds the means
+    return plantar
+
+
 def _side_result(fa: FootAnalysis, t: pd.DataFrame, metrics: dict[str, Metric]) -> Any:
     """The SideResult of one analysed foot (metrics already positioned against the cohort)."""
     if Needs.COP in fa.limits:
@@ -150,7 +165,7 @@ def _side_result(fa: FootAnalysis, t: pd.DataFrame, metrics: dict[str, Metric]) 
         side=fa.side, analysed=True, force_unit=fa.force_unit, pressure_unit=fa.pressure_unit,
         n_steps_detected=int(len(t)), n_steps_valid=int(t["valid"].sum()), foot_function=ff,
         regions=_regions(fa, t), region_rule=fa.limits.get(Needs.REGIONS, regions.REGION_RULE),
-        imu=_imu_check(fa),
+        imu=_imu_check(fa), plantar=_plantar(fa, t),
         event_levels=EventLevels(
             definition=fa.event_definition,
             definition_source=DEFINITION_SOURCES[fa.event_definition] + (

@@ -162,6 +162,8 @@ class FootAnalysis:
     sampling_rate_hz: float
     dead_cells: str = ""
     imu: ImuStatus | None = None
+    cell_peak: np.ndarray | None = None  # (n_steps, n_sensors): per step, each cell's peak value in stance
+    cell_pti: np.ndarray | None = None  # (n_steps, n_sensors): per step, each cell's pressure-time integral
 
 
 def pressure_unit(units: str) -> str:
@@ -226,6 +228,9 @@ def analyse_foot(src: FootSource, params, body_mass_kg: float | None) -> FootAna
         ("loading_rate", lm["loading_rate"]), ("loading_rate_inst", inst),
     ):
         table[column] = values
+    for column, (lo, hi) in zip(("loading_response_force", "midstance_force", "terminal_stance_force"),
+                                list(LMFI_PHASES.values())[:3], strict=True):
+        table[column] = phase_mean(curves, lo, hi)
 
     layout = src.layout
     limits = layout_limits(layout)
@@ -240,6 +245,8 @@ def analyse_foot(src: FootSource, params, body_mass_kg: float | None) -> FootAna
                                 layout.forefoot_width_mm, stance)
     for k, v in gl.items():
         table[k] = v
+    for k, v in gait_line_ends(cop_curves["cop_ap"], cop_curves["cop_ml"]).items():
+        table[k] = v
     ap_all, ml_all = cop_curves.pop("cop_ap_all"), cop_curves.pop("cop_ml_all")
     hull_mm = hull_width_at(layout.x_mm, layout.y_mm, CPE_AT * layout.foot_length_mm)
     table["cpei_pct"] = cpei_pct(ap_all, ml_all, layout.foot_length_mm, layout.forefoot_width_mm, hull_mm)
@@ -253,6 +260,8 @@ def analyse_foot(src: FootSource, params, body_mass_kg: float | None) -> FootAna
     table["saturated"] = feats["saturated"].astype(bool)
     dead = _dead_cells(layout, feats["cell_loaded_steps"], len(table))
     table["peak_pressure"] = feats["peak_pressure"]
+    table["rearfoot_loading_s"] = feats["rearfoot_loading_s"]
+    table["forefoot_loading_s"] = feats["forefoot_loading_s"]
     names = list(feats["region_names"])
     for name in names:
         table[f"{name}_peak_pressure"] = feats[f"{name}_peak"]
@@ -273,5 +282,33 @@ def analyse_foot(src: FootSource, params, body_mass_kg: float | None) -> FootAna
         levels=levels, event_definition=definition, force_unit=force_unit, detector_force_unit=trace.force_units,
         pressure_unit=pressure_unit(src.units), layout=layout, limits=limits, region_names=names,
         saturation_pct=100.0 * trace.n_saturated_frames / n, dropout_pct=dropout, n_frames=n, sampling_rate_hz=fs,
-        dead_cells=dead, imu=imu_status,
+        dead_cells=dead, imu=imu_status, cell_peak=feats["cell_peak"], cell_pti=feats["cell_pti"],
     )
+
+
+def phase_mean(curves: np.ndarray, lo_pct: float, hi_pct: float) -> np.ndarray:
+    """Mean of each step's stance-normalised curve ``(n_steps, n_points)`` over ``lo_pct <= % stance < hi_pct``
+    (NaN points ignored; NaN for a step without a defined point there)."""
+    pct = np.linspace(0.0, 100.0, curves.shape[1])
+    cols = (pct >= lo_pct) & (pct < hi_pct)
+    window = curves[:, cols].astype(np.float64)
+    ok = np.isfinite(window)
+    count = ok.sum(axis=1)
+    total = np.where(ok, window, 0.0).sum(axis=1)
+    return np.divide(total, count, out=np.full(len(curves), np.nan), where=count > 0)
+
+
+def gait_line_ends(cop_ap: np.ndarray, cop_ml: np.ndarray) -> dict[str, np.ndarray]:
+    """First and last defined point of each step's gait line: AP in % foot length, ML in % forefoot width."""
+    ok = np.isfinite(cop_ap) & np.isfinite(cop_ml)
+    n_steps, n = cop_ap.shape
+    rows = np.arange(n_steps)
+    first = np.argmax(ok, axis=1)
+    last = n - 1 - np.argmax(ok[:, ::-1], axis=1)
+    has = ok.any(axis=1)
+
+    def pick(a: np.ndarray, k: np.ndarray) -> np.ndarray:
+        return np.where(has, 100.0 * a[rows, k].astype(np.float64), np.nan)
+
+    return {"cop_start_ap_pct": pick(cop_ap, first), "cop_start_ml_pct": pick(cop_ml, first),
+            "cop_end_ap_pct": pick(cop_ap, last), "cop_end_ml_pct": pick(cop_ml, last)}

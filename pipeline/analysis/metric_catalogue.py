@@ -68,6 +68,35 @@ class MetricSpec:
 
 _LMFI = "(F_lat - F_med) / (F_lat + F_med) of the force-time integrals (Buldt et al. 2018)"
 
+_PHASES = "Perry & Burnfield 2010 phases rescaled to a 60 % stance, as for the LMFI"
+_GAIT_LINE = "the gait line (CoP at >= 10 % of peak force)"
+_LOADED = ("time its force exceeds 2 % of the step's peak total force (the regional contact threshold; our choice, "
+           "no published threshold)")
+
+#: The per-step measures that vendors' reports show (Moticon, F-Scan, pedar): loading in the stance phases, where
+#: the gait line starts and ends, how long rearfoot and forefoot carry load.
+PLANTAR_METRICS: tuple[MetricSpec, ...] = (
+    MetricSpec("loading_response_force", "Mean force, loading response (0-17 % stance)", "{force}",
+               f"mean of the 101-point force curve over 0-17 % stance; {_PHASES}", "force"),
+    MetricSpec("midstance_force", "Mean force, mid-stance (17-50 % stance)", "{force}",
+               f"mean of the 101-point force curve over 17-50 % stance; {_PHASES}", "force"),
+    MetricSpec("terminal_stance_force", "Mean force, terminal stance (50-83 % stance)", "{force}",
+               f"mean of the 101-point force curve over 50-83 % stance; {_PHASES}", "force"),
+    MetricSpec("cop_start_ap_pct", "Gait-line start, along the foot", "% foot length",
+               f"first point of {_GAIT_LINE}, from the heel", "cop", Needs.COP, ratio_scale=False),
+    MetricSpec("cop_start_ml_pct", "Gait-line start, across the foot", "% forefoot width",
+               f"first point of {_GAIT_LINE}, medial positive", "cop", Needs.COP, ratio_scale=False),
+    MetricSpec("cop_end_ap_pct", "Gait-line end, along the foot", "% foot length",
+               f"last point of {_GAIT_LINE}, from the heel", "cop", Needs.COP, ratio_scale=False),
+    MetricSpec("cop_end_ml_pct", "Gait-line end, across the foot", "% forefoot width",
+               f"last point of {_GAIT_LINE}, medial positive", "cop", Needs.COP, ratio_scale=False),
+    MetricSpec("rearfoot_loading_s", "Rearfoot loading time", "s",
+               f"heel region (< 30 % of foot length): {_LOADED}", "pressure", Needs.REGIONS),
+    MetricSpec("forefoot_loading_s", "Forefoot loading time", "s",
+               f"metatarsal and toe regions (>= 55 % of foot length) together: {_LOADED}", "pressure",
+               Needs.REGIONS),
+)
+
 #: Per-side metrics, in report order.
 SIDE_METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("stride_time_s", "Stride time", "s", "IC to next ipsilateral IC", "temporal"),
@@ -129,6 +158,7 @@ SIDE_METRICS: tuple[MetricSpec, ...] = (
                f"{_LMFI}, 50-83 % stance", "medial_lateral", Needs.MEDIAL_LATERAL, ratio_scale=False),
     MetricSpec("lmfi_preswing", "Lateral-medial force index, pre-swing", "ratio",
                f"{_LMFI}, 83-100 % stance", "medial_lateral", Needs.MEDIAL_LATERAL, ratio_scale=False),
+    *PLANTAR_METRICS,
 )
 SIDE_METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in SIDE_METRICS)
 METRIC_SPECS: dict[str, MetricSpec] = {m.name: m for m in SIDE_METRICS}

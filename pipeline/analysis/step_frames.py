@@ -53,7 +53,8 @@ def step_frame_features(
 
     Returns
     -------
-    features : dict of numpy.ndarray, one value per step
+    features : dict of numpy.ndarray, one value per step (``cell_peak`` and ``cell_pti``: one row per step, one
+        column per cell: the cell's peak value and pressure-time integral over stance)
     curves : dict with ``cop_ap`` and ``cop_ml`` (the gait line: frames below 10 % of the step's peak force
         trimmed) and ``cop_ap_all`` / ``cop_ml_all`` (every loaded frame), each (n_steps, 101)
     """
@@ -83,6 +84,12 @@ def step_frame_features(
             out[f"{name}_{what}"] = []
     out["lat_phase"] = []
     out["med_phase"] = []
+    out["cell_peak"] = []  # (n_g, ns) per group: the per-cell maps (pipeline.analysis.plantar)
+    out["cell_pti"] = []
+    out["rearfoot_loading_s"] = []
+    out["forefoot_loading_s"] = []
+    rear_cols = [names.index("heel")] if "heel" in names else []
+    fore_cols = [names.index(k) for k in ("forefoot", "toes") if k in names]
     loaded_steps = np.zeros(layout.n_sensors, np.int64)  # per cell: steps in which it carried load
     cache_starts = None
     if trace.pressure_cache is not None:
@@ -132,6 +139,8 @@ def step_frame_features(
         out["saturated"].append(sat_any)
         cell_peak = segment_sums(pk, s, e, np.maximum)  # (n_g, ns)
         cell_pti = segment_sums(pk * dt[:, None], s, e)
+        out["cell_peak"].append(cell_peak)
+        out["cell_pti"].append(cell_pti)
         step_peak = cell_peak.max(axis=1)
         out["peak_pressure"].append(step_peak)
         loaded_steps += (cell_peak > DEAD_CELL_SHARE * step_peak[:, None]).sum(axis=0)
@@ -146,6 +155,13 @@ def step_frame_features(
             out[f"{name}_contact"].append(100.0 * segment_sums(touching * dt, s, e) / stance_dur)
             with np.errstate(invalid="ignore", divide="ignore"):
                 out[f"{name}_load"].append(100.0 * reg_imp[:, r] / np.where(total_imp > 0, total_imp, np.nan))
+        # rearfoot / forefoot loading time: the region group's force above the regional contact threshold
+        for key, cols in (("rearfoot_loading_s", rear_cols), ("forefoot_loading_s", fore_cols)):
+            if cols:
+                loaded = (reg_force[:, cols].sum(axis=1) > REGION_CONTACT_SHARE * fmax[lab]) & in_st
+                out[key].append(segment_sums(loaded * dt, s, e).astype(np.float64))
+            else:
+                out[key].append(np.full(len(s), np.nan))
         # LMFI: lateral and medial force-time integrals per stance phase
         if "medial" in regions:
             u = (t - start_s[g0:g1][lab]) / (stop_s[g0:g1][lab] - start_s[g0:g1][lab])
@@ -160,7 +176,9 @@ def step_frame_features(
         return np.concatenate(out[k]) if out[k] else np.zeros((0,) + shape)
 
     curves = {k: cat(k, (N_POINTS,)) for k in ("cop_ap", "cop_ml", "cop_ap_all", "cop_ml_all")}
-    feats = {k: cat(k) for k in out if k not in (*curves, "lat_phase", "med_phase")}
+    feats = {k: cat(k) for k in out if k not in (*curves, "lat_phase", "med_phase", "cell_peak", "cell_pti")}
+    feats["cell_peak"] = cat("cell_peak", (layout.n_sensors,))
+    feats["cell_pti"] = cat("cell_pti", (layout.n_sensors,))
     if out["lat_phase"]:
         feats["lat_phase"] = cat("lat_phase", (n_ph,))
         feats["med_phase"] = cat("med_phase", (n_ph,))

@@ -19,7 +19,7 @@ from jinja2 import ChainableUndefined, Environment, PackageLoader, Undefined
 
 from pipeline.analysis.result import AnalysisResult
 from pipeline.errors import ReportError
-from pipeline.report import figures
+from pipeline.report import figures, plantar_figures
 from pipeline.report.norm_bar import norm_bar
 from pipeline.report.report_data import report_json
 
@@ -144,6 +144,7 @@ def build_figures(result: AnalysisResult, doc: Mapping[str, Any]) -> dict[str, d
             if counted else {}
         return uri, n
 
+    figs.update(plantar_figures.report_figures(result, doc, _figure))
     figs["symmetry"] = _figure("symmetry", doc, symmetry, sides if len(sides) == 2 else [])
     if len(sides) < 2:
         figs["symmetry"]["missing"] = "not available: symmetry needs both feet"

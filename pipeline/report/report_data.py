@@ -16,7 +16,7 @@ import numpy as np
 
 from insole.provenance import utc_now_iso
 from pipeline import __version__
-from pipeline.analysis.metric_catalogue import SIDE_METRICS
+from pipeline.analysis.metric_catalogue import PLANTAR_METRICS, SIDE_METRICS
 from pipeline.analysis.result import AnalysisResult, Metric, Quality, SessionMetrics
 from pipeline.interpretation import REFERENCES, build_findings
 from pipeline.report import norms
@@ -185,11 +185,35 @@ def report_json(result: AnalysisResult) -> dict[str, Any]:
                     if r.regions},
         "region_rule": {s: r.region_rule for s, r in side_results.items()},
         "curves": {"force_steps": {s: c.n_steps for s, c in result.curves.items()}},
+        "plantar": plantar_json(metrics),
         "back_strain": findings,
         "methods": list(METHODS),
         "references": list(REFERENCES),
     }
     return jsonable(doc)
+
+
+#: The vendor-report measures of the plantar section (per-step metrics of the catalogue), in the order shown.
+PLANTAR_TABLE = tuple(m.name for m in PLANTAR_METRICS)
+
+
+def plantar_json(metrics: SessionMetrics) -> dict[str, Any]:
+    """The plantar section: per side the cell maps, masks (with the cells in each) and strike pattern, every
+    clinical mask the layout has no cell for, and the table of the vendor-report measures."""
+    from pipeline.analysis.plantar import MASKS
+
+    sides: dict[str, Any] = {}
+    for s in metrics.sides:
+        sr = metrics.side(s)
+        if sr is None or sr.plantar is None:
+            continue
+        p = msgspec.to_builtins(sr.plantar)
+        held = {m.name for m in sr.plantar.masks}
+        coarse = {m.name for m in sr.plantar.masks if m.coarse}
+        p["masks_without_cells"] = [spec.label for spec in MASKS if spec.name not in held
+                                    and spec.band not in coarse]
+        sides[s] = p
+    return {"sides": sides, "measures": _rows(metrics, PLANTAR_TABLE)}
 
 
 def document_header(schema: str, schema_version: int, kind: str) -> dict[str, Any]:

@@ -38,6 +38,7 @@ from pipeline.analysis.result.bilateral import (
     SymmetryTable,
     SyncCheck,
 )
+from pipeline.analysis.result.plantar import CellMaps, Plantar, PlantarMask, StrikePattern
 from pipeline.analysis.result.quality import Quality, QualityCode, QualityIssue, QualityLimits, SideQuality
 from pipeline.analysis.result.records import CohortPosition, Metric, MetricStatus, Symmetry, finite
 from pipeline.analysis.result.session import (
@@ -144,6 +145,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "AnalysisResult",
     "Bilateral",
+    "CellMaps",
     "CohortPosition",
     "EventLevels",
     "FootFunction",
@@ -155,6 +157,8 @@ __all__ = [
     "LldPattern",
     "Metric",
     "MetricStatus",
+    "Plantar",
+    "PlantarMask",
     "Provenance",
     "Quality",
     "QualityCode",
@@ -167,6 +171,7 @@ __all__ = [
     "SideResult",
     "StanceCurves",
     "StepColumn",
+    "StrikePattern",
     "Symmetry",
     "SymmetryTable",
     "SyncCheck",

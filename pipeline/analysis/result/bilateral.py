@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import msgspec
 
-from pipeline.analysis.metric_catalogue import SIDE_METRIC_NAMES, SIDE_METRICS
-from pipeline.analysis.result.records import Metric, MetricStatus, Symmetry, _Record
+from pipeline.analysis.metric_catalogue import PLANTAR_METRICS, SIDE_METRIC_NAMES, SIDE_METRICS
+from pipeline.analysis.result.records import Metric, MetricStatus, Symmetry, _Record, added_later
 
 
 class _SymmetryBase(_Record):
@@ -18,8 +18,10 @@ class _SymmetryBase(_Record):
 
 
 #: Symmetry of every per-side metric (``result.metrics.bilateral.symmetry.stance_time_s.si_pct``).
+_ADDED = {m.name for m in PLANTAR_METRICS}  # added within schema version 2: older files decode without them
 SymmetryTable = msgspec.defstruct(
-    "SymmetryTable", [(m.name, Symmetry) for m in SIDE_METRICS], bases=(_SymmetryBase,), module=__name__,
+    "SymmetryTable", [(m.name, Symmetry, added_later(Symmetry, m.name, m.label, m.unit)) if m.name in _ADDED
+                      else (m.name, Symmetry) for m in SIDE_METRICS], bases=(_SymmetryBase,), module=__name__,
     frozen=True, kw_only=True, namespace={"__doc__": "Left-right symmetry of every per-side metric."},
 )
 

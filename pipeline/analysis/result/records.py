@@ -128,3 +128,21 @@ def side_attr(obj: Any, name: str) -> Any:
     if name not in SIDES:
         raise KeyError(f"side must be 'left' or 'right', got {name!r}")
     return getattr(obj, name)
+
+
+#: Why a metric added after a result was written is missing from it (results stay readable: see
+#: :func:`added_later`).
+WRITTEN_EARLIER = "not in this result: it was written by an earlier version of the analysis; analyse the session again"
+
+
+def added_later(kind: type, name: str, label: str, unit: str) -> Any:
+    """The default of a metric field added to a result of the same schema version: a record saying it is absent.
+
+    Older ``metrics.json`` files (same ``schema_version``) decode with these fields ``not_computed``, the reason
+    :data:`WRITTEN_EARLIER`; new files always carry them.
+    """
+    if kind is Metric:
+        return msgspec.field(default_factory=lambda: Metric(name=name, label=label, unit=unit, method="",
+                                                            status=MetricStatus.NOT_COMPUTED, reason=WRITTEN_EARLIER))
+    return msgspec.field(default_factory=lambda: Symmetry(metric=name, label=label, unit=unit,
+                                                          status=MetricStatus.NOT_COMPUTED, reason=WRITTEN_EARLIER))

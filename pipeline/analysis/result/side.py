@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 import msgspec
 
-from pipeline.analysis.metric_catalogue import SIDE_METRIC_NAMES, SIDE_METRICS
-from pipeline.analysis.result.records import CohortPosition, Metric, _Record
+from pipeline.analysis.metric_catalogue import PLANTAR_METRICS, SIDE_METRIC_NAMES, SIDE_METRICS
+from pipeline.analysis.result.plantar import Plantar
+from pipeline.analysis.result.records import CohortPosition, Metric, _Record, added_later
 
 
 class FootFunction(_Record):
@@ -92,6 +93,7 @@ class _SideBase(_Record):
     region_rule: str = ""
     event_levels: EventLevels | None = None
     imu: ImuCheck | None = None
+    plantar: Plantar | None = None
 
     def metrics(self) -> Iterator[Metric]:
         """Every per-side metric, in report order."""
@@ -107,8 +109,10 @@ class _SideBase(_Record):
 
 #: One foot's result: the fields of ``_SideBase`` plus one :class:`Metric` per name of ``SIDE_METRICS``
 #: (``result.metrics.left.stance_time_s.median``).
+_ADDED = {m.name for m in PLANTAR_METRICS}  # added within schema version 2: older files decode without them
 SideResult = msgspec.defstruct(
-    "SideResult", [(m.name, Metric) for m in SIDE_METRICS], bases=(_SideBase,), module=__name__, frozen=True,
+    "SideResult", [(m.name, Metric, added_later(Metric, m.name, m.label, m.unit)) if m.name in _ADDED
+                   else (m.name, Metric) for m in SIDE_METRICS], bases=(_SideBase,), module=__name__, frozen=True,
     kw_only=True, namespace={"__doc__": "One foot's result: status, units, step counts, foot function, regions, "
                              "event thresholds, and one Metric per per-side metric name."},
 )
