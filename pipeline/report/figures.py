@@ -17,7 +17,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from matplotlib.collections import PatchCollection  # noqa: E402
+from matplotlib.collections import LineCollection, PatchCollection  # noqa: E402
 from matplotlib.patches import Polygon  # noqa: E402
 
 from insole.layouts import FOREFOOT_WIDTH_RATIO, SensorLayout, foot_outline_mm  # noqa: E402
@@ -108,6 +108,21 @@ def _foot_axes(ax: plt.Axes, side: str, foot_length_mm: float) -> None:
     ax.set_title(f"{side} foot", fontsize=9)
 
 
+#: Most per-step lines or points drawn in one panel (evenly spaced over the session); means and SDs use every
+#: step. More would not show more to the eye, and a 1-hour session's figure would be tens of MB of SVG.
+MAX_STEPS_DRAWN = 150
+
+
+def drawn_rows(n: int, limit: int = MAX_STEPS_DRAWN) -> np.ndarray:
+    """Indices of the at most ``limit`` steps of ``n`` that a figure draws: evenly spaced, first and last included."""
+    return np.unique(np.linspace(0, n - 1, min(n, limit)).round().astype(int)) if n else np.zeros(0, int)
+
+
+def drawn_note(n_drawn: int, n: int) -> str:
+    """`` (150 of 3,300 drawn, evenly spaced)`` when not every step is drawn, else ``""``."""
+    return "" if n_drawn == n else f" ({n_drawn} of {n:,} drawn, evenly spaced)"
+
+
 def cop_gait_lines(
     curves: Mapping[str, StanceCurves], sides: Sequence[str], foot_length_mm: float
 ) -> tuple[str, dict[str, int]] | None:
@@ -125,12 +140,14 @@ def cop_gait_lines(
         for ax, (side, (ap, ml)) in zip(axes[0], data.items(), strict=True):
             _foot_axes(ax, side, foot_length_mm)
             x_mm, y_mm = ap * foot_length_mm, ml * width
-            for i in range(x_mm.shape[0]):
-                h, v = _display_xy(x_mm[i], y_mm[i], side)
-                ax.plot(h, v, color=SIDE_COLOURS[side], alpha=0.15, linewidth=0.6)
+            rows = drawn_rows(x_mm.shape[0])
+            h, v = _display_xy(x_mm[rows], y_mm[rows], side)
+            ax.add_collection(LineCollection([np.c_[hh, vv] for hh, vv in zip(h, v, strict=True)],
+                                             colors=SIDE_COLOURS[side], alpha=0.15, linewidths=0.6))
             h, v = _display_xy(_nanmean(x_mm), _nanmean(y_mm), side)
             ax.plot(h, v, color="black", linewidth=2.0)
-            ax.text(0.5, -0.04, f"n = {x_mm.shape[0]} steps", transform=ax.transAxes, ha="center", fontsize=8)
+            ax.text(0.5, -0.04, f"n = {x_mm.shape[0]} steps{drawn_note(len(rows), x_mm.shape[0])}",
+                    transform=ax.transAxes, ha="center", fontsize=7 if len(rows) < x_mm.shape[0] else 8)
         return _to_data_uri(fig), {s: int(a[0].shape[0]) for s, a in data.items()}
 
 

@@ -19,7 +19,17 @@ from matplotlib.collections import LineCollection
 
 from pipeline.analysis.result import AnalysisResult, Plantar
 from pipeline.analysis.result.records import MetricStatus
-from pipeline.report.figures import _RC, SIDE_COLOURS, _display_xy, _nanmean, _nanstd, _to_data_uri, plt
+from pipeline.report.figures import (
+    _RC,
+    SIDE_COLOURS,
+    _display_xy,
+    _nanmean,
+    _nanstd,
+    _to_data_uri,
+    drawn_note,
+    drawn_rows,
+    plt,
+)
 
 #: Fewest cells for an interpolated map; below it, nearest-cell patches.
 INTERPOLATE_MIN_CELLS = 12
@@ -27,8 +37,6 @@ INTERPOLATE_MIN_CELLS = 12
 GRID_STEP = 0.006
 #: What a cell's value is, by the session's pressure unit (insoles in N report force per cell, raw ones counts).
 QUANTITY = {"kPa": "pressure", "N": "cell force", "counts": "cell reading"}
-#: Most per-step curves drawn behind a mean (evenly spaced over the session; the mean uses every step).
-MAX_STEP_LINES = 150
 #: Colour map of pressures (sequential, light = low, dark red = high).
 CMAP = "YlOrRd"
 _MEDIAL = {"left": "medial side on the right", "right": "medial side on the left"}
@@ -215,9 +223,10 @@ def gait_line_ends(result: AnalysisResult, sides: Sequence[str]) -> tuple[str, d
             out = _outline(L)
             oh, ov = _display_xy(out[:, 0], out[:, 1], side)
             ax.fill(oh, ov, facecolor="#f4f4f4", edgecolor="#555555", linewidth=1.0, zorder=0)
+            rows = drawn_rows(len(a))
             for j, (what, marker) in enumerate((("start", "o"), ("end", "^"))):
                 x, y = a[:, 2 * j] / 100.0 * L, a[:, 2 * j + 1] / 100.0 * W
-                h, v = _display_xy(x, y, side)
+                h, v = _display_xy(x[rows], y[rows], side)
                 ax.scatter(h, v, s=8, marker=marker, color=SIDE_COLOURS[side], alpha=0.35, linewidths=0,
                            label=f"{what} of each step")
                 mh, mv = _display_xy(np.array([x.mean()]), np.array([y.mean()]), side)
@@ -229,7 +238,8 @@ def gait_line_ends(result: AnalysisResult, sides: Sequence[str]) -> tuple[str, d
             ax.set_yticks([])
             for spine in ax.spines.values():
                 spine.set_visible(False)
-            ax.set_title(f"{side} foot ({_MEDIAL[side]})\nn = {len(a)} valid steps", fontsize=8.5)
+            ax.set_title(f"{side} foot ({_MEDIAL[side]})\nn = {len(a)} valid steps{drawn_note(len(rows), len(a))}",
+                         fontsize=8.5)
             if side == next(iter(data)):
                 handles, labels = ax.get_legend_handles_labels()
                 fig.legend(handles, labels, fontsize=6.5, frameon=False, loc="lower center",
@@ -282,7 +292,7 @@ def force_steps(result: AnalysisResult, sides: Sequence[str]) -> tuple[str, dict
                 ax.axvspan(lo, hi, color="#000000", alpha=0.05 if k % 2 == 0 else 0.0, linewidth=0)
                 ax.text(0.5 * (lo + hi), 1.0, name, transform=ax.get_xaxis_transform(), ha="center", va="bottom",
                         fontsize=6, color="#555555")
-            shown = f[np.linspace(0, len(f) - 1, min(len(f), MAX_STEP_LINES)).round().astype(int)]
+            shown = f[drawn_rows(len(f))]
             lines = LineCollection([np.c_[x, row] for row in shown], colors=SIDE_COLOURS[side], linewidths=0.5,
                                    alpha=max(0.05, min(0.3, 10.0 / len(shown))))
             ax.add_collection(lines)
@@ -290,8 +300,8 @@ def force_steps(result: AnalysisResult, sides: Sequence[str]) -> tuple[str, dict
             ax.set_xlim(0, 100)
             ax.set_ylim(0, 1.05 * float(np.nanmax(shown)) if np.isfinite(shown).any() else 1.0)
             ax.set_xlabel("stance (%)")
-            drawn = "" if len(shown) == len(f) else f" ({len(shown)} drawn, evenly spaced)"
-            ax.set_title(f"{side} foot: mean of {len(f)} valid steps{drawn}", fontsize=8.5, pad=12)
+            ax.set_title(f"{side} foot: mean of {len(f)} valid steps{drawn_note(len(shown), len(f))}", fontsize=8.5,
+                         pad=12)
         axes[0][0].set_ylabel(f"vertical force ({next(iter(data.values())).force_unit})")
         fig.tight_layout()
         return _to_data_uri(fig), {s: c.n_steps for s, c in data.items()}
