@@ -193,7 +193,7 @@ def compare_results(
             values.setdefault(measure, {"before": {}, "after": {}})
             values[measure]["before"][side] = b
             values[measure]["after"][side] = a
-            row = _compare(b, a, measure, sem_overrides)
+            row = compare_values(b, a, measure, sem_overrides)
             row.update(measure=measure, label=label, units=units, side=side)
             if side in withheld["before"] or side in withheld["after"]:
                 row["verdict"] = "not interpreted: a session failed a quality gate for this side"
@@ -215,7 +215,14 @@ def compare_results(
     return out
 
 
-def _compare(b: np.ndarray, a: np.ndarray, measure: str, sem_overrides) -> dict[str, Any]:
+def compare_values(b: np.ndarray, a: np.ndarray, measure: str,
+                   sem_overrides: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+    """The comparison of one measure of one side: per-step values ``b`` (before) and ``a`` (after), finite.
+
+    The rule every before/after view applies (this comparison and the follow-up across visits,
+    :mod:`pipeline.report.history`): change with its Welch CI, effect sizes, SEM and MDC95, and the verdict
+    (beyond measurement variability when |change| > MDC95 and the CI excludes zero); see :data:`METHODS`.
+    """
     diff = float(a.mean() - b.mean())
     ci = welch_ci95(b, a)
     g = hedges_g(b, a)
