@@ -48,6 +48,10 @@ BEYOND = "change beyond measurement variability"
 #: Key measures drawn over visits, in order (per side; those absent from every visit are left out).
 KEY_MEASURES = ("cadence_steps_per_min", "stride_time_s", "stance_pct", "double_support_s", "gait_speed_m_s",
                 "peak1_force", "peak2_force", "loading_rate")
+#: Relative difference of two visits' force rescale factors (pipeline.analysis.force_scale) above which the
+#: comparison is caveated: 1 %, this tool's choice (the analysis rescales by 1 / ratio outside 0.9-1.1, so two walks
+#: on either side of that bound differ by about 10 % in every body-weight figure).
+RESCALE_TOLERANCE = 0.01
 #: Decimals shown per unit (a unit not listed: 2).
 DIGITS = {"s": 3, "% stride": 1, "steps/min": 1, "m/s": 2, "BW": 3, "BW/s": 2, "N": 0, "N/s": 0}
 #: Symmetry indices drawn over visits (no verdict: see the module notes).
@@ -86,6 +90,7 @@ def _visit_info(k: int, v: Visit, previous: Visit | None) -> dict[str, Any]:
     t = parse_utc(info.get("created_utc"))
     cond, prev_cond = info.get("condition"), previous.metrics.session.condition if previous else None
     q = v.metrics.quality
+    fs = v.metrics.bilateral.force_scale
     return {
         "visit": k + 1,
         "source": v.shown,
@@ -100,6 +105,8 @@ def _visit_info(k: int, v: Visit, previous: Visit | None) -> dict[str, Any]:
         "quality_passed": q.passed,
         "quality_failures": [f.message for f in q.failures],
         "steps_valid": {s: v.metrics.side(s).n_steps_valid for s in v.metrics.sides},
+        "force_scale": {"ratio": fs.ratio, "rescale_factor": fs.rescale_factor, "status": str(fs.status),
+                        "expected": [fs.expected_low, fs.expected_high]},
         "analysed_utc": v.metrics.provenance.analysed_utc,
     }
 
@@ -167,13 +174,19 @@ def _pair(visits: Sequence[Visit], i: int, j: int, kind: str, *, allow_different
                               sem_overrides=sem_overrides)
     except ReportError as exc:  # different insoles: not compared, as insole compare refuses them
         return {**base, "comparable": False, "message": str(exc), "caveats": [], "key": [], "other_beyond": []}
+    caveats = list(doc["compatibility"]["caveats"])
+    fi, fj = (visits[k].metrics.bilateral.force_scale.rescale_factor for k in (i, j))
+    if fi is not None and fj is not None and abs(fi - fj) > RESCALE_TOLERANCE * max(fi, fj):
+        caveats.append(f"force in body weights was rescaled by the walk calibration x{fi:.3f} at visit {i + 1} and "
+                       f"x{fj:.3f} at visit {j + 1} (force-scale ratio outside its expected range in one of them): "
+                       "part of the change in force measures is that rescaling, not the walking")
     rows = [{k: r[k] for k in _ROW_FIELDS} | {"before_mean": r["before"]["mean"], "after_mean": r["after"]["mean"],
                                              "n_before": r["before"]["n"], "n_after": r["after"]["n"]}
             for r in doc["metrics"]]
     key = [r for r in rows if r["measure"] in KEY_MEASURES]
     key.sort(key=lambda r: (KEY_MEASURES.index(r["measure"]), SIDES.index(r["side"])))
     other = [r for r in rows if r["measure"] not in KEY_MEASURES and r["verdict"] == BEYOND]
-    return {**base, "comparable": True, "message": "", "caveats": doc["compatibility"]["caveats"], "key": key,
+    return {**base, "comparable": True, "message": "", "caveats": caveats, "key": key,
             "other_beyond": other, "n_other_compared": sum(1 for r in rows if r["measure"] not in KEY_MEASURES)}
 
 

@@ -120,11 +120,8 @@ def session_files(inputs: Sequence[Path]) -> list[Path]:
 
 
 def _shown_names(paths: Sequence[Path]) -> dict[Path, str]:
-    """Each file's name relative to the folder the files share (just the name when that is unambiguous)."""
-    names = [p.name for p in paths]
-    if len(set(names)) == len(names):
-        return dict(zip(paths, names, strict=True))
-    common = Path(*Path(paths[0]).parent.parts)
+    """Each file's path relative to the folder all the files are in (a visit sub-folder stays in the name)."""
+    common = Path(paths[0]).parent
     for p in paths[1:]:
         while not p.is_relative_to(common):
             common = common.parent
