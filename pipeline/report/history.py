@@ -107,7 +107,6 @@ def _visit_info(k: int, v: Visit, previous: Visit | None) -> dict[str, Any]:
         "steps_valid": {s: v.metrics.side(s).n_steps_valid for s in v.metrics.sides},
         "force_scale": {"ratio": fs.ratio, "rescale_factor": fs.rescale_factor, "status": str(fs.status),
                         "expected": [fs.expected_low, fs.expected_high]},
-        "analysed_utc": v.metrics.provenance.analysed_utc,
     }
 
 
