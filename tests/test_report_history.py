@@ -193,14 +193,15 @@ def test_sessions_of_several_subjects_are_refused_unless_one_is_chosen(subject_d
 
 
 def _hostile_inbox(subject_dir: Path, root: Path) -> Path:
-    """An inbox whose subject folder name and every text metadata field of its two sessions are hostile."""
+    """An inbox whose subject folder name, every text metadata field of its two sessions and the second one's
+    recording time are hostile."""
     folder = root / "clinic-x" / HOSTILE[1]
     folder.mkdir(parents=True)
     for k in (0, 1):
         dest = folder / f"visit-{k}.h5"
         shutil.copyfile(subject_dir / VISITS[k][0], dest)
-        _set_attrs(dest, f"2026-0{k + 1}-01T09:00:00Z", subject_id=HOSTILE[0], condition=HOSTILE[k % 2],
-                   notes=" ".join(HOSTILE))
+        _set_attrs(dest, "2026-01-01T09:00:00Z" if k == 0 else HOSTILE[0], subject_id=HOSTILE[0],
+                   condition=HOSTILE[k % 2], notes=" ".join(HOSTILE))
     return root
 
 
@@ -247,6 +248,7 @@ def test_hostile_metadata_is_escaped_and_the_batch_links_each_subject_to_its_fol
     assert [v["session"]["notes"] for v in doc["visits"]] == [" ".join(HOSTILE)] * 2
     assert [v["session"]["condition"] for v in doc["visits"]] == list(HOSTILE)
     assert doc["condition_changes"] == [{"visit": 2, "from": HOSTILE[0], "to": HOSTILE[1]}]
+    assert [v["recorded_readable"] for v in doc["visits"]] == [True, False]  # the hostile time: after, and said
     for v in doc["visits"]:  # each visit links to its own session report, which exists
         assert (page.parent / v["report_href"]).is_file()
     # a rerun changes nothing: the page is neither rebuilt nor rewritten

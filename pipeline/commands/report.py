@@ -54,6 +54,8 @@ def report_command(file: Path, output: Path, json_path: Path | None, pdf_path: s
         return
     if more_files or subject or sem_path or allow_different_devices:
         raise click.UsageError("several files, --subject, --sem and --allow-different-devices go with --history")
+    if file.is_dir():
+        raise click.UsageError(f"{file} is a folder; for the follow-up of a subject's sessions add --history")
     from pipeline.analysis import analyze_session
     from pipeline.report import write_report, write_report_json
 

@@ -149,8 +149,9 @@ def _measures(before: AnalysisResult, after: AnalysisResult) -> tuple[list[tuple
     return out, caveats
 
 
-def _values(steps: pd.DataFrame, side: str, column: str) -> np.ndarray:
-    v = pd.to_numeric(steps.loc[steps["side"] == side, column], errors="coerce").to_numpy(dtype=float)
+def _values(steps_of_side: pd.DataFrame, column: str) -> np.ndarray:
+    """Finite values of ``column`` in the steps of one side."""
+    v = pd.to_numeric(steps_of_side[column], errors="coerce").to_numpy(dtype=float)
     return v[np.isfinite(v)]
 
 
@@ -185,9 +186,11 @@ def compare_results(
     measures, unit_caveats = _measures(before, after)
     compat["caveats"].extend(unit_caveats)
     rows, values = [], {}
+    by_side = {key: {side: steps[steps["side"] == side] for side in sides}  # split once, not per measure
+               for key, steps in (("before", bsteps), ("after", asteps))}
     for measure, label, units in measures:
         for side in sides:
-            b, a = _values(bsteps, side, measure), _values(asteps, side, measure)
+            b, a = _values(by_side["before"][side], measure), _values(by_side["after"][side], measure)
             if b.size == 0 or a.size == 0:
                 continue
             values.setdefault(measure, {"before": {}, "after": {}})

@@ -110,11 +110,27 @@ def _visit_info(k: int, v: Visit, previous: Visit | None) -> dict[str, Any]:
     }
 
 
+class _ValidSteps:
+    """The valid steps of each visit and side, split once: the values of
+    :meth:`~pipeline.analysis.result.AnalysisResult.step_values` without filtering the table on every call."""
+
+    def __init__(self, visits: Sequence[Visit]) -> None:
+        self._frames = [{s: v.result.valid_steps(s) for s in SIDES} for v in visits]
+
+    def values(self, k: int, side: str, column: str) -> np.ndarray:
+        frame = self._frames[k][side]
+        if column not in frame.columns:
+            return np.zeros(0)
+        x = frame[column].to_numpy(dtype=float)
+        return x[np.isfinite(x)]
+
+
 def _step_columns(v: Visit) -> dict[str, str]:
     return {c.name: c.unit for c in v.metrics.step_columns}
 
 
-def _per_visit(visits: Sequence[Visit], measure: str) -> tuple[list[dict[str, Any]], str | None]:
+def _per_visit(visits: Sequence[Visit], steps: _ValidSteps, measure: str
+               ) -> tuple[list[dict[str, Any]], str | None]:
     """Mean, CI and n per visit and side; and the unit of the first visit that has the measure."""
     unit = next((_step_columns(v)[measure] for v in visits if measure in _step_columns(v)), None)
     rows = []
@@ -122,7 +138,7 @@ def _per_visit(visits: Sequence[Visit], measure: str) -> tuple[list[dict[str, An
         row: dict[str, Any] = {"visit": k + 1}
         vu = _step_columns(v).get(measure)
         for side in SIDES:
-            x = v.result.step_values(side, measure) if vu is not None else np.zeros(0)
+            x = steps.values(k, side, measure) if vu is not None else np.zeros(0)
             if x.size == 0:
                 row[side] = None
             elif vu != unit:
@@ -134,7 +150,8 @@ def _per_visit(visits: Sequence[Visit], measure: str) -> tuple[list[dict[str, An
     return rows, unit
 
 
-def _band(visits: Sequence[Visit], measure: str, unit: str | None, comparable: Mapping[int, bool],
+def _band(visits: Sequence[Visit], steps: _ValidSteps, measure: str, unit: str | None,
+          comparable: Mapping[int, bool],
           sem_overrides: Mapping[str, Mapping[str, Any]] | None) -> dict[str, list[dict[str, Any]]]:
     """Per side: first visit's mean +- MDC95 of (first visit, visit k), for the visits comparable with the first."""
     out: dict[str, list[dict[str, Any]]] = {}
@@ -142,14 +159,14 @@ def _band(visits: Sequence[Visit], measure: str, unit: str | None, comparable: M
     if _step_columns(first).get(measure) != unit:
         return out
     for side in SIDES:
-        b = first.result.step_values(side, measure)
+        b = steps.values(0, side, measure)
         if b.size < 2:
             continue
         pts = []
         for k, v in enumerate(visits):
             if not comparable.get(k, False) or _step_columns(v).get(measure) != unit:
                 continue
-            a = v.result.step_values(side, measure)
+            a = steps.values(k, side, measure)
             if a.size < 2:
                 continue
             row = compare_values(b, a, measure, sem_overrides)
@@ -253,8 +270,9 @@ def build_history(
         p = pairs[0] if k == 1 else pairs[-1] if k == n - 1 else None
         comparable_with_first[k] = p["comparable"] if p is not None else _same_insoles(ordered[0], ordered[k])
     measures = []
+    steps = _ValidSteps(ordered)
     for name in KEY_MEASURES:
-        per_visit, unit = _per_visit(ordered, name)
+        per_visit, unit = _per_visit(ordered, steps, name)
         if not any(r[s] for r in per_visit for s in SIDES):
             continue
         spec = METRIC_SPECS[name]
@@ -262,7 +280,7 @@ def build_history(
                        for p in pairs if p["kind"] == "consecutive"}
         measures.append({"measure": name, "label": spec.label, "units": unit, "method": spec.method,
                          "digits": DIGITS.get(unit or "", 2),
-                         "visits": per_visit, "mdc_band": _band(ordered, name, unit, comparable_with_first,
+                         "visits": per_visit, "mdc_band": _band(ordered, steps, name, unit, comparable_with_first,
                                                                 sem_overrides),
                          "vs_previous": vs_previous})
     header = document_header(SCHEMA, SCHEMA_VERSION, "history")
