@@ -21,6 +21,7 @@ from pipeline import __version__
 from pipeline.batch.atomic import remove_stale_temps
 from pipeline.batch.discovery import discover
 from pipeline.batch.errors import BatchError
+from pipeline.batch.history_pages import write_history_pages
 from pipeline.batch.isolation import DEFAULT_ENTRY
 from pipeline.batch.jobs import NightJobs, output_folder
 from pipeline.batch.params import check_params
@@ -184,6 +185,7 @@ def _run(cfg: BatchConfig, inbox: Path, out: Path, params: dict[str, Any], param
         night.plan(discover(inbox, min_age_s=cfg.min_age_s))
         night.execute(runner)
         rows = night.summary_rows(cfg.change_pct)
+        write_history_pages(out, rows)  # each subject's follow-up page, linked from the summary
         finished = utc_now()
         info = {"run_id": run_id, "started_utc": started, "finished_utc": finished, "runner": runner.description,
                 "software": SOFTWARE, "params_json": params_json, "inbox": str(inbox),

@@ -172,11 +172,25 @@ def to_html(rows: list[dict[str, Any]], counts: dict[str, int], night: dict[str,
         flagged=[r for r in rows if r["status"] == "processed"
                  and (r.get("quality_passed") is False or r.get("quality_warnings") or r.get("quality_failures"))],
         changed=[r for r in rows if r.get("changes")],
+        followed=_latest_per_subject(rows),
         change_pct=f"{change_pct:g}",
         reasons=reasons,
         base=base,
         fmt=lambda x: f"{x:.3f}" if isinstance(x, int | float) and not isinstance(x, bool) else "-",
     )
+
+
+def _latest_per_subject(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The latest processed session (by recording time, then path) of each subject with a follow-up page or a
+    reason why there is none (:mod:`pipeline.batch.history_pages`), by subject."""
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in rows:
+        if r["status"] == "processed" and (r.get("history_page") or r.get("history_problem")):
+            key = (r["clinic"], r["subject"])
+            if key not in latest or (r.get("recorded_utc") or "", r["rel_path"]) >= (
+                    latest[key].get("recorded_utc") or "", latest[key]["rel_path"]):
+                latest[key] = r
+    return [latest[k] for k in sorted(latest)]
 
 
 def write_summary(out_root: Path, rows: list[dict[str, Any]], counts: dict[str, int], night: dict[str, Any], *,

@@ -149,8 +149,9 @@ def _measures(before: AnalysisResult, after: AnalysisResult) -> tuple[list[tuple
     return out, caveats
 
 
-def _values(steps: pd.DataFrame, side: str, column: str) -> np.ndarray:
-    v = pd.to_numeric(steps.loc[steps["side"] == side, column], errors="coerce").to_numpy(dtype=float)
+def _values(steps_of_side: pd.DataFrame, column: str) -> np.ndarray:
+    """Finite values of ``column`` in the steps of one side."""
+    v = pd.to_numeric(steps_of_side[column], errors="coerce").to_numpy(dtype=float)
     return v[np.isfinite(v)]
 
 
@@ -185,15 +186,17 @@ def compare_results(
     measures, unit_caveats = _measures(before, after)
     compat["caveats"].extend(unit_caveats)
     rows, values = [], {}
+    by_side = {key: {side: steps[steps["side"] == side] for side in sides}  # split once, not per measure
+               for key, steps in (("before", bsteps), ("after", asteps))}
     for measure, label, units in measures:
         for side in sides:
-            b, a = _values(bsteps, side, measure), _values(asteps, side, measure)
+            b, a = _values(by_side["before"][side], measure), _values(by_side["after"][side], measure)
             if b.size == 0 or a.size == 0:
                 continue
             values.setdefault(measure, {"before": {}, "after": {}})
             values[measure]["before"][side] = b
             values[measure]["after"][side] = a
-            row = _compare(b, a, measure, sem_overrides)
+            row = compare_values(b, a, measure, sem_overrides)
             row.update(measure=measure, label=label, units=units, side=side)
             if side in withheld["before"] or side in withheld["after"]:
                 row["verdict"] = "not interpreted: a session failed a quality gate for this side"
@@ -215,7 +218,14 @@ def compare_results(
     return out
 
 
-def _compare(b: np.ndarray, a: np.ndarray, measure: str, sem_overrides) -> dict[str, Any]:
+def compare_values(b: np.ndarray, a: np.ndarray, measure: str,
+                   sem_overrides: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+    """The comparison of one measure of one side: per-step values ``b`` (before) and ``a`` (after), finite.
+
+    The rule every before/after view applies (this comparison and the follow-up across visits,
+    :mod:`pipeline.report.history`): change with its Welch CI, effect sizes, SEM and MDC95, and the verdict
+    (beyond measurement variability when |change| > MDC95 and the CI excludes zero); see :data:`METHODS`.
+    """
     diff = float(a.mean() - b.mean())
     ci = welch_ci95(b, a)
     g = hedges_g(b, a)

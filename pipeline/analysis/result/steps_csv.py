@@ -28,3 +28,25 @@ def write_steps_csv(steps: pd.DataFrame, path: str | Path) -> Path:
         f.write((",".join(map(str, steps.columns)) + "\n").encode())
         pa_csv.write_csv(table, f, pa_csv.WriteOptions(include_header=False))
     return out
+
+
+
+#: Text columns of the per-step table, and its integer columns (every other column is a float or a boolean).
+TEXT_COLUMNS = ("side", "exclusion", "imu_reason")
+INTEGER_COLUMNS = ("step", "bout")
+
+
+def read_steps_csv(path: str | Path) -> pd.DataFrame:
+    """Read a ``steps.csv`` written by :func:`write_steps_csv` back into the per-step table.
+
+    Booleans come back as booleans, empty text fields as ``""``, missing numbers as NaN and every numeric column
+    but :data:`INTEGER_COLUMNS` as float64. Columns the analysis keeps in single precision come back as float64
+    of their shortest decimal form (within 1e-7 relative of the values analysed).
+    """
+    steps = pd.read_csv(path, dtype={c: str for c in TEXT_COLUMNS})
+    for c in steps.columns:
+        if c in TEXT_COLUMNS:
+            steps[c] = steps[c].fillna("")
+        elif c not in INTEGER_COLUMNS and pd.api.types.is_integer_dtype(steps[c].dtype):
+            steps[c] = steps[c].astype(float)
+    return steps
