@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -49,6 +50,9 @@ def test_comparison_json_structure(result_factory):
         assert set(row["before"]) == {"n", "mean", "sd", "median"} and row["before"]["n"] > 10
         assert len(row["change_ci95"]) == 2 and isinstance(row["mdc95"], float)
         assert isinstance(row["exceeds_mdc95"], bool) and "Weir 2005" in row["sem_source"]
+    labels = {r["measure"]: r["label"] for r in doc["metrics"]}
+    assert labels["heel_pti"] == "heel: pressure-time integral" and labels["peak1_force"] == "First force peak"
+    assert not [lab for lab in labels.values() if re.search(r"[a-z]_[a-z]", lab)]  # human names, not column names
     units = {r["measure"]: r["units"] for r in doc["metrics"]}
     assert units["stance_time_s"] == "s" and units["peak1_force"] == "BW" and units["heel_pti"] == "kPa s"
     json.dumps(doc, allow_nan=False)
@@ -102,7 +106,7 @@ def test_published_sem_overrides(result_factory, tmp_path):
 
 def test_different_layouts_are_refused_unless_allowed(result_factory):
     before, after = result_factory("neutral", 30.0, 1), result_factory("neutral", 30.0, 1, sensors=8)
-    with pytest.raises(ReportError, match=r"different insoles .*layout id: generic-16 before, generic-8 after"):
+    with pytest.raises(ReportError, match=r"different insoles .*sensor layout: generic-16 before, generic-8 after"):
         comparison_json(before, after)
     doc = comparison_json(before, after, allow_different_devices=True)
     assert doc["compatibility"]["different_devices"] is True and doc["compatibility"]["comparable"] is False
@@ -128,7 +132,7 @@ def test_measures_in_different_units_are_not_compared(result_factory):
     doc = comparison_json(before, after)
     measures = {r["measure"] for r in doc["metrics"]}
     assert "peak1_force" not in measures and "impulse" not in measures and "stance_time_s" in measures
-    assert any(c.startswith("peak1_force is not compared: BW before, N after") for c in
+    assert any(c.startswith("First force peak is not compared: BW before, N after") for c in
                doc["compatibility"]["caveats"])
 
 

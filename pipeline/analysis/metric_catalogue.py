@@ -223,6 +223,19 @@ REGION_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("contact_pct", "% stance", "share of stance with the region loaded (> 2 % of peak force)"),
     ColumnSpec("load_pct", "% impulse", "share of the step's force-time integral carried by the region"),
 )
+#: How each regional column reads in tables, after the region's name.
+REGION_COLUMN_LABELS = {"peak_pressure": "peak pressure", "pti": "pressure-time integral",
+                        "contact_pct": "contact time", "load_pct": "share of load"}
+
+
+def region_column_label(column: str) -> str | None:
+    """``heel medial: pressure-time integral`` for the per-step column ``heel_medial_pti`` (None when ``column`` is
+    not a regional column). Region names are the layout's identifiers; their underscores separate words."""
+    for c in REGION_COLUMNS:
+        if column.endswith(f"_{c.name}") and len(column) > len(c.name) + 1:
+            region = column[: -len(c.name) - 1].replace("_", " ")
+            return f"{region}: {REGION_COLUMN_LABELS[c.name]}"
+    return None
 
 
 def resolve_unit(template: str, force_unit: str, pressure_unit: str) -> str:

@@ -28,7 +28,7 @@ import msgspec
 import numpy as np
 import pandas as pd
 
-from pipeline.analysis.metric_catalogue import METRIC_SPECS, REGION_COLUMNS, SIDE_METRIC_NAMES
+from pipeline.analysis.metric_catalogue import METRIC_SPECS, REGION_COLUMNS, SIDE_METRIC_NAMES, region_column_label
 from pipeline.analysis.result import AnalysisResult
 from pipeline.errors import ReportError
 from pipeline.interpretation import STATISTICS_REFERENCES, build_findings
@@ -49,6 +49,9 @@ SCHEMA_VERSION = 2
 #: Measures shown first, in this order; every other per-step metric and regional measure follows by name.
 LEADING_MEASURES = ("stride_time_s", "stance_time_s", "swing_time_s", "peak1_force", "valley_force", "peak2_force",
                     "loading_rate", "impulse", "cpei_pct", "cop_path_length_pct")
+#: The insole properties both sessions must share, and how they read in the caveats.
+DEVICE_FIELDS = {"layout_id": "sensor layout", "n_sensors": "number of cells", "units": "pressure units",
+                 "sampling_rate_hz": "sampling rate", "device_model": "device model"}
 _REGION_SUFFIXES = tuple(f"_{c.name}" for c in REGION_COLUMNS)
 
 
@@ -96,17 +99,17 @@ def check_compatibility(before: AnalysisResult, after: AnalysisResult, allow_dif
         if side not in bs or side not in as_:
             caveats.append(f"the {side} foot is recorded in only one of the sessions; it is not compared")
             continue
-        for key in ("layout_id", "n_sensors", "units", "sampling_rate_hz", "device_model"):
+        for key in DEVICE_FIELDS:
             b, a = bs[side][key], as_[side][key]
             if b is None or a is None:
                 if key in ("layout_id", "n_sensors"):
-                    caveats.append(f"{side} {key.replace('_', ' ')} is not recorded in both sessions; "
+                    caveats.append(f"{side} {DEVICE_FIELDS[key]} is not recorded in both sessions; "
                                    "comparability of the insoles could not be checked")
                 continue
             if b != a:
                 differences[f"{side}.{key}"] = {"before": b, "after": a}
                 if key in ("layout_id", "n_sensors", "units"):
-                    blocking.append(f"{side} {key.replace('_', ' ')}: {b} before, {a} after")
+                    blocking.append(f"{side} {DEVICE_FIELDS[key]}: {b} before, {a} after")
                 elif key == "sampling_rate_hz":
                     caveats.append(f"{side} sampling rate differs ({b:g} vs {a:g} Hz): loading rates and event "
                                    "timing are not directly comparable")
@@ -140,11 +143,11 @@ def _measures(before: AnalysisResult, after: AnalysisResult) -> tuple[list[tuple
     ordered = [c for c in LEADING_MEASURES if c in common] + sorted(c for c in common if c not in LEADING_MEASURES)
     out, caveats = [], []
     for name in ordered:
+        label = METRIC_SPECS[name].label if name in METRIC_SPECS else (region_column_label(name) or name)
         if bu[name].unit != au[name].unit:
-            caveats.append(f"{name} is not compared: {bu[name].unit} before, {au[name].unit} after (the sessions' "
+            caveats.append(f"{label} is not compared: {bu[name].unit} before, {au[name].unit} after (the sessions' "
                            "units differ, e.g. body mass given in only one of them)")
             continue
-        label = METRIC_SPECS[name].label if name in METRIC_SPECS else name.replace("_", " ")
         out.append((name, label, bu[name].unit))
     return out, caveats
 

@@ -21,6 +21,7 @@ from matplotlib.collections import LineCollection, PatchCollection  # noqa: E402
 from matplotlib.patches import Polygon  # noqa: E402
 
 from insole.layouts import FOREFOOT_WIDTH_RATIO, SensorLayout, foot_outline_mm  # noqa: E402
+from pipeline.analysis.metric_catalogue import REGION_COLUMN_LABELS  # noqa: E402
 from pipeline.analysis.result import StanceCurves  # noqa: E402
 
 SIDE_COLOURS = {"left": "#0072B2", "right": "#D55E00"}
@@ -238,7 +239,7 @@ def region_map(
         units = sorted({str(v.get("pressure_unit")) for s in sides for v in regions[s].values()
                         if isinstance(v, Mapping) and v.get("pressure_unit")})
         fig.colorbar(sm, ax=axes[0].tolist(), shrink=0.7,
-                     label=value_key.replace("_", " ") + (f" ({' / '.join(units)})" if units else ""))
+                     label=REGION_COLUMN_LABELS[value_key] + (f" ({' / '.join(units)})" if units else ""))
         return _to_data_uri(fig), unplaced
 
 
