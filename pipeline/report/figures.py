@@ -94,15 +94,20 @@ def _display_xy(x_mm: np.ndarray, y_mm: np.ndarray, side: str) -> tuple[np.ndarr
     return (y_mm if side == "left" else -y_mm), x_mm
 
 
-def _foot_axes(ax: plt.Axes, side: str, foot_length_mm: float) -> None:
-    out = _outline(foot_length_mm)
-    h, v = _display_xy(out[:, 0], out[:, 1], side)
-    ax.fill(h, v, facecolor="#f4f4f4", edgecolor="#555555", linewidth=1.0, zorder=0)
+def bare_axes(ax: plt.Axes) -> None:
+    """A drawing of the foot, not a chart: equal scales, no ticks, no frame."""
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
     for spine in ax.spines.values():
         spine.set_visible(False)
+
+
+def _foot_axes(ax: plt.Axes, side: str, foot_length_mm: float) -> None:
+    out = _outline(foot_length_mm)
+    h, v = _display_xy(out[:, 0], out[:, 1], side)
+    ax.fill(h, v, facecolor="#f4f4f4", edgecolor="#555555", linewidth=1.0, zorder=0)
+    bare_axes(ax)
     med = 0.2 * foot_length_mm
     ax.annotate("medial", xy=(med if side == "left" else -med, 0.02 * foot_length_mm), ha="center", fontsize=7,
                 color="#555555")

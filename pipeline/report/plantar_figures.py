@@ -26,6 +26,7 @@ from pipeline.report.figures import (
     _nanmean,
     _nanstd,
     _to_data_uri,
+    bare_axes,
     drawn_note,
     drawn_rows,
     plt,
@@ -126,11 +127,7 @@ def pressure_maps(plantar: Mapping[str, Plantar], key: str) -> tuple[str, dict[s
                     if np.isfinite(val):
                         ax.annotate(f"{val:.0f}", (hh, vv), xytext=(0, 4), textcoords="offset points", ha="center",
                                     fontsize=6.5, color="#000000" if val < 0.6 * vmax else "#ffffff")
-            ax.set_aspect("equal")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            for spine in ax.spines.values():
-                spine.set_visible(False)
+            bare_axes(ax)
             ax.set_title(f"{side} foot ({_MEDIAL[side]})\nmean of {maps.n_steps} valid steps", fontsize=8.5)
         fig.colorbar(mesh, ax=axes[0].tolist(), shrink=0.7, label=label)
         return _to_data_uri(fig), {s: plantar[s].maps.n_steps for s in sides}, "; ".join(sorted(set(hows)))
@@ -189,11 +186,7 @@ def mask_definition(plantar: Mapping[str, Plantar]) -> tuple[str, dict[str, int]
                     ax.annotate(str(k + 1), (hh, vv), xytext=(5, -2), textcoords="offset points", fontsize=6)
             for k, m in enumerate(p.masks):
                 legend.setdefault(m.label, _MASK_COLOURS[k % len(_MASK_COLOURS)])
-            ax.set_aspect("equal")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            for spine in ax.spines.values():
-                spine.set_visible(False)
+            bare_axes(ax)
             ax.set_title(f"{side} foot ({_MEDIAL[side]})\n{len(p.masks)} masks, {len(ch)} cells", fontsize=8.5)
         handles = [plt.Line2D([], [], marker="o", linestyle="", color=c, markeredgecolor="#222222", label=label)
                    for label, c in legend.items()]
@@ -233,11 +226,7 @@ def gait_line_ends(result: AnalysisResult, sides: Sequence[str]) -> tuple[str, d
                 sx, sy = (x.std(ddof=1), y.std(ddof=1)) if len(x) > 1 else (0.0, 0.0)
                 ax.errorbar(mh, mv, xerr=sy, yerr=sx, color="black", capsize=2, linewidth=1.0, marker=marker,
                             markersize=4, label=f"{what}: mean \u00b1 1 SD")
-            ax.set_aspect("equal")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            for spine in ax.spines.values():
-                spine.set_visible(False)
+            bare_axes(ax)
             ax.set_title(f"{side} foot ({_MEDIAL[side]})\nn = {len(a)} valid steps{drawn_note(len(rows), len(a))}",
                          fontsize=8.5)
             if side == next(iter(data)):
