@@ -68,4 +68,6 @@ def test_analyze_loads_neither_report_nor_batch_nor_devices():
     assert rc == 0 and "quality:" in out
     assert heavy_in(modules, ("matplotlib", "jinja2", "bumble", "bleak", "serial", "dask", "pipeline.report",
                               "pipeline.batch", "pipeline.interpretation", "insole.emulation", "insole.recorder",
-                              "insole.simulator.gait_model", "insole.importers")) == []
+                              "insole.simulator.gait_model", "insole.importers",
+                              # 0.8-1.5 s of imports: the analysis filters with numpy (pipeline.analysis.lowpass)
+                              "scipy.signal", "scipy.stats", "scipy.optimize")) == []

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipeline.analysis.lowpass import zero_phase_lowpass
+
 N_POINTS = 101
 #: Minimum depth of the mid-stance valley below the lower peak, as a share of the higher peak.
 HUMP_PROMINENCE = 0.05
@@ -166,18 +168,16 @@ def instantaneous_loading_rate(time_s: np.ndarray, force: np.ndarray, sampling_r
     """Maximum dF/dt of the zero-phase filtered force between ``t20_s`` and ``t80_s`` of each step (per second).
 
     The force is low-passed forwards and backwards (4th-order Butterworth at :data:`DERIVATIVE_CUTOFF_HZ`, or
-    0.4 x the sampling rate if that is lower); frames without a valid value count as 0 for the filter. NaN where
-    the window is unknown.
+    0.4 x the sampling rate if that is lower; :func:`pipeline.analysis.lowpass.zero_phase_lowpass`, the same filter
+    as ``scipy.signal.sosfiltfilt`` without importing scipy.signal); frames without a valid value count as 0 for
+    the filter. NaN where the window is unknown.
     """
-    from scipy.signal import butter, sosfiltfilt
-
     f = np.nan_to_num(np.asarray(force, np.float64), nan=0.0)
     out = np.full(len(t20_s), np.nan)
     if len(f) < 16 or len(t20_s) == 0:
         return out
     cutoff = min(DERIVATIVE_CUTOFF_HZ, 0.4 * sampling_rate_hz)
-    sos = butter(4, cutoff, btype="low", fs=sampling_rate_hz, output="sos")
-    deriv = np.gradient(sosfiltfilt(sos, f), time_s)
+    deriv = np.gradient(zero_phase_lowpass(f, cutoff, sampling_rate_hz, order=4), time_s)
     ok = np.isfinite(t20_s) & np.isfinite(t80_s) & (t80_s > t20_s)
     a = np.searchsorted(time_s, np.where(ok, t20_s, 0.0), side="left")
     b = np.maximum(np.searchsorted(time_s, np.where(ok, t80_s, 0.0), side="right"), a + 1)

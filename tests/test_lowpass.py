@@ -1,0 +1,60 @@
+"""The numpy zero-phase Butterworth (pipeline.analysis.lowpass) against scipy.signal.sosfiltfilt itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.signal import butter, sosfiltfilt
+
+from insole.session import open_session
+from pipeline.analysis.lowpass import butterworth_sections, zero_phase_lowpass
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("fs", [50.0, 100.0, 300.0, 1000.0, 2000.0])
+@pytest.mark.parametrize("order", [1, 2, 3, 4, 6])
+def test_same_output_as_scipy_sosfiltfilt(fs, order):
+    rng = np.random.default_rng(int(fs) + order)
+    cutoff = min(20.0, 0.4 * fs)
+    edge = 3 * (order + 1)
+    for n in (edge + 1, 100, 20_000):
+        # a random walk with steps: the shapes of a force trace (loading, plateaus, sudden unloading)
+        x = np.cumsum(rng.normal(size=n)) + 80.0 * (rng.random(n) > 0.5)
+        expected = sosfiltfilt(butter(order, cutoff, fs=fs, output="sos"), x)
+        got = zero_phase_lowpass(x, cutoff, fs, order=order)
+        assert got.shape == x.shape
+        assert np.max(np.abs(got - expected)) <= 1e-12 * np.ptp(x), (fs, order, n)
+
+
+def test_sections_are_scipys_design():
+    for fs, order in [(100.0, 4), (1000.0, 4), (100.0, 3)]:
+        sos = butter(order, 20.0, fs=fs, output="sos")
+        ours = butterworth_sections(order, 20.0, fs)
+        # the same poles and the same DC gain (scipy puts the whole gain in its first section)
+        poles = np.sort_complex(np.concatenate([np.roots(a) for _, a in ours]))
+        theirs = np.concatenate([np.roots(np.trim_zeros(s[3:], "b")) for s in sos])
+        assert np.allclose(poles, np.sort_complex(theirs), atol=1e-12)
+        gain = np.prod([b.sum() / a.sum() for b, a in ours])
+        assert gain == pytest.approx(np.prod([s[:3].sum() / s[3:].sum() for s in sos]), rel=1e-12)
+
+
+def test_a_real_force_trace_filters_as_with_scipy():
+    """The total force of a real recording (PhysioNet gaitpdb, 100 Hz) filtered as the loading rate does."""
+    with open_session(ROOT / "sample_recordings/gaitpdb/GaCo01_01.h5") as s:
+        block = s.read("left", 0, s.foot_info("left").n_frames)
+    assert len(block.pressure) > 1000
+    force = np.nan_to_num(block.pressure.astype(np.float64).sum(axis=1))
+    expected = sosfiltfilt(butter(4, 20.0, fs=100.0, output="sos"), force)
+    assert np.max(np.abs(zero_phase_lowpass(force, 20.0, 100.0) - expected)) <= 1e-12 * np.ptp(force)
+
+
+def test_bad_arguments_are_refused_with_the_reason():
+    with pytest.raises(ValueError, match="cut-off 60.0 Hz must lie between 0 and half the sampling rate"):
+        zero_phase_lowpass(np.zeros(100), 60.0, 100.0)
+    with pytest.raises(ValueError, match="longer than 15 samples"):
+        zero_phase_lowpass(np.zeros(15), 20.0, 100.0)
+    with pytest.raises(ValueError, match="1-D"):
+        zero_phase_lowpass(np.zeros((100, 2)), 20.0, 100.0)
