@@ -49,8 +49,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
+from pipeline.analysis.running import running_mean, running_minimum
 from pipeline.errors import AnalysisError
 
 #: The event definitions (see the module description); ``auto`` picks ``onset`` for one-sensor footswitch insoles.
@@ -145,14 +145,14 @@ def hysteresis(x: np.ndarray, on: float, off: float) -> np.ndarray:
 def running_baseline(force: np.ndarray, window_frames: int) -> np.ndarray:
     """Lower envelope of ``force``: running minimum then running mean, both over ``window_frames`` (NaN-safe)."""
     f = np.where(np.isfinite(force), force, np.inf).astype(np.float32)
-    low = minimum_filter1d(f, size=max(window_frames, 1), mode="nearest")
+    low = running_minimum(f, max(window_frames, 1))
     del f
     if not np.isfinite(low).all():
         finite = np.isfinite(low)
         if not finite.any():
             return np.zeros_like(low)
         low = np.interp(np.arange(len(low)), np.flatnonzero(finite), low[finite]).astype(np.float32)
-    return uniform_filter1d(low, size=max(window_frames, 1), mode="nearest")
+    return running_mean(low, max(window_frames, 1))
 
 
 @dataclass

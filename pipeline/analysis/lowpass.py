@@ -16,7 +16,7 @@ Equivalence, step by step (scipy 1.17 ``sosfiltfilt`` with its defaults):
    1e-18 of its sum, so the truncation is below floating-point rounding. The convolution is an FFT overlap-add.
 
 The result agrees with ``scipy.signal.sosfiltfilt`` to about 1e-13 of the signal's range (floating-point order
-differs), tested in ``tests/test_lowpass.py`` against scipy itself at 50-2000 Hz.
+differs), tested in ``tests/test_signal_filters.py`` against scipy itself at 50-2000 Hz.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The numpy zero-phase Butterworth (pipeline.analysis.lowpass) against scipy.signal.sosfiltfilt itself."""
+"""The numpy filters of the analysis against the scipy functions they replace: pipeline.analysis.lowpass against
+scipy.signal.sosfiltfilt, pipeline.analysis.running against scipy.ndimage (imported here, never by the analysis)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy.ndimage import minimum_filter1d, uniform_filter1d
 from scipy.signal import butter, sosfiltfilt
 
 from insole.session import open_session
 from pipeline.analysis.lowpass import butterworth_sections, zero_phase_lowpass
+from pipeline.analysis.running import running_mean, running_minimum
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,3 +61,26 @@ def test_bad_arguments_are_refused_with_the_reason():
         zero_phase_lowpass(np.zeros(15), 20.0, 100.0)
     with pytest.raises(ValueError, match="1-D"):
         zero_phase_lowpass(np.zeros((100, 2)), 20.0, 100.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_running_minimum_and_mean_are_scipy_ndimage_bit_for_bit(dtype):
+    rng = np.random.default_rng(7)
+    for n in (1, 2, 5, 37, 1000, 100_000):
+        for size in (1, 2, 3, 10, 51, 200, 1001, 5000):
+            x = (rng.random(n) * 1000).astype(dtype)
+            x[rng.random(n) < 0.01] = np.inf  # the baseline marks invalid frames so
+            expected = minimum_filter1d(x, size, mode="nearest")
+            got = running_minimum(x, size)
+            assert got.dtype == expected.dtype and np.array_equal(got, expected), (n, size)
+            finite = np.where(np.isfinite(expected), expected, 0).astype(dtype)
+            expected = uniform_filter1d(finite, size, mode="nearest")
+            got = running_mean(finite, size)
+            assert got.dtype == expected.dtype and np.array_equal(got, expected), (n, size)
+
+
+def test_running_filters_refuse_what_they_cannot_filter():
+    with pytest.raises(ValueError, match="at least 1 sample"):
+        running_mean(np.zeros(10), 0)
+    with pytest.raises(ValueError, match="not empty"):
+        running_minimum(np.zeros(0), 3)
