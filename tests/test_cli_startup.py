@@ -69,5 +69,5 @@ def test_analyze_loads_neither_report_nor_batch_nor_devices():
     assert heavy_in(modules, ("matplotlib", "jinja2", "bumble", "bleak", "serial", "dask", "pipeline.report",
                               "pipeline.batch", "pipeline.interpretation", "insole.emulation", "insole.recorder",
                               "insole.simulator.gait_model", "insole.importers",
-                              # 1-2 s of imports: the analysis filters with numpy (pipeline.analysis.lowpass, .running)
-                              "scipy.signal", "scipy.stats", "scipy.optimize", "scipy.ndimage")) == []
+                              # 1-2 s of imports: filters (.lowpass, .running) and hulls (foot_function) are numpy
+                              "scipy.signal", "scipy.stats", "scipy.optimize", "scipy.ndimage", "scipy.spatial")) == []

@@ -32,6 +32,25 @@ LMFI_PHASES = {"loading": (0.0, 17.0), "midstance": (17.0, 50.0), "terminal": (5
 CPE_AT = 2.0 / 3.0
 
 
+def convex_hull(points: np.ndarray) -> np.ndarray:
+    """Vertices of the convex hull of distinct 2-D ``points`` sorted by x then y, counter-clockwise.
+
+    Andrew's monotone chain (a cell layout has 1-99 cells; scipy.spatial's Qhull gives the same vertices, points on
+    an edge excluded, but costs 0.1-0.3 s to import). Fewer than three vertices when the points are collinear.
+    """
+    def chain(rows: np.ndarray) -> list[tuple[float, float]]:
+        out: list[tuple[float, float]] = []
+        for x, y in rows.tolist():
+            while len(out) >= 2 and ((out[-1][0] - out[-2][0]) * (y - out[-2][1])
+                                     - (out[-1][1] - out[-2][1]) * (x - out[-2][0])) <= 0:
+                out.pop()
+            out.append((x, y))
+        return out
+
+    lower, upper = chain(points), chain(points[::-1])
+    return np.array(lower[:-1] + upper[:-1], dtype=float).reshape(-1, 2)
+
+
 def hull_width_at(x_mm: np.ndarray, y_mm: np.ndarray, x_line_mm: float) -> float:
     """Medio-lateral width (mm) of the convex hull of the cell centres along the transverse line ``x = x_line_mm``.
 
@@ -40,11 +59,8 @@ def hull_width_at(x_mm: np.ndarray, y_mm: np.ndarray, x_line_mm: float) -> float
     pts = np.unique(np.c_[np.asarray(x_mm, float), np.asarray(y_mm, float)], axis=0)
     if len(pts) < 3:
         return float("nan")
-    from scipy.spatial import ConvexHull, QhullError
-
-    try:
-        hull = pts[ConvexHull(pts).vertices]
-    except QhullError:
+    hull = convex_hull(pts)
+    if len(hull) < 3:
         return float("nan")
     a, b = hull, np.roll(hull, -1, axis=0)
     cross = (a[:, 0] - x_line_mm) * (b[:, 0] - x_line_mm) <= 0
