@@ -124,3 +124,22 @@ def _qhull_width(hull: np.ndarray, x_line: float) -> float:
     y = a[cross, 1] + w * (b[cross, 1] - a[cross, 1])
     width = float(y.max() - y.min())
     return width if width > 0 else float("nan")
+
+
+def test_gradient_at_is_numpys_gradient_at_those_frames():
+    """The loading rate's derivative at chosen frames (pipeline.analysis.force_curve.gradient_at) against
+    np.gradient over the whole signal: uniform, jittered and gapped clocks; the end frames; every frame."""
+    from pipeline.analysis.force_curve import gradient_at
+
+    rng = np.random.default_rng(11)
+    for n in (2, 3, 10, 5000):
+        values = rng.normal(size=n)
+        clocks = [np.arange(n) * 0.01, np.cumsum(rng.random(n) * 0.02 + 0.005), np.arange(n, dtype=float)]
+        if n > 100:
+            clocks.append(np.where(np.arange(n) > n // 2, 5.0, 0.0) + np.arange(n) * 0.01)  # a 5-second gap
+        for t in clocks:
+            whole = np.gradient(values, t)
+            for frames in (np.arange(n), np.array([0, n - 1]), np.unique(rng.integers(0, n, size=n // 2 + 1))):
+                assert np.array_equal(gradient_at(values, t, frames), whole[frames]), (n, frames[:5])
+    with pytest.raises(ValueError, match="at least 2 samples"):
+        gradient_at(np.zeros(1), np.zeros(1), np.array([0]))

@@ -177,12 +177,44 @@ def instantaneous_loading_rate(time_s: np.ndarray, force: np.ndarray, sampling_r
     if len(f) < 16 or len(t20_s) == 0:
         return out
     cutoff = min(DERIVATIVE_CUTOFF_HZ, 0.4 * sampling_rate_hz)
-    deriv = np.gradient(zero_phase_lowpass(f, cutoff, sampling_rate_hz, order=4), time_s)
+    filtered = zero_phase_lowpass(f, cutoff, sampling_rate_hz, order=4)
+    del f
     ok = np.isfinite(t20_s) & np.isfinite(t80_s) & (t80_s > t20_s)
     a = np.searchsorted(time_s, np.where(ok, t20_s, 0.0), side="left")
     b = np.maximum(np.searchsorted(time_s, np.where(ok, t80_s, 0.0), side="right"), a + 1)
     b = np.minimum(b, len(time_s))
     a = np.minimum(a, b - 1)
-    peak = segment_sums(deriv, a[ok], b[ok], np.maximum)
+    a, b = a[ok], b[ok]
+    if len(a) == 0:
+        return out
+    # the derivative only where it is used: the frames of each window, one after the other
+    lengths = b - a
+    frames = np.repeat(a - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+    deriv = gradient_at(filtered, time_s, frames)
+    peak = np.maximum.reduceat(deriv, np.cumsum(lengths) - lengths)
     out[ok] = np.where(peak > 0, peak, np.nan)
+    return out
+
+
+def gradient_at(values: np.ndarray, time_s: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """``np.gradient(values, time_s)[frames]`` without the whole-signal arrays (bit-identical: the same formulas,
+    second-order central differences inside, one-sided at the ends, the uniform-spacing case as numpy detects it).
+    """
+    n = len(values)
+    if n < 2:
+        raise ValueError("a gradient needs at least 2 samples")
+    first = time_s[1] - time_s[0]
+    uniform = all(bool(np.all(np.diff(time_s[i:i + (1 << 20) + 1]) == first)) for i in range(0, n - 1, 1 << 20))
+    out = np.empty(len(frames))
+    inner = (frames > 0) & (frames < n - 1)
+    i = frames[inner]
+    if uniform:
+        out[inner] = (values[i + 1] - values[i - 1]) / (2.0 * first)
+    else:
+        dx1, dx2 = time_s[i] - time_s[i - 1], time_s[i + 1] - time_s[i]
+        out[inner] = (-dx2 / (dx1 * (dx1 + dx2)) * values[i - 1] + (dx2 - dx1) / (dx1 * dx2) * values[i]
+                      + dx1 / (dx2 * (dx1 + dx2)) * values[i + 1])
+    at_start, at_end = frames == 0, frames == n - 1
+    out[at_start] = (values[1] - values[0]) / (first if uniform else time_s[1] - time_s[0])
+    out[at_end] = (values[n - 1] - values[n - 2]) / (first if uniform else time_s[n - 1] - time_s[n - 2])
     return out

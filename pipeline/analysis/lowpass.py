@@ -85,20 +85,35 @@ def impulse_response(sections: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarra
     return h[:int(np.argmax(below))] if below.any() else h
 
 
+#: Samples filtered per FFT batch: bounds the temporary memory of a pass (a few times this many float64 values).
+BATCH_SAMPLES = 1 << 20
+
+
 def _steady_state_pass(h: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Filter ``x`` starting from the steady state for a constant input ``x[0]`` (``sosfilt`` with ``zi * x[0]``)."""
-    m = len(h)
-    # the input since the infinite past: m - 1 copies of x[0] are all the truncated response can see
-    u = np.concatenate([np.full(m - 1, x[0]), x])
+    """Filter ``x`` starting from the steady state for a constant input ``x[0]`` (``sosfilt`` with ``zi * x[0]``).
+
+    Overlap-save convolution of ``u = [x[0]] * (len(h) - 1) + x`` (all the truncated response can see of the
+    constant past) with ``h``, in blocks at fixed positions of ``u``, batched :data:`BATCH_SAMPLES` at a time.
+    """
+    m, n = len(h), len(x)
     block = 1 << max(12, int(math.ceil(math.log2(4 * m))))
-    step = block - (m - 1)  # samples per block whose outputs are complete (overlap-save)
-    n_blocks = -(-len(x) // step)
-    padded = np.zeros(n_blocks * step + m - 1)
-    padded[:len(u)] = u
-    frames = np.lib.stride_tricks.sliding_window_view(padded, block)[::step]
-    spectrum = np.fft.rfft(frames, axis=1) * np.fft.rfft(h, block)[None, :]
-    out = np.fft.irfft(spectrum, block, axis=1)[:, m - 1:]
-    return out.reshape(-1)[:len(x)]
+    step = block - (m - 1)  # outputs per block (overlap-save)
+    response = np.fft.rfft(h, block)
+    per_batch = step * max(1, BATCH_SAMPLES // block)
+    out = np.empty(n)
+    for g0 in range(0, n, per_batch):
+        g1 = min(n, g0 + per_batch)
+        lo = g0 - (m - 1)  # outputs g0:g1 need u[g0 : g1 + m - 1] = x[lo : g1]
+        n_blocks = -(-(g1 - g0) // step)
+        buf = np.zeros(n_blocks * step + m - 1)
+        if lo < 0:
+            buf[:-lo] = x[0]
+        seg = x[max(lo, 0):g1]
+        buf[max(-lo, 0):max(-lo, 0) + len(seg)] = seg
+        frames = np.lib.stride_tricks.sliding_window_view(buf, block)[::step]
+        y = np.fft.irfft(np.fft.rfft(frames, axis=1) * response[None, :], block, axis=1)[:, m - 1:]
+        out[g0:g1] = y.reshape(-1)[:g1 - g0]
+    return out
 
 
 def zero_phase_lowpass(x: np.ndarray, cutoff_hz: float, sampling_rate_hz: float, order: int = 4) -> np.ndarray:
@@ -125,5 +140,7 @@ def zero_phase_lowpass(x: np.ndarray, cutoff_hz: float, sampling_rate_hz: float,
     h = impulse_response(butterworth_sections(order, cutoff_hz, sampling_rate_hz))
     ext = np.concatenate([2.0 * x[0] - x[edge:0:-1], x, 2.0 * x[-1] - x[-2:-edge - 2:-1]])
     forward = _steady_state_pass(h, ext)
-    backward = _steady_state_pass(h, forward[::-1])[::-1]
-    return backward[edge:-edge]
+    del ext
+    backward = _steady_state_pass(h, forward[::-1])
+    del forward
+    return backward[::-1][edge:-edge].copy()
