@@ -143,3 +143,8 @@ def test_gradient_at_is_numpys_gradient_at_those_frames():
                 assert np.array_equal(gradient_at(values, t, frames), whole[frames]), (n, frames[:5])
     with pytest.raises(ValueError, match="at least 2 samples"):
         gradient_at(np.zeros(1), np.zeros(1), np.array([0]))
+
+
+def test_float32_input_is_filtered_as_its_float64_copy():
+    x = (np.cumsum(np.random.default_rng(5).normal(size=50_000)) * 10).astype(np.float32)
+    assert np.array_equal(zero_phase_lowpass(x, 20.0, 100.0), zero_phase_lowpass(x.astype(np.float64), 20.0, 100.0))

@@ -172,7 +172,8 @@ def instantaneous_loading_rate(time_s: np.ndarray, force: np.ndarray, sampling_r
     as ``scipy.signal.sosfiltfilt`` without importing scipy.signal); frames without a valid value count as 0 for
     the filter. NaN where the window is unknown.
     """
-    f = np.nan_to_num(np.asarray(force, np.float64), nan=0.0)
+    force = np.asarray(force)
+    f = np.nan_to_num(force if force.dtype == np.float32 else force.astype(np.float64), nan=0.0)
     out = np.full(len(t20_s), np.nan)
     if len(f) < 16 or len(t20_s) == 0:
         return out

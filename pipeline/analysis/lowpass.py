@@ -122,7 +122,8 @@ def zero_phase_lowpass(x: np.ndarray, cutoff_hz: float, sampling_rate_hz: float,
     Parameters
     ----------
     x : numpy.ndarray
-        1-D signal without NaN, longer than the padding (``3 * (order + 1)`` samples).
+        1-D signal without NaN, longer than the padding (``3 * (order + 1)`` samples); float32 input is filtered
+        in float64 without a float64 copy of the input.
     cutoff_hz, sampling_rate_hz : float
         Cut-off (-3 dB of each pass) and sampling rate.
     order : int
@@ -131,16 +132,22 @@ def zero_phase_lowpass(x: np.ndarray, cutoff_hz: float, sampling_rate_hz: float,
     Returns
     -------
     numpy.ndarray
-        The filtered signal, float64, same length.
+        The filtered signal, float64, same length (a view of the backward pass).
     """
-    x = np.asarray(x, np.float64)
+    x = np.asarray(x)
+    if x.dtype != np.float32:
+        x = x.astype(np.float64, copy=False)
     edge = 3 * (order + 1)  # scipy: 3 x (2 x sections + 1 - first-order sections)
     if x.ndim != 1 or len(x) <= edge:
         raise ValueError(f"the signal must be 1-D and longer than {edge} samples (got shape {x.shape})")
     h = impulse_response(butterworth_sections(order, cutoff_hz, sampling_rate_hz))
-    ext = np.concatenate([2.0 * x[0] - x[edge:0:-1], x, 2.0 * x[-1] - x[-2:-edge - 2:-1]])
+    n = len(x)
+    ext = np.empty(n + 2 * edge)  # float64 whatever the input (float32 converts exactly)
+    ext[:edge] = 2.0 * float(x[0]) - x[edge:0:-1].astype(np.float64)
+    ext[edge:edge + n] = x
+    ext[edge + n:] = 2.0 * float(x[-1]) - x[-2:-edge - 2:-1].astype(np.float64)
     forward = _steady_state_pass(h, ext)
     del ext
     backward = _steady_state_pass(h, forward[::-1])
     del forward
-    return backward[::-1][edge:-edge].copy()
+    return backward[::-1][edge:-edge]
