@@ -148,14 +148,6 @@ def foot_panels(titles: Sequence[str], title_size_pt: float, *, axes_h_in: float
     return layout, axes
 
 
-def add_colorbar_room(layout: InchLayout, cax: Axes, label_size_pt: float | str = "medium") -> None:
-    """Widen the figure so that the colour bar ``cax`` (right of everything else) shows its tick labels and label."""
-    left, _, width, _ = layout.rect(cax)
-    room = text_width_in(tick_labels(cax, "y"), rcParams["ytick.labelsize"]) + TICK_ROOM_PT / 72.0 + \
-        LABEL_PAD_PT / 72.0 + lines_height_in(1, label_size_pt) + SLACK_IN
-    layout.resize(left + width + room, float(layout.fig.get_size_inches()[1]))
-
-
 def legend_size_in(labels: Sequence[str], size_pt: float | str, ncol: int) -> tuple[float, float]:
     """Width and height (inches) of a frameless legend of ``labels`` in ``ncol`` columns (split as matplotlib
     splits them: ``np.array_split``), from matplotlib's default legend spacings (``legend.borderpad`` 0.4,

@@ -16,18 +16,21 @@ from typing import Any
 import matplotlib
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.cm import ScalarMappable
 from matplotlib.collections import LineCollection, PatchCollection, PolyCollection
-from matplotlib.colors import Normalize
+from matplotlib.colors import Colormap
 from matplotlib.figure import Figure
-from matplotlib.patches import Polygon
+from matplotlib.lines import TICKRIGHT
+from matplotlib.patches import Polygon, Rectangle
+from matplotlib.ticker import MaxNLocator, ScalarFormatter
+from matplotlib.transforms import blended_transform_factory, offset_copy
 
 from insole.layouts import FOREFOOT_WIDTH_RATIO, SensorLayout, foot_outline_mm
 from pipeline.analysis.metric_catalogue import REGION_COLUMN_LABELS
 from pipeline.analysis.result import StanceCurves
 from pipeline.report.figure_layout import (
+    SLACK_IN,
     InchLayout,
-    add_colorbar_room,
+    font_size_pt,
     foot_panels,
     lines_height_in,
     text_width_in,
@@ -285,20 +288,58 @@ def region_map(
                 scale = foot_length_mm / layout.foot_length_mm if layout.foot_length_mm else 1.0
                 h, vv = _display_xy(np.asarray(layout.x_mm) * scale, np.asarray(layout.y_mm) * scale, side)
                 ax.scatter(h, vv, s=6, c="#222222", marker="o", linewidths=0, zorder=3)
-        sm = ScalarMappable(cmap=cmap, norm=Normalize(0, vmax))
         units = sorted({str(v.get("pressure_unit")) for s in sides for v in regions[s].values()
                         if isinstance(v, Mapping) and v.get("pressure_unit")})
-        cax = _colorbar_axes(lay, axes)
-        lay.fig.colorbar(sm, cax=cax,
-                         label=REGION_COLUMN_LABELS[value_key] + (f" ({' / '.join(units)})" if units else ""))
-        add_colorbar_room(lay, cax)
+        label = REGION_COLUMN_LABELS[value_key] + (f" ({' / '.join(units)})" if units else "")
+        colour_bar(lay, axes, cmap, vmax, label)
         return _to_data_uri(lay.fig), unplaced
 
 
-def _colorbar_axes(lay: InchLayout, axes: Sequence[Axes]) -> Axes:
-    """A colour bar's axes right of the foot panels ``axes``: 70 % of their height, centred on them."""
+def colour_bar(lay: InchLayout, axes: Sequence[Axes], cmap: Colormap, vmax: float, label: str) -> None:
+    """A vertical colour bar for 0..``vmax`` right of the foot panels ``axes`` (70 % of their height, centred on
+    them), and the figure widened to hold its tick labels and ``label``.
+
+    Drawn as plain artists (the gradient as an image, its outline, the tick marks as one line of markers, one text
+    per tick label): matplotlib's ``Colorbar`` builds a full axis of tick objects and cost about a third of a map
+    figure. Ticks and labels are the ones ``Colorbar`` would draw: its default locator (``MaxNLocator``, steps 1, 2,
+    2.5, 5, 10, at most one tick per two label heights and 9 bins) and formatter (``ScalarFormatter``); tick length,
+    pad and label pad are matplotlib's defaults.
+    """
     left, bottom, width, height = lay.rect(axes[-1])
-    return lay.axes(left + width + 0.05, bottom + 0.15 * height, 0.11, 0.7 * height)
+    x0, y0, w, h = left + width + 0.05, bottom + 0.15 * height, 0.11, 0.7 * height
+    cax = lay.axes(x0, y0, w, h)
+    cax.set_axis_off()
+    cax.xaxis.set_visible(False)
+    cax.yaxis.set_visible(False)
+    cax.imshow(np.linspace(0.0, vmax, 256)[:, None], cmap=cmap, vmin=0.0, vmax=vmax, origin="lower", aspect="auto",
+               extent=(0.0, 1.0, 0.0, vmax), interpolation="nearest")
+    cax.set_xlim(0.0, 1.0)
+    cax.set_ylim(0.0, vmax)
+    rc = matplotlib.rcParams
+    cax.add_patch(Rectangle((0.0, 0.0), 1.0, 1.0, transform=cax.transAxes, fill=False, clip_on=False,
+                            linewidth=rc["axes.linewidth"], edgecolor=rc["axes.edgecolor"]))
+    size = font_size_pt(rc["ytick.labelsize"])
+    nbins = int(np.clip(np.floor(h * 72.0 / (2.0 * size)), 1, 9))
+    ticks = MaxNLocator(nbins=nbins, steps=[1, 2, 2.5, 5, 10]).tick_values(0.0, vmax)
+    ticks = ticks[(ticks >= 0.0) & (ticks <= vmax * (1 + 1e-9))]
+    fmt = ScalarFormatter()
+    fmt.create_dummy_axis()
+    fmt.axis.set_view_interval(0.0, vmax)
+    fmt.axis.set_data_interval(0.0, vmax)
+    labels = fmt.format_ticks(ticks)
+    side = blended_transform_factory(cax.transAxes, cax.transData)
+    cax.plot(np.ones(len(ticks)), ticks, linestyle="", marker=TICKRIGHT, markersize=rc["ytick.major.size"],
+             markeredgewidth=rc["ytick.major.width"], color=rc["ytick.color"], transform=side, clip_on=False)
+    pad_pt = rc["ytick.major.size"] + rc["ytick.major.pad"]
+    at_labels = offset_copy(side, fig=lay.fig, x=pad_pt, y=0.0, units="points")
+    for t, text in zip(ticks, labels, strict=True):
+        cax.text(1.0, t, text, transform=at_labels, ha="left", va="center_baseline", fontsize=size)
+    labels_w = text_width_in(labels, size)
+    at_label = offset_copy(cax.transAxes, fig=lay.fig, x=pad_pt + 72.0 * labels_w + rc["axes.labelpad"], y=0.0,
+                           units="points")
+    cax.text(1.0, 0.5, label, transform=at_label, rotation=90, ha="left", va="center", fontsize=rc["axes.labelsize"])
+    room = (pad_pt + rc["axes.labelpad"]) / 72.0 + labels_w + lines_height_in(1, rc["axes.labelsize"]) + SLACK_IN
+    lay.resize(x0 + w + room, float(lay.fig.get_size_inches()[1]))
 
 
 def symmetry_chart(rows: Sequence[Mapping[str, Any]]) -> str | None:

@@ -18,12 +18,12 @@ import matplotlib
 import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
+from matplotlib.transforms import offset_copy
 
 from pipeline.analysis.result import AnalysisResult, Plantar
 from pipeline.analysis.result.records import MetricStatus
 from pipeline.report.figure_layout import (
     InchLayout,
-    add_colorbar_room,
     foot_panels,
     legend_size_in,
     lines_height_in,
@@ -34,13 +34,13 @@ from pipeline.report.figure_layout import (
 from pipeline.report.figures import (
     _RC,
     SIDE_COLOURS,
-    _colorbar_axes,
     _display_xy,
     _nanmean,
     _nanstd,
     _outline,
     _to_data_uri,
     bare_axes,
+    colour_bar,
     drawn_rows,
     fill_outline,
     with_drawn_note,
@@ -125,28 +125,26 @@ def pressure_maps(plantar: Mapping[str, Plantar], key: str) -> tuple[str, dict[s
     with matplotlib.rc_context(_RC):
         titles = {s: f"{s} foot ({_MEDIAL[s]})\nmean of {plantar[s].maps.n_steps} valid steps" for s in sides}
         lay, axes = foot_panels(list(titles.values()), 8.5, axes_h_in=3.39, below_in=0.05)
-        mesh = None
         for ax, side in zip(axes, sides, strict=True):
             maps = plantar[side].maps
             z, extent, how = _field(maps, vals[side], side)
             hows.append(how)
-            mesh = ax.imshow(np.ma.masked_invalid(z), origin="lower", extent=extent, cmap=CMAP, vmin=0.0, vmax=vmax,
-                             interpolation="nearest")
+            ax.imshow(np.ma.masked_invalid(z), origin="lower", extent=extent, cmap=CMAP, vmin=0.0, vmax=vmax,
+                      interpolation="nearest")
             out = _outline(maps.foot_length_mm)
             oh, ov = _display_xy(out[:, 0], out[:, 1], side)
             ax.plot(np.r_[oh, oh[:1]], np.r_[ov, ov[:1]], color="#555555", linewidth=1.0)
             ch, cv = _display_xy(np.asarray(maps.x_mm), np.asarray(maps.y_mm), side)
             ax.scatter(ch, cv, s=7, c="#111111", linewidths=0, zorder=3)
             if len(maps.x_mm) <= 20:
+                above = offset_copy(ax.transData, fig=lay.fig, x=0.0, y=4.0, units="points")  # 4 pt above the cell
                 for hh, vv, val in zip(ch, cv, vals[side], strict=True):
                     if np.isfinite(val):
-                        ax.annotate(f"{val:.0f}", (hh, vv), xytext=(0, 4), textcoords="offset points", ha="center",
-                                    fontsize=6.5, color="#000000" if val < 0.6 * vmax else "#ffffff")
+                        ax.text(hh, vv, f"{val:.0f}", transform=above, ha="center", fontsize=6.5,
+                                color="#000000" if val < 0.6 * vmax else "#ffffff")
             bare_axes(ax)
             ax.set_title(titles[side], fontsize=8.5)
-        cax = _colorbar_axes(lay, axes)
-        lay.fig.colorbar(mesh, cax=cax, label=label)
-        add_colorbar_room(lay, cax)
+        colour_bar(lay, axes, matplotlib.colormaps[CMAP], vmax, label)
         return _to_data_uri(lay.fig), {s: plantar[s].maps.n_steps for s in sides}, "; ".join(sorted(set(hows)))
 
 
@@ -207,8 +205,9 @@ def mask_definition(plantar: Mapping[str, Plantar]) -> tuple[str, dict[str, int]
             ax.scatter(ch, cv, s=28 if len(ch) <= 20 else 9, c=colours, edgecolors="#222222", linewidths=0.4,
                        zorder=3)
             if len(ch) <= 20:
+                beside = offset_copy(ax.transData, fig=lay.fig, x=5.0, y=-2.0, units="points")  # right of the dot
                 for k, (hh, vv) in enumerate(zip(ch, cv, strict=True)):
-                    ax.annotate(str(k + 1), (hh, vv), xytext=(5, -2), textcoords="offset points", fontsize=6)
+                    ax.text(hh, vv, str(k + 1), transform=beside, fontsize=6)
             bare_axes(ax)
             ax.set_title(title, fontsize=8.5)
         handles = [Line2D([], [], marker="o", linestyle="", color=c, markeredgecolor="#222222", label=label)
