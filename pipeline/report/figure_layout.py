@@ -27,8 +27,11 @@ from matplotlib.textpath import text_to_path
 TICK_ROOM_PT = 7.0
 #: Space between tick labels and an axis label (matplotlib's default ``axes.labelpad``, 4 pt).
 LABEL_PAD_PT = 4.0
-#: Line height as a share of the font size (matplotlib's default ``text.linespacing`` is 1.2).
+#: Line spacing as a share of the font size (matplotlib's default ``text.linespacing``).
 LINE_HEIGHT = 1.2
+#: Height of one line of text as matplotlib lays it out, as a share of the font size: ascent of the tallest glyph
+#: to descent of the lowest (brackets: 1.37 in DejaVu Sans, measured with the Agg renderer).
+LINE_BOX = 1.4
 #: Slack added to every measured margin (inches): anti-aliasing and rounding must never clip a glyph.
 SLACK_IN = 0.04
 
@@ -52,8 +55,9 @@ def font_size_pt(size: float | str) -> float:
 
 
 def lines_height_in(n_lines: int, size_pt: float | str) -> float:
-    """Height of ``n_lines`` lines of text at ``size_pt`` (inches)."""
-    return n_lines * LINE_HEIGHT * font_size_pt(size_pt) / 72.0
+    """Height of ``n_lines`` lines of text at ``size_pt`` (inches): line spacing between them, a line box for the
+    last."""
+    return (max(n_lines - 1, 0) * LINE_HEIGHT + LINE_BOX) * font_size_pt(size_pt) / 72.0 if n_lines else 0.0
 
 
 class InchLayout:
