@@ -324,7 +324,8 @@ def force_steps(result: AnalysisResult, sides: Sequence[str]) -> tuple[str, dict
             f = c.force.astype(float)
             x = c.stance_pct
             for k, (name, lo, hi) in enumerate(PHASES):
-                ax.axvspan(lo, hi, color="#000000", alpha=0.05 if k % 2 == 0 else 0.0, linewidth=0)
+                if k % 2 == 0:  # every other phase shaded (the others were drawn fully transparent: nothing to see)
+                    ax.axvspan(lo, hi, color="#000000", alpha=0.05, linewidth=0)
                 ax.text(0.5 * (lo + hi), 1.0, name, transform=ax.get_xaxis_transform(), ha="center", va="bottom",
                         fontsize=6, color="#555555")
             shown = f[drawn_rows(len(f))]
