@@ -14,22 +14,36 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import matplotlib
 import numpy as np
 from matplotlib.collections import LineCollection
+from matplotlib.lines import Line2D
+from matplotlib.transforms import offset_copy
 
 from pipeline.analysis.result import AnalysisResult, Plantar
 from pipeline.analysis.result.records import MetricStatus
+from pipeline.report.figure_layout import (
+    InchLayout,
+    foot_panels,
+    legend_size_in,
+    lines_height_in,
+    x_label_room_in,
+    y_label_overhang_in,
+    y_label_room_in,
+)
 from pipeline.report.figures import (
     _RC,
     SIDE_COLOURS,
     _display_xy,
     _nanmean,
     _nanstd,
+    _outline,
     _to_data_uri,
     bare_axes,
-    drawn_note,
+    colour_bar,
     drawn_rows,
-    plt,
+    fill_outline,
+    with_drawn_note,
 )
 
 #: Fewest cells for an interpolated map; below it, nearest-cell patches.
@@ -46,11 +60,11 @@ _MASK_COLOURS = ("#88CCEE", "#44AA99", "#DDCC77", "#CC6677", "#AA4499", "#117733
 PHASES = (("loading response", 0.0, 17.0), ("mid-stance", 17.0, 50.0), ("terminal stance", 50.0, 83.0),
           ("pre-swing", 83.0, 100.0))
 
-
-def _outline(foot_length_mm: float) -> np.ndarray:
-    from insole.layouts import foot_outline_mm
-
-    return foot_outline_mm(foot_length_mm)
+#: Axes sizes of the fixed layouts (inches): what ``bbox_inches="tight"`` and ``tight_layout`` made of them before.
+COP_STANCE_WIDTH_IN, COP_STANCE_AXES_H_IN = 6.75, 2.11
+FORCE_STEPS_AXES_IN = (2.76, 1.85)
+#: Space between a force-steps title and its axes (pt): room for the phase names above the axes.
+FORCE_STEPS_TITLE_PAD_PT = 12.0
 
 
 def _inside(outline: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -108,29 +122,30 @@ def pressure_maps(plantar: Mapping[str, Plantar], key: str) -> tuple[str, dict[s
     quantity = QUANTITY.get(m0.unit, "cell value")
     label = (f"mean peak {quantity}" if key == "peak_pressure" else f"mean {quantity}-time integral") + f" ({unit})"
     hows: list[str] = []
-    with plt.rc_context(_RC):
-        fig, axes = plt.subplots(1, len(sides), figsize=(2.7 * len(sides) + 0.9, 4.4), squeeze=False)
-        mesh = None
-        for ax, side in zip(axes[0], sides, strict=True):
+    with matplotlib.rc_context(_RC):
+        titles = {s: f"{s} foot ({_MEDIAL[s]})\nmean of {plantar[s].maps.n_steps} valid steps" for s in sides}
+        lay, axes = foot_panels(list(titles.values()), 8.5, axes_h_in=3.39, below_in=0.05)
+        for ax, side in zip(axes, sides, strict=True):
             maps = plantar[side].maps
             z, extent, how = _field(maps, vals[side], side)
             hows.append(how)
-            mesh = ax.imshow(np.ma.masked_invalid(z), origin="lower", extent=extent, cmap=CMAP, vmin=0.0, vmax=vmax,
-                             interpolation="nearest")
+            ax.imshow(np.ma.masked_invalid(z), origin="lower", extent=extent, cmap=CMAP, vmin=0.0, vmax=vmax,
+                      interpolation="nearest")
             out = _outline(maps.foot_length_mm)
             oh, ov = _display_xy(out[:, 0], out[:, 1], side)
             ax.plot(np.r_[oh, oh[:1]], np.r_[ov, ov[:1]], color="#555555", linewidth=1.0)
             ch, cv = _display_xy(np.asarray(maps.x_mm), np.asarray(maps.y_mm), side)
             ax.scatter(ch, cv, s=7, c="#111111", linewidths=0, zorder=3)
             if len(maps.x_mm) <= 20:
+                above = offset_copy(ax.transData, fig=lay.fig, x=0.0, y=4.0, units="points")  # 4 pt above the cell
                 for hh, vv, val in zip(ch, cv, vals[side], strict=True):
                     if np.isfinite(val):
-                        ax.annotate(f"{val:.0f}", (hh, vv), xytext=(0, 4), textcoords="offset points", ha="center",
-                                    fontsize=6.5, color="#000000" if val < 0.6 * vmax else "#ffffff")
+                        ax.text(hh, vv, f"{val:.0f}", transform=above, ha="center", fontsize=6.5,
+                                color="#000000" if val < 0.6 * vmax else "#ffffff")
             bare_axes(ax)
-            ax.set_title(f"{side} foot ({_MEDIAL[side]})\nmean of {maps.n_steps} valid steps", fontsize=8.5)
-        fig.colorbar(mesh, ax=axes[0].tolist(), shrink=0.7, label=label)
-        return _to_data_uri(fig), {s: plantar[s].maps.n_steps for s in sides}, "; ".join(sorted(set(hows)))
+            ax.set_title(titles[side], fontsize=8.5)
+        colour_bar(lay, axes, matplotlib.colormaps[CMAP], vmax, label)
+        return _to_data_uri(lay.fig), {s: plantar[s].maps.n_steps for s in sides}, "; ".join(sorted(set(hows)))
 
 
 def _mask_index(plantar: Plantar, n_cells: int) -> np.ndarray:
@@ -148,16 +163,24 @@ def mask_definition(plantar: Mapping[str, Plantar]) -> tuple[str, dict[str, int]
     sides = [s for s in ("left", "right") if s in plantar and plantar[s].masks]
     if not sides:
         return None
-    with plt.rc_context(_RC):
-        fig, axes = plt.subplots(1, len(sides), figsize=(3.3 * len(sides), 4.6), squeeze=False)
+    with matplotlib.rc_context(_RC):
         legend: dict[str, str] = {}
-        for ax, side in zip(axes[0], sides, strict=True):
+        for side in sides:
+            for k, m in enumerate(plantar[side].masks):
+                legend.setdefault(m.label, _MASK_COLOURS[k % len(_MASK_COLOURS)])
+        ncol = 3 if len(sides) > 1 else 2
+        legend_w, legend_h = legend_size_in(list(legend), 7, ncol)
+        titles = [f"{s} foot ({_MEDIAL[s]})\n{len(plantar[s].masks)} masks, {len(plantar[s].maps.x_mm)} cells"
+                  for s in sides]
+        lay, axes = foot_panels(titles, 8.5, axes_h_in=3.54, below_in=legend_h + 0.1,
+                                min_col_in=max(2.6, (legend_w + 0.1) / len(sides)))
+        for ax, side, title in zip(axes, sides, titles, strict=True):
             p = plantar[side]
             maps = p.maps
             L, W = maps.foot_length_mm, maps.forefoot_width_mm
             out = _outline(L)
             oh, ov = _display_xy(out[:, 0], out[:, 1], side)
-            ax.fill(oh, ov, facecolor="#f4f4f4", edgecolor="#555555", linewidth=1.0, zorder=0)
+            fill_outline(ax, oh, ov)
             edge = np.interp  # the outline's half-widths along the foot, to clip the split lines
             n = len(out) // 2
             med, lat = out[:n], out[n:][::-1]
@@ -182,17 +205,16 @@ def mask_definition(plantar: Mapping[str, Plantar]) -> tuple[str, dict[str, int]
             ax.scatter(ch, cv, s=28 if len(ch) <= 20 else 9, c=colours, edgecolors="#222222", linewidths=0.4,
                        zorder=3)
             if len(ch) <= 20:
+                beside = offset_copy(ax.transData, fig=lay.fig, x=5.0, y=-2.0, units="points")  # right of the dot
                 for k, (hh, vv) in enumerate(zip(ch, cv, strict=True)):
-                    ax.annotate(str(k + 1), (hh, vv), xytext=(5, -2), textcoords="offset points", fontsize=6)
-            for k, m in enumerate(p.masks):
-                legend.setdefault(m.label, _MASK_COLOURS[k % len(_MASK_COLOURS)])
+                    ax.text(hh, vv, str(k + 1), transform=beside, fontsize=6)
             bare_axes(ax)
-            ax.set_title(f"{side} foot ({_MEDIAL[side]})\n{len(p.masks)} masks, {len(ch)} cells", fontsize=8.5)
-        handles = [plt.Line2D([], [], marker="o", linestyle="", color=c, markeredgecolor="#222222", label=label)
+            ax.set_title(title, fontsize=8.5)
+        handles = [Line2D([], [], marker="o", linestyle="", color=c, markeredgecolor="#222222", label=label)
                    for label, c in legend.items()]
-        fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, -0.04), fontsize=7, frameon=False,
-                   ncol=3 if len(sides) > 1 else 2)
-        return _to_data_uri(fig), {s: plantar[s].maps.n_steps for s in sides}
+        lay.fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.0), fontsize=7, frameon=False,
+                       ncol=ncol)
+        return _to_data_uri(lay.fig), {s: plantar[s].maps.n_steps for s in sides}
 
 
 def gait_line_ends(result: AnalysisResult, sides: Sequence[str]) -> tuple[str, dict[str, int]] | None:
@@ -210,12 +232,17 @@ def gait_line_ends(result: AnalysisResult, sides: Sequence[str]) -> tuple[str, d
             data[s] = (a, layout.foot_length_mm, layout.forefoot_width_mm)
     if not data:
         return None
-    with plt.rc_context(_RC):
-        fig, axes = plt.subplots(1, len(data), figsize=(2.7 * len(data), 4.3), squeeze=False)
-        for ax, (side, (a, L, W)) in zip(axes[0], data.items(), strict=True):
+    with matplotlib.rc_context(_RC):
+        titles = [with_drawn_note(f"{s} foot ({_MEDIAL[s]})\nn = {len(a)} valid steps", len(a))
+                  for s, (a, _L, _W) in data.items()]
+        labels = [f"{what}{tail}" for what in ("start", "end") for tail in (" of each step", ": mean \u00b1 1 SD")]
+        legend_w, legend_h = legend_size_in(labels, 6.5, 4)
+        lay, axes = foot_panels(titles, 8.5, axes_h_in=3.31, below_in=legend_h + 0.1,
+                                min_col_in=(legend_w + 0.1) / len(data))
+        for ax, title, (side, (a, L, W)) in zip(axes, titles, data.items(), strict=True):
             out = _outline(L)
             oh, ov = _display_xy(out[:, 0], out[:, 1], side)
-            ax.fill(oh, ov, facecolor="#f4f4f4", edgecolor="#555555", linewidth=1.0, zorder=0)
+            fill_outline(ax, oh, ov)
             rows = drawn_rows(len(a))
             for j, (what, marker) in enumerate((("start", "o"), ("end", "^"))):
                 x, y = a[:, 2 * j] / 100.0 * L, a[:, 2 * j + 1] / 100.0 * W
@@ -227,13 +254,12 @@ def gait_line_ends(result: AnalysisResult, sides: Sequence[str]) -> tuple[str, d
                 ax.errorbar(mh, mv, xerr=sy, yerr=sx, color="black", capsize=2, linewidth=1.0, marker=marker,
                             markersize=4, label=f"{what}: mean \u00b1 1 SD")
             bare_axes(ax)
-            ax.set_title(f"{side} foot ({_MEDIAL[side]})\nn = {len(a)} valid steps{drawn_note(len(rows), len(a))}",
-                         fontsize=8.5)
+            ax.set_title(title, fontsize=8.5)
             if side == next(iter(data)):
                 handles, labels = ax.get_legend_handles_labels()
-                fig.legend(handles, labels, fontsize=6.5, frameon=False, loc="lower center",
-                           bbox_to_anchor=(0.5, -0.05), ncol=4)
-        return _to_data_uri(fig), {s: int(len(d[0])) for s, d in data.items()}
+                lay.fig.legend(handles, labels, fontsize=6.5, frameon=False, loc="lower center",
+                               bbox_to_anchor=(0.5, 0.0), ncol=4)
+        return _to_data_uri(lay.fig), {s: int(len(d[0])) for s, d in data.items()}
 
 
 def cop_against_stance(result: AnalysisResult, sides: Sequence[str]) -> tuple[str, dict[str, int]] | None:
@@ -248,10 +274,17 @@ def cop_against_stance(result: AnalysisResult, sides: Sequence[str]) -> tuple[st
             data[s] = (100.0 * c.cop_ap[keep].astype(float), 100.0 * c.cop_ml[keep].astype(float))
     if not data:
         return None
-    with plt.rc_context(_RC):
-        fig, axes = plt.subplots(1, 2, figsize=(7.0, 2.8))
-        for ax, j, ylabel in ((axes[0], 0, "CoP along the foot (% foot length from the heel)"),
-                              (axes[1], 1, "CoP across the foot (% forefoot width, medial +)")):
+    with matplotlib.rc_context(_RC):
+        ylabels = ("CoP along the foot (% foot length from the heel)",
+                   "CoP across the foot (% forefoot width, medial +)")
+        width, axes_h = COP_STANCE_WIDTH_IN, COP_STANCE_AXES_H_IN
+        bottom = x_label_room_in()
+        # the y labels are longer than the axes are tall: they run past the top, and below into the x labels' band
+        over = max(y_label_overhang_in(label, 7.5, axes_h) for label in ylabels)
+        bottom = max(bottom, over)
+        lay = InchLayout(width, bottom + axes_h + max(over, 0.1))
+        axes = [lay.axes(0.6 + i * width / 2, bottom, width / 2 - 0.75, axes_h) for i in range(2)]
+        for ax, j, ylabel in ((axes[0], 0, ylabels[0]), (axes[1], 1, ylabels[1])):
             for side, arrays in data.items():
                 a = arrays[j]
                 x = np.linspace(0, 100, a.shape[1])
@@ -263,8 +296,12 @@ def cop_against_stance(result: AnalysisResult, sides: Sequence[str]) -> tuple[st
             ax.set_xlim(0, 100)
         axes[1].axhline(0, color="#999999", linewidth=0.6)
         axes[0].legend(frameon=False, fontsize=7)
-        fig.tight_layout()
-        return _to_data_uri(fig), {s: int(d[0].shape[0]) for s, d in data.items()}
+        x0 = 0.0
+        for ax in axes:  # each panel: its y labels, then the axes, then room for the last x tick label
+            left = y_label_room_in(ax, 7.5)
+            lay.place(ax, x0 + left, bottom, width / 2 - left - 0.15, axes_h)
+            x0 += width / 2
+        return _to_data_uri(lay.fig), {s: int(d[0].shape[0]) for s, d in data.items()}
 
 
 def force_steps(result: AnalysisResult, sides: Sequence[str]) -> tuple[str, dict[str, int]] | None:
@@ -272,13 +309,23 @@ def force_steps(result: AnalysisResult, sides: Sequence[str]) -> tuple[str, dict
     data = {s: c for s in sides if (c := result.curves.get(s)) is not None and c.n_steps}
     if not data:
         return None
-    with plt.rc_context(_RC):
-        fig, axes = plt.subplots(1, len(data), figsize=(3.4 * len(data), 2.8), squeeze=False, sharey=True)
-        for ax, (side, c) in zip(axes[0], data.items(), strict=True):
+    with matplotlib.rc_context(_RC):
+        titles = [with_drawn_note(f"{s} foot: mean of {c.n_steps} valid steps", c.n_steps) for s, c in data.items()]
+        n_lines = max(t.count("\n") + 1 for t in titles)
+        bottom = x_label_room_in()
+        top = FORCE_STEPS_TITLE_PAD_PT / 72.0 + lines_height_in(n_lines, 8.5) + 0.05
+        panel_w, axes_h = FORCE_STEPS_AXES_IN
+        lay = InchLayout(0.8 + len(data) * (panel_w + 0.4), bottom + axes_h + top)
+        axes = []
+        for i in range(len(data)):
+            axes.append(lay.axes(0.8 + i * (panel_w + 0.4), bottom, panel_w, axes_h,
+                                 **({"sharey": axes[0]} if axes else {})))
+        for ax, title, (side, c) in zip(axes, titles, data.items(), strict=True):
             f = c.force.astype(float)
             x = c.stance_pct
             for k, (name, lo, hi) in enumerate(PHASES):
-                ax.axvspan(lo, hi, color="#000000", alpha=0.05 if k % 2 == 0 else 0.0, linewidth=0)
+                if k % 2 == 0:  # every other phase shaded (the others were drawn fully transparent: nothing to see)
+                    ax.axvspan(lo, hi, color="#000000", alpha=0.05, linewidth=0)
                 ax.text(0.5 * (lo + hi), 1.0, name, transform=ax.get_xaxis_transform(), ha="center", va="bottom",
                         fontsize=6, color="#555555")
             shown = f[drawn_rows(len(f))]
@@ -289,11 +336,16 @@ def force_steps(result: AnalysisResult, sides: Sequence[str]) -> tuple[str, dict
             ax.set_xlim(0, 100)
             ax.set_ylim(0, 1.05 * float(np.nanmax(shown)) if np.isfinite(shown).any() else 1.0)
             ax.set_xlabel("stance (%)")
-            ax.set_title(f"{side} foot: mean of {len(f)} valid steps{drawn_note(len(shown), len(f))}", fontsize=8.5,
-                         pad=12)
-        axes[0][0].set_ylabel(f"vertical force ({next(iter(data.values())).force_unit})")
-        fig.tight_layout()
-        return _to_data_uri(fig), {s: c.n_steps for s, c in data.items()}
+            # y=1: the title sits on the axes (ticks are at the bottom), not placed by measuring the ticks again
+            ax.set_title(title, fontsize=8.5, pad=FORCE_STEPS_TITLE_PAD_PT, y=1.0)
+        for ax in axes[1:]:
+            ax.tick_params(labelleft=False)  # one scale for both feet, labelled once
+        axes[0].set_ylabel(f"vertical force ({next(iter(data.values())).force_unit})")
+        left = y_label_room_in(axes[0])
+        lay.resize(left + len(data) * (panel_w + 0.4) - 0.25, bottom + axes_h + top)
+        for i, ax in enumerate(axes):
+            lay.place(ax, left + i * (panel_w + 0.4), bottom, panel_w, axes_h)
+        return _to_data_uri(lay.fig), {s: c.n_steps for s, c in data.items()}
 
 
 def report_figures(result: AnalysisResult, doc: Mapping[str, Any],
