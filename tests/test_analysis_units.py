@@ -179,3 +179,17 @@ def test_detector_on_a_synthetic_signal_with_a_gap():
     assert not np.any(np.abs(ic - 10.0) < 0.05)  # the IC hidden by the gap is unknown, not guessed
     with pytest.raises(AnalysisError, match="constant"):
         ContactEventDetection().detect(t, np.full(len(t), 7.0, np.float32), fs)
+
+
+def test_cpei_in_batches_of_steps_equals_all_at_once(monkeypatch):
+    """cpei_pct splits a day of steps into ROW_BATCH rows: each row's value must not depend on the split."""
+    from pipeline.analysis import foot_function
+
+    rng = np.random.default_rng(0)
+    ap = np.cumsum(rng.random((500, 101)) * 0.02, axis=1).astype(np.float32)
+    ml = (rng.normal(size=(500, 101)) * 0.1).astype(np.float32)
+    ap[rng.random(ap.shape) < 0.05] = np.nan
+    whole = foot_function.cpei_pct(ap, ml, 265.0, 95.0, 80.0)
+    monkeypatch.setattr(foot_function, "ROW_BATCH", 37)
+    assert np.isfinite(whole).sum() > 400
+    assert np.array_equal(foot_function.cpei_pct(ap, ml, 265.0, 95.0, 80.0), whole, equal_nan=True)
