@@ -218,8 +218,8 @@ def test_killed_run_resumes_to_the_same_outputs(kill_inbox, tmp_path):
         "SELECT count(DISTINCT sha256) FROM jobs").fetchone()[0]
 
 
-def test_new_software_version_or_parameters_reprocess(tmp_path, monkeypatch):
-    bases = make_bases(tmp_path / "bases", duration_s=10)
+def test_new_software_version_or_parameters_reprocess(tmp_path, monkeypatch, batch_bases):
+    bases = batch_bases
     small = build_inbox(tmp_path / "inbox", bases, n_good=6, outside=tmp_path / "outside", hostile=0)
     cfg = BatchConfig(inbox=small.root, out_dir=tmp_path / "out", workers=2)
     quiet = NightProgress(quiet=True)
@@ -238,11 +238,12 @@ def test_new_software_version_or_parameters_reprocess(tmp_path, monkeypatch):
     assert again.counts["processed"] == 1 and again.counts["retried_outputs_missing"] == 1 and victim.is_file()
 
 
-def test_a_clinic_cohort_positions_every_upload_and_a_changed_cohort_reprocesses(tmp_path, simulated_cohort):
+def test_a_clinic_cohort_positions_every_upload_and_a_changed_cohort_reprocesses(
+        tmp_path, simulated_cohort, batch_bases):
     """``--cohort FILE``: every report is positioned in the clinic's cohort; the ledger knows the cohort by its
     content, so a rebuilt cohort analyses everything again; a cohort of other insoles quarantines each upload with
     its own reason, and an unreadable cohort stops the night before any work."""
-    bases = make_bases(tmp_path / "bases", duration_s=10)
+    bases = batch_bases
     small = build_inbox(tmp_path / "inbox", bases, n_good=4, outside=tmp_path / "outside", hostile=0)
     cohort = simulated_cohort(16)
     path = cohort.save(tmp_path / "clinic.json")
@@ -290,11 +291,11 @@ def test_refuses_overlapping_folders_and_concurrent_runs(tmp_path):
     ("batch_tasks:sleepy", {"timeout_s": 1.5}, "timeout"),
     ("batch_tasks:hungry_task", {"max_memory_mb": 256}, "memory"),
 ])
-def test_timeouts_and_memory_guard_quarantine_and_the_night_goes_on(tmp_path, entry, limits, reason):
+def test_timeouts_and_memory_guard_quarantine_and_the_night_goes_on(tmp_path, entry, limits, reason, batch_bases):
     """Real child processes that hang or over-allocate (test task functions stand in for a pathological file)."""
     from pipeline.batch.safety import Limits
 
-    bases = make_bases(tmp_path / "bases", duration_s=10)
+    bases = batch_bases
     small = build_inbox(tmp_path / "inbox", bases, n_good=2, outside=tmp_path / "outside", hostile=0)
     cfg = BatchConfig(inbox=small.root, out_dir=tmp_path / "out", workers=2, entry=entry,
                       limits=Limits(**limits))
@@ -307,8 +308,8 @@ def test_timeouts_and_memory_guard_quarantine_and_the_night_goes_on(tmp_path, en
     assert reason in text and "what to do" in text
 
 
-def test_summary_flags_changes_against_the_previous_session_and_progress_lines(tmp_path):
-    bases = make_bases(tmp_path / "bases", duration_s=10)
+def test_summary_flags_changes_against_the_previous_session_and_progress_lines(tmp_path, batch_bases):
+    bases = batch_bases
     small = build_inbox(tmp_path / "inbox", bases, n_good=8, outside=tmp_path / "outside", hostile=0,
                         sessions_per_subject=4)
     stream = io.StringIO()
