@@ -93,3 +93,14 @@ def simulated_cohort(session_factory):
         return cache[sensors]
 
     return make
+
+
+@pytest.fixture(scope="session")
+def batch_bases(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """The base sessions of the small batch inboxes (``tests/batch_inbox.make_bases``, 10 s each), simulated once.
+
+    Inboxes are made of copies of these (:func:`batch_inbox.variant`); the bases themselves are only read.
+    """
+    from batch_inbox import make_bases
+
+    return make_bases(tmp_path_factory.mktemp("batch-bases"), duration_s=10)

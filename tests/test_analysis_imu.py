@@ -107,7 +107,7 @@ def test_the_report_shows_speed_first_and_the_speed_card_beside_the_screen(sessi
         "links_total"] == 3
     html = render_report_html(result)
     assert 'id="key-speed">Gait speed (insole IMU)' in html and 'id="card-walking_speed"' in html
-    plain = report_json(analyze_session(neutral_session))
-    card = plain["back_strain"]["context_cards"][0]
+    without_imu = analyze_session(neutral_session)
+    card = report_json(without_imu)["back_strain"]["context_cards"][0]
     assert card["status"] == "not available" and "no IMU data" in card["rules"][0]["detail"]
-    assert "not available (the session has no IMU data" in render_report_html(analyze_session(neutral_session))
+    assert "not available (the session has no IMU data" in render_report_html(without_imu)

@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from batch_inbox import build_inbox, make_bases  # noqa: E402
+from batch_inbox import build_inbox  # noqa: E402
 from test_batch_night import summary_rows, tree_digest  # noqa: E402
 
 from pipeline.batch.night import BatchConfig, run_night  # noqa: E402
@@ -21,12 +21,12 @@ distributed = pytest.importorskip("dask.distributed")
 
 
 @pytest.mark.parametrize("daemon", [False, True], ids=["forked-children", "subprocess-children"])
-def test_dask_cluster_gives_the_same_outputs_as_local_processes(tmp_path, daemon):
+def test_dask_cluster_gives_the_same_outputs_as_local_processes(tmp_path, daemon, batch_bases):
     """Non-daemonic workers fork each file's child from a preloaded server; daemonic ones (Dask's default) start
     a fresh interpreter per file (slower, so a smaller inbox)."""
     import dask
 
-    bases = make_bases(tmp_path / "bases", duration_s=10)
+    bases = batch_bases
     inbox = build_inbox(tmp_path / "inbox", bases, n_good=8 if not daemon else 2, outside=tmp_path / "outside",
                         hostile=1 if not daemon else 0)
     quiet = NightProgress(quiet=True)

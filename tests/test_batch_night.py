@@ -86,10 +86,15 @@ def inbox_digest(root: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def inbox(tmp_path_factory) -> Inbox:
+def bases(tmp_path_factory) -> list[Path]:
+    """The simulated base sessions every inbox of this module is made of (12 s each)."""
+    return make_bases(tmp_path_factory.mktemp("bases"))
+
+
+@pytest.fixture(scope="module")
+def inbox(tmp_path_factory, bases) -> Inbox:
     """~205 uploads: 171 valid sessions, 3 duplicates, 1 standing still, 2 x 14 malformed/hostile (+2 refused)."""
     tmp = tmp_path_factory.mktemp("night")
-    bases = make_bases(tmp / "bases")
     return build_inbox(tmp / "inbox", bases, n_good=170, outside=tmp / "outside", hostile=2)
 
 
@@ -100,6 +105,16 @@ def reference(inbox, tmp_path_factory):
     out = tmp_path_factory.mktemp("ref") / "out"
     proc = run_batch(inbox.root, out)
     return out, proc, before
+
+
+@pytest.fixture(scope="module")
+def kill_inbox(tmp_path_factory, bases) -> Inbox:
+    """The killed-run inbox: the same kinds of upload as :func:`inbox` with fewer valid sessions (13 valid sessions,
+    3 duplicates, 1 standing still, 14 malformed/hostile + 2 refused). Resuming is about the ledger and the outputs
+    of the files killed half-way, not about the number of files, and the kill test needs its own uninterrupted
+    run to compare with: two runs of this inbox cost less than one of :func:`inbox`."""
+    tmp = tmp_path_factory.mktemp("kill")
+    return build_inbox(tmp / "inbox", bases, n_good=12, outside=tmp / "outside", hostile=1)
 
 
 def test_every_upload_is_processed_or_quarantined_with_a_reason(inbox, reference):
@@ -167,8 +182,15 @@ def test_second_run_processes_nothing(inbox, reference):
     assert {p: p.stat().st_mtime_ns for p in (out / "sessions").rglob("*") if p.is_file()} == mtimes
 
 
-def test_killed_run_resumes_to_the_same_outputs(inbox, reference, tmp_path):
-    ref_out, _, _ = reference
+#: Jobs done before the kill: well into the night (5 of 13 valid uploads, 2 more running), most of it still to do.
+KILL_AFTER_DONE = 5
+
+
+def test_killed_run_resumes_to_the_same_outputs(kill_inbox, tmp_path):
+    inbox = kill_inbox
+    ref_out = tmp_path / "ref"
+    uninterrupted = run_batch(inbox.root, ref_out)
+    assert uninterrupted.returncode == 3, uninterrupted.stderr  # the hostile uploads were quarantined
     out = tmp_path / "out"
     proc = subprocess.Popen(batch_cmd(inbox.root, out), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
     done = 0
@@ -180,12 +202,12 @@ def test_killed_run_resumes_to_the_same_outputs(inbox, reference, tmp_path):
                 done = db.execute("SELECT count(*) FROM jobs WHERE status='done'").fetchone()[0]
         except sqlite3.Error:
             continue
-        if done >= 40:
+        if done >= KILL_AFTER_DONE:
             break
     assert proc.poll() is None, "the batch finished before it could be killed"
     os.kill(proc.pid, signal.SIGKILL)  # kill -9 of the batch process, mid-night
     proc.wait()
-    assert 40 <= done < len(inbox.good)
+    assert KILL_AFTER_DONE <= done < len(inbox.good)
     resumed = run_batch(inbox.root, out)
     assert resumed.returncode in (0, 3), resumed.stderr
     assert tree_digest(out) == tree_digest(ref_out)
@@ -196,8 +218,8 @@ def test_killed_run_resumes_to_the_same_outputs(inbox, reference, tmp_path):
         "SELECT count(DISTINCT sha256) FROM jobs").fetchone()[0]
 
 
-def test_new_software_version_or_parameters_reprocess(tmp_path, monkeypatch):
-    bases = make_bases(tmp_path / "bases", duration_s=10)
+def test_new_software_version_or_parameters_reprocess(tmp_path, monkeypatch, batch_bases):
+    bases = batch_bases
     small = build_inbox(tmp_path / "inbox", bases, n_good=6, outside=tmp_path / "outside", hostile=0)
     cfg = BatchConfig(inbox=small.root, out_dir=tmp_path / "out", workers=2)
     quiet = NightProgress(quiet=True)
@@ -216,11 +238,12 @@ def test_new_software_version_or_parameters_reprocess(tmp_path, monkeypatch):
     assert again.counts["processed"] == 1 and again.counts["retried_outputs_missing"] == 1 and victim.is_file()
 
 
-def test_a_clinic_cohort_positions_every_upload_and_a_changed_cohort_reprocesses(tmp_path, simulated_cohort):
+def test_a_clinic_cohort_positions_every_upload_and_a_changed_cohort_reprocesses(
+        tmp_path, simulated_cohort, batch_bases):
     """``--cohort FILE``: every report is positioned in the clinic's cohort; the ledger knows the cohort by its
     content, so a rebuilt cohort analyses everything again; a cohort of other insoles quarantines each upload with
     its own reason, and an unreadable cohort stops the night before any work."""
-    bases = make_bases(tmp_path / "bases", duration_s=10)
+    bases = batch_bases
     small = build_inbox(tmp_path / "inbox", bases, n_good=4, outside=tmp_path / "outside", hostile=0)
     cohort = simulated_cohort(16)
     path = cohort.save(tmp_path / "clinic.json")
@@ -268,11 +291,11 @@ def test_refuses_overlapping_folders_and_concurrent_runs(tmp_path):
     ("batch_tasks:sleepy", {"timeout_s": 1.5}, "timeout"),
     ("batch_tasks:hungry_task", {"max_memory_mb": 256}, "memory"),
 ])
-def test_timeouts_and_memory_guard_quarantine_and_the_night_goes_on(tmp_path, entry, limits, reason):
+def test_timeouts_and_memory_guard_quarantine_and_the_night_goes_on(tmp_path, entry, limits, reason, batch_bases):
     """Real child processes that hang or over-allocate (test task functions stand in for a pathological file)."""
     from pipeline.batch.safety import Limits
 
-    bases = make_bases(tmp_path / "bases", duration_s=10)
+    bases = batch_bases
     small = build_inbox(tmp_path / "inbox", bases, n_good=2, outside=tmp_path / "outside", hostile=0)
     cfg = BatchConfig(inbox=small.root, out_dir=tmp_path / "out", workers=2, entry=entry,
                       limits=Limits(**limits))
@@ -285,8 +308,8 @@ def test_timeouts_and_memory_guard_quarantine_and_the_night_goes_on(tmp_path, en
     assert reason in text and "what to do" in text
 
 
-def test_summary_flags_changes_against_the_previous_session_and_progress_lines(tmp_path):
-    bases = make_bases(tmp_path / "bases", duration_s=10)
+def test_summary_flags_changes_against_the_previous_session_and_progress_lines(tmp_path, batch_bases):
+    bases = batch_bases
     small = build_inbox(tmp_path / "inbox", bases, n_good=8, outside=tmp_path / "outside", hostile=0,
                         sessions_per_subject=4)
     stream = io.StringIO()

@@ -61,9 +61,34 @@ def read_log(path: Path) -> dict[int, dict]:
     return frames
 
 
-def finish(emu: subprocess.Popen[str]) -> None:
+def _host_stopped(log: Path) -> bool:
+    """True when the last host command in the emulator's (flushed) log is STOP: what was sent is all logged."""
+    last = None
+    for line in log.read_text().splitlines() if log.exists() else ():
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:  # a line still being written
+            continue
+        if rec["type"] == "command":
+            last = rec["command"]
+    return last == "STOP"
+
+
+def finish(emu: subprocess.Popen[str], log: Path, timeout_s: float = 30.0) -> None:
+    """End the emulator once its log is complete, waiting at most ``timeout_s``.
+
+    After the host's STOP the emulator idles with the port open until it is stopped (it streams only ``duration_s``
+    of samples, and a stopped stream never gets there), so waiting for it to exit on its own always took the full
+    timeout. It flushes its log when the STOP arrives, so once the log's last command is STOP every frame sent is in
+    the log and the emulator can be terminated; an emulator that finished its duration has exited by itself.
+    """
+    deadline = time.monotonic() + timeout_s
+    while emu.poll() is None and not _host_stopped(log) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if emu.poll() is None:
+        emu.terminate()
     try:
-        emu.wait(timeout=30)
+        emu.wait(timeout=10)
     except subprocess.TimeoutExpired:
         emu.kill()
         emu.wait()
@@ -75,7 +100,7 @@ def test_byte_errors_cost_only_the_frames_they_touch(link, tmp_path):
                          "--byte-error-rate", "1e-3")
     out = tmp_path / "s.h5"
     r = record(f"serial://{link.host_path}?baud=921600&protocol=openinsole-v1", out, 4.0)
-    finish(emu)
+    finish(emu, log)
     assert r.returncode == 0, r.stderr
     sent = read_log(log)
     with h5py.File(out) as f:
@@ -113,7 +138,7 @@ def test_csv_protocol_end_to_end(link, tmp_path):
                          "--csv-checksum", "--byte-error-rate", "1e-3", "--seed", "5")
     out = tmp_path / "c.h5"
     r = record(f"serial://{link.host_path}?baud=115200&protocol=csv&side=left&units=raw", out, 2.5)
-    finish(emu)
+    finish(emu, log)
     assert r.returncode == 0, r.stderr
     sent = read_log(log)
     with h5py.File(out) as f:
@@ -142,7 +167,7 @@ def test_unplugged_port_is_an_outage_gap(link, tmp_path):
     time.sleep(1.0)
     link.replug()
     stdout, stderr = rec.communicate(timeout=60)
-    finish(emu)
+    finish(emu, log)
     assert rec.returncode == 0, stderr
     foot = read_session(out).feet["left"]
     t = foot.time_s
@@ -202,7 +227,7 @@ def test_imu_block_of_a_serial_insole_is_recorded_in_the_foot_frame(link, tmp_pa
     emu = start_emulator(link, log, "--duration-s", "8", "--seed", "4", "--imu", "--imu-axes", "2,-1,3")
     out = tmp_path / "s.h5"
     r = record(f"serial://{link.host_path}?baud=921600&protocol=openinsole-v1", out, 6.0)
-    finish(emu)
+    finish(emu, log)
     assert r.returncode == 0, r.stderr
     sent = read_log(log)
     s = read_session(out)
