@@ -164,8 +164,9 @@ def drawn_rows(n: int, limit: int = MAX_STEPS_DRAWN) -> np.ndarray:
 
 
 def drawn_note(n_drawn: int, n: int) -> str:
-    """`` (150 of 3,300 drawn, evenly spaced)`` when not every step is drawn, else ``""``."""
-    return "" if n_drawn == n else f" ({n_drawn} of {n:,} drawn, evenly spaced)"
+    """`` (150 of 3300 drawn, evenly spaced)`` when not every step is drawn, else ``""`` (step counts are written
+    without thousands separators everywhere in the report)."""
+    return "" if n_drawn == n else f" ({n_drawn} of {n} drawn, evenly spaced)"
 
 
 def with_drawn_note(text: str, n: int) -> str:
