@@ -88,11 +88,11 @@ def test_running_filters_refuse_what_they_cannot_filter():
 
 def test_convex_hull_has_qhulls_vertices_and_the_cpei_width_is_unchanged():
     """pipeline.analysis.foot_function.convex_hull against scipy.spatial.ConvexHull (Qhull): built-in layouts,
-    random clouds, a grid with points on the edges; and the hull width the CPEI divides by, computed both ways."""
+    random clouds, a grid with points on the edges; and the hull width the CPEI divides by, from either hull."""
     from scipy.spatial import ConvexHull
 
     from insole.layouts import builtin_layout
-    from pipeline.analysis.foot_function import convex_hull, hull_width_at
+    from pipeline.analysis.foot_function import convex_hull, hull_width_at, polygon_width_at
 
     rng = np.random.default_rng(3)
     clouds = [np.c_[lay.x_mm, lay.y_mm] for lay in (builtin_layout(n, 265.0) for n in (8, 16, 99))]
@@ -107,23 +107,11 @@ def test_convex_hull_has_qhulls_vertices_and_the_cpei_width_is_unchanged():
         a, b = ours, np.roll(ours, -1, axis=0)
         assert np.sum(a[:, 0] * b[:, 1] - b[:, 0] * a[:, 1]) > 0
         for x_line in np.linspace(pts[:, 0].min(), pts[:, 0].max(), 7):
-            expected = _qhull_width(qhull, x_line)
+            expected = polygon_width_at(qhull, x_line)  # the same width from Qhull's vertices
             got = hull_width_at(cloud[:, 0], cloud[:, 1], x_line)
             assert got == expected or (np.isnan(got) and np.isnan(expected))
     assert len(convex_hull(np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]]))) < 3  # collinear: no area
     assert np.isnan(hull_width_at(np.array([0.0, 1.0, 2.0]), np.array([0.0, 1.0, 2.0]), 1.0))
-
-
-def _qhull_width(hull: np.ndarray, x_line: float) -> float:
-    """The width along x = x_line of a hull given by its counter-clockwise vertices (the former computation)."""
-    a, b = hull, np.roll(hull, -1, axis=0)
-    cross = ((a[:, 0] - x_line) * (b[:, 0] - x_line) <= 0) & (a[:, 0] != b[:, 0])
-    if not cross.any():
-        return float("nan")
-    w = (x_line - a[cross, 0]) / (b[cross, 0] - a[cross, 0])
-    y = a[cross, 1] + w * (b[cross, 1] - a[cross, 1])
-    width = float(y.max() - y.min())
-    return width if width > 0 else float("nan")
 
 
 def test_gradient_at_is_numpys_gradient_at_those_frames():

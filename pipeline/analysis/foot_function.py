@@ -61,10 +61,17 @@ def hull_width_at(x_mm: np.ndarray, y_mm: np.ndarray, x_line_mm: float) -> float
     pts = np.unique(np.c_[np.asarray(x_mm, float), np.asarray(y_mm, float)], axis=0)
     if len(pts) < 3:
         return float("nan")
-    hull = convex_hull(pts)
-    if len(hull) < 3:
+    return polygon_width_at(convex_hull(pts), x_line_mm)
+
+
+def polygon_width_at(vertices: np.ndarray, x_line_mm: float) -> float:
+    """Width (mm) along ``x = x_line_mm`` of the convex polygon with these ``vertices`` (in order, either way round).
+
+    NaN when the polygon has fewer than three vertices, does not reach the line, or has no width there.
+    """
+    if len(vertices) < 3:
         return float("nan")
-    a, b = hull, np.roll(hull, -1, axis=0)
+    a, b = vertices, np.roll(vertices, -1, axis=0)
     cross = (a[:, 0] - x_line_mm) * (b[:, 0] - x_line_mm) <= 0
     cross &= a[:, 0] != b[:, 0]
     if not cross.any():

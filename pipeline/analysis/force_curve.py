@@ -190,9 +190,10 @@ def instantaneous_loading_rate(time_s: np.ndarray, force: np.ndarray, sampling_r
         return out
     # the derivative only where it is used: the frames of each window, one after the other
     lengths = b - a
-    frames = np.repeat(a - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+    starts = np.cumsum(lengths) - lengths  # where each window begins in the concatenation
+    frames = np.repeat(a - starts, lengths) + np.arange(int(lengths.sum()))
     deriv = gradient_at(filtered, time_s, frames)
-    peak = np.maximum.reduceat(deriv, np.cumsum(lengths) - lengths)
+    peak = np.maximum.reduceat(deriv, starts)
     out[ok] = np.where(peak > 0, peak, np.nan)
     return out
 
@@ -216,6 +217,6 @@ def gradient_at(values: np.ndarray, time_s: np.ndarray, frames: np.ndarray) -> n
         out[inner] = (-dx2 / (dx1 * (dx1 + dx2)) * values[i - 1] + (dx2 - dx1) / (dx1 * dx2) * values[i]
                       + dx1 / (dx2 * (dx1 + dx2)) * values[i + 1])
     at_start, at_end = frames == 0, frames == n - 1
-    out[at_start] = (values[1] - values[0]) / (first if uniform else time_s[1] - time_s[0])
-    out[at_end] = (values[n - 1] - values[n - 2]) / (first if uniform else time_s[n - 1] - time_s[n - 2])
+    out[at_start] = (values[1] - values[0]) / first
+    out[at_end] = (values[n - 1] - values[n - 2]) / (time_s[n - 1] - time_s[n - 2])  # == first when uniform
     return out
