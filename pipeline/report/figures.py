@@ -29,6 +29,7 @@ from pipeline.analysis.metric_catalogue import REGION_COLUMN_LABELS
 from pipeline.analysis.result import StanceCurves
 from pipeline.report.figure_layout import (
     SLACK_IN,
+    TICK_ROOM_PT,
     InchLayout,
     font_size_pt,
     foot_panels,
@@ -137,6 +138,11 @@ def bare_axes(ax: Axes) -> None:
     otherwise lays out the hidden y ticks to place a title); titles and texts are drawn as before.
     """
     ax.set_aspect("equal")
+    no_axis(ax)
+
+
+def no_axis(ax: Axes) -> None:
+    """Switch ``ax``'s frame and both axis objects off, so matplotlib makes, measures and draws no tick for it."""
     ax.set_axis_off()
     ax.xaxis.set_visible(False)
     ax.yaxis.set_visible(False)
@@ -309,9 +315,7 @@ def colour_bar(lay: InchLayout, axes: Sequence[Axes], cmap: Colormap, vmax: floa
     left, bottom, width, height = lay.rect(axes[-1])
     x0, y0, w, h = left + width + 0.05, bottom + 0.15 * height, 0.11, 0.7 * height
     cax = lay.axes(x0, y0, w, h)
-    cax.set_axis_off()
-    cax.xaxis.set_visible(False)
-    cax.yaxis.set_visible(False)
+    no_axis(cax)
     cax.imshow(np.linspace(0.0, vmax, 256)[:, None], cmap=cmap, vmin=0.0, vmax=vmax, origin="lower", aspect="auto",
                extent=(0.0, 1.0, 0.0, vmax), interpolation="nearest")
     cax.set_xlim(0.0, 1.0)
@@ -350,7 +354,7 @@ def symmetry_chart(rows: Sequence[Mapping[str, Any]]) -> str | None:
         return None
     with matplotlib.rc_context(_RC):
         labels = [str(r["label"]) for r in rows]
-        left = text_width_in(labels, matplotlib.rcParams["ytick.labelsize"]) + 7.0 / 72.0 + 0.1
+        left = text_width_in(labels, matplotlib.rcParams["ytick.labelsize"]) + TICK_ROOM_PT / 72.0 + 0.1
         bottom = x_label_room_in()
         axes_w, axes_h = 4.96, 0.27 * len(rows) + 0.69  # as before: 77 % of a (0.35 n + 0.9) in figure
         lay = InchLayout(left + axes_w + 0.2, bottom + axes_h + 0.1)
