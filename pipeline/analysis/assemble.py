@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from insole.provenance import file_sha256, utc_now_iso
 from insole.session import SessionMetadata
@@ -66,6 +65,7 @@ from pipeline.analysis.result import (
     SyncCheck,
     finite,
 )
+from pipeline.analysis.step_table import StepTable, concat
 from pipeline.analysis.strides import STEADY_STATE_RULE, pair_sides
 from pipeline.analysis.summary import summarize, unavailable
 from pipeline.norms.cohort import Cohort
@@ -88,18 +88,18 @@ def _method(spec: MetricSpec, force_note: str) -> str:
     return f"{spec.method}; steady-state steps, saturated steps excluded{note}"
 
 
-def _side_metrics(fa: FootAnalysis, t: pd.DataFrame, both_feet: bool, force_note: str
+def _side_metrics(fa: FootAnalysis, t: StepTable, both_feet: bool, force_note: str
                   ) -> tuple[dict[str, Metric], dict[str, np.ndarray]]:
     """Every per-side metric of one foot, and the per-step values behind each (for symmetry)."""
-    valid = t["valid"].to_numpy(bool)
-    force_ok = valid & ~t["saturated"].to_numpy(bool)
+    valid = np.asarray(t["valid"], bool)
+    force_ok = valid & ~np.asarray(t["saturated"], bool)
     metrics: dict[str, Metric] = {}
     values: dict[str, np.ndarray] = {}
     for spec in SIDE_METRICS:
         unit = resolve_unit(spec.unit, fa.force_unit, fa.pressure_unit)
         method = _method(spec, force_note)
         sel = force_ok if spec.group == FORCE_GROUP else valid
-        vals = t[spec.name].to_numpy(float)[sel] if spec.name in t else np.zeros(0)
+        vals = np.asarray(t[spec.name], float)[sel] if spec.name in t else np.zeros(0)
         values[spec.name] = vals
         if spec.needs in fa.limits:
             metrics[spec.name] = unavailable(spec, unit, method, MetricStatus.NOT_APPLICABLE, fa.limits[spec.needs])
@@ -117,12 +117,12 @@ def _side_metrics(fa: FootAnalysis, t: pd.DataFrame, both_feet: bool, force_note
     return metrics, values
 
 
-def _regions(fa: FootAnalysis, t: pd.DataFrame) -> list[RegionSummary]:
-    force_ok = t["valid"].to_numpy(bool) & ~t["saturated"].to_numpy(bool)
+def _regions(fa: FootAnalysis, t: StepTable) -> list[RegionSummary]:
+    force_ok = np.asarray(t["valid"], bool) & ~np.asarray(t["saturated"], bool)
     out = []
     for name in fa.region_names:
         def med(col: str) -> float | None:
-            v = t[col].to_numpy(float)[force_ok]
+            v = np.asarray(t[col], float)[force_ok]
             v = v[np.isfinite(v)]
             return float(np.median(v)) if v.size else None
         out.append(RegionSummary(
@@ -141,20 +141,20 @@ def _imu_check(fa: FootAnalysis) -> ImuCheck | None:
                     gravity_m_s2=finite(st.gravity_m_s2))
 
 
-def _plantar(fa: FootAnalysis, t: pd.DataFrame) -> Plantar:
+def _plantar(fa: FootAnalysis, t: StepTable) -> Plantar:
     """The cell maps, clinical masks and strike pattern of one foot (over its valid steps)."""
-    valid = t["valid"].to_numpy(bool)
+    valid = np.asarray(t["valid"], bool)
     if fa.cell_peak is None or len(fa.cell_peak) != len(t):
         raise AssertionError("per-step cell values do not match the step table")  # pragma: no cover
-    plantar = plantar_pictures(fa.layout, fa.cell_peak, fa.cell_pti, valid & ~t["saturated"].to_numpy(bool),
-                               t["cop_start_ap_pct"].to_numpy(float), valid, fa.pressure_unit,
+    plantar = plantar_pictures(fa.layout, fa.cell_peak, fa.cell_pti, valid & ~np.asarray(t["saturated"], bool),
+                               np.asarray(t["cop_start_ap_pct"], float), valid, fa.pressure_unit,
                                not_applicable=fa.limits.get(Needs.REGIONS, ""),
                                cop_not_applicable=fa.limits.get(Needs.COP, ""))
     fa.cell_peak = fa.cell_pti = None  # the record holds the means
     return plantar
 
 
-def _side_result(fa: FootAnalysis, t: pd.DataFrame, metrics: dict[str, Metric]) -> Any:
+def _side_result(fa: FootAnalysis, t: StepTable, metrics: dict[str, Metric]) -> Any:
     """The SideResult of one analysed foot (metrics already positioned against the cohort)."""
     if Needs.COP in fa.limits:
         ff = foot_function_not_applicable(fa.limits[Needs.COP])
@@ -185,16 +185,17 @@ def _not_analysed(side: str, reason: str) -> Any:
     return SideResult(side=side, analysed=False, reason=reason, **metrics)
 
 
-def _sync(tables: dict[str, pd.DataFrame]) -> tuple[SyncCheck, np.ndarray, np.ndarray]:
+def _sync(tables: dict[str, StepTable]) -> tuple[SyncCheck, np.ndarray, np.ndarray]:
     """The clock / gait check of two feet, and the double support (s, % stride) of paired left strides."""
     ref = tables["left"]
-    sel = ref["valid"].to_numpy(bool) & ref["paired"].to_numpy(bool)
-    ds = ref["double_support_s"].to_numpy(float)[sel]
-    ds_pct = 100.0 * ds / ref["stride_time_s"].to_numpy(float)[sel]
+    sel = np.asarray(ref["valid"], bool) & np.asarray(ref["paired"], bool)
+    ds = np.asarray(ref["double_support_s"], float)[sel]
+    ds_pct = 100.0 * ds / np.asarray(ref["stride_time_s"], float)[sel]
     paired_share = float(sel.sum()) / max(int(ref["valid"].sum()), 1)
     finite_ds = ds[np.isfinite(ds)]  # a missed contralateral step leaves one stride without double support
     ds_med = float(np.median(finite_ds)) if finite_ds.size else float("nan")
-    stance_pct = np.concatenate([t["stance_pct"].to_numpy(float)[t["valid"].to_numpy(bool)] for t in tables.values()])
+    stance_pct = np.concatenate([np.asarray(t["stance_pct"], float)[np.asarray(t["valid"], bool)]
+                                 for t in tables.values()])
     stance_pct = stance_pct[np.isfinite(stance_pct)]
     running = bool(stance_pct.size and np.median(stance_pct) < RUNNING_STANCE_PCT and paired_share >= 0.5)
     ok = bool(running or (finite_ds.size and ds_med > 0 and paired_share >= MIN_PAIRED_SHARE))
@@ -206,11 +207,12 @@ def _sync(tables: dict[str, pd.DataFrame]) -> tuple[SyncCheck, np.ndarray, np.nd
                       flight_phase=running), ds, ds_pct)
 
 
-def _bilateral(tables: dict[str, pd.DataFrame], feet: dict[str, FootAnalysis], table: dict[str, Symmetry],
+def _bilateral(tables: dict[str, StepTable], feet: dict[str, FootAnalysis], table: dict[str, Symmetry],
                scale: ForceScaleCheck, cohort: Cohort | None, subject: str | None) -> Bilateral:
     both = "left" in feet and "right" in feet
     specs = {m.name: m for m in BILATERAL_METRICS}
-    pooled = np.concatenate([t["stride_time_s"].to_numpy(float)[t["valid"].to_numpy(bool)] for t in tables.values()])
+    pooled = np.concatenate([np.asarray(t["stride_time_s"], float)[np.asarray(t["valid"], bool)]
+                             for t in tables.values()])
     cad = specs["cadence_steps_per_min"]
     cadence = summarize(cad, cad.unit, cad.method, 120.0 / pooled)
     sync = None
@@ -249,7 +251,7 @@ def _foot_summary(src: FootSource) -> FootSummary:
     )
 
 
-def _step_columns(table: pd.DataFrame, feet: dict[str, FootAnalysis]) -> list[StepColumn]:
+def _step_columns(table: StepTable, feet: dict[str, FootAnalysis]) -> list[StepColumn]:
     fa = next(iter(feet.values()))
     units = {fa.force_unit for fa in feet.values()}
     force_unit = units.pop() if len(units) == 1 else " / ".join(f"{s}: {f.force_unit}" for s, f in feet.items())
@@ -295,7 +297,7 @@ def assemble(path: Path, attrs: dict[str, Any], metadata: SessionMetadata, sourc
     for side, fa in feet.items():
         found, values[side] = _side_metrics(fa, tables[side], both, force_note)
         side_metrics[side] = {k: with_reference(m, cohort, subject) for k, m in found.items()}
-        valid = tables[side]["valid"].to_numpy(bool)
+        valid = np.asarray(tables[side]["valid"], bool)
         curves[side] = StanceCurves(force=fa.force_curves[valid], cop_ap=fa.cop_ap[valid], cop_ml=fa.cop_ml[valid],
                                     force_unit=fa.force_unit)
         fa.force_curves = fa.cop_ap = fa.cop_ml = None  # type: ignore[assignment]  # keep the valid steps only
@@ -329,7 +331,7 @@ def assemble(path: Path, attrs: dict[str, Any], metadata: SessionMetadata, sourc
         duration_s=max(fa.n_frames / fa.sampling_rate_hz for fa in feet.values()),
         **asdict(metadata), **{s: _foot_summary(src) for s, src in sources.items()},
     )
-    steps = pd.concat([tables.pop(s) for s in ("left", "right") if s in tables], ignore_index=True)
+    steps = concat([tables.pop(s) for s in ("left", "right") if s in tables])
     steps["valid"] = steps["valid"].astype(bool)
     metrics = SessionMetrics(
         schema=SCHEMA, schema_version=SCHEMA_VERSION, session=session, bilateral=bilateral, quality=quality,

@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from insole.layouts import SensorLayout
 from pipeline.analysis import cop
@@ -40,6 +39,7 @@ from pipeline.analysis.imu_gait import ImuStatus, imu_columns, limit_reason
 from pipeline.analysis.metric_catalogue import SIDE_METRICS, Needs
 from pipeline.analysis.plausibility import MIN_RATE_HZ, check_cell_values, check_foot_length, check_rate
 from pipeline.analysis.step_frames import step_frame_features
+from pipeline.analysis.step_table import StepTable
 from pipeline.analysis.strides import MIN_STANCE_S, MIN_SWING_S, SideSteps, max_gap_between, side_table
 from pipeline.errors import AnalysisError
 
@@ -103,13 +103,13 @@ def walking_check(side: str, trace: ForceTrace, units: str) -> None:
         )
 
 
-def _no_walking(side: str, table: pd.DataFrame) -> str:
+def _no_walking(side: str, table: StepTable) -> str:
     """Why a foot with contacts gave no plausible strides, in the words of the gait it looks like."""
     n, ok = len(table), int(table["timing_ok"].sum())
     base = (f"{side} foot: no walking detected ({n} contacts, {ok} plausible strides; at least "
             f"{MIN_WALKING_STRIDES} needed with stance 0.25-2 s and swing >= 0.15 s)")
-    swing = table["swing_time_s"].to_numpy(float)
-    stance = table["stance_time_s"].to_numpy(float)
+    swing = np.asarray(table["swing_time_s"], float)
+    stance = np.asarray(table["stance_time_s"], float)
     known = np.isfinite(swing) & np.isfinite(stance)
     if known.sum() >= MIN_WALKING_STRIDES:
         if np.mean(swing[known] < MIN_SWING_S) >= 0.5:
@@ -144,7 +144,7 @@ class FootAnalysis:
     """
 
     side: str
-    table: pd.DataFrame
+    table: StepTable
     force_curves: np.ndarray
     cop_ap: np.ndarray
     cop_ml: np.ndarray

@@ -18,10 +18,10 @@ force is not usable at all (wrong body mass, wrong units): a quality failure, an
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from pipeline.analysis.metric_catalogue import FORCE_GROUP, SIDE_METRICS
 from pipeline.analysis.result import ForceScaleCheck, MetricStatus
+from pipeline.analysis.step_table import StepTable
 
 #: The ratio a steady walk should give, and the range in which rescaling is still meaningful.
 EXPECTED = (0.9, 1.1)
@@ -32,15 +32,15 @@ METHOD = ("median over paired steady-state left strides of (left + right stance 
 FORCE_COLUMNS = tuple(m.name for m in SIDE_METRICS if m.group == FORCE_GROUP and not m.name.endswith("_pct_stance"))
 
 
-def stride_ratios(left: pd.DataFrame, right: pd.DataFrame) -> np.ndarray:
+def stride_ratios(left: StepTable, right: StepTable) -> np.ndarray:
     """Per paired steady-state left stride: both feet's stance impulse over stride time (body weights)."""
-    sel = left["valid"].to_numpy(bool) & left["paired"].to_numpy(bool)
-    ic = left["ic_s"].to_numpy(float)[sel]
-    stride = left["stride_time_s"].to_numpy(float)[sel]
-    imp_l = left["impulse"].to_numpy(float)[sel]
-    r_ic = right["ic_s"].to_numpy(float)
-    r_imp = right["impulse"].to_numpy(float)
-    r_ok = right["timing_ok"].to_numpy(bool) & ~right["saturated"].to_numpy(bool) & np.isfinite(r_ic)
+    sel = np.asarray(left["valid"], bool) & np.asarray(left["paired"], bool)
+    ic = np.asarray(left["ic_s"], float)[sel]
+    stride = np.asarray(left["stride_time_s"], float)[sel]
+    imp_l = np.asarray(left["impulse"], float)[sel]
+    r_ic = np.asarray(right["ic_s"], float)
+    r_imp = np.asarray(right["impulse"], float)
+    r_ok = np.asarray(right["timing_ok"], bool) & ~np.asarray(right["saturated"], bool) & np.isfinite(r_ic)
     r_ic, r_imp = r_ic[r_ok], r_imp[r_ok]
     if r_ic.size == 0:
         return np.zeros(0)
@@ -52,7 +52,7 @@ def stride_ratios(left: pd.DataFrame, right: pd.DataFrame) -> np.ndarray:
     return ratio[np.isfinite(ratio)]
 
 
-def check_force_scale(tables: dict[str, pd.DataFrame], force_units: dict[str, str]) -> ForceScaleCheck:
+def check_force_scale(tables: dict[str, StepTable], force_units: dict[str, str]) -> ForceScaleCheck:
     """The :class:`ForceScaleCheck` of a session (``force_units``: each analysed foot's force unit)."""
     if set(tables) != {"left", "right"}:
         return ForceScaleCheck(status=MetricStatus.NOT_APPLICABLE, method=METHOD,
@@ -75,11 +75,11 @@ def check_force_scale(tables: dict[str, pd.DataFrame], force_units: dict[str, st
                            expected_low=EXPECTED[0], expected_high=EXPECTED[1], rescale_factor=factor, method=METHOD)
 
 
-def rescale(tables: dict[str, pd.DataFrame], factor: float) -> None:
+def rescale(tables: dict[str, StepTable], factor: float) -> None:
     """Multiply every per-step body-weight figure by ``factor``, in place (the curves are scaled by the caller)."""
     for t in tables.values():
         for col in FORCE_COLUMNS:
-            t[col] = t[col].to_numpy(float) * factor
+            t[col] = np.asarray(t[col], float) * factor
 
 
 def describe(check: ForceScaleCheck) -> str:

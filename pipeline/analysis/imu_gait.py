@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from pipeline.analysis.foot_source import FootSource
 from pipeline.analysis.imu import ImuAnalysisError, ImuReason, ImuStrideSpeed
 from pipeline.analysis.result import ImuConsistency, MetricStatus
+from pipeline.analysis.step_table import StepTable
 
 #: Per-step columns added to the step table.
 COLUMNS = ("stride_length_m", "gait_speed_m_s", "imu_velocity_residual_m_s", "imu_reason")
@@ -56,13 +56,13 @@ class ImuStatus:
         return ""
 
 
-def imu_columns(src: FootSource, table: pd.DataFrame) -> tuple[dict[str, np.ndarray], ImuStatus]:
+def imu_columns(src: FootSource, table: StepTable) -> tuple[dict[str, np.ndarray], ImuStatus]:
     """The :data:`COLUMNS` of ``table`` (one row per contact, ``ic_s`` / ``to_s`` primary events) and the status."""
     n = len(table)
     out: dict[str, np.ndarray] = {c: np.full(n, np.nan) for c in COLUMNS[:3]}
     out["imu_reason"] = np.full(n, ImuReason.NO_IMU.value, dtype=object)
     imu = src.imu()
-    ic, to = table["ic_s"].to_numpy(float), table["to_s"].to_numpy(float)
+    ic, to = np.asarray(table["ic_s"], float), np.asarray(table["to_s"], float)
     known = np.flatnonzero(np.isfinite(ic) & np.isfinite(to) & (to > ic))
     try:
         algo = ImuStrideSpeed().compute_session_imu(imu, ic[known], to[known])
@@ -106,15 +106,15 @@ def limit_reason(status: ImuStatus) -> str:
 CONSISTENCY_LIMIT_PCT = 5.0
 
 
-def consistency(tables: dict[str, pd.DataFrame], stride_length_si_pct: float | None,
+def consistency(tables: dict[str, StepTable], stride_length_si_pct: float | None,
                 cadence_steps_per_min: float | None) -> ImuConsistency:
     """Left-right stride-length agreement and the cadence x stride-length check (see :class:`ImuConsistency`)."""
     lengths, speeds = [], []
     for t in tables.values():
-        use = t["valid"].to_numpy(bool) & np.isfinite(t["stride_length_m"].to_numpy(float))
+        use = np.asarray(t["valid"], bool) & np.isfinite(np.asarray(t["stride_length_m"], float))
         if use.any():
-            lengths.append(float(np.median(t["stride_length_m"].to_numpy(float)[use])))
-            speeds.append(t["gait_speed_m_s"].to_numpy(float)[use])
+            lengths.append(float(np.median(np.asarray(t["stride_length_m"], float)[use])))
+            speeds.append(np.asarray(t["gait_speed_m_s"], float)[use])
     if not lengths:
         return ImuConsistency(status=MetricStatus.NOT_APPLICABLE, reason="no stride has IMU figures")
     if cadence_steps_per_min is None:

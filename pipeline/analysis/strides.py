@@ -19,7 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
+
+from pipeline.analysis.step_table import StepTable
 
 #: Plausible stance duration (s) and minimum swing (s) (gait-evidence.md, "A method that works").
 MIN_STANCE_S, MAX_STANCE_S, MIN_SWING_S = 0.25, 2.0, 0.15
@@ -81,7 +82,7 @@ class SideSteps:
     max_gap_s: np.ndarray  # longest gap inside stance + following swing
 
 
-def side_table(s: SideSteps) -> pd.DataFrame:
+def side_table(s: SideSteps) -> StepTable:
     """Stride, stance and swing of one foot, with timing validity (before pairing and steady-state selection)."""
     n = len(s.ic_s)
     next_ic = np.append(s.ic_s[1:], np.nan)
@@ -99,7 +100,7 @@ def side_table(s: SideSteps) -> pd.DataFrame:
     for bad, why in checks:
         reasons = np.where(bad & (reasons == ""), why, reasons)
     ok = reasons == ""
-    return pd.DataFrame(
+    return StepTable(
         {
             "side": s.side,
             "step": np.arange(n),
@@ -114,21 +115,22 @@ def side_table(s: SideSteps) -> pd.DataFrame:
             "max_gap_s": s.max_gap_s,
             "timing_ok": ok,
             "exclusion": reasons,
-        }
+        },
+        n_rows=n,
     )
 
 
-def steady_state(table: pd.DataFrame) -> pd.DataFrame:
+def steady_state(table: StepTable) -> StepTable:
     """Add ``bout``, ``steady`` and ``valid`` columns to one side's table, in place (:data:`STEADY_STATE_RULE`)."""
-    ok = table["timing_ok"].to_numpy()
+    ok = table["timing_ok"]
     n = len(ok)
     bout = np.cumsum(np.concatenate([[ok[0]] if n else [], ok[1:] & ~ok[:-1]])) if n else np.array([], int)
     bout = np.where(ok, bout, 0)
     first = ok & np.concatenate([[True], ~ok[:-1]]) if n else ok
     last = ok & np.concatenate([~ok[1:], [True]]) if n else ok
-    stride = table["stride_time_s"].to_numpy()
+    stride = table["stride_time_s"]
     core = ok & ~first & ~last
-    reasons = table["exclusion"].to_numpy().copy()
+    reasons = table["exclusion"].copy()
     reasons = np.where(ok & (first | last), "first/last stride of a bout", reasons)
     outlier = np.zeros(n, bool)
     if core.sum() >= 3:
@@ -145,7 +147,7 @@ def steady_state(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def pair_sides(left: pd.DataFrame, right: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def pair_sides(left: StepTable, right: StepTable) -> tuple[StepTable, StepTable]:
     """Bilateral timing: step time, double/single support and pairing phase, for each side against the other.
 
     Adds ``step_time_s`` (from the previous contralateral IC), ``contra_ic_pct`` (contralateral IC as % of the
@@ -155,13 +157,13 @@ def pair_sides(left: pd.DataFrame, right: pd.DataFrame) -> tuple[pd.DataFrame, p
     return _pair(left, right), _pair(right, left)
 
 
-def _pair(ipsi: pd.DataFrame, contra: pd.DataFrame) -> pd.DataFrame:
+def _pair(ipsi: StepTable, contra: StepTable) -> StepTable:
     out = ipsi  # columns are added in place
-    ic = ipsi["ic_s"].to_numpy()
-    to = ipsi["to_s"].to_numpy()
-    stride = ipsi["stride_time_s"].to_numpy()
-    cic = contra["ic_s"].to_numpy()
-    cto = contra["to_s"].to_numpy()
+    ic = ipsi["ic_s"]
+    to = ipsi["to_s"]
+    stride = ipsi["stride_time_s"]
+    cic = contra["ic_s"]
+    cto = contra["to_s"]
     c_ok = np.isfinite(cic)
     cic_f = cic[c_ok]
     cto_known = cto[np.isfinite(cto)]

@@ -6,8 +6,9 @@ Two layers:
   frozen, typed records. It is what ``metrics.json`` holds, and it round-trips through JSON without loss
   (:meth:`SessionMetrics.to_json` / :meth:`SessionMetrics.from_json`). The JSON schema is generated from these
   types (:func:`json_schema`) and documented in ``docs/analysis-result.md``.
-- :class:`AnalysisResult`: that summary plus the per-step table (a pandas DataFrame with the columns listed in
-  ``metrics.step_columns``), the stance-normalised curves and the sensor layouts, which are too large for JSON.
+- :class:`AnalysisResult`: that summary plus the per-step table (numpy columns, :class:`StepTable`, with the
+  columns listed in ``metrics.step_columns``; a pandas DataFrame on request), the stance-normalised curves and the
+  sensor layouts, which are too large for JSON.
 
 Every per-side metric of :data:`~pipeline.analysis.metric_catalogue.SIDE_METRICS` is always present, as a
 :class:`Metric` with a :class:`MetricStatus`: ``computed`` (with its statistics, unit, method and number of
@@ -21,12 +22,11 @@ than the standard library, and a JSON schema generated from the same types, in a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from insole.layouts import SensorLayout
 from pipeline.analysis.result.bilateral import (
@@ -53,8 +53,11 @@ from pipeline.analysis.result.session import (
 )
 from pipeline.analysis.result.side import EventLevels, FootFunction, ImuCheck, RegionSummary, SideResult
 from pipeline.analysis.result.steps_csv import write_steps_csv
+from pipeline.analysis.step_table import StepTable
 
-if TYPE_CHECKING:  # pipeline.norms imports this package
+if TYPE_CHECKING:  # pipeline.norms imports this package; pandas only when a DataFrame is asked for
+    import pandas as pd
+
     from pipeline.norms.cohort import Cohort
 
 
@@ -88,17 +91,17 @@ class StanceCurves:
         return np.linspace(0.0, 100.0, self.force.shape[1])
 
 
-@dataclass
 class AnalysisResult:
     """Result of :func:`~pipeline.analysis.analyze_session`.
 
-    Attributes
+    Parameters
     ----------
     metrics : SessionMetrics
         Every summary (what ``metrics.json`` holds).
-    steps : pandas.DataFrame
+    steps : StepTable or pandas.DataFrame
         One row per detected stance of either foot; columns and units in ``metrics.step_columns`` and
-        ``docs/analysis-result.md``.
+        ``docs/analysis-result.md``. The analysis gives a :class:`~pipeline.analysis.step_table.StepTable`; a
+        stored analysis read back (``steps.csv``) may give a DataFrame.
     curves : dict of str to StanceCurves
         Per side.
     layouts : dict of str to SensorLayout
@@ -108,17 +111,40 @@ class AnalysisResult:
     cohort : Cohort or None
         The reference cohort every position was computed in (the one ``metrics.provenance.reference_cohort``
         names), kept so that a report can show the cohort's reference intervals; None without one.
+
+    Attributes
+    ----------
+    table : StepTable
+        The per-step table as numpy columns (what the analysis, ``steps.csv`` and :meth:`step_values` read).
+    steps : pandas.DataFrame
+        The same table as a DataFrame, made on first use (importing pandas: ``insole analyze`` never does).
     """
 
-    metrics: SessionMetrics
-    steps: pd.DataFrame
-    curves: dict[str, StanceCurves] = field(default_factory=dict, repr=False)
-    layouts: dict[str, SensorLayout] = field(default_factory=dict, repr=False)
-    path: Path | None = None
-    cohort: Cohort | None = field(default=None, repr=False)
+    def __init__(self, metrics: SessionMetrics, steps: StepTable | pd.DataFrame,
+                 curves: dict[str, StanceCurves] | None = None, layouts: dict[str, SensorLayout] | None = None,
+                 path: Path | None = None, cohort: Cohort | None = None) -> None:
+        self.metrics = metrics
+        if isinstance(steps, StepTable):
+            self.table, self._frame = steps, None
+        else:
+            self.table, self._frame = StepTable.from_pandas(steps), steps
+        self.curves: dict[str, StanceCurves] = curves if curves is not None else {}
+        self.layouts: dict[str, SensorLayout] = layouts if layouts is not None else {}
+        self.path = path
+        self.cohort = cohort
+
+    def __repr__(self) -> str:
+        return f"AnalysisResult(path={self.path!r}, steps={self.table!r})"
+
+    @property
+    def steps(self) -> pd.DataFrame:
+        """The per-step table as a pandas DataFrame (made once, on first use, from :attr:`table`)."""
+        if self._frame is None:
+            self._frame = self.table.to_pandas()
+        return self._frame
 
     def valid_steps(self, side: str) -> pd.DataFrame:
-        """The steps of ``side`` used in the summaries."""
+        """The steps of ``side`` used in the summaries (a DataFrame)."""
         s = self.steps
         return s[(s["side"] == side) & s["valid"].to_numpy(bool)]
 
@@ -134,9 +160,11 @@ class AnalysisResult:
 
     def step_values(self, side: str, column: str) -> np.ndarray:
         """Finite values of ``column`` over the valid steps of ``side`` (empty when the column is absent)."""
-        if column not in self.steps.columns:
+        t = self.table
+        if column not in t:
             return np.zeros(0)
-        v = self.valid_steps(side)[column].to_numpy(dtype=float)
+        keep = (t["side"] == side) & np.asarray(t["valid"], bool)
+        v = np.asarray(t[column], dtype=float)[keep]
         return v[np.isfinite(v)]
 
 
