@@ -65,7 +65,9 @@ def _kth_ranks(counts: np.ndarray, order: np.ndarray, ks: tuple[int, ...]) -> li
     a, b = max(0, min(ks) - half), min(n, max(ks) + half + 1)
     below = np.zeros(n, np.float32)
     below[order[:a]] = 1.0
-    prefix = below @ counts  # exact: integer sums far below 2**24
+    # exact: integer sums far below 2**24. einsum, not BLAS (``@``): a multi-threaded BLAS took 40 times longer for
+    # this small product on the 2-core machine under load (7.5 ms against 0.18 ms single-threaded; einsum 0.5 ms)
+    prefix = np.einsum("i,ij->j", below, counts)
     cum = np.cumsum(counts[order[a:b]], axis=0)
     cum += prefix
     out = [a + np.count_nonzero(cum <= k, axis=0) for k in ks]
