@@ -210,3 +210,27 @@ def test_the_analysis_modules_use_these_quantiles_not_scipy():
         imports = [line.split("#")[0] for line in (root / rel_path).read_text().splitlines()
                    if line.lstrip().startswith(("import ", "from "))]
         assert not [line for line in imports if "scipy" in line], rel_path
+
+
+def test_a_real_analysis_gives_scipy_s_intervals():
+    """The 95 % CIs of the means and the Clopper-Pearson bounds of the cohort positions of a real gaitpdb recording
+    (sample_recordings/gaitpdb/GaCo01_01.h5, positioned in the shipped gaitpdb cohort) are scipy's to 1e-12."""
+    from pathlib import Path
+
+    from pipeline.analysis import analyze_session
+
+    result = analyze_session(Path(__file__).resolve().parents[1] / "sample_recordings/gaitpdb/GaCo01_01.h5")
+    n_ci = n_ref = 0
+    for side in (result.metrics.left, result.metrics.right):
+        for m in side.metrics():
+            if m.ci95 is not None:
+                half = float(stdtrit(m.n - 1, 0.975)) * m.sd / math.sqrt(m.n)
+                assert rel((m.ci95[1] - m.ci95[0]) / 2, half) <= 1e-12, m.name
+                n_ci += 1
+            if m.reference is not None:
+                n, (low, high) = m.reference.n, m.reference.percentile_ci
+                lows = [0.0] + [100 * float(betaincinv(k, n - k + 1, 0.025)) for k in range(1, n + 1)]
+                highs = [100 * float(betaincinv(k + 1, n - k, 0.975)) for k in range(n)] + [100.0]
+                assert min(rel(low, x) for x in lows) <= 1e-12 and min(rel(high, x) for x in highs) <= 1e-12, m.name
+                n_ref += 1
+    assert n_ci >= 40 and n_ref >= 40  # both sides' metrics, nearly all with an interval and a position
