@@ -13,21 +13,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import betaincinv  # the beta quantile (scipy.stats.beta.ppf), without scipy.stats
 
 from pipeline.analysis.result import CohortPosition
 from pipeline.norms.cohort import Cohort, CohortMetric
+from pipeline.quantiles import beta_quantile  # the beta quantile without scipy.special (0.25-0.4 s to import)
 
 #: Fewer cohort values than this give no position (a percentile of two values is not a reference).
 MIN_COHORT_VALUES = 5
 
 
 def _cp_low(k: float, n: int) -> float:
-    return 0.0 if k <= 0 else float(betaincinv(k, n - k + 1, 0.025))
+    return 0.0 if k <= 0 else beta_quantile(0.025, k, n - k + 1)
 
 
 def _cp_high(k: float, n: int) -> float:
-    return 1.0 if k >= n else float(betaincinv(k + 1, n - k, 0.975))
+    return 1.0 if k >= n else beta_quantile(0.975, k + 1, n - k)
 
 
 def percentile_in(values: np.ndarray, value: float) -> float:
