@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.analysis.imu import quaternions as Q
+from pipeline.analysis.imu.trapezoid import cumulative_trapezoid
 
 _UP = np.array([0.0, 0.0, 1.0])
 
@@ -107,10 +108,8 @@ def integrate_stride(time_s: np.ndarray, acc_m_s2: np.ndarray, gyr_rad_s: np.nda
     q = Q.multiply(correction, q)
     gravity = 0.5 * (np.linalg.norm(still_acc_start) + np.linalg.norm(still_acc_end))
     acc_world = Q.rotate(q, f) - gravity * _UP
-    from scipy.integrate import cumulative_trapezoid  # here: scipy.integrate loads scipy.optimize
-
-    v = cumulative_trapezoid(acc_world, t, axis=0, initial=0.0)
+    v = cumulative_trapezoid(acc_world, t)
     residual = v[-1].copy()
     v = v - share[:, None] * residual[None, :]
-    p = cumulative_trapezoid(v, t, axis=0, initial=0.0)
+    p = cumulative_trapezoid(v, t)
     return StrideTrajectory(t, p, v, q, residual, float(np.linalg.norm(tilt_error)), float(gravity))

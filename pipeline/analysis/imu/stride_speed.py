@@ -32,6 +32,7 @@ from pipeline.analysis.imu.sensor_checks import (
 )
 from pipeline.analysis.imu.still_phases import StillPhases, find_still_phases, stance_index_ranges
 from pipeline.analysis.imu.strapdown import StrideTrajectory, integrate_stride
+from pipeline.analysis.imu.trapezoid import cumulative_trapezoid
 
 if TYPE_CHECKING:
     from insole.session import ImuData
@@ -245,9 +246,7 @@ class ImuStrideSpeed:
         """Integrated rotation from each toe-off to the next contact, for swings between usable stances."""
         if len(ic) < 2 or len(t) < 2:
             return np.zeros((0, 3))
-        from scipy.integrate import cumulative_trapezoid
-
-        total = cumulative_trapezoid(np.nan_to_num(gyr.astype(np.float64)), t, axis=0, initial=0.0)
+        total = cumulative_trapezoid(np.nan_to_num(gyr.astype(np.float64)), t)
         a = np.clip(np.searchsorted(t, to[:-1]), 0, len(t) - 1)
         b = np.clip(np.searchsorted(t, ic[1:]), 0, len(t) - 1)
         keep = usable[:-1] & usable[1:] & (b > a)
