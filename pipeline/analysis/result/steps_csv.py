@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import msgspec
 import numpy as np
@@ -112,144 +112,200 @@ def float32_shortest_as_float64(values: np.ndarray) -> np.ndarray:
     ndarray of float64, same shape
     """
     f32 = np.asarray(values, dtype=np.float32)
-    out = f32.astype(np.float64)
+    with np.errstate(invalid="ignore"):  # signalling NaNs
+        out = f32.astype(np.float64)
+        mag32 = np.abs(f32.reshape(-1))
+        mag = mag32.astype(np.float64)
+        fast_mask = (mag >= 1e-12) & (mag < 1e12)  # also drops zeros, inf and NaN
     flat_out = out.reshape(-1)
-    mag32 = np.abs(f32.reshape(-1))
-    todo = np.flatnonzero(np.isfinite(mag32) & (mag32 > 0))
-    if todo.size == 0:
-        return out
-    m32 = mag32[todo]
-    mag = m32.astype(np.float64)
-    slow = ~((mag >= 1e-12) & (mag < 1e12))
-    active = np.flatnonzero(~slow)
-    m = mag[active]
-    half_below = m - np.nextafter(m32[active], np.float32(0)).astype(np.float64)  # twice the half-gaps, exact
-    half_above = np.nextafter(m32[active], np.float32(np.inf)).astype(np.float64) - m
+    fast = None if fast_mask.all() else np.flatnonzero(fast_mask)
+    m32 = mag32 if fast is None else mag32[fast]
+    m = mag if fast is None else mag[fast]
     e_int = np.floor(np.log10(m)).astype(np.int64) + 1
     scale = _POW10_SIGNED[7 - e_int + 22]
-    t = m * scale
-    low_in, low_out = -half_below * scale * (0.5 * (1 - 1e-6)), -half_below * scale * (0.5 * (1 + 1e-6))
-    high_in, high_out = half_above * scale * (0.5 * (1 - 1e-6)), half_above * scale * (0.5 * (1 + 1e-6))
-    e_all = np.zeros(todo.size, dtype=np.int64)
-    e_all[active] = e_int
-    k_fit = np.zeros(todo.size)
-    p_fit = np.full(todo.size, 99)  # the fewest digits known to fit
-    p_miss = np.zeros(todo.size, dtype=np.int64)  # the most digits known not to fit
-    p = np.full(active.size, 7)
-    while active.size:
-        below = np.floor(t)
-        d_below = below - t  # in (-1, 0] up to the error of t
-        d_above = d_below + 1
-        fit_below, fit_above = d_below > low_in, d_above < high_in
-        unsure = ((d_below > low_out) ^ fit_below) | ((d_above < high_out) ^ fit_above) | (p > 11)
-        both = fit_below & fit_above
-        if both.any():
-            unsure |= both & (np.abs(2 * d_below + 1) < 1e-4)
-            fit_below &= ~both | (2 * d_below + 1 > 0)  # the nearer one
-        fits = (fit_below | fit_above) & ~unsure
-        idx = active[fits]
-        k_fit[idx] = np.where(fit_below, below, below + 1)[fits]
-        p_fit[idx] = p[fits]
-        miss = ~fits & ~unsure
-        p_miss[active[miss]] = p[miss]
-        slow[active[unsure]] = True
-        # next: one digit fewer after a fit (unless that is known not to fit), one more after a miss (unless known to)
-        fewer = fits & (p - 1 > p_miss[active])
-        more = miss & (p + 1 < p_fit[active])
-        keep = fewer | more
-        step = np.where(fewer, 0.1, 10.0)[keep]
-        active, p = active[keep], np.where(fewer, p - 1, p + 1)[keep]
-        t, low_in, low_out, high_in, high_out = (a[keep] * step for a in (t, low_in, low_out, high_in, high_out))
-    found = np.empty(todo.size)
-    done = np.flatnonzero(~slow)
-    q = e_all[done] - p_fit[done]
-    found[done] = k_fit[done] * _POW10[np.maximum(q, 0)] / _POW10[np.maximum(-q, 0)]
-    slow_at = np.flatnonzero(slow)
+    t = m * scale  # |f| in units of the 7-digit grid
+    # the half-gaps to the float32 neighbours (exact), in the same units
+    gap_below = (m - np.nextafter(m32, np.float32(0)).astype(np.float64)) * (0.5 * scale)
+    gap_above = (np.nextafter(m32, np.float32(np.inf)).astype(np.float64) - m) * (0.5 * scale)
+    # most values need 7 or 8 digits: decide 6, 7 and 8 for all at once, walk the rest
+    fit6, _, unsure6 = _grid_fit(t * 0.1, gap_below * 0.1, gap_above * 0.1)
+    fit7, k7, unsure7 = _grid_fit(t, gap_below, gap_above)
+    fit8, k8, unsure8 = _grid_fit(t * 10.0, gap_below * 10.0, gap_above * 10.0)
+    digits = np.where(fit7, 7, 8)
+    k_fit = np.where(fit7, k7, k8)
+    unsure = unsure6 | unsure7 | unsure8
+    rest = np.flatnonzero((fit6 | ~fit8) & ~unsure)
+    if rest.size:
+        k_rest, p_rest, unsure_rest = _walk_digits(t[rest], gap_below[rest], gap_above[rest])
+        k_fit[rest], digits[rest], unsure[rest] = k_rest, p_rest, unsure_rest
+    q = e_int - digits
+    found = k_fit * _POW10[np.clip(q, 0, 22)] / _POW10[np.clip(-q, 0, 22)]
+    slow_at = np.flatnonzero(unsure)
     if slow_at.size:
         found[slow_at] = [float(str(v)) for v in m32[slow_at]]
-    flat_out[todo] = np.copysign(found, flat_out[todo])
+    if fast is None:
+        flat_out[:] = np.copysign(found, flat_out)
+    else:
+        flat_out[fast] = np.copysign(found, flat_out[fast])
+        other = np.flatnonzero(~fast_mask & np.isfinite(mag) & (mag > 0))  # beyond [1e-12, 1e12)
+        flat_out[other] = np.copysign([float(str(v)) for v in mag32[other]], flat_out[other])
     return out
 
 
-def _numeric_rows(block: list[np.ndarray]) -> list[str]:
-    """Arrow's text of a run of adjacent numeric columns, one ``"a,b,c"`` string per row.
+def _grid_fit(t: np.ndarray, gap_below: np.ndarray, gap_above: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Whether a grid point fits (is within the half-gap on its side of ``t``), which one, and the undecided."""
+    below = np.floor(t)
+    to_below = t - below  # in [0, 1) up to the error of t
+    to_above = 1.0 - to_below
+    fit_below, fit_above = to_below < gap_below, to_above < gap_above
+    unsure = (np.abs(to_below - gap_below) <= 1e-6 * gap_below) | (np.abs(to_above - gap_above) <= 1e-6 * gap_above)
+    both = fit_below & fit_above
+    if both.any():  # the nearer one; equally near is undecided
+        unsure |= both & (np.abs(to_below - to_above) < 1e-4)
+        fit_below &= ~both | (to_below < to_above)
+    return fit_below | fit_above, below + ~fit_below, unsure
 
-    Each column is float32 (mapped by :func:`float32_shortest_as_float64`), float64, or integers below 1e10 in
-    magnitude (written as float64: exact, and their text is the same once ``.0`` is dropped).
+
+def _walk_digits(t: np.ndarray, gap_below: np.ndarray, gap_above: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The fewest digits p (from 7, ``t`` in 7-digit grid units) with a fitting grid point, that point, undecided."""
+    n = t.size
+    k_fit = np.zeros(n)
+    p_fit = np.full(n, 99)  # the fewest digits known to fit
+    p_miss = np.zeros(n, dtype=np.int64)  # the most digits known not to fit
+    unsure_all = np.zeros(n, dtype=bool)
+    active = np.arange(n)
+    p = np.full(n, 7)
+    while active.size:
+        fit, k, unsure = _grid_fit(t, gap_below, gap_above)
+        unsure |= p > 11  # not reached: 9 digits always suffice
+        fits = fit & ~unsure
+        k_fit[active[fits]] = k[fits]
+        p_fit[active[fits]] = p[fits]
+        miss = ~(fits | unsure)
+        p_miss[active[miss]] = p[miss]
+        unsure_all[active[unsure]] = True
+        # next: one digit fewer after a fit (unless known not to fit), one more after a miss (unless known to fit)
+        fewer = fits & (p - 1 > p_miss[active])
+        keep = fewer | (miss & (p + 1 < p_fit[active]))
+        step = np.where(fewer, 0.1, 10.0)[keep]
+        active, p = active[keep], np.where(fewer, p - 1, p + 1)[keep]
+        t, gap_below, gap_above = t[keep] * step, gap_below[keep] * step, gap_above[keep] * step
+    return k_fit, p_fit, unsure_all
+
+
+def _float_specials(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of a float64 column block that msgspec does not write as Arrow does, and what to put there.
+
+    NaN (msgspec: ``null``; Arrow: empty) and inf (msgspec: ``null``), integral values below 1e10 (msgspec:
+    ``2.0``; Arrow: ``2``; given as Python ints), ``-0.0`` and the magnitudes Arrow writes in another notation
+    ([1e-6, 1e-5) and >= 1e10) are given as :class:`msgspec.Raw` text.
     """
-    matrix = np.empty((len(block[0]), len(block)))
-    for j, col in enumerate(block):
-        matrix[:, j] = float32_shortest_as_float64(col) if col.dtype == np.float32 else col
-    mag = np.abs(matrix)
-    odd = np.flatnonzero((mag >= _ARROW_HIGH) | ((mag < _MSGSPEC_LOW) & (mag >= _ARROW_LOW)))  # inf included
-    if odd.size:
-        fixed = [arrow_float_text(v) for v in matrix.flat[odd].tolist()]
-        matrix.flat[odd] = _SENTINEL
-    text = msgspec.json.encode(matrix.tolist()).decode("ascii")
-    # integral values lose their ".0"; NaN (msgspec's null) is an empty field
-    text = text.replace(".0,", ",").replace(".0]", "]").replace("null", "")
-    if odd.size:
-        parts = text.split(_SENTINEL_TEXT)
-        pieces = [""] * (2 * len(parts) - 1)
-        pieces[::2] = parts
-        pieces[1::2] = fixed
-        text = "".join(pieces)
-    return text[2:-2].split("],[")
+    mag = np.abs(values)
+    nan = np.isnan(values)
+    negative_zero = (values == 0) & np.signbit(values)
+    with np.errstate(invalid="ignore"):  # signalling NaNs
+        integral = (values == np.floor(values)) & (mag < _ARROW_HIGH) & ~negative_zero
+    odd = (mag >= _ARROW_HIGH) | ((mag < _MSGSPEC_LOW) & (mag >= _ARROW_LOW)) | negative_zero  # inf included
+    rows = np.flatnonzero(nan | integral | odd)
+    fields = np.empty(rows.size, dtype=object)
+    if rows.size:
+        fields[nan[rows]] = _EMPTY
+        whole = integral[rows]
+        fields[whole] = values[rows[whole]].astype(np.int64)
+        rest = odd[rows]
+        texts = [msgspec.Raw(arrow_float_text(v).encode()) for v in values[rows[rest]].tolist()]
+        fields[rest] = np.fromiter(texts, dtype=object, count=len(texts))
+    return rows, fields
 
 
-#: Stands in for the values msgspec lays out differently from Arrow. Its text ``1e300`` is no part of any other
-#: field's text: the rest are plain decimals and exponents of magnitudes below 1e-6 (``e-``).
-_SENTINEL, _SENTINEL_TEXT = 1e300, "1e300"
+#: An empty field (a missing value), as msgspec writes it verbatim.
+_EMPTY = np.empty(1, dtype=object)
+_EMPTY[0] = msgspec.Raw(b"")
 
 
-_BOOL_TEXT = ("false", "true")
-
-
-def _text_field(value: Any, column: str) -> str:
+def _text_field(value: Any, column: str) -> bytes:
     if isinstance(value, str):
-        return '"' + value.replace('"', '""') + '"'
+        return ('"' + value.replace('"', '""') + '"').encode()
     if value is None or (isinstance(value, float) and value != value) or type(value).__name__ == "NAType":
-        return ""
+        return b""
     raise TypeError(f"steps.csv: column {column!r} holds a {type(value).__name__} ({value!r}) among its text; "
                     "a text column must hold only str (or None/NaN for a missing value)")
 
 
-def _other_fields(values: np.ndarray, column: str) -> list[str]:
-    """Arrow's text of every value of one block of a boolean, text or wide-integer column."""
+def _text_fields(values: np.ndarray, column: str) -> list[bytes]:
+    """Arrow's text of a text column block: each distinct value quoted (``"`` doubled) once."""
+    cache: dict[str, bytes] = {}
+    out = []
+    for v in values.tolist():
+        text = cache.get(v) if isinstance(v, str) else None
+        if text is None:
+            text = _text_field(v, column)
+            if isinstance(v, str):
+                cache[v] = text
+        out.append(text)
+    return out
+
+
+def _field_texts(values: np.ndarray, column: str) -> list[bytes]:
+    """Arrow's text of every value of one column block."""
     kind = values.dtype.kind
-    if kind in "iu":
-        return list(map(str, values.tolist()))
-    if kind == "b":
-        return list(map(_BOOL_TEXT.__getitem__, values.tolist()))
-    if kind == "U":
-        return ['"' + v.replace('"', '""') + '"' for v in values.tolist()]
-    return [_text_field(v, column) for v in values.tolist()]
+    if kind in "UO":
+        return _text_fields(values, column)
+    if kind == "f":
+        values = float32_shortest_as_float64(values) if values.dtype == np.float32 else values
+        rows, specials = _float_specials(values)
+        if rows.size:
+            values = values.astype(object)
+            values[rows] = specials
+    return msgspec.json.encode(values.tolist())[1:-1].split(b",")
 
 
-def _is_numeric(values: np.ndarray) -> bool:
-    """Whether a column goes through :func:`_numeric_rows` (floats, and integers that float64 writes alike)."""
-    if values.dtype.kind == "f":
-        return True
-    if values.dtype.kind not in "iu" or values.size == 0:
-        return False
-    return bool(max(abs(int(values.min())), abs(int(values.max()))) < _ARROW_HIGH)
+def _other_objects(values: np.ndarray, column: str) -> list[Any]:
+    """The values of an integer, boolean or text column block as msgspec writes them like Arrow (ints, bools, Raw)."""
+    if values.dtype.kind in "UO":
+        return [msgspec.Raw(t) for t in _text_fields(values, column)]
+    return values.tolist()  # msgspec writes ints, and bools as true/false, as Arrow does
 
 
-def _block_rows(columns: list[np.ndarray], names: list[str], numeric: list[bool]) -> list[str]:
-    """The CSV lines (without their line ends) of one block of rows."""
-    pieces: list[list[str]] = []
-    run: list[np.ndarray] = []
-    for col, name, is_num in zip(columns, names, numeric, strict=True):
-        if is_num:
-            run.append(col)
-            continue
-        if run:
-            pieces.append(_numeric_rows(run))
-            run = []
-        pieces.append(_other_fields(col, name))
-    if run:
-        pieces.append(_numeric_rows(run))
-    return list(map(",".join, zip(*pieces, strict=True)))
+def _write_block(f: BinaryIO, columns: list[np.ndarray], names: list[str]) -> None:
+    """Write the CSV lines of one block of rows, each ended by ``\\n``.
+
+    The fields are laid out row-major in one flat list and written by one ``msgspec.json.encode`` (``[a,b,...]``):
+    floats in msgspec's shortest digits (created from one row-major float matrix, so that msgspec reads them in
+    memory order), the rest as Python ints, bools or :class:`msgspec.Raw` text. A line break has no comma around
+    it, so each row's last field and the next row's first are one Raw ``last\\nfirst``.
+    """
+    n_rows, n_cols = len(columns[0]), len(columns)
+    first = _field_texts(columns[0], names[0])
+    if n_cols == 1:
+        f.write(b"\n".join(first) + b"\n")
+        return
+    last = _field_texts(columns[-1], names[-1])
+    width = n_cols - 1
+    matrix = np.zeros((n_rows, width))
+    specials = []
+    for j in range(1, n_cols - 1):
+        values = columns[j]
+        if values.dtype.kind == "f":
+            matrix[:, j - 1] = float32_shortest_as_float64(values) if values.dtype == np.float32 else values
+            rows, objects = _float_specials(matrix[:, j - 1])
+            if rows.size:
+                specials.append((rows * width + (j - 1), objects))
+    flat: list[Any] = matrix.ravel().tolist()
+    del matrix
+    for j in range(1, n_cols - 1):
+        if columns[j].dtype.kind != "f":
+            flat[j - 1::width] = _other_objects(columns[j], names[j])
+    for at, objects in specials:
+        for i, v in zip(at.tolist(), objects.tolist(), strict=True):
+            flat[i] = v
+    flat[width - 1::width] = [msgspec.Raw(a + b"\n" + b) for a, b in zip(last, [*first[1:], b""], strict=True)]
+    data = msgspec.json.encode(flat)
+    del flat
+    f.write(first[0] + b",")
+    f.write(memoryview(data)[1:-1])
 
 
 def _as_column(values: Any, column: str) -> np.ndarray:
@@ -292,10 +348,8 @@ def write_steps_csv(steps: Mapping[str, Any] | pd.DataFrame, path: str | Path) -
     with out.open("wb") as f:
         # the column names are identifiers: a plain header line (Arrow would quote every name)
         f.write((",".join(names) + "\n").encode())
-        numeric = [_is_numeric(col) for col in columns]
         for start in range(0, n_rows, BLOCK_ROWS):
-            rows = _block_rows([col[start:start + BLOCK_ROWS] for col in columns], names, numeric)
-            f.write(("\n".join(rows) + "\n").encode())
+            _write_block(f, [col[start:start + BLOCK_ROWS] for col in columns], names)
     return out
 
 
