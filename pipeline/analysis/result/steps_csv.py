@@ -27,6 +27,7 @@ Speed (benchmarks/bench_cli.py, ``steps.csv``, the 6,702 x 87 table of a one-hou
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -203,20 +204,21 @@ def _float_specials(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ([1e-6, 1e-5) and >= 1e10) are given as :class:`msgspec.Raw` text.
     """
     mag = np.abs(values)
-    nan = np.isnan(values)
-    negative_zero = (values == 0) & np.signbit(values)
     with np.errstate(invalid="ignore"):  # signalling NaNs
-        integral = (values == np.floor(values)) & (mag < _ARROW_HIGH) & ~negative_zero
-    odd = (mag >= _ARROW_HIGH) | ((mag < _MSGSPEC_LOW) & (mag >= _ARROW_LOW)) | negative_zero  # inf included
-    rows = np.flatnonzero(nan | integral | odd)
+        # integral (zeros and inf included), NaN / inf / >= 1e10, [1e-6, 1e-5): the candidates, sorted below
+        rows = np.flatnonzero((values == np.floor(values)) | ~(mag < _ARROW_HIGH)
+                              | ((mag < _MSGSPEC_LOW) & (mag >= _ARROW_LOW)))
     fields = np.empty(rows.size, dtype=object)
     if rows.size:
-        fields[nan[rows]] = _EMPTY
-        whole = integral[rows]
-        fields[whole] = values[rows[whole]].astype(np.int64)
-        rest = odd[rows]
-        texts = [msgspec.Raw(arrow_float_text(v).encode()) for v in values[rows[rest]].tolist()]
-        fields[rest] = np.fromiter(texts, dtype=object, count=len(texts))
+        v = values[rows]
+        nan = np.isnan(v)
+        a = np.abs(v)
+        odd = ~nan & ((a >= _ARROW_HIGH) | ((a < _MSGSPEC_LOW) & (a >= _ARROW_LOW)) | ((v == 0) & np.signbit(v)))
+        whole = ~(nan | odd)
+        fields[nan] = _EMPTY
+        fields[whole] = v[whole].astype(np.int64)
+        texts = [msgspec.Raw(arrow_float_text(x).encode()) for x in v[odd].tolist()]
+        fields[odd] = np.fromiter(texts, dtype=object, count=len(texts))
     return rows, fields
 
 
@@ -265,7 +267,8 @@ def _field_texts(values: np.ndarray, column: str) -> list[bytes]:
 def _other_objects(values: np.ndarray, column: str) -> list[Any]:
     """The values of an integer, boolean or text column block as msgspec writes them like Arrow (ints, bools, Raw)."""
     if values.dtype.kind in "UO":
-        return [msgspec.Raw(t) for t in _text_fields(values, column)]
+        raw: dict[bytes, msgspec.Raw] = {}
+        return [raw.get(t) or raw.setdefault(t, msgspec.Raw(t)) for t in _text_fields(values, column)]
     return values.tolist()  # msgspec writes ints, and bools as true/false, as Arrow does
 
 
@@ -285,22 +288,29 @@ def _write_block(f: BinaryIO, columns: list[np.ndarray], names: list[str]) -> No
     last = _field_texts(columns[-1], names[-1])
     width = n_cols - 1
     matrix = np.zeros((n_rows, width))
-    specials = []
+    specials, whole_columns = [], []
     for j in range(1, n_cols - 1):
         values = columns[j]
         if values.dtype.kind == "f":
-            matrix[:, j - 1] = float32_shortest_as_float64(values) if values.dtype == np.float32 else values
-            rows, objects = _float_specials(matrix[:, j - 1])
-            if rows.size:
+            if values.dtype == np.float32:
+                values = float32_shortest_as_float64(values)
+            matrix[:, j - 1] = values
+            rows, objects = _float_specials(values)
+            if rows.size > n_rows // 2:  # mostly special (e.g. all integral): the whole column as objects
+                column_objects = values.astype(object)
+                column_objects[rows] = objects
+                whole_columns.append((j - 1, column_objects.tolist()))
+            elif rows.size:
                 specials.append((rows * width + (j - 1), objects))
     flat: list[Any] = matrix.ravel().tolist()
     del matrix
     for j in range(1, n_cols - 1):
         if columns[j].dtype.kind != "f":
             flat[j - 1::width] = _other_objects(columns[j], names[j])
+    for j, column_objects in whole_columns:
+        flat[j::width] = column_objects
     for at, objects in specials:
-        for i, v in zip(at.tolist(), objects.tolist(), strict=True):
-            flat[i] = v
+        deque(map(flat.__setitem__, at.tolist(), objects.tolist()), maxlen=0)
     flat[width - 1::width] = [msgspec.Raw(a + b"\n" + b) for a, b in zip(last, [*first[1:], b""], strict=True)]
     data = msgspec.json.encode(flat)
     del flat
