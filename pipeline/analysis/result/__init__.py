@@ -156,7 +156,7 @@ class AnalysisResult:
 
     def write_steps(self, path: str | Path) -> Path:
         """Write the per-step table as CSV (``steps.csv``; columns and units in ``metrics.step_columns``)."""
-        return write_steps_csv(self.steps, path)
+        return write_steps_csv(self.table, path)
 
     def step_values(self, side: str, column: str) -> np.ndarray:
         """Finite values of ``column`` over the valid steps of ``side`` (empty when the column is absent)."""
