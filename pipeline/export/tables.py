@@ -6,7 +6,7 @@
 * ``steps``: one row per stance and variable: ``side, step, valid, exclusion, variable, value, unit`` (every
   numeric and logical column of the analysis' step table; logicals as 0 / 1).
 
-Parquet is written with pyarrow (a core dependency), CSV with pandas.
+Parquet is written with pyarrow (the ``parquet`` extra), CSV with pandas.
 """
 
 from __future__ import annotations
