@@ -157,3 +157,15 @@ def test_csv_export_command_without_steps(tmp_path):
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in (tmp_path / "t").iterdir()) == ["cells.csv", "frames.csv"]
+
+
+def test_parquet_without_pyarrow_says_which_extra_and_writes_nothing(tmp_path):
+    # pyarrow is the `parquet` extra, not a core dependency: a plain install blocks its import like this
+    code = ("import sys; sys.modules['pyarrow'] = None\n"
+            "from pipeline.cli import main; main()\n")
+    out = tmp_path / "tables"
+    done = subprocess.run([sys.executable, "-c", code, "export", "parquet", str(NEUTRAL), "-o", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "pip install 'open-insole[parquet]'" in done.stderr and "or export csv" in done.stderr
+    assert not out.exists()

@@ -84,6 +84,8 @@ def write_tables(session: str | os.PathLike[str], out_dir: str | os.PathLike[str
     """
     if fmt not in FORMATS:
         raise ExportError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    if fmt == "parquet":  # before anything is made: a plain install has no pyarrow
+        _pyarrow()
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     names = ["frames", "cells"] + (["steps"] if steps is not None else [])
@@ -91,8 +93,6 @@ def write_tables(session: str | os.PathLike[str], out_dir: str | os.PathLike[str
     existing = [p for p in paths.values() if p.exists()]
     if existing and not overwrite:
         raise ExportError(f"{existing[0]} already exists; choose another folder or pass --overwrite")
-    if fmt == "parquet":
-        _pyarrow()
     with open_session(session) as reader:
         frames, cells = _TableWriter(paths["frames"], fmt), _TableWriter(paths["cells"], fmt)
         try:
