@@ -1,0 +1,402 @@
+"""A pre-fork server of our own: one warmed process per Dask worker that forks a child per file.
+
+Dask workers started by a nanny (Dask's default) are daemonic processes, and multiprocessing forbids daemonic
+processes to start children, so the multiprocessing *forkserver* of the local runner is not available there. This
+server is started with :class:`subprocess.Popen` instead (once per worker process, on its first file) and talks
+to the worker over a Unix ``SOCK_SEQPACKET`` socket pair:
+
+* the server imports :mod:`pipeline.batch.prefork` (the per-file code, one warm-up walk, ``gc.freeze``) and then
+  sends one *ready* message;
+* per file the worker sends one request (JSON: entry, task, limits) with two pipe ends attached (``SCM_RIGHTS``):
+  the *reply* pipe, on which the child writes its JSON outcome (the length-prefixed framing of
+  :mod:`pipeline.batch.isolation`), and the *status* pipe, on which the server writes the child's pid as soon as it
+  has forked it and its exit code (negative: killed by that signal) when it has reaped it;
+* the child runs :func:`pipeline.batch.isolation.run_entry` (memory guard and orphan alarm armed there) and leaves
+  with ``os._exit``; the worker kills it by pid at the file's timeout;
+* the server exits when the worker's end of the socket closes (the worker ended or was killed by its nanny), and
+  kills the children still running first: nobody is left to read their results.
+
+Nothing is unpickled anywhere: requests, replies and status are JSON text and fixed-size integers.
+
+Every wait of the worker side is bounded (:data:`START_TIMEOUT_S`, :data:`FORK_TIMEOUT_S`); a server that does not
+start, stops answering or dies raises :class:`ServerUnavailable`, and :func:`pipeline.batch.isolation.run_isolated`
+then runs that file in a fresh interpreter instead (mode ``"subprocess"``). The next file starts a new server,
+unless :data:`MAX_START_FAILURES` starts in a row have failed: then this worker stays on fresh interpreters.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import select
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pipeline
+from pipeline.errors import PipelineError
+
+#: Bound on the server's start: interpreter, imports and the warm-up walk of :mod:`pipeline.batch.prefork`
+#: (measured 4-6 s on the idle 2-core machine, up to about 15 s with both cores busy; generous on purpose, the
+#: wait happens once per worker process).
+START_TIMEOUT_S = 120.0
+#: Bound on the server's answer (the child's pid) to one request; forking takes milliseconds.
+FORK_TIMEOUT_S = 10.0
+#: Bound on the exit status after the child's reply (or after it was killed); the server reaps at once.
+STATUS_TIMEOUT_S = 10.0
+#: Consecutive failed starts after which a worker process stops trying and uses fresh interpreters.
+MAX_START_FAILURES = 2
+#: Largest request (a task is a few hundred bytes of paths, limits and parameters).
+MAX_REQUEST_BYTES = 1 << 20
+#: Signed exit code or pid on the status pipe.
+_INT = struct.Struct("!q")
+
+
+class ServerUnavailable(PipelineError):
+    """The pre-fork server could not be started or stopped answering; run the file another way."""
+
+
+def _read_exact(fd: int, n: int, deadline: float) -> bytes | None:
+    """``n`` bytes from ``fd`` by ``deadline`` (``time.monotonic``); None on EOF; ``TimeoutError`` at the deadline."""
+    buf = b""
+    while len(buf) < n:
+        if not select.select([fd], [], [], max(0.0, deadline - time.monotonic()))[0]:
+            raise TimeoutError
+        chunk = os.read(fd, n - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    return buf
+
+
+@dataclass
+class Child:
+    """One forked child as the worker sees it: its pid, the read end of its reply pipe and of its status pipe."""
+
+    pid: int
+    reply_fd: int
+    status_fd: int
+    _code: int | None = None
+    _status_done: bool = False
+
+    def exit_code(self, timeout_s: float = STATUS_TIMEOUT_S) -> int | None:
+        """The child's exit code as the server reaped it (negative: signal), waiting at most ``timeout_s``.
+
+        None when the server went away before reporting it or did not report it in time.
+        """
+        if not self._status_done:
+            try:
+                data = _read_exact(self.status_fd, _INT.size, time.monotonic() + timeout_s)
+            except TimeoutError:
+                return None
+            self._status_done = True
+            self._code = None if data is None else _INT.unpack(data)[0]
+        return self._code
+
+    def kill(self) -> None:
+        """SIGKILL the child unless the server has already reaped it (then its pid may belong to someone else).
+
+        Between that check and the kill the child may die and be reaped; the same (microseconds) window as
+        multiprocessing's own forkserver children, which are killed by pid as well.
+        """
+        if self.exit_code(0.0) is None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def close(self) -> None:
+        """Close both pipe ends (idempotent)."""
+        for fd in (self.reply_fd, self.status_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.reply_fd = self.status_fd = -1
+
+
+class WorkerServer:
+    """The worker side of the pre-fork server: starts it lazily, asks it for children, notices when it is gone.
+
+    Thread-safe: a Dask worker with several threads forks several children through the same server.
+
+    Parameters
+    ----------
+    start_timeout_s, fork_timeout_s : float
+        See :data:`START_TIMEOUT_S` and :data:`FORK_TIMEOUT_S`.
+    """
+
+    def __init__(self, *, start_timeout_s: float = START_TIMEOUT_S, fork_timeout_s: float = FORK_TIMEOUT_S) -> None:
+        self.start_timeout_s = start_timeout_s
+        self.fork_timeout_s = fork_timeout_s
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._sock: socket.socket | None = None
+        self.starts = 0
+        self.start_failures = 0
+        self.forked = 0
+        self.fallbacks = 0
+
+    # ------------------------------------------------------------------------------------------ lifecycle
+    def _start(self) -> None:
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        env = dict(os.environ)
+        env.update({"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
+        root = str(Path(pipeline.__file__).resolve().parents[1])  # this very copy of the package
+        env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
+        try:
+            proc = subprocess.Popen([sys.executable, "-m", "pipeline.batch.worker_server", str(child.fileno())],
+                                    pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, env=env,
+                                    start_new_session=True)  # a Ctrl-C meant for the worker is the worker's
+        except OSError as exc:
+            parent.close()
+            raise ServerUnavailable(f"cannot start the pre-fork server: {exc}") from None
+        finally:
+            child.close()
+        self.starts += 1
+        deadline = time.monotonic() + self.start_timeout_s
+        try:
+            ready = _read_message(parent, deadline)
+        except TimeoutError:
+            ready = None
+        if not ready or json.loads(ready).get("ready") is not True:
+            _stop(proc, parent)
+            raise ServerUnavailable(
+                f"the pre-fork server did not become ready within {self.start_timeout_s:g} s (exit code "
+                f"{proc.returncode}); its error, if any, is in this worker's log")
+        self._proc, self._sock = proc, parent
+
+    def _server(self) -> socket.socket:
+        if self._sock is not None and self._proc is not None and self._proc.poll() is None:
+            return self._sock
+        self._discard()
+        if self.start_failures >= MAX_START_FAILURES:
+            raise ServerUnavailable(f"the pre-fork server failed to start {self.start_failures} times in a row; "
+                                    "this worker runs each file in a fresh interpreter")
+        try:
+            self._start()
+        except ServerUnavailable:
+            self.start_failures += 1
+            raise
+        self.start_failures = 0
+        assert self._sock is not None
+        return self._sock
+
+    def _discard(self) -> None:
+        if self._proc is not None or self._sock is not None:
+            _stop(self._proc, self._sock)
+        self._proc = self._sock = None
+
+    def close(self) -> None:
+        """Stop the server (its running children are killed); the next :meth:`fork` starts a new one."""
+        with self._lock:
+            self._discard()
+
+    @property
+    def pid(self) -> int | None:
+        """The running server's pid, or None."""
+        proc = self._proc
+        return proc.pid if proc is not None and proc.poll() is None else None
+
+    # ------------------------------------------------------------------------------------------ per file
+    def fork(self, entry: str, task: dict[str, Any], max_memory_mb: float, hard_timeout_s: float) -> Child:
+        """Have the server fork a child running ``entry(task)`` (see :func:`pipeline.batch.isolation.run_entry`).
+
+        Raises
+        ------
+        ServerUnavailable
+            The server cannot be started, or did not answer within ``fork_timeout_s`` (it is then stopped).
+        """
+        request = json.dumps({"entry": entry, "task": task, "max_memory_mb": max_memory_mb,
+                              "hard_timeout_s": hard_timeout_s}).encode("utf-8")
+        if len(request) > MAX_REQUEST_BYTES:
+            raise ServerUnavailable(f"the task is {len(request)} bytes, more than a request may carry")
+        reply_r, reply_w = os.pipe()
+        status_r, status_w = os.pipe()
+        try:
+            with self._lock:
+                sock = self._server()
+                try:
+                    sock.settimeout(self.fork_timeout_s)
+                    socket.send_fds(sock, [request], [reply_w, status_w])
+                except OSError as exc:  # includes a send timeout and a server that is gone
+                    self._discard()
+                    raise ServerUnavailable(f"the pre-fork server did not take the file: {exc}") from None
+        except BaseException:
+            for fd in (reply_r, status_r):
+                os.close(fd)
+            raise
+        finally:
+            os.close(reply_w)
+            os.close(status_w)
+        try:
+            data = _read_exact(status_r, _INT.size, time.monotonic() + self.fork_timeout_s)
+        except TimeoutError:
+            data = None
+        if data is None:
+            os.close(reply_r)
+            os.close(status_r)
+            with self._lock:
+                self._discard()
+            raise ServerUnavailable(f"the pre-fork server did not fork the file's child within "
+                                    f"{self.fork_timeout_s:g} s (it was stopped)")
+        with self._lock:
+            self.forked += 1
+        return Child(_INT.unpack(data)[0], reply_r, status_r)
+
+
+def _read_message(sock: socket.socket, deadline: float) -> bytes | None:
+    remaining = deadline - time.monotonic()
+    if remaining <= 0 or not select.select([sock], [], [], remaining)[0]:
+        raise TimeoutError
+    return sock.recv(MAX_REQUEST_BYTES)
+
+
+def _stop(proc: subprocess.Popen[bytes] | None, sock: socket.socket | None) -> None:
+    """Close the worker's end (the server then kills its children and exits); kill it if it does not."""
+    if sock is not None:
+        sock.close()
+    if proc is not None:
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+_shared: WorkerServer | None = None
+_shared_lock = threading.Lock()
+
+
+def shared() -> WorkerServer:
+    """This process's server (created on first use, stopped at exit)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = WorkerServer()
+            atexit.register(_shared.close)
+        return _shared
+
+
+def server_info() -> dict[str, Any]:
+    """What this process's server did so far (for tests and monitoring, e.g. ``Client.run(server_info)``).
+
+    Returns
+    -------
+    dict
+        ``pid`` (of the running server, or None), ``starts``, ``forked`` (children started through it),
+        ``fallbacks`` (files run in a fresh interpreter instead), ``worker_pid`` and ``worker_daemonic`` (whether
+        this process is a daemonic multiprocessing process, as Dask workers under a nanny are).
+    """
+    import multiprocessing
+
+    srv = _shared
+    return {"pid": srv.pid if srv else None, "starts": srv.starts if srv else 0,
+            "forked": srv.forked if srv else 0, "fallbacks": srv.fallbacks if srv else 0,
+            "worker_pid": os.getpid(), "worker_daemonic": bool(multiprocessing.current_process().daemon)}
+
+
+# ---------------------------------------------------------------------------------------------- server side
+def _child(sock: socket.socket, request: bytes, reply_fd: int, status_fd: int, others: list[int]) -> None:
+    """In the forked child: drop the server's descriptors and handlers, run the task, write the reply, leave."""
+    code = 1
+    try:
+        sock.close()
+        for fd in [status_fd, *others]:
+            os.close(fd)
+        signal.set_wakeup_fd(-1)
+        for sig in (signal.SIGCHLD, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        from pipeline.batch.isolation import run_entry, send_reply
+
+        req = json.loads(request)
+        text = run_entry(req["entry"], req["task"], float(req["max_memory_mb"]), float(req["hard_timeout_s"]))
+        send_reply(reply_fd, text.encode("utf-8"))
+        code = 0
+    except BaseException:  # noqa: BLE001 - the worker sees a child without a reply (reported as crashed)
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def serve(sock_fd: int) -> None:
+    """Run the server on the inherited socket ``sock_fd`` until the worker closes its end."""
+    sock = socket.socket(fileno=sock_fd)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    import pipeline.batch.prefork  # noqa: F401 - imports, warm-up, gc.freeze
+
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    sock.sendall(json.dumps({"ready": True, "pid": os.getpid()}).encode())
+    children: dict[int, int] = {}  # pid -> write end of its status pipe
+
+    def reap() -> None:
+        while children:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if pid == 0:
+                return
+            fd = children.pop(pid, None)
+            if fd is not None:
+                try:
+                    os.write(fd, _INT.pack(os.waitstatus_to_exitcode(status)))
+                except OSError:  # the worker stopped waiting for it
+                    pass
+                os.close(fd)
+
+    while True:
+        try:
+            readable = select.select([sock, wake_r], [], [])[0]
+        except InterruptedError:  # pragma: no cover - select retries itself since Python 3.5
+            continue
+        if wake_r in readable:
+            os.read(wake_r, 4096)
+            reap()
+        if sock not in readable:
+            continue
+        try:
+            request, fds, _flags, _addr = socket.recv_fds(sock, MAX_REQUEST_BYTES, 2)
+        except OSError:
+            request, fds = b"", []
+        if not request:  # the worker is gone: nobody will read the running children's results
+            for pid in children:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            return
+        if len(fds) != 2:
+            for fd in fds:
+                os.close(fd)
+            continue
+        reply_fd, status_fd = fds
+        pid = os.fork()
+        if pid == 0:
+            _child(sock, request, reply_fd, status_fd, [wake_r, wake_w, *children.values()])
+        os.close(reply_fd)
+        children[pid] = status_fd
+        try:
+            os.write(status_fd, _INT.pack(pid))
+        except OSError:
+            pass
+        reap()
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]))
