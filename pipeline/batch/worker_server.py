@@ -56,6 +56,8 @@ STATUS_TIMEOUT_S = 10.0
 MAX_START_FAILURES = 2
 #: Largest request (a task is a few hundred bytes of paths, limits and parameters).
 MAX_REQUEST_BYTES = 1 << 20
+#: Environment variable carrying the worker's ``sys.path`` to the server (as multiprocessing passes it to its own).
+SYS_PATH_ENV = "INSOLE_BATCH_SYS_PATH"
 #: Signed exit code or pid on the status pipe.
 _INT = struct.Struct("!q")
 
@@ -152,6 +154,7 @@ class WorkerServer:
         env.update({"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
         root = str(Path(pipeline.__file__).resolve().parents[1])  # this very copy of the package
         env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
+        env[SYS_PATH_ENV] = json.dumps([root, *sys.path])  # entries importable here are importable in children
         try:
             proc = subprocess.Popen([sys.executable, "-m", "pipeline.batch.worker_server", str(child.fileno())],
                                     pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, env=env,
@@ -338,6 +341,8 @@ def serve(sock_fd: int) -> None:
     """Run the server on the inherited socket ``sock_fd`` until the worker closes its end."""
     sock = socket.socket(fileno=sock_fd)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if SYS_PATH_ENV in os.environ:
+        sys.path[:] = json.loads(os.environ.pop(SYS_PATH_ENV))
     import pipeline.batch.prefork  # noqa: F401 - imports, warm-up, gc.freeze
 
     wake_r, wake_w = os.pipe()
