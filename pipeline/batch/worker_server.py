@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import pipeline
+from pipeline.batch.isolation import MAIN_PATH_ENV
 from pipeline.errors import PipelineError
 
 #: Bound on the server's start: interpreter, imports and the warm-up walk of :mod:`pipeline.batch.prefork`
@@ -66,12 +67,22 @@ class ServerUnavailable(PipelineError):
     """The pre-fork server could not be started or stopped answering; run the file another way."""
 
 
+def _wait_readable(fd: int, deadline: float) -> None:
+    """Wait until ``fd`` is readable (or at EOF) by ``deadline`` (``time.monotonic``), else ``TimeoutError``.
+
+    ``poll``, not ``select``: a busy Dask worker may hold descriptors beyond select's limit of 1024.
+    """
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    if not poller.poll(max(0.0, deadline - time.monotonic()) * 1000):
+        raise TimeoutError
+
+
 def _read_exact(fd: int, n: int, deadline: float) -> bytes | None:
     """``n`` bytes from ``fd`` by ``deadline`` (``time.monotonic``); None on EOF; ``TimeoutError`` at the deadline."""
     buf = b""
     while len(buf) < n:
-        if not select.select([fd], [], [], max(0.0, deadline - time.monotonic()))[0]:
-            raise TimeoutError
+        _wait_readable(fd, deadline)
         chunk = os.read(fd, n - len(buf))
         if not chunk:
             return None
@@ -155,6 +166,7 @@ class WorkerServer:
         root = str(Path(pipeline.__file__).resolve().parents[1])  # this very copy of the package
         env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
         env[SYS_PATH_ENV] = json.dumps([root, *sys.path])  # entries importable here are importable in children
+        env.pop(MAIN_PATH_ENV, None)  # multiprocessing's concern only (see pipeline.batch.prefork)
         try:
             proc = subprocess.Popen([sys.executable, "-m", "pipeline.batch.worker_server", str(child.fileno())],
                                     pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, env=env,
@@ -257,9 +269,7 @@ class WorkerServer:
 
 
 def _read_message(sock: socket.socket, deadline: float) -> bytes | None:
-    remaining = deadline - time.monotonic()
-    if remaining <= 0 or not select.select([sock], [], [], remaining)[0]:
-        raise TimeoutError
+    _wait_readable(sock.fileno(), deadline)
     return sock.recv(MAX_REQUEST_BYTES)
 
 
