@@ -68,7 +68,7 @@ def _subprocess_task(task: dict, timeout_s: float, max_memory_mb: float) -> dict
 
 
 def dask_part(inbox: Path, warm: Path, tmp_path: Path, work_s: float, local_per_file_s: float,
-              session: Path, n_subprocess: int) -> None:
+              session: Path, n_subprocess: int, repeats: int) -> None:
     """The inbox through a LocalCluster with a nanny (1 daemonic worker, 1 thread), per-file time and overhead."""
     try:
         from dask.distributed import Client, LocalCluster
@@ -83,36 +83,39 @@ def dask_part(inbox: Path, warm: Path, tmp_path: Path, work_s: float, local_per_
         night(warm, tmp_path / "dask-warm-out", 1, cluster.scheduler_address)
         print(f"dask: worker started its pre-fork server and ran a 2-file night in {time.perf_counter() - t0:.1f} s "
               "(not part of the per-file time)")
-        load = os.getloadavg()[0]
-        wall_s, processed, _busy = night(inbox, tmp_path / "dask-out", 1, cluster.scheduler_address)
-        info = next(iter(client.run(server_info).values()))
-        per_file = wall_s / max(processed, 1)
-        print(f"dask (LocalCluster, nanny, daemonic worker: {info['worker_daemonic']}, 1 thread): {processed} "
-              f"sessions in {wall_s:.1f} s = {per_file:.3f} s per file (wall / sessions); overhead over the warm "
-              f"in-process work: {per_file - work_s:+.3f} s (goal <= 0.2 s); local 1 worker, same inbox: "
-              f"{local_per_file_s:.3f} s per file, Dask / local {per_file / local_per_file_s:.2f}x; children forked "
-              f"by the worker's server so far: {info['forked']}, fresh-interpreter fallbacks: {info['fallbacks']} "
-              f"(load average before: {load:.1f})")
+        for r in range(repeats):
+            load = os.getloadavg()[0]
+            wall_s, processed, _busy = night(inbox, tmp_path / f"dask-out-{r}", 1, cluster.scheduler_address)
+            info = next(iter(client.run(server_info).values()))
+            per_file = wall_s / max(processed, 1)
+            print(f"dask (LocalCluster, nanny, daemonic worker: {info['worker_daemonic']}, 1 thread): {processed} "
+                  f"sessions in {wall_s:.1f} s = {per_file:.3f} s per file (wall / sessions); overhead over the warm "
+                  f"in-process work: {per_file - work_s:+.3f} s (goal <= 0.2 s); local 1 worker, same inbox: "
+                  f"{local_per_file_s:.3f} s per file (best run), Dask / local {per_file / local_per_file_s:.2f}x; "
+                  f"children forked by the worker's server so far: {info['forked']}, fresh-interpreter fallbacks: "
+                  f"{info['fallbacks']} (load average before: {load:.1f})")
         if n_subprocess:
             lim = Limits()
-            times = []
+            times, inside = [], []
             for k in range(n_subprocess):  # the session of the in-process floor
                 task = {"path": str(session), "rel_path": session.name, "out_dir": str(tmp_path / f"sub-{k}")}
                 t0 = time.perf_counter()
                 out = client.submit(_subprocess_task, task, lim.timeout_s, lim.max_memory_mb, pure=False).result()
                 times.append(time.perf_counter() - t0)
+                inside.append(out.get("duration_s") or 0.0)
                 if not out.get("ok"):
                     sys.exit(f"the fresh-interpreter reference failed on {session}: {out.get('message')}")
-            med = sorted(times)[len(times) // 2]
+            med, med_in = sorted(times)[len(times) // 2], sorted(inside)[len(inside) // 2]
             print(f"dask, previous way (fresh interpreter per file, {len(times)} files, median): {med:.3f} s per "
-                  f"file; overhead over the warm in-process work {med - work_s:+.3f} s")
+                  f"file, of which {med_in:.3f} s the work inside the fresh child (cold caches); overhead over the "
+                  f"warm in-process work {med - work_s:+.3f} s (load average after: {os.getloadavg()[0]:.1f})")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sessions", type=int, default=80)
     ap.add_argument("--duration-s", type=float, default=30.0, help="Length of each simulated session.")
-    ap.add_argument("--repeats", type=int, default=1, help="Runs per worker count (best kept).")
+    ap.add_argument("--repeats", type=int, default=1, help="Runs per worker count (best kept) and Dask nights.")
     ap.add_argument("--dask", action="store_true", help="Also run the inbox on a LocalCluster (1 worker, nanny).")
     ap.add_argument("--dask-subprocess", type=int, default=5, metavar="N",
                     help="With --dask: files run the previous way (fresh interpreter) for reference; 0: none.")
@@ -150,7 +153,8 @@ def main() -> None:
         print(f"local 1 worker: {per_file_wall[1]:.3f} s per file (wall / sessions), overhead over the warm "
               f"in-process work {per_file_wall[1] - work_s:+.3f} s")
         if args.dask:
-            dask_part(inbox.root, warm.root, tmp_path, work_s, per_file_wall[1], bases[0], args.dask_subprocess)
+            dask_part(inbox.root, warm.root, tmp_path, work_s, per_file_wall[1], bases[0], args.dask_subprocess,
+                      args.repeats)
 
 
 if __name__ == "__main__":
