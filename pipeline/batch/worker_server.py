@@ -42,12 +42,12 @@ from pathlib import Path
 from typing import Any
 
 import pipeline
-from pipeline.batch.isolation import MAIN_PATH_ENV
+from pipeline.batch.isolation import MAIN_PATH_ENV, THREAD_ENV
 from pipeline.errors import PipelineError
 
 #: Bound on the server's start: interpreter, imports and the warm-up walk of :mod:`pipeline.batch.prefork`
-#: (measured 4-6 s on the idle 2-core machine, up to about 15 s with both cores busy; generous on purpose, the
-#: wait happens once per worker process).
+#: (measured 8.5 s to the first child's reply on the shared 2-core machine at a load average of 3; generous on
+#: purpose, a start that takes longer means something is wrong, and the wait happens once per worker process).
 START_TIMEOUT_S = 120.0
 #: Bound on the server's answer (the child's pid) to one request; forking takes milliseconds.
 FORK_TIMEOUT_S = 10.0
@@ -55,8 +55,9 @@ FORK_TIMEOUT_S = 10.0
 STATUS_TIMEOUT_S = 10.0
 #: Consecutive failed starts after which a worker process stops trying and uses fresh interpreters.
 MAX_START_FAILURES = 2
-#: Largest request (a task is a few hundred bytes of paths, limits and parameters).
-MAX_REQUEST_BYTES = 1 << 20
+#: Largest request (a task is a few hundred bytes of paths, limits and parameters); well below the ~200 kB a
+#: ``SOCK_SEQPACKET`` datagram may carry with Linux's default socket buffer.
+MAX_REQUEST_BYTES = 64 << 10
 #: Environment variable carrying the worker's ``sys.path`` to the server (as multiprocessing passes it to its own).
 SYS_PATH_ENV = "INSOLE_BATCH_SYS_PATH"
 #: Signed exit code or pid on the status pipe.
@@ -162,7 +163,7 @@ class WorkerServer:
     def _start(self) -> None:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = dict(os.environ)
-        env.update({"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
+        env.update(THREAD_ENV)  # one BLAS thread per child, as in the local runner
         root = str(Path(pipeline.__file__).resolve().parents[1])  # this very copy of the package
         env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
         env[SYS_PATH_ENV] = json.dumps([root, *sys.path])  # entries importable here are importable in children
@@ -179,10 +180,10 @@ class WorkerServer:
         self.starts += 1
         deadline = time.monotonic() + self.start_timeout_s
         try:
-            ready = _read_message(parent, deadline)
-        except TimeoutError:
-            ready = None
-        if not ready or json.loads(ready).get("ready") is not True:
+            ready = json.loads(_read_message(parent, deadline) or b"{}").get("ready") is True
+        except (TimeoutError, ValueError, AttributeError):
+            ready = False
+        if not ready:
             _stop(proc, parent)
             raise ServerUnavailable(
                 f"the pre-fork server did not become ready within {self.start_timeout_s:g} s (exit code "
@@ -205,7 +206,11 @@ class WorkerServer:
         assert self._sock is not None
         return self._sock
 
-    def _discard(self) -> None:
+    def _discard(self, *, kill: bool = False) -> None:
+        """Stop the server; ``kill``: SIGKILL it at once, leaving its running children (other threads' files) to
+        finish and reply on their own pipes instead of being killed by a server that sees its socket close."""
+        if kill and self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
         if self._proc is not None or self._sock is not None:
             _stop(self._proc, self._sock)
         self._proc = self._sock = None
@@ -243,7 +248,7 @@ class WorkerServer:
                     sock.settimeout(self.fork_timeout_s)
                     socket.send_fds(sock, [request], [reply_w, status_w])
                 except OSError as exc:  # includes a send timeout and a server that is gone
-                    self._discard()
+                    self._discard(kill=True)
                     raise ServerUnavailable(f"the pre-fork server did not take the file: {exc}") from None
         except BaseException:
             for fd in (reply_r, status_r):
@@ -260,7 +265,7 @@ class WorkerServer:
             os.close(reply_r)
             os.close(status_r)
             with self._lock:
-                self._discard()
+                self._discard(kill=True)
             raise ServerUnavailable(f"the pre-fork server did not fork the file's child within "
                                     f"{self.fork_timeout_s:g} s (it was stopped)")
         with self._lock:
