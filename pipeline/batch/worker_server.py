@@ -3,18 +3,19 @@
 Dask workers started by a nanny (Dask's default) are daemonic processes, and multiprocessing forbids daemonic
 processes to start children, so the multiprocessing *forkserver* of the local runner is not available there. This
 server is started with :class:`subprocess.Popen` instead (once per worker process, on its first file) and talks
-to the worker over a Unix ``SOCK_SEQPACKET`` socket pair:
+to the worker through pipes only (no sockets: the packages open none, see ``tests/test_architecture.py``):
 
 * the server imports :mod:`pipeline.batch.prefork` (the per-file code, one warm-up walk, ``gc.freeze``) and then
-  sends one *ready* message;
-* per file the worker sends one request (JSON: entry, task, limits) with two pipe ends attached (``SCM_RIGHTS``):
-  the *reply* pipe, on which the child writes its JSON outcome (the length-prefixed framing of
-  :mod:`pipeline.batch.isolation`), and the *status* pipe, on which the server writes the child's pid as soon as it
-  has forked it and its exit code (negative: killed by that signal) when it has reaped it;
+  writes one *ready* message on an inherited pipe;
+* per file the worker makes two FIFOs in its private temporary folder (mode 0700), opens their read ends and
+  writes one request on the server's stdin (length-prefixed JSON: entry, task, limits, the two FIFO paths). The
+  server opens the write ends: the *reply* FIFO, on which the child writes its JSON outcome (the length-prefixed
+  framing of :mod:`pipeline.batch.isolation`), and the *status* FIFO, on which the server writes the child's pid
+  as soon as it has forked it and its exit code (negative: killed by that signal) when it has reaped it;
 * the child runs :func:`pipeline.batch.isolation.run_entry` (memory guard and orphan alarm armed there) and leaves
   with ``os._exit``; the worker kills it by pid at the file's timeout;
-* the server exits when the worker's end of the socket closes (the worker ended or was killed by its nanny), and
-  kills the children still running first: nobody is left to read their results.
+* the server exits when its stdin reaches end-of-file (the worker ended or was killed by its nanny), and kills
+  the children still running first: nobody is left to read their results.
 
 Nothing is unpickled anywhere: requests, replies and status are JSON text and fixed-size integers.
 
@@ -30,11 +31,12 @@ import atexit
 import json
 import os
 import select
+import shutil
 import signal
-import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -55,9 +57,8 @@ FORK_TIMEOUT_S = 10.0
 STATUS_TIMEOUT_S = 10.0
 #: Consecutive failed starts after which a worker process stops trying and uses fresh interpreters.
 MAX_START_FAILURES = 2
-#: Largest request (a task is a few hundred bytes of paths, limits and parameters); well below the ~200 kB a
-#: ``SOCK_SEQPACKET`` datagram may carry with Linux's default socket buffer.
-MAX_REQUEST_BYTES = 64 << 10
+#: Largest request (a task is a few hundred bytes of paths, limits and parameters).
+MAX_REQUEST_BYTES = 1 << 20
 #: Environment variable carrying the worker's ``sys.path`` to the server (as multiprocessing passes it to its own).
 SYS_PATH_ENV = "INSOLE_BATCH_SYS_PATH"
 #: Signed exit code or pid on the status pipe.
@@ -153,7 +154,8 @@ class WorkerServer:
         self.fork_timeout_s = fork_timeout_s
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
-        self._sock: socket.socket | None = None
+        self._dir: str | None = None
+        self._seq = 0
         self.starts = 0
         self.start_failures = 0
         self.forked = 0
@@ -161,7 +163,7 @@ class WorkerServer:
 
     # ------------------------------------------------------------------------------------------ lifecycle
     def _start(self) -> None:
-        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        ready_r, ready_w = os.pipe()
         env = dict(os.environ)
         env.update(THREAD_ENV)  # one BLAS thread per child, as in the local runner
         root = str(Path(pipeline.__file__).resolve().parents[1])  # this very copy of the package
@@ -169,30 +171,35 @@ class WorkerServer:
         env[SYS_PATH_ENV] = json.dumps([root, *sys.path])  # entries importable here are importable in children
         env.pop(MAIN_PATH_ENV, None)  # multiprocessing's concern only (see pipeline.batch.prefork)
         try:
-            proc = subprocess.Popen([sys.executable, "-m", "pipeline.batch.worker_server", str(child.fileno())],
-                                    pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, env=env,
+            proc = subprocess.Popen([sys.executable, "-m", "pipeline.batch.worker_server", str(ready_w)],
+                                    pass_fds=[ready_w], stdin=subprocess.PIPE, env=env,
                                     start_new_session=True)  # a Ctrl-C meant for the worker is the worker's
         except OSError as exc:
-            parent.close()
+            os.close(ready_r)
             raise ServerUnavailable(f"cannot start the pre-fork server: {exc}") from None
         finally:
-            child.close()
+            os.close(ready_w)
         self.starts += 1
-        deadline = time.monotonic() + self.start_timeout_s
         try:
-            ready = json.loads(_read_message(parent, deadline) or b"{}").get("ready") is True
+            data = _read_frame(ready_r, time.monotonic() + self.start_timeout_s)
+            ready = json.loads(data or b"{}").get("ready") is True
         except (TimeoutError, ValueError, AttributeError):
             ready = False
+        finally:
+            os.close(ready_r)
         if not ready:
-            _stop(proc, parent)
+            _stop(proc)
             raise ServerUnavailable(
                 f"the pre-fork server did not become ready within {self.start_timeout_s:g} s (exit code "
                 f"{proc.returncode}); its error, if any, is in this worker's log")
-        self._proc, self._sock = proc, parent
+        assert proc.stdin is not None
+        os.set_blocking(proc.stdin.fileno(), False)  # writes are bounded with poll (a stalled server)
+        self._proc = proc
+        self._dir = tempfile.mkdtemp(prefix="insole-batch-server-")  # 0700: our FIFOs only
 
-    def _server(self) -> socket.socket:
-        if self._sock is not None and self._proc is not None and self._proc.poll() is None:
-            return self._sock
+    def _server(self) -> subprocess.Popen[bytes]:
+        if self._proc is not None and self._proc.poll() is None:
+            return self._proc
         self._discard()
         if self.start_failures >= MAX_START_FAILURES:
             raise ServerUnavailable(f"the pre-fork server failed to start {self.start_failures} times in a row; "
@@ -203,17 +210,19 @@ class WorkerServer:
             self.start_failures += 1
             raise
         self.start_failures = 0
-        assert self._sock is not None
-        return self._sock
+        assert self._proc is not None
+        return self._proc
 
     def _discard(self, *, kill: bool = False) -> None:
         """Stop the server; ``kill``: SIGKILL it at once, leaving its running children (other threads' files) to
-        finish and reply on their own pipes instead of being killed by a server that sees its socket close."""
+        finish and reply on their own pipes instead of being killed by a server that sees its stdin close."""
         if kill and self._proc is not None and self._proc.poll() is None:
             self._proc.kill()
-        if self._proc is not None or self._sock is not None:
-            _stop(self._proc, self._sock)
-        self._proc = self._sock = None
+        if self._proc is not None:
+            _stop(self._proc)
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+        self._proc = self._dir = None
 
     def close(self) -> None:
         """Stop the server (its running children are killed); the next :meth:`fork` starts a new one."""
@@ -235,35 +244,41 @@ class WorkerServer:
         ServerUnavailable
             The server cannot be started, or did not answer within ``fork_timeout_s`` (it is then stopped).
         """
-        request = json.dumps({"entry": entry, "task": task, "max_memory_mb": max_memory_mb,
-                              "hard_timeout_s": hard_timeout_s}).encode("utf-8")
-        if len(request) > MAX_REQUEST_BYTES:
-            raise ServerUnavailable(f"the task is {len(request)} bytes, more than a request may carry")
-        reply_r, reply_w = os.pipe()
-        status_r, status_w = os.pipe()
-        try:
-            with self._lock:
-                sock = self._server()
-                try:
-                    sock.settimeout(self.fork_timeout_s)
-                    socket.send_fds(sock, [request], [reply_w, status_w])
-                except OSError as exc:  # includes a send timeout and a server that is gone
-                    self._discard(kill=True)
-                    raise ServerUnavailable(f"the pre-fork server did not take the file: {exc}") from None
-        except BaseException:
-            for fd in (reply_r, status_r):
-                os.close(fd)
-            raise
-        finally:
-            os.close(reply_w)
-            os.close(status_w)
+        with self._lock:
+            proc = self._server()
+            self._seq += 1
+            reply_path, status_path = (os.path.join(str(self._dir), f"{self._seq}.{kind}")
+                                       for kind in ("reply", "status"))
+            os.mkfifo(reply_path, 0o600)
+            os.mkfifo(status_path, 0o600)
+            reply_r = os.open(reply_path, os.O_RDONLY | os.O_NONBLOCK)
+            status_r = os.open(status_path, os.O_RDONLY | os.O_NONBLOCK)
+            request = json.dumps({"entry": entry, "task": task, "max_memory_mb": max_memory_mb,
+                                  "hard_timeout_s": hard_timeout_s, "reply": reply_path,
+                                  "status": status_path}).encode("utf-8")
+            if len(request) > MAX_REQUEST_BYTES:
+                _close(reply_r, status_r)
+                raise ServerUnavailable(f"the task is {len(request)} bytes, more than a request may carry")
+            try:
+                assert proc.stdin is not None
+                _write_all(proc.stdin.fileno(), _INT.pack(len(request)) + request,
+                           time.monotonic() + self.fork_timeout_s)
+            except (OSError, TimeoutError) as exc:  # a server that is gone or stalled
+                _close(reply_r, status_r)
+                self._discard(kill=True)
+                raise ServerUnavailable(f"the pre-fork server did not take the file: {exc or 'timed out'}") from None
         try:
             data = _read_exact(status_r, _INT.size, time.monotonic() + self.fork_timeout_s)
         except TimeoutError:
             data = None
+        finally:
+            for path in (reply_path, status_path):  # opened at both ends by now (or given up)
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
         if data is None:
-            os.close(reply_r)
-            os.close(status_r)
+            _close(reply_r, status_r)
             with self._lock:
                 self._discard(kill=True)
             raise ServerUnavailable(f"the pre-fork server did not fork the file's child within "
@@ -273,21 +288,51 @@ class WorkerServer:
         return Child(_INT.unpack(data)[0], reply_r, status_r)
 
 
-def _read_message(sock: socket.socket, deadline: float) -> bytes | None:
-    _wait_readable(sock.fileno(), deadline)
-    return sock.recv(MAX_REQUEST_BYTES)
-
-
-def _stop(proc: subprocess.Popen[bytes] | None, sock: socket.socket | None) -> None:
-    """Close the worker's end (the server then kills its children and exits); kill it if it does not."""
-    if sock is not None:
-        sock.close()
-    if proc is not None:
+def _close(*fds: int) -> None:
+    for fd in fds:
         try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+            os.close(fd)
+        except OSError:
+            pass
+
+
+def _write_all(fd: int, data: bytes, deadline: float) -> None:
+    """Write ``data`` to the non-blocking ``fd`` by ``deadline``, else ``TimeoutError``."""
+    view = memoryview(data)
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    while view:
+        if not poller.poll(max(0.0, deadline - time.monotonic()) * 1000):
+            raise TimeoutError("timed out")
+        try:
+            view = view[os.write(fd, view):]
+        except BlockingIOError:
+            continue
+
+
+def _read_frame(fd: int, deadline: float) -> bytes | None:
+    """One length-prefixed message from ``fd`` by ``deadline``; None on end-of-file."""
+    head = _read_exact(fd, _INT.size, deadline)
+    if head is None:
+        return None
+    size = _INT.unpack(head)[0]
+    if not 0 <= size <= MAX_REQUEST_BYTES:
+        return None
+    return _read_exact(fd, size, deadline)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Close the server's stdin (it then kills its children and exits); kill it if it does not within 5 s."""
+    if proc.stdin is not None:
+        try:
+            proc.stdin.close()
+        except OSError:  # a broken pipe flushing nothing
+            pass
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
 
 
 _shared: WorkerServer | None = None
@@ -323,21 +368,23 @@ def server_info() -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------- server side
-def _child(sock: socket.socket, request: bytes, reply_fd: int, status_fd: int, others: list[int]) -> None:
+def _child(request: dict[str, Any], reply_fd: int, status_fd: int, others: list[int]) -> None:
     """In the forked child: drop the server's descriptors and handlers, run the task, write the reply, leave."""
     code = 1
     try:
-        sock.close()
         for fd in [status_fd, *others]:
             os.close(fd)
+        devnull = os.open(os.devnull, os.O_RDONLY)  # not the server's request pipe
+        os.dup2(devnull, 0)
+        os.close(devnull)
         signal.set_wakeup_fd(-1)
         for sig in (signal.SIGCHLD, signal.SIGTERM):
             signal.signal(sig, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         from pipeline.batch.isolation import run_entry, send_reply
 
-        req = json.loads(request)
-        text = run_entry(req["entry"], req["task"], float(req["max_memory_mb"]), float(req["hard_timeout_s"]))
+        text = run_entry(request["entry"], request["task"], float(request["max_memory_mb"]),
+                         float(request["hard_timeout_s"]))
         send_reply(reply_fd, text.encode("utf-8"))
         code = 0
     except BaseException:  # noqa: BLE001 - the worker sees a child without a reply (reported as crashed)
@@ -352,9 +399,18 @@ def _child(sock: socket.socket, request: bytes, reply_fd: int, status_fd: int, o
             os._exit(code)
 
 
-def serve(sock_fd: int) -> None:
-    """Run the server on the inherited socket ``sock_fd`` until the worker closes its end."""
-    sock = socket.socket(fileno=sock_fd)
+def _open_writer(path: str) -> int | None:
+    """The write end of a FIFO whose reader (the worker) is open, else None (the worker gave up on it)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError:
+        return None
+    os.set_blocking(fd, True)
+    return fd
+
+
+def serve(ready_fd: int) -> None:
+    """Run the server: requests on stdin until end-of-file; ``ready_fd`` gets the ready message, then is closed."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if SYS_PATH_ENV in os.environ:
         sys.path[:] = json.loads(os.environ.pop(SYS_PATH_ENV))
@@ -364,8 +420,10 @@ def serve(sock_fd: int) -> None:
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
-    sock.sendall(json.dumps({"ready": True, "pid": os.getpid()}).encode())
-    children: dict[int, int] = {}  # pid -> write end of its status pipe
+    ready = json.dumps({"ready": True, "pid": os.getpid()}).encode()
+    os.write(ready_fd, _INT.pack(len(ready)) + ready)
+    os.close(ready_fd)
+    children: dict[int, int] = {}  # pid -> write end of its status FIFO
 
     def reap() -> None:
         while children:
@@ -381,34 +439,34 @@ def serve(sock_fd: int) -> None:
                 os.close(fd)
 
     while True:
-        try:
-            readable = select.select([sock, wake_r], [], [])[0]
-        except InterruptedError:  # pragma: no cover - select retries itself since Python 3.5
-            continue
+        readable = select.select([0, wake_r], [], [])[0]
         if wake_r in readable:
             os.read(wake_r, 4096)
             reap()
-        if sock not in readable:
+        if 0 not in readable:
             continue
-        try:
-            request, fds, _flags, _addr = socket.recv_fds(sock, MAX_REQUEST_BYTES, 2)
-        except OSError:
-            request, fds = b"", []
-        if not request:  # the worker is gone: nobody will read the running children's results
+        try:  # the worker writes each request whole, at once
+            frame = _read_frame(0, time.monotonic() + FORK_TIMEOUT_S)
+        except TimeoutError:
+            frame = None
+        if frame is None:  # the worker is gone: nobody will read the running children's results
             for pid in children:
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
             return
-        if len(fds) != 2:
-            for fd in fds:
-                os.close(fd)
+        request = json.loads(frame)
+        reply_fd = _open_writer(request["reply"])
+        status_fd = _open_writer(request["status"])
+        if reply_fd is None or status_fd is None:
+            for fd in (reply_fd, status_fd):
+                if fd is not None:
+                    os.close(fd)
             continue
-        reply_fd, status_fd = fds
         pid = os.fork()
         if pid == 0:
-            _child(sock, request, reply_fd, status_fd, [wake_r, wake_w, *children.values()])
+            _child(request, reply_fd, status_fd, [wake_r, wake_w, *children.values()])
         os.close(reply_fd)
         children[pid] = status_fd
         try:
