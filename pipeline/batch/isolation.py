@@ -12,14 +12,22 @@ or crashes the HDF5 library takes down only its own child:
 * **bounded waits**: the parent reads the reply with a deadline (a child stopped half-way through its reply is
   killed at the timeout), and every ``join`` after a kill has its own bound.
 
-Two ways to start the child:
+Three ways to start the child:
 
 ``"fork"``
-    multiprocessing's *forkserver*: the server process imports the pipeline once, and each child is forked from
-    it (milliseconds instead of the ~1 s interpreter start). Used by the local runner.
+    multiprocessing's *forkserver*: the server process imports the pipeline once (and warms it up, see
+    :mod:`pipeline.batch.prefork`), and each child is forked from it (milliseconds instead of the ~1 s interpreter
+    start). Used by the local runner.
+``"server"``
+    our own pre-fork server (:mod:`pipeline.batch.worker_server`), started with :class:`subprocess.Popen` once
+    per process on its first file, preloaded and warmed up as above. Used on Dask workers: those started by a
+    nanny (Dask's default) are daemonic, and multiprocessing refuses children to daemonic processes. The same
+    guarantees hold (the parent kills the child by pid at the timeout; the server reports the exit code); a file
+    the server cannot take (it does not start, stops answering within its bounds, or died) runs as with
+    ``"subprocess"``, so no file is lost to a broken server.
 ``"subprocess"``
-    ``python -m pipeline.batch.isolation`` with the task as JSON on stdin. Used on Dask workers, whose (daemonic)
-    worker processes may not use multiprocessing children.
+    ``python -m pipeline.batch.isolation`` with the task as JSON on stdin (about 1 s of interpreter start and
+    imports per file). The fallback of ``"server"``.
 """
 
 from __future__ import annotations
@@ -101,8 +109,8 @@ def run_entry(entry: str, task: dict[str, Any], max_memory_mb: float, hard_timeo
 MAX_REPLY_BYTES = 64 * 2**20
 
 
-def _send(fd: int, data: bytes) -> None:
-    """Write a length-prefixed reply to a pipe."""
+def send_reply(fd: int, data: bytes) -> None:
+    """Write a length-prefixed reply to a pipe (read back by :func:`_receive`)."""
     view = memoryview(struct.pack("!Q", len(data)) + data)
     while view:
         view = view[os.write(fd, view):]
@@ -135,7 +143,7 @@ def _receive(fd: int, deadline: float) -> bytes | None:
 
 def _fork_target(entry: str, task_json: str, max_memory_mb: float, hard_timeout_s: float, conn: Any) -> None:
     text = run_entry(entry, json.loads(task_json), max_memory_mb, hard_timeout_s)
-    _send(conn.fileno(), text.encode("utf-8"))
+    send_reply(conn.fileno(), text.encode("utf-8"))
     conn.close()
 
 
@@ -194,8 +202,9 @@ def run_isolated(
         Wall-clock limit; the child is killed after it (reason ``timeout``).
     max_memory_mb : float
         Address space the child may add to what it maps at start.
-    mode : {"fork", "subprocess"}
-        How to start the child (see the module notes).
+    mode : {"fork", "server", "subprocess"}
+        How to start the child (see the module notes). With ``"server"``, a file the pre-fork server cannot take
+        (it does not start, stops answering or died) runs as with ``"subprocess"``.
     entry : str
         ``"module:function"`` to call with ``task``; returns a JSON-ready dict.
 
@@ -206,48 +215,93 @@ def run_isolated(
     """
     t0 = time.perf_counter()
     hard = timeout_s + ALARM_GRACE_S
-    task_json = json.dumps(task)
-    timeout_msg = f"processing took longer than the limit of {timeout_s:g} s; the worker was stopped"
     if mode == "fork":
-        ctx = _forkserver_context()
-        reader, writer = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_fork_target, args=(entry, task_json, max_memory_mb, hard, writer), daemon=True)
-        proc.start()
-        writer.close()
+        return _run_forkserver(entry, task, timeout_s, max_memory_mb, hard, t0)
+    if mode == "server":
+        from pipeline.batch import worker_server
+
+        server = worker_server.shared()
         try:
-            data = _receive(reader.fileno(), time.monotonic() + timeout_s)
-        except TimeoutError:
-            proc.kill()
-            proc.join(5)
-            return _failure("timeout", timeout_msg, time.perf_counter() - t0)
-        finally:
-            reader.close()
-        proc.join(10)
-        if proc.is_alive():
-            proc.kill()
-            proc.join(5)
-        if data is None:
-            return _failure("crashed", _died(proc.exitcode, max_memory_mb), time.perf_counter() - t0)
-        return json.loads(data.decode("utf-8"))
+            child = server.fork(entry, task, max_memory_mb, hard)
+        except worker_server.ServerUnavailable as exc:
+            server.fallbacks += 1
+            print(f"insole batch: {exc}; {task.get('rel_path', 'this file')} runs in a fresh interpreter instead",
+                  file=sys.stderr)
+            return _run_subprocess(entry, task, timeout_s, max_memory_mb, hard, t0)
+        return _collect_server_child(child, timeout_s, max_memory_mb, t0)
     if mode == "subprocess":
-        env = dict(os.environ)
-        env.update(THREAD_ENV)
-        root = str(Path(pipeline.__file__).resolve().parents[1])
-        env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
-        payload = json.dumps({"entry": entry, "task": task, "max_memory_mb": max_memory_mb, "hard_timeout_s": hard})
+        return _run_subprocess(entry, task, timeout_s, max_memory_mb, hard, t0)
+    raise ValueError(f"mode must be 'fork', 'server' or 'subprocess', got {mode!r}")
+
+
+def _timed_out(timeout_s: float, t0: float) -> dict[str, Any]:
+    return _failure("timeout", f"processing took longer than the limit of {timeout_s:g} s; the worker was stopped",
+                    time.perf_counter() - t0)
+
+
+def _run_forkserver(entry: str, task: dict[str, Any], timeout_s: float, max_memory_mb: float, hard: float,
+                    t0: float) -> dict[str, Any]:
+    ctx = _forkserver_context()
+    reader, writer = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_fork_target, args=(entry, json.dumps(task), max_memory_mb, hard, writer),
+                       daemon=True)
+    proc.start()
+    writer.close()
+    try:
+        data = _receive(reader.fileno(), time.monotonic() + timeout_s)
+    except TimeoutError:
+        proc.kill()
+        proc.join(5)
+        return _timed_out(timeout_s, t0)
+    finally:
+        reader.close()
+    proc.join(10)
+    if proc.is_alive():
+        proc.kill()
+        proc.join(5)
+    if data is None:
+        return _failure("crashed", _died(proc.exitcode, max_memory_mb), time.perf_counter() - t0)
+    return json.loads(data.decode("utf-8"))
+
+
+def _collect_server_child(child: Any, timeout_s: float, max_memory_mb: float, t0: float) -> dict[str, Any]:
+    """Wait for a child of :mod:`pipeline.batch.worker_server`: its reply by the timeout, then its exit code."""
+    try:
         try:
-            proc = subprocess.run(
-                [sys.executable, "-m", "pipeline.batch.isolation"],
-                input=payload, capture_output=True, text=True, timeout=timeout_s, env=env,
-            )
-        except subprocess.TimeoutExpired:
-            return _failure("timeout", timeout_msg, time.perf_counter() - t0)
-        lines = proc.stdout.strip().splitlines()
-        if proc.returncode != 0 or not lines:
-            return _failure("crashed", _died(proc.returncode, max_memory_mb), time.perf_counter() - t0,
-                            detail=proc.stderr[-4000:])
-        return json.loads(lines[-1])
-    raise ValueError(f"mode must be 'fork' or 'subprocess', got {mode!r}")
+            data = _receive(child.reply_fd, time.monotonic() + timeout_s)
+        except TimeoutError:
+            child.kill()
+            child.exit_code()
+            return _timed_out(timeout_s, t0)
+        code = child.exit_code()
+        if code is None and data is None:  # no status (server gone or slow) and no reply: make sure it is dead
+            child.kill()
+        if data is None:
+            return _failure("crashed", _died(code, max_memory_mb), time.perf_counter() - t0)
+        return json.loads(data.decode("utf-8"))
+    finally:
+        child.close()
+
+
+def _run_subprocess(entry: str, task: dict[str, Any], timeout_s: float, max_memory_mb: float, hard: float,
+                    t0: float) -> dict[str, Any]:
+    env = dict(os.environ)
+    env.update(THREAD_ENV)
+    root = str(Path(pipeline.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
+    payload = json.dumps({"entry": entry, "task": task, "max_memory_mb": max_memory_mb, "hard_timeout_s": hard})
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "pipeline.batch.isolation"],
+            input=payload, capture_output=True, text=True, timeout=timeout_s, env=env,
+        )
+    except subprocess.TimeoutExpired:
+        return _timed_out(timeout_s, t0)
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        return _failure("crashed", _died(proc.returncode, max_memory_mb), time.perf_counter() - t0,
+                        detail=proc.stderr[-4000:])
+    return json.loads(lines[-1])
 
 
 def _main() -> None:

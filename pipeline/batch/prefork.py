@@ -1,11 +1,14 @@
-"""Imported once by the worker server (multiprocessing *forkserver*) before it forks one child per file.
+"""Imported once by a worker server before it forks one child per file.
+
+The servers are multiprocessing's *forkserver* (local runner, :mod:`pipeline.batch.isolation` mode ``"fork"``)
+and, on Dask workers, our own pre-fork server (:mod:`pipeline.batch.worker_server`, mode ``"server"``).
 
 It imports the per-file code and takes the parent's main-script path as its own ``__main__.__file__``, so
 multiprocessing does not re-run the parent's main script (the ``insole`` program, pytest, a benchmark) in every
-forked child: the children only run functions from importable modules. Then it freezes the garbage collector's
-view of every object created so far (``gc.freeze``), so children forked from the server do not touch (and thereby
-copy) the server's memory pages during garbage collection; this is the documented use of :func:`gc.freeze` for
-pre-fork servers.
+forked child: the children only run functions from importable modules (our own server runs no main script in its
+children and does not pass the path on). Then it freezes the garbage collector's view of every object created so
+far (``gc.freeze``), so children forked from the server do not touch (and thereby copy) the server's memory pages
+during garbage collection; this is the documented use of :func:`gc.freeze` for pre-fork servers.
 
 Before freezing it processes one simulated 30-second walk into a temporary folder (the warm-up request of pre-fork
 servers): what the per-file work builds on first use in a process (matplotlib's fonts and text layout, compiled

@@ -11,7 +11,6 @@ workers write the outputs, the batch process alone writes the ledger.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import queue
 import threading
 import time
@@ -142,16 +141,15 @@ class LocalRunner:
 def dask_task(task_json: str) -> str:
     """The function Dask runs: one task (JSON text in) under the guards, in a child process (JSON text out).
 
-    A daemonic Dask worker process (the default under a nanny) may not start multiprocessing children, so the
-    child is a fresh interpreter (``subprocess``, ~1 s start-up per file); with non-daemonic workers
-    (``DASK_DISTRIBUTED__WORKER__DAEMON=False``, or ``dask worker --no-nanny``) children are forked from a
-    preloaded server, as in the local runner.
+    The child is forked from this worker process's pre-fork server (:mod:`pipeline.batch.worker_server`,
+    started on the worker's first file and reused), whether or not the worker is daemonic (under a nanny, Dask's
+    default, it is, and may not start multiprocessing children). If the server cannot take the file, the file
+    runs in a fresh interpreter instead (~1 s slower), see :func:`~pipeline.batch.isolation.run_isolated`.
     """
     task = json.loads(task_json)
     timeout_s, memory_mb = _limits(task)
     entry = task.get("entry") or DEFAULT_ENTRY
-    mode = "subprocess" if multiprocessing.current_process().daemon else "fork"
-    return json.dumps(run_isolated(task, timeout_s=timeout_s, max_memory_mb=memory_mb, mode=mode, entry=entry))
+    return json.dumps(run_isolated(task, timeout_s=timeout_s, max_memory_mb=memory_mb, mode="server", entry=entry))
 
 
 class DaskRunner:
