@@ -6,6 +6,9 @@ Modules
 ``safety``      limits, pre-read shape checks, safe output names
 ``process``     :func:`process_session`: one upload -> report HTML, metrics JSON, steps CSV (atomic)
 ``isolation``   one task in a child process under a timeout and memory guard
+``prefork``     imported by a worker server before it forks: one warm-up walk, then ``gc.freeze``
+``worker_server`` the pre-fork server of a Dask worker (also a daemonic one): a warmed process forking a child
+                per file
 ``runner``      local worker processes or a Dask distributed cluster
 ``ledger``      the SQLite ledger (content hash + software version + parameters)
 ``quarantine``  copies of failed uploads with reason files
