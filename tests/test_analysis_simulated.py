@@ -17,6 +17,7 @@ from independent_walker import write_walk
 from insole.cli import run
 from insole.session import FootData, Session, read_session
 from pipeline.analysis import AnalysisParams, MetricStatus, SessionMetrics, analyze_session
+from pipeline.analysis.curve_summary import MAX_STEPS_DRAWN
 from pipeline.analysis.metric_catalogue import METRIC_SPECS, Needs
 from pipeline.analysis.result import QualityCode
 from pipeline.cli import cli
@@ -255,11 +256,14 @@ def test_temporal_and_force_measures_match_the_profile(session_factory):
     np.testing.assert_allclose(steps.stance_time_s + steps.swing_time_s, steps.stride_time_s, atol=1e-9)
     assert m.quality.passed and m.quality.sync_ok
     curves = res.curves["left"]
-    assert curves.force.shape == (int(steps.side.eq("left").sum()), 101)
+    assert curves.n_steps == curves.force.n_steps == int(steps.side.eq("left").sum())
+    assert curves.force.mean.shape == curves.force.sd.shape == (101,)
+    assert curves.force.drawn.shape == (min(curves.n_steps, MAX_STEPS_DRAWN), 101)
     assert curves.force_unit == "BW"
     ap = curves.cop_ap
-    # the gait line runs from the heel towards the toes
-    assert np.nanmedian(ap[:, 20]) < 0.35 and np.nanmedian(ap[:, 85]) > 0.6
+    # the gait line runs from the heel towards the toes, in the mean and in every drawn step
+    assert ap.mean[20] < 0.35 and ap.mean[85] > 0.6
+    assert np.nanmedian(ap.drawn[:, 20]) < 0.35 and np.nanmedian(ap.drawn[:, 85]) > 0.6
 
 
 def test_every_metric_is_computed_with_unit_method_and_steps(neutral_session):

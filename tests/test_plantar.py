@@ -13,6 +13,7 @@ import pytest
 
 from insole.session import read_session
 from pipeline.analysis import analyze_session
+from pipeline.analysis.curve_summary import drawn_rows
 from pipeline.analysis.foot_function import STRIKE_LIMITS
 from pipeline.analysis.plantar import MASKS
 from pipeline.analysis.regions import REGION_BOUNDS
@@ -150,10 +151,14 @@ def test_simulated_heel_strike_and_a_reversed_stance_forefoot_strike_are_recover
 def test_phase_loading_and_loading_times_follow_the_curves(results):
     r = results["simulated"]
     for side in r.metrics.sides:
-        c = r.curves[side].force.astype(float)
+        curves = r.curves[side]
         steps = r.valid_steps(side)
-        pct = np.linspace(0, 100, c.shape[1])
-        np.testing.assert_allclose(steps["midstance_force"], c[:, (pct >= 17) & (pct < 50)].mean(axis=1), rtol=1e-5)
+        window = (curves.stance_pct >= 17) & (curves.stance_pct < 50)
+        # the steps whose curves the result keeps (the drawn ones), and the mean curve of every valid step
+        drawn = steps.iloc[drawn_rows(curves.n_steps)]
+        np.testing.assert_allclose(drawn["midstance_force"], curves.force.drawn[:, window].astype(float).mean(axis=1),
+                                   rtol=1e-5)
+        np.testing.assert_allclose(steps["midstance_force"].mean(), curves.force.mean[window].mean(), rtol=1e-5)
         stance = steps["stance_time_s"].to_numpy(float)
         for col in ("rearfoot_loading_s", "forefoot_loading_s"):
             v = steps[col].to_numpy(float)

@@ -12,7 +12,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from pipeline.analysis import analyze_session
+from pipeline.analysis import analyze_session, curve_summary
 from pipeline.report import figures, plantar_figures
 from pipeline.report.html_report import build_figures
 from pipeline.report.report_data import report_json
@@ -28,7 +28,15 @@ EDGE_PX = 0.5
 
 @pytest.fixture(scope="module")
 def results():
-    return {name: analyze_session(path) for name, path in SESSIONS.items()}
+    """The analysed sessions by (name, drawn limit): with a limit, analysed as a long session is, where only some
+    steps are drawn (the analysis keeps the curves of the drawn steps only)."""
+    out = {}
+    for name, path in SESSIONS.items():
+        out[name, None] = analyze_session(path)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(curve_summary, "MAX_STEPS_DRAWN", 20)
+            out[name, 20] = analyze_session(path)
+    return out
 
 
 def _drawn_figures(result, monkeypatch) -> dict[str, Figure]:
@@ -73,11 +81,9 @@ def _texts(fig: Figure) -> list[tuple[str, Text]]:
 @pytest.mark.parametrize("drawn_limit", [None, 20])
 def test_every_figure_text_is_inside_and_clear_of_the_other_panels(results, name, drawn_limit, monkeypatch):
     if drawn_limit:  # as a long session: only some steps drawn, and the figures say so on a line of their own
-        real = figures.drawn_rows
-        monkeypatch.setattr(figures, "drawn_rows", lambda n, limit=drawn_limit: real(n, limit))
-        monkeypatch.setattr(plantar_figures, "drawn_rows", lambda n, limit=drawn_limit: real(n, limit))
+        monkeypatch.setattr(curve_summary, "MAX_STEPS_DRAWN", drawn_limit)
     noted = 0
-    for label, fig in _drawn_figures(results[name], monkeypatch).items():
+    for label, fig in _drawn_figures(results[name, drawn_limit], monkeypatch).items():
         # drawn again as the SVG was: under the figures' rc settings (tick locators read the font size when drawing)
         with matplotlib.rc_context(figures._RC):
             canvas = FigureCanvasAgg(fig)

@@ -11,6 +11,7 @@ from scipy.ndimage import minimum_filter1d, uniform_filter1d
 from scipy.signal import butter, sosfiltfilt
 
 from insole.session import open_session
+from pipeline.analysis import running
 from pipeline.analysis.lowpass import butterworth_sections, zero_phase_lowpass
 from pipeline.analysis.running import running_mean, running_minimum
 
@@ -64,7 +65,10 @@ def test_bad_arguments_are_refused_with_the_reason():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_running_minimum_and_mean_are_scipy_ndimage_bit_for_bit(dtype):
+@pytest.mark.parametrize("chunk", [None, 97, 4096])
+def test_running_minimum_and_mean_are_scipy_ndimage_bit_for_bit(dtype, chunk, monkeypatch):
+    if chunk:  # computed in many chunks, as a day-long signal is (chunks shorter and longer than the window)
+        monkeypatch.setattr(running, "CHUNK", chunk)
     rng = np.random.default_rng(7)
     for n in (1, 2, 5, 37, 1000, 100_000):
         for size in (1, 2, 3, 10, 51, 200, 1001, 5000):

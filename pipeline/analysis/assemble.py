@@ -17,6 +17,7 @@ from insole.provenance import file_sha256, utc_now_iso
 from insole.session import SessionMetadata
 from pipeline import __version__
 from pipeline.analysis import cop, events, foot_function, force, imu_gait, regions, strides, symmetry
+from pipeline.analysis.curve_summary import stance_curves
 from pipeline.analysis.events import (
     DEFINITION_SOURCES,
     RAW_COUNTS_NOTE,
@@ -288,7 +289,7 @@ def assemble(path: Path, attrs: dict[str, Any], metadata: SessionMetadata, sourc
     if scale.rescale_factor != 1.0:
         rescale(tables, scale.rescale_factor)
         for fa in feet.values():
-            fa.force_curves = fa.force_curves * np.float32(scale.rescale_factor)
+            fa.force_curves *= np.float32(scale.rescale_factor)  # in place: no second copy of the curves
         force_note = describe(scale)
     subject = metadata.subject_id
     side_metrics: dict[str, dict[str, Metric]] = {}
@@ -298,9 +299,8 @@ def assemble(path: Path, attrs: dict[str, Any], metadata: SessionMetadata, sourc
         found, values[side] = _side_metrics(fa, tables[side], both, force_note)
         side_metrics[side] = {k: with_reference(m, cohort, subject) for k, m in found.items()}
         valid = np.asarray(tables[side]["valid"], bool)
-        curves[side] = StanceCurves(force=fa.force_curves[valid], cop_ap=fa.cop_ap[valid], cop_ml=fa.cop_ml[valid],
-                                    force_unit=fa.force_unit)
-        fa.force_curves = fa.cop_ap = fa.cop_ml = None  # type: ignore[assignment]  # keep the valid steps only
+        curves[side] = stance_curves(fa.force_curves, fa.cop_ap, fa.cop_ml, valid, fa.force_unit)
+        fa.force_curves = fa.cop_ap = fa.cop_ml = None  # type: ignore[assignment]  # the summaries only
     sym = symmetry.symmetry_table(side_metrics.get("left"), side_metrics.get("right"), values.get("left"),
                                   values.get("right"))
     sym = {k: symmetry_with_reference(v, cohort, subject) for k, v in sym.items()}

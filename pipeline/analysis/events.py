@@ -144,7 +144,7 @@ def hysteresis(x: np.ndarray, on: float, off: float) -> np.ndarray:
 
 def running_baseline(force: np.ndarray, window_frames: int) -> np.ndarray:
     """Lower envelope of ``force``: running minimum then running mean, both over ``window_frames`` (NaN-safe)."""
-    f = np.where(np.isfinite(force), force, np.inf).astype(np.float32)
+    f = np.where(np.isfinite(force), force, np.inf).astype(np.float32, copy=False)
     low = running_minimum(f, max(window_frames, 1))
     del f
     if not np.isfinite(low).all():

@@ -29,6 +29,8 @@ DERIVATIVE_CUTOFF_HZ = 20.0
 
 #: Steps processed at once by the curve functions (bounds their temporary memory on day-long recordings).
 STEP_BATCH = 4096
+#: Frames processed at once by the per-frame helpers (:func:`frame_durations`).
+FRAME_BLOCK = 1 << 20
 
 
 def resample_stance(time_s: np.ndarray, values: np.ndarray, start_s: np.ndarray, stop_s: np.ndarray,
@@ -64,6 +66,12 @@ def segment_sums(values: np.ndarray, start: np.ndarray, stop: np.ndarray, op: np
     idx = np.empty(2 * len(start), np.int64)
     idx[0::2] = start
     idx[1::2] = stop
+    # reduceat reduces values[idx[k]:idx[k + 1]] and, for the last index, to the end: the stops only need to be
+    # valid indices. A last stop at the end is dropped (its segment runs to the end by itself), and only a stop
+    # past the end needs a padding row (a copy of ``values``: 35 MB for a day's force at 100 Hz)
+    n = len(values)
+    if idx[:-1].max(initial=0) < n and idx[-1] <= n:
+        return op.reduceat(values, idx if idx[-1] < n else idx[:-1], axis=0)[0::2]
     pad = np.concatenate([values, np.zeros((1,) + values.shape[1:], values.dtype)])
     return op.reduceat(pad, idx, axis=0)[0::2]
 
@@ -75,8 +83,7 @@ def step_force_stats(time_s: np.ndarray, force: np.ndarray, start_idx: np.ndarra
     The impulse sums force x frame duration; frame durations are capped at 1.5 sample periods so a gap is not
     counted as load.
     """
-    dt = np.minimum(np.diff(time_s, append=time_s[-1] + 1.0 / sampling_rate_hz), 1.5 / sampling_rate_hz)
-    dt = dt.astype(np.float32)
+    dt = frame_durations(time_s, sampling_rate_hz)
     f = np.nan_to_num(force.astype(np.float32, copy=True), nan=0.0, copy=False)
     count = np.maximum(stop_idx - start_idx, 1)
     out = {
@@ -85,6 +92,21 @@ def step_force_stats(time_s: np.ndarray, force: np.ndarray, start_idx: np.ndarra
     }
     f *= dt
     out["impulse"] = segment_sums(f, start_idx, stop_idx).astype(np.float64)
+    return out
+
+
+def frame_durations(time_s: np.ndarray, sampling_rate_hz: float) -> np.ndarray:
+    """Each frame's duration (to the next frame; the last one a sample period), capped at 1.5 sample periods, as
+    float32: ``np.minimum(np.diff(time_s, append=...), cap).astype(np.float32)`` computed in blocks of
+    :data:`FRAME_BLOCK` frames (element by element the same values, without three float64 arrays of the
+    recording's length)."""
+    n = len(time_s)
+    out = np.empty(n, np.float32)
+    cap = 1.5 / sampling_rate_hz
+    for a in range(0, n, FRAME_BLOCK):
+        b = min(a + FRAME_BLOCK, n)
+        d = np.diff(time_s[a : b + 1]) if b < n else np.diff(time_s[a:], append=time_s[-1] + 1.0 / sampling_rate_hz)
+        out[a:b] = np.minimum(d, cap)
     return out
 
 
@@ -173,7 +195,9 @@ def instantaneous_loading_rate(time_s: np.ndarray, force: np.ndarray, sampling_r
     the filter. NaN where the window is unknown.
     """
     force = np.asarray(force)
-    f = np.nan_to_num(force if force.dtype == np.float32 else force.astype(np.float64), nan=0.0)
+    f = force if force.dtype == np.float32 else force.astype(np.float64)
+    if not np.isfinite(f).all():  # only then a copy (nan_to_num always makes one: 35 MB for a day at 100 Hz)
+        f = np.nan_to_num(f, nan=0.0)
     out = np.full(len(t20_s), np.nan)
     if len(f) < 16 or len(t20_s) == 0:
         return out

@@ -47,9 +47,13 @@ def check_rate(side: str, sampling_rate_hz: float, time_s: np.ndarray) -> None:
             f"{side} foot: sampled at {fs:g} Hz; gait events need at least {MIN_RATE_HZ:g} Hz (one sample is then "
             f"{1000 / MIN_RATE_HZ:g} ms), so no measure is reported; record at {MIN_RATE_HZ:g} Hz or more")
     dt = np.diff(np.asarray(time_s, dtype=np.float64))
-    dt = dt[np.isfinite(dt) & (dt > 0)]
+    usable = np.isfinite(dt) & (dt > 0)
+    if not usable.all():  # a copy only when some time steps are unusable (none is, in a clean recording)
+        dt = dt[usable]
+    del usable
     if dt.size >= 10:
-        actual = 1.0 / float(np.median(dt))
+        # the median partitions dt itself (the same value; no third frame-length copy: 69 MB per day at 100 Hz)
+        actual = 1.0 / float(np.median(dt, overwrite_input=True))
         if abs(actual - fs) > RATE_AGREEMENT * fs:
             raise AnalysisError(
                 f"{side} foot: the nominal sampling rate is {fs:g} Hz but the time stamps advance at {actual:.4g} Hz "

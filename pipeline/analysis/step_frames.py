@@ -77,8 +77,9 @@ def step_frame_features(
     proj = np.column_stack([factor, factor * x_rel, factor * y_rel, factor[:, None] * M]).astype(np.float32)
     unit_pressure = bool(np.all(pfac == 1.0))
     has_nan = trace.has_nan_cells
-    out: dict[str, list[np.ndarray]] = {k: [] for k in ("cop_ap", "cop_ml", "cop_ap_all", "cop_ml_all", "saturated",
-                                                         "peak_pressure")}
+    # the curves written in place, group by group (lists of pieces and one concatenation held them twice)
+    curves = {k: np.empty((n_steps, N_POINTS), np.float32) for k in ("cop_ap", "cop_ml", "cop_ap_all", "cop_ml_all")}
+    out: dict[str, list[np.ndarray]] = {k: [] for k in ("saturated", "peak_pressure")}
     for name in names:
         for what in ("peak", "pti", "contact", "load"):
             out[f"{name}_{what}"] = []
@@ -127,13 +128,13 @@ def step_frame_features(
         # the whole path (every loaded frame of the stance: CPEI end points, strike index) and the gait line
         # (frames below 10 % of the step's peak force trimmed)
         ap_all, ml_all = np.where(in_st, ap, np.nan), np.where(in_st, ml, np.nan)
-        out["cop_ap_all"].append(resample_stance(t, ap_all, start_s[g0:g1], stop_s[g0:g1], N_POINTS))
-        out["cop_ml_all"].append(resample_stance(t, ml_all, start_s[g0:g1], stop_s[g0:g1], N_POINTS))
+        curves["cop_ap_all"][g0:g1] = resample_stance(t, ap_all, start_s[g0:g1], stop_s[g0:g1], N_POINTS)
+        curves["cop_ml_all"][g0:g1] = resample_stance(t, ml_all, start_s[g0:g1], stop_s[g0:g1], N_POINTS)
         cop_ok = in_st & (f >= COP_MIN_FORCE_SHARE * fmax[lab])
         ap = np.where(cop_ok, ap, np.nan)
         ml = np.where(cop_ok, ml, np.nan)
-        out["cop_ap"].append(resample_stance(t, ap, start_s[g0:g1], stop_s[g0:g1], N_POINTS))
-        out["cop_ml"].append(resample_stance(t, ml, start_s[g0:g1], stop_s[g0:g1], N_POINTS))
+        curves["cop_ap"][g0:g1] = resample_stance(t, ap, start_s[g0:g1], stop_s[g0:g1], N_POINTS)
+        curves["cop_ml"][g0:g1] = resample_stance(t, ml, start_s[g0:g1], stop_s[g0:g1], N_POINTS)
         dt = np.minimum(np.diff(t, append=t[-1] + 1.0 / fs), 1.5 / fs).astype(np.float32)
         sat_any = np.zeros(len(s), bool) if sat is None else segment_sums(sat.astype(np.int32), s, e) > 0
         out["saturated"].append(sat_any)
@@ -175,8 +176,7 @@ def step_frame_features(
     def cat(k: str, shape: tuple[int, ...] = ()) -> np.ndarray:
         return np.concatenate(out[k]) if out[k] else np.zeros((0,) + shape)
 
-    curves = {k: cat(k, (N_POINTS,)) for k in ("cop_ap", "cop_ml", "cop_ap_all", "cop_ml_all")}
-    feats = {k: cat(k) for k in out if k not in (*curves, "lat_phase", "med_phase", "cell_peak", "cell_pti")}
+    feats = {k: cat(k) for k in out if k not in ("lat_phase", "med_phase", "cell_peak", "cell_pti")}
     feats["cell_peak"] = cat("cell_peak", (layout.n_sensors,))
     feats["cell_pti"] = cat("cell_pti", (layout.n_sensors,))
     if out["lat_phase"]:

@@ -25,8 +25,9 @@ from matplotlib.ticker import MaxNLocator, ScalarFormatter
 from matplotlib.transforms import blended_transform_factory, offset_copy
 
 from insole.layouts import FOREFOOT_WIDTH_RATIO, SensorLayout, foot_outline_mm
+from pipeline.analysis.curve_summary import drawn_rows
 from pipeline.analysis.metric_catalogue import REGION_COLUMN_LABELS
-from pipeline.analysis.result import StanceCurves
+from pipeline.analysis.result import CurveSummary, StanceCurves
 from pipeline.report.figure_layout import (
     SLACK_IN,
     TICK_ROOM_PT,
@@ -46,22 +47,6 @@ _RC = {"svg.fonttype": "none", "svg.hashsalt": "insole-report", "font.size": 9, 
        "axes.spines.right": False}
 
 
-def _nanmean(a: np.ndarray) -> np.ndarray:
-    """Column mean ignoring NaN; NaN (without a warning) where a column has no finite value."""
-    finite = np.isfinite(a)
-    count = finite.sum(axis=0)
-    total = np.where(finite, a, 0.0).sum(axis=0)
-    return np.divide(total, count, out=np.full(a.shape[1], np.nan), where=count > 0)
-
-
-def _nanstd(a: np.ndarray) -> np.ndarray:
-    """Column SD (ddof=1) ignoring NaN; NaN where fewer than two finite values."""
-    finite = np.isfinite(a)
-    count = finite.sum(axis=0)
-    dev = np.where(finite, a - _nanmean(a)[None, :], 0.0)
-    return np.sqrt(np.divide((dev**2).sum(axis=0), count - 1, out=np.full(a.shape[1], np.nan), where=count > 1))
-
-
 def _to_data_uri(fig: Figure) -> str:
     """The figure as an SVG data URI, drawn once at its own (fixed) layout: see :mod:`.figure_layout`."""
     buf = io.BytesIO()
@@ -69,25 +54,17 @@ def _to_data_uri(fig: Figure) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _valid_curves(curves: Mapping[str, StanceCurves], side: str, key: str) -> np.ndarray | None:
-    c = curves.get(side)
-    if c is None:
-        return None
-    a = np.asarray(getattr(c, key), dtype=float)
-    if a.ndim != 2 or a.shape[0] == 0 or a.shape[1] < 2:
-        return None
-    keep = np.isfinite(a).sum(axis=1) > a.shape[1] // 2
-    return a[keep] if keep.any() else None
-
-
 #: Size of the force-curve figure (inches): what ``bbox_inches="tight"`` made of it before the fixed layouts.
 FORCE_CURVES_SIZE_IN = (5.6, 2.75)
 
 
 def force_curves(curves: Mapping[str, StanceCurves], sides: Sequence[str]) -> tuple[str, dict[str, int]] | None:
-    """Mean +- SD of the per-step force curves, 0-100 % stance, one line per side; None without curves."""
-    data = {s: _valid_curves(curves, s, "force") for s in sides}
-    data = {s: a for s, a in data.items() if a is not None}
+    """Mean +- SD of the per-step force curves, 0-100 % stance, one line per side; None without curves.
+
+    Drawn from each side's :attr:`StanceCurves.force_defined` (the valid steps whose force curve is finite at
+    more than half of its points); no band for a single step.
+    """
+    data = {s: c.force_defined for s in sides if (c := curves.get(s)) is not None and c.force_defined.n_steps}
     if not data:
         return None
     units = " / ".join(sorted({curves[s].force_unit for s in data}))
@@ -97,17 +74,17 @@ def force_curves(curves: Mapping[str, StanceCurves], sides: Sequence[str]) -> tu
         bottom = x_label_room_in()
         ax = lay.axes(0.8, bottom, width - 0.8 - 0.15, height - bottom - 0.1)
         for side, a in data.items():
-            x = np.linspace(0, 100, a.shape[1])
-            mean, sd = _nanmean(a), _nanstd(a) if a.shape[0] > 1 else np.zeros(a.shape[1])
+            x = np.linspace(0, 100, len(a.mean))
+            mean, sd = a.mean, a.sd if a.n_steps > 1 else np.zeros(len(a.mean))
             ax.fill_between(x, mean - sd, mean + sd, color=SIDE_COLOURS[side], alpha=0.2, linewidth=0)
-            ax.plot(x, mean, color=SIDE_COLOURS[side], label=f"{side} (n = {a.shape[0]} steps)")
+            ax.plot(x, mean, color=SIDE_COLOURS[side], label=f"{side} (n = {a.n_steps} steps)")
         ax.set_xlabel("stance (%)")
         ax.set_ylabel(f"vertical force ({units or 'units not stated'})")
         ax.set_xlim(0, 100)
         ax.legend(frameon=False, loc="upper center", ncol=2)
         left = y_label_room_in(ax)
         lay.place(ax, left, bottom, width - left - 0.15, height - bottom - 0.1)
-        return _to_data_uri(lay.fig), {s: int(a.shape[0]) for s, a in data.items()}
+        return _to_data_uri(lay.fig), {s: a.n_steps for s, a in data.items()}
 
 
 @functools.lru_cache(maxsize=16)
@@ -159,57 +136,51 @@ def _foot_axes(ax: Axes, side: str, foot_length_mm: float) -> None:
     ax.set_title(f"{side} foot", fontsize=9)
 
 
-#: Most per-step lines or points drawn in one panel (evenly spaced over the session); means and SDs use every
-#: step. More would not show more to the eye, and a 1-hour session's figure would be tens of MB of SVG.
-MAX_STEPS_DRAWN = 150
-
-
-def drawn_rows(n: int, limit: int = MAX_STEPS_DRAWN) -> np.ndarray:
-    """Indices of the at most ``limit`` steps of ``n`` that a figure draws: evenly spaced, first and last included."""
-    return np.unique(np.linspace(0, n - 1, min(n, limit)).round().astype(int)) if n else np.zeros(0, int)
-
-
 def drawn_note(n_drawn: int, n: int) -> str:
     """`` (150 of 3300 drawn, evenly spaced)`` when not every step is drawn, else ``""`` (step counts are written
     without thousands separators everywhere in the report)."""
     return "" if n_drawn == n else f" ({n_drawn} of {n} drawn, evenly spaced)"
 
 
-def with_drawn_note(text: str, n: int) -> str:
-    """``text`` and, when not every one of the ``n`` steps is drawn, :func:`drawn_note` on a line of its own (on
-    the same line it was wider than a foot's panel and ran into the next one)."""
-    note = drawn_note(len(drawn_rows(n)), n)
+def with_drawn_note(text: str, n: int, n_drawn: int | None = None) -> str:
+    """``text`` and, when not every one of the ``n`` steps is drawn (``n_drawn`` of them; by default
+    ``len(drawn_rows(n))``), :func:`drawn_note` on a line of its own (on the same line it was wider than a foot's
+    panel and ran into the next one)."""
+    note = drawn_note(len(drawn_rows(n)) if n_drawn is None else n_drawn, n)
     return text + (f"\n{note.strip()}" if note else "")
 
 
 def cop_gait_lines(
     curves: Mapping[str, StanceCurves], sides: Sequence[str], foot_length_mm: float
 ) -> tuple[str, dict[str, int]] | None:
-    """Per-step CoP gait lines (thin) and their mean (bold) on a generic foot outline, one panel per foot."""
-    data = {}
+    """Per-step CoP gait lines (thin) and their mean (bold) on a generic foot outline, one panel per foot.
+
+    Drawn from each side's :attr:`StanceCurves.cop_ap` and :attr:`StanceCurves.cop_ml_defined` (the valid steps
+    whose AP, resp. ML, gait line is finite at more than half of stance; a side is drawn when both sets hold the
+    same number of steps): their drawn steps and their mean, scaled to ``foot_length_mm``.
+    """
+    data: dict[str, tuple[CurveSummary, CurveSummary]] = {}
     for s in sides:
-        ap, ml = _valid_curves(curves, s, "cop_ap"), _valid_curves(curves, s, "cop_ml")
-        if ap is not None and ml is not None and ap.shape == ml.shape:
-            data[s] = (ap, ml)
+        c = curves.get(s)
+        if c is not None and c.cop_ap.n_steps and c.cop_ml_defined.n_steps == c.cop_ap.n_steps:
+            data[s] = (c.cop_ap, c.cop_ml_defined)
     if not data:
         return None
     width = FOREFOOT_WIDTH_RATIO * foot_length_mm
     with matplotlib.rc_context(_RC):
-        notes = {s: with_drawn_note(f"n = {ap.shape[0]} steps", ap.shape[0]) for s, (ap, _ml) in data.items()}
+        notes = {s: with_drawn_note(f"n = {ap.n_steps} steps", ap.n_steps, ap.n_drawn) for s, (ap, _ml) in data.items()}
         size = {s: 7 if "\n" in note else 8 for s, note in notes.items()}
         below = max(lines_height_in(n.count("\n") + 1, size[s]) for s, n in notes.items()) + 0.12
         lay, axes = foot_panels([f"{s} foot" for s in data], 9, axes_h_in=3.23, below_in=below, min_col_in=2.2)
         for ax, (side, (ap, ml)) in zip(axes, data.items(), strict=True):
             _foot_axes(ax, side, foot_length_mm)
-            x_mm, y_mm = ap * foot_length_mm, ml * width
-            rows = drawn_rows(x_mm.shape[0])
-            h, v = _display_xy(x_mm[rows], y_mm[rows], side)
+            h, v = _display_xy(ap.drawn.astype(float) * foot_length_mm, ml.drawn.astype(float) * width, side)
             ax.add_collection(LineCollection([np.c_[hh, vv] for hh, vv in zip(h, v, strict=True)],
                                              colors=SIDE_COLOURS[side], alpha=0.15, linewidths=0.6))
-            h, v = _display_xy(_nanmean(x_mm), _nanmean(y_mm), side)
+            h, v = _display_xy(ap.mean * foot_length_mm, ml.mean * width, side)
             ax.plot(h, v, color="black", linewidth=2.0)
             ax.text(0.5, -0.01, notes[side], transform=ax.transAxes, ha="center", va="top", fontsize=size[side])
-        return _to_data_uri(lay.fig), {s: int(a[0].shape[0]) for s, a in data.items()}
+        return _to_data_uri(lay.fig), {s: ap.n_steps for s, (ap, _ml) in data.items()}
 
 
 #: Bands along the foot (share of foot length) used to place named regions on the outline.

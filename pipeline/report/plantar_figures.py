@@ -20,7 +20,8 @@ from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 from matplotlib.transforms import offset_copy
 
-from pipeline.analysis.result import AnalysisResult, Plantar
+from pipeline.analysis.curve_summary import drawn_rows
+from pipeline.analysis.result import AnalysisResult, CurveSummary, Plantar
 from pipeline.analysis.result.records import MetricStatus
 from pipeline.report.figure_layout import (
     InchLayout,
@@ -35,13 +36,10 @@ from pipeline.report.figures import (
     _RC,
     SIDE_COLOURS,
     _display_xy,
-    _nanmean,
-    _nanstd,
     _outline,
     _to_data_uri,
     bare_axes,
     colour_bar,
-    drawn_rows,
     fill_outline,
     with_drawn_note,
 )
@@ -263,15 +261,16 @@ def gait_line_ends(result: AnalysisResult, sides: Sequence[str]) -> tuple[str, d
 
 
 def cop_against_stance(result: AnalysisResult, sides: Sequence[str]) -> tuple[str, dict[str, int]] | None:
-    """CoP AP (% foot length) and ML (% forefoot width) against % stance: mean +- 1 SD band per side."""
-    data = {}
+    """CoP AP (% foot length) and ML (% forefoot width) against % stance: mean +- 1 SD band per side.
+
+    Both from the valid steps whose AP gait line is finite at more than half of stance
+    (:attr:`StanceCurves.cop_ap <pipeline.analysis.result.StanceCurves.cop_ap>` and ``cop_ml``).
+    """
+    data: dict[str, tuple[CurveSummary, CurveSummary]] = {}
     for s in sides:
         c = result.curves.get(s)
-        if c is None or c.n_steps == 0:
-            continue
-        keep = np.isfinite(c.cop_ap).sum(axis=1) > c.cop_ap.shape[1] // 2
-        if keep.any():
-            data[s] = (100.0 * c.cop_ap[keep].astype(float), 100.0 * c.cop_ml[keep].astype(float))
+        if c is not None and c.n_steps and c.cop_ap.n_steps:
+            data[s] = (c.cop_ap, c.cop_ml)
     if not data:
         return None
     with matplotlib.rc_context(_RC):
@@ -285,12 +284,12 @@ def cop_against_stance(result: AnalysisResult, sides: Sequence[str]) -> tuple[st
         lay = InchLayout(width, bottom + axes_h + max(over, 0.1))
         axes = [lay.axes(0.6 + i * width / 2, bottom, width / 2 - 0.75, axes_h) for i in range(2)]
         for ax, j, ylabel in ((axes[0], 0, ylabels[0]), (axes[1], 1, ylabels[1])):
-            for side, arrays in data.items():
-                a = arrays[j]
-                x = np.linspace(0, 100, a.shape[1])
-                mean, sd = _nanmean(a), _nanstd(a)
+            for side, summaries in data.items():
+                a = summaries[j]
+                x = np.linspace(0, 100, len(a.mean))
+                mean, sd = 100.0 * a.mean, 100.0 * a.sd
                 ax.fill_between(x, mean - sd, mean + sd, color=SIDE_COLOURS[side], alpha=0.2, linewidth=0)
-                ax.plot(x, mean, color=SIDE_COLOURS[side], label=f"{side} (n = {a.shape[0]} steps)")
+                ax.plot(x, mean, color=SIDE_COLOURS[side], label=f"{side} (n = {a.n_steps} steps)")
             ax.set_xlabel("stance (%)")
             ax.set_ylabel(ylabel, fontsize=7.5)
             ax.set_xlim(0, 100)
@@ -301,16 +300,18 @@ def cop_against_stance(result: AnalysisResult, sides: Sequence[str]) -> tuple[st
             left = y_label_room_in(ax, 7.5)
             lay.place(ax, x0 + left, bottom, width / 2 - left - 0.15, axes_h)
             x0 += width / 2
-        return _to_data_uri(lay.fig), {s: int(d[0].shape[0]) for s, d in data.items()}
+        return _to_data_uri(lay.fig), {s: d[0].n_steps for s, d in data.items()}
 
 
 def force_steps(result: AnalysisResult, sides: Sequence[str]) -> tuple[str, dict[str, int]] | None:
-    """Every valid step's force curve (faint) behind the mean (bold), one panel per side, phases shaded."""
+    """Every valid step's force curve (faint; at most ``MAX_STEPS_DRAWN``, evenly spaced) behind the mean (bold),
+    one panel per side, phases shaded: :attr:`StanceCurves.force <pipeline.analysis.result.StanceCurves.force>`."""
     data = {s: c for s in sides if (c := result.curves.get(s)) is not None and c.n_steps}
     if not data:
         return None
     with matplotlib.rc_context(_RC):
-        titles = [with_drawn_note(f"{s} foot: mean of {c.n_steps} valid steps", c.n_steps) for s, c in data.items()]
+        titles = [with_drawn_note(f"{s} foot: mean of {c.n_steps} valid steps", c.n_steps, c.force.n_drawn)
+                  for s, c in data.items()]
         n_lines = max(t.count("\n") + 1 for t in titles)
         bottom = x_label_room_in()
         top = FORCE_STEPS_TITLE_PAD_PT / 72.0 + lines_height_in(n_lines, 8.5) + 0.05
@@ -321,18 +322,17 @@ def force_steps(result: AnalysisResult, sides: Sequence[str]) -> tuple[str, dict
             axes.append(lay.axes(0.8 + i * (panel_w + 0.4), bottom, panel_w, axes_h,
                                  **({"sharey": axes[0]} if axes else {})))
         for ax, title, (side, c) in zip(axes, titles, data.items(), strict=True):
-            f = c.force.astype(float)
             x = c.stance_pct
             for k, (name, lo, hi) in enumerate(PHASES):
                 if k % 2 == 0:  # every other phase shaded (the others were drawn fully transparent: nothing to see)
                     ax.axvspan(lo, hi, color="#000000", alpha=0.05, linewidth=0)
                 ax.text(0.5 * (lo + hi), 1.0, name, transform=ax.get_xaxis_transform(), ha="center", va="bottom",
                         fontsize=6, color="#555555")
-            shown = f[drawn_rows(len(f))]
+            shown = c.force.drawn.astype(float)
             lines = LineCollection([np.c_[x, row] for row in shown], colors=SIDE_COLOURS[side], linewidths=0.5,
                                    alpha=max(0.05, min(0.3, 10.0 / len(shown))))
             ax.add_collection(lines)
-            ax.plot(x, _nanmean(f), color="black", linewidth=1.6, label="mean")
+            ax.plot(x, c.force.mean, color="black", linewidth=1.6, label="mean")
             ax.set_xlim(0, 100)
             ax.set_ylim(0, 1.05 * float(np.nanmax(shown)) if np.isfinite(shown).any() else 1.0)
             ax.set_xlabel("stance (%)")

@@ -7,8 +7,8 @@ Two layers:
   (:meth:`SessionMetrics.to_json` / :meth:`SessionMetrics.from_json`). The JSON schema is generated from these
   types (:func:`json_schema`) and documented in ``docs/analysis-result.md``.
 - :class:`AnalysisResult`: that summary plus the per-step table (numpy columns, :class:`StepTable`, with the
-  columns listed in ``metrics.step_columns``; a pandas DataFrame on request), the stance-normalised curves and the
-  sensor layouts, which are too large for JSON.
+  columns listed in ``metrics.step_columns``; a pandas DataFrame on request), the summarised
+  stance-normalised curves (:class:`StanceCurves`) and the sensor layouts, which are too large for JSON.
 
 Every per-side metric of :data:`~pipeline.analysis.metric_catalogue.SIDE_METRICS` is always present, as a
 :class:`Metric` with a :class:`MetricStatus`: ``computed`` (with its statistics, unit, method and number of
@@ -38,6 +38,7 @@ from pipeline.analysis.result.bilateral import (
     SymmetryTable,
     SyncCheck,
 )
+from pipeline.analysis.result.curves import CurveSummary, StanceCurves
 from pipeline.analysis.result.plantar import CellMaps, Plantar, PlantarMask, StrikePattern
 from pipeline.analysis.result.quality import Quality, QualityCode, QualityIssue, QualityLimits, SideQuality
 from pipeline.analysis.result.records import CohortPosition, Metric, MetricStatus, Symmetry, finite
@@ -62,35 +63,6 @@ if TYPE_CHECKING:  # pipeline.norms imports this package; pandas only when a Dat
 
 
 @dataclass
-class StanceCurves:
-    """Stance-normalised curves of one foot's valid steps, 101 points from 0 to 100 % stance.
-
-    Attributes
-    ----------
-    force : numpy.ndarray, shape (n_steps, 101)
-        Vertical force in ``force_unit``.
-    cop_ap, cop_ml : numpy.ndarray, shape (n_steps, 101)
-        Centre of pressure: AP as a share of foot length from the heel, ML as a share of forefoot width (medial
-        positive); NaN where undefined (and everywhere when the layout cannot give a CoP).
-    force_unit : str
-    """
-
-    force: np.ndarray
-    cop_ap: np.ndarray
-    cop_ml: np.ndarray
-    force_unit: str
-
-    @property
-    def n_steps(self) -> int:
-        """Number of steps (rows)."""
-        return int(self.force.shape[0])
-
-    @property
-    def stance_pct(self) -> np.ndarray:
-        """The 101 stance percentages of the columns."""
-        return np.linspace(0.0, 100.0, self.force.shape[1])
-
-
 class AnalysisResult:
     """Result of :func:`~pipeline.analysis.analyze_session`.
 
@@ -103,7 +75,8 @@ class AnalysisResult:
         ``docs/analysis-result.md``. The analysis gives a :class:`~pipeline.analysis.step_table.StepTable`; a
         stored analysis read back (``steps.csv``) may give a DataFrame.
     curves : dict of str to StanceCurves
-        Per side.
+        Per side: the stance-normalised force and CoP curves of the valid steps, summarised (mean, SD and the
+        drawn steps' curves; :mod:`pipeline.analysis.result.curves`).
     layouts : dict of str to SensorLayout
         Per side.
     path : Path
@@ -175,6 +148,7 @@ __all__ = [
     "Bilateral",
     "CellMaps",
     "CohortPosition",
+    "CurveSummary",
     "EventLevels",
     "FootFunction",
     "FootSummary",
