@@ -50,8 +50,6 @@ def test_columns_keep_their_order_dtypes_and_length():
     assert isinstance(frame.index, pd.RangeIndex) and len(frame) == 5
     back = StepTable.from_pandas(frame)
     assert back.columns == t.columns and all(np.array_equal(back[c], t[c]) for c in t.columns if c != "nan_col")
-    kept = t.rows(np.array([True, False, True, False, False]))
-    assert len(kept) == 2 and np.array_equal(kept["step"], [0, 2])
 
 
 def test_bad_columns_say_which_and_why():

@@ -92,13 +92,6 @@ class StepTable(Mapping[str, np.ndarray]):
         items.insert(position, (name, col))
         self._cols, self._n = dict(items), len(col)
 
-    def rows(self, keep: np.ndarray) -> StepTable:
-        """The rows where the boolean mask ``keep`` is true (every column)."""
-        out = StepTable()
-        out._cols = {k: v[keep] for k, v in self._cols.items()}
-        out._n = int(np.count_nonzero(keep))
-        return out
-
     def to_pandas(self) -> Any:
         """The table as a pandas DataFrame (imports pandas): same columns, order and dtypes, a RangeIndex."""
         import pandas as pd
