@@ -109,18 +109,24 @@ def run_entry(entry: str, task: dict[str, Any], max_memory_mb: float, hard_timeo
 MAX_REPLY_BYTES = 64 * 2**20
 
 
+def framed(data: bytes) -> bytes:
+    """``data`` with its length in front: the framing of every message between the batch's processes."""
+    return struct.pack("!Q", len(data)) + data
+
+
 def send_reply(fd: int, data: bytes) -> None:
-    """Write a length-prefixed reply to a pipe (read back by :func:`_receive`)."""
-    view = memoryview(struct.pack("!Q", len(data)) + data)
+    """Write a length-prefixed reply to a pipe (read back by :func:`receive_frame`)."""
+    view = memoryview(framed(data))
     while view:
         view = view[os.write(fd, view):]
 
 
-def _receive(fd: int, deadline: float) -> bytes | None:
-    """Read one length-prefixed reply, waiting at most until ``deadline`` (``time.monotonic``).
+def receive_frame(fd: int, deadline: float, max_bytes: int = MAX_REPLY_BYTES) -> bytes | None:
+    """Read one length-prefixed message (:func:`framed`), waiting at most until ``deadline`` (``time.monotonic``).
 
-    Returns None when the child closed the pipe before a complete reply (it died); raises ``TimeoutError`` at the
-    deadline, so a child that stops half-way through its reply cannot block the night.
+    Returns None when the writer closed the pipe before a complete message (a child that died) or announced more
+    than ``max_bytes``; raises ``TimeoutError`` at the deadline, so a child that stops half-way through its reply
+    cannot block the night.
     """
     buf = bytearray()
     need = 8
@@ -136,7 +142,7 @@ def _receive(fd: int, deadline: float) -> bytes | None:
         buf += chunk
         if need == 8 and len(buf) == 8:
             need += struct.unpack("!Q", bytes(buf))[0]
-            if need > MAX_REPLY_BYTES:
+            if need > 8 + max_bytes:
                 return None
     return bytes(buf[8:])
 
@@ -248,7 +254,7 @@ def _run_forkserver(entry: str, task: dict[str, Any], timeout_s: float, max_memo
     proc.start()
     writer.close()
     try:
-        data = _receive(reader.fileno(), time.monotonic() + timeout_s)
+        data = receive_frame(reader.fileno(), time.monotonic() + timeout_s)
     except TimeoutError:
         proc.kill()
         proc.join(5)
@@ -268,7 +274,7 @@ def _collect_server_child(child: Any, timeout_s: float, max_memory_mb: float, t0
     """Wait for a child of :mod:`pipeline.batch.worker_server`: its reply by the timeout, then its exit code."""
     try:
         try:
-            data = _receive(child.reply_fd, time.monotonic() + timeout_s)
+            data = receive_frame(child.reply_fd, time.monotonic() + timeout_s)
         except TimeoutError:
             child.kill()
             child.exit_code()

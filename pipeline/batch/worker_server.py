@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import pipeline
-from pipeline.batch.isolation import MAIN_PATH_ENV, THREAD_ENV
+from pipeline.batch.isolation import MAIN_PATH_ENV, THREAD_ENV, framed, receive_frame, send_reply
 from pipeline.errors import PipelineError
 
 #: Bound on the server's start: interpreter, imports and the warm-up walk of :mod:`pipeline.batch.prefork`
@@ -181,7 +181,7 @@ class WorkerServer:
             os.close(ready_w)
         self.starts += 1
         try:
-            data = _read_frame(ready_r, time.monotonic() + self.start_timeout_s)
+            data = receive_frame(ready_r, time.monotonic() + self.start_timeout_s, MAX_REQUEST_BYTES)
             ready = json.loads(data or b"{}").get("ready") is True
         except (TimeoutError, ValueError, AttributeError):
             ready = False
@@ -261,7 +261,7 @@ class WorkerServer:
                 raise ServerUnavailable(f"the task is {len(request)} bytes, more than a request may carry")
             try:
                 assert proc.stdin is not None
-                _write_all(proc.stdin.fileno(), _INT.pack(len(request)) + request,
+                _write_all(proc.stdin.fileno(), framed(request),
                            time.monotonic() + self.fork_timeout_s)
             except (OSError, TimeoutError) as exc:  # a server that is gone or stalled
                 _close(reply_r, status_r)
@@ -308,17 +308,6 @@ def _write_all(fd: int, data: bytes, deadline: float) -> None:
             view = view[os.write(fd, view):]
         except BlockingIOError:
             continue
-
-
-def _read_frame(fd: int, deadline: float) -> bytes | None:
-    """One length-prefixed message from ``fd`` by ``deadline``; None on end-of-file."""
-    head = _read_exact(fd, _INT.size, deadline)
-    if head is None:
-        return None
-    size = _INT.unpack(head)[0]
-    if not 0 <= size <= MAX_REQUEST_BYTES:
-        return None
-    return _read_exact(fd, size, deadline)
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -381,7 +370,7 @@ def _child(request: dict[str, Any], reply_fd: int, status_fd: int, others: list[
         for sig in (signal.SIGCHLD, signal.SIGTERM):
             signal.signal(sig, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        from pipeline.batch.isolation import run_entry, send_reply
+        from pipeline.batch.isolation import run_entry
 
         text = run_entry(request["entry"], request["task"], float(request["max_memory_mb"]),
                          float(request["hard_timeout_s"]))
@@ -421,7 +410,7 @@ def serve(ready_fd: int) -> None:
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     ready = json.dumps({"ready": True, "pid": os.getpid()}).encode()
-    os.write(ready_fd, _INT.pack(len(ready)) + ready)
+    send_reply(ready_fd, ready)
     os.close(ready_fd)
     children: dict[int, int] = {}  # pid -> write end of its status FIFO
 
@@ -446,7 +435,7 @@ def serve(ready_fd: int) -> None:
         if 0 not in readable:
             continue
         try:  # the worker writes each request whole, at once
-            frame = _read_frame(0, time.monotonic() + FORK_TIMEOUT_S)
+            frame = receive_frame(0, time.monotonic() + FORK_TIMEOUT_S, MAX_REQUEST_BYTES)
         except TimeoutError:
             frame = None
         if frame is None:  # the worker is gone: nobody will read the running children's results
