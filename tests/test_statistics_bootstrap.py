@@ -13,9 +13,11 @@ from pipeline.statistics import BOOTSTRAP_SEED, _resampled_medians, bootstrap_si
 @pytest.mark.parametrize("n", [3, 4, 5, 250, 3301])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("window_sd", [8.0, 0.0])  # 0: a window of 17 ranks, many rows counted in full
-def test_count_medians_equal_numpy_medians_of_the_same_draws(n, dtype, window_sd, monkeypatch):
-    monkeypatch.setattr(statistics, "_BLOCK_DRAWS", 7 * n + 3)  # several blocks, the last one short
+@pytest.mark.parametrize("block_ranks", [16, 1, 5])  # 5: the window's last block padded with empty ranks
+def test_count_medians_equal_numpy_medians_of_the_same_draws(n, dtype, window_sd, block_ranks, monkeypatch):
+    monkeypatch.setattr(statistics, "_BLOCK_DRAWS", 7 * n + 3)  # several blocks of draws, the last one short
     monkeypatch.setattr(statistics, "_WINDOW_SD", window_sd)
+    monkeypatch.setattr(statistics, "_BLOCK_RANKS", block_ranks)
     rng = np.random.default_rng(n)
     xs = [np.round(rng.normal(size=n), 1).astype(dtype) for _ in range(3)]  # rounded: ties as in step columns
     n_boot = 50

@@ -40,23 +40,25 @@ def resample_stance(time_s: np.ndarray, values: np.ndarray, start_s: np.ndarray,
 
     Linear interpolation between frames; NaN frames make their neighbourhood NaN (never interpolated across).
     """
-    out = np.empty((len(start_s), n_points), np.float32)
-    for a in range(0, len(start_s), STEP_BATCH):
-        out[a : a + STEP_BATCH] = _resample(time_s, values, start_s[a : a + STEP_BATCH],
-                                            stop_s[a : a + STEP_BATCH], n_points)
-    return out
+    return resample_stance_many(time_s, [values], start_s, stop_s, n_points)[0]
 
 
-def _resample(time_s: np.ndarray, values: np.ndarray, start_s: np.ndarray, stop_s: np.ndarray,
-              n_points: int) -> np.ndarray:
+def resample_stance_many(time_s: np.ndarray, values: list[np.ndarray], start_s: np.ndarray, stop_s: np.ndarray,
+                         n_points: int = N_POINTS) -> list[np.ndarray]:
+    """:func:`resample_stance` of several per-frame arrays sampled at the same ``time_s``: the frames and weights
+    of the instants are found once for all of them."""
+    out = [np.empty((len(start_s), n_points), np.float32) for _ in values]
     u = np.linspace(0.0, 1.0, n_points)
-    targets = start_s[:, None] + u[None, :] * (stop_s - start_s)[:, None]
-    flat = targets.ravel()
-    j = np.clip(np.searchsorted(time_s, flat, side="right") - 1, 0, len(time_s) - 2)
-    t0, t1 = time_s[j], time_s[j + 1]
-    w = np.clip((flat - t0) / np.where(t1 > t0, t1 - t0, 1.0), 0.0, 1.0)
-    v = values[j] * (1.0 - w) + values[j + 1] * w
-    return v.reshape(targets.shape).astype(np.float32)
+    for a in range(0, len(start_s), STEP_BATCH):
+        start, stop = start_s[a : a + STEP_BATCH], stop_s[a : a + STEP_BATCH]
+        flat = (start[:, None] + u[None, :] * (stop - start)[:, None]).ravel()
+        j = np.clip(np.searchsorted(time_s, flat, side="right") - 1, 0, len(time_s) - 2)
+        t0, t1 = time_s[j], time_s[j + 1]
+        w = np.clip((flat - t0) / np.where(t1 > t0, t1 - t0, 1.0), 0.0, 1.0)
+        w_before = 1.0 - w
+        for v, o in zip(values, out, strict=True):
+            o[a : a + STEP_BATCH] = (v[j] * w_before + v[j + 1] * w).reshape(len(start), n_points)
+    return out
 
 
 def segment_sums(values: np.ndarray, start: np.ndarray, stop: np.ndarray, op: np.ufunc = np.add) -> np.ndarray:

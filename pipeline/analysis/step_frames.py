@@ -13,7 +13,7 @@ from pipeline.analysis.cop import COP_MIN_FORCE_SHARE
 from pipeline.analysis.foot_function import LMFI_PHASES
 from pipeline.analysis.foot_source import FootSource
 from pipeline.analysis.force import ForceTrace, cell_force_factor
-from pipeline.analysis.force_curve import N_POINTS, resample_stance, segment_sums
+from pipeline.analysis.force_curve import N_POINTS, resample_stance_many, segment_sums
 from pipeline.analysis.regions import REGION_CONTACT_SHARE, region_weights
 
 #: A cell "carries load" in a step when its peak reaches this share of the step's highest cell peak.
@@ -128,13 +128,11 @@ def step_frame_features(
         # the whole path (every loaded frame of the stance: CPEI end points, strike index) and the gait line
         # (frames below 10 % of the step's peak force trimmed)
         ap_all, ml_all = np.where(in_st, ap, np.nan), np.where(in_st, ml, np.nan)
-        curves["cop_ap_all"][g0:g1] = resample_stance(t, ap_all, start_s[g0:g1], stop_s[g0:g1], N_POINTS)
-        curves["cop_ml_all"][g0:g1] = resample_stance(t, ml_all, start_s[g0:g1], stop_s[g0:g1], N_POINTS)
         cop_ok = in_st & (f >= COP_MIN_FORCE_SHARE * fmax[lab])
-        ap = np.where(cop_ok, ap, np.nan)
-        ml = np.where(cop_ok, ml, np.nan)
-        curves["cop_ap"][g0:g1] = resample_stance(t, ap, start_s[g0:g1], stop_s[g0:g1], N_POINTS)
-        curves["cop_ml"][g0:g1] = resample_stance(t, ml, start_s[g0:g1], stop_s[g0:g1], N_POINTS)
+        for key, c in zip(("cop_ap_all", "cop_ml_all", "cop_ap", "cop_ml"), resample_stance_many(
+                t, [ap_all, ml_all, np.where(cop_ok, ap, np.nan), np.where(cop_ok, ml, np.nan)], start_s[g0:g1],
+                stop_s[g0:g1], N_POINTS), strict=True):
+            curves[key][g0:g1] = c
         dt = np.minimum(np.diff(t, append=t[-1] + 1.0 / fs), 1.5 / fs).astype(np.float32)
         sat_any = np.zeros(len(s), bool) if sat is None else segment_sums(sat.astype(np.int32), s, e) > 0
         out["saturated"].append(sat_any)
