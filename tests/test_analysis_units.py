@@ -193,3 +193,27 @@ def test_cpei_in_batches_of_steps_equals_all_at_once(monkeypatch):
     monkeypatch.setattr(foot_function, "ROW_BATCH", 37)
     assert np.isfinite(whole).sum() > 400
     assert np.array_equal(foot_function.cpei_pct(ap, ml, 265.0, 95.0, 80.0), whole, equal_nan=True)
+
+
+@pytest.mark.parametrize("op", [np.add, np.maximum])
+def test_segment_sums_of_the_transpose_equal_those_of_the_frames_bit_for_bit(op):
+    """step_frames reduces the cells x frames transpose (issue 15, 8 times faster): its sums must be those of the
+    frames x cells block to the last bit, for segments of every length numpy's pairwise summation treats apart
+    (under 8, up to 128, beyond), a segment that ends at the last frame, and an empty one after it (the padded
+    case)."""
+    rng = np.random.default_rng(5)
+    values = rng.gamma(2.0, 50.0, (3000, 13)).astype(np.float32)
+    lengths = np.array([1, 3, 7, 8, 9, 60, 127, 128, 129, 300, 700])
+    start = np.cumsum(np.r_[0, lengths[:-1] + 11])
+    stop = start + lengths
+    transposed = np.ascontiguousarray(values.T)
+    cases = ((start, stop), (np.r_[start, 2990], np.r_[stop, 3000]),
+             (np.r_[start, 2990, 3000], np.r_[stop, 3000, 3000]))
+    for a, b in cases:
+        rows = segment_sums(values, a, b, op)
+        cols = segment_sums(transposed, a, b, op, axis=1)
+        assert cols.shape == (13, len(a))
+        np.testing.assert_array_equal(cols.T, rows)
+        ok = b > a
+        plain = np.stack([op.reduce(values[i:j].astype(np.float64), axis=0) for i, j in zip(a[ok], b[ok], strict=True)])
+        np.testing.assert_allclose(rows[ok], plain, rtol=1e-5)  # and they are the segments' sums

@@ -61,21 +61,33 @@ def resample_stance_many(time_s: np.ndarray, values: list[np.ndarray], start_s: 
     return out
 
 
-def segment_sums(values: np.ndarray, start: np.ndarray, stop: np.ndarray, op: np.ufunc = np.add) -> np.ndarray:
-    """``op``-reduction of ``values[start[i]:stop[i]]`` along axis 0 for non-overlapping, sorted segments."""
+def segment_sums(values: np.ndarray, start: np.ndarray, stop: np.ndarray, op: np.ufunc = np.add,
+                 axis: int = 0) -> np.ndarray:
+    """``op``-reduction of ``values[start[i]:stop[i]]`` along ``axis`` (0 or 1, the segments' axis) for
+    non-overlapping, sorted segments; the segments index the result along the same axis.
+
+    For a 2-D array, numpy reduces the segments of the rows of a C-ordered array in the same order as those of
+    its transpose's columns, so ``segment_sums(a, ..., axis=0)`` equals ``segment_sums(a.T copy, ..., axis=1).T``
+    bit for bit; the second is about 8 times faster (contiguous segments).
+    """
+    n = values.shape[axis]
     if len(start) == 0:
-        return np.zeros((0,) + values.shape[1:], values.dtype)
+        shape = list(values.shape)
+        shape[axis] = 0
+        return np.zeros(shape, values.dtype)
     idx = np.empty(2 * len(start), np.int64)
     idx[0::2] = start
     idx[1::2] = stop
+    pick = (slice(None),) * axis + (slice(0, None, 2),)
     # reduceat reduces values[idx[k]:idx[k + 1]] and, for the last index, to the end: the stops only need to be
     # valid indices. A last stop at the end is dropped (its segment runs to the end by itself), and only a stop
     # past the end needs a padding row (a copy of ``values``: 35 MB for a day's force at 100 Hz)
-    n = len(values)
     if idx[:-1].max(initial=0) < n and idx[-1] <= n:
-        return op.reduceat(values, idx if idx[-1] < n else idx[:-1], axis=0)[0::2]
-    pad = np.concatenate([values, np.zeros((1,) + values.shape[1:], values.dtype)])
-    return op.reduceat(pad, idx, axis=0)[0::2]
+        return op.reduceat(values, idx if idx[-1] < n else idx[:-1], axis=axis)[pick]
+    pad_shape = list(values.shape)
+    pad_shape[axis] = 1
+    pad = np.concatenate([values, np.zeros(pad_shape, values.dtype)], axis=axis)
+    return op.reduceat(pad, idx, axis=axis)[pick]
 
 
 def step_force_stats(time_s: np.ndarray, force: np.ndarray, start_idx: np.ndarray, stop_idx: np.ndarray,
