@@ -106,10 +106,12 @@ def step_frame_features(
             t, p, sat = _from_cache(trace, cache_starts, a, b)
         else:
             t, p, sat = source.read(a, b)
-        p = np.array(p, np.float32, copy=True)
+        # a copy of the frames without each cell's floor (the cached frames stay as they are)
         if has_nan:
-            np.nan_to_num(p, copy=False, nan=0.0)
-        p -= trace.cell_floor[None, :]
+            p = np.nan_to_num(p, nan=0.0)
+            p -= trace.cell_floor[None, :]
+        else:
+            p = np.subtract(p, trace.cell_floor[None, :], dtype=np.float32)
         np.maximum(p, 0.0, out=p)
         # force, CoP moments and regional forces straight from the cells (one matrix product)
         mom = p @ proj
@@ -122,7 +124,9 @@ def step_frame_features(
         s, e = s_idx - a, np.minimum(e_idx - a, b - a)
         m = b - a
         idx = np.arange(m)
-        lab = np.clip(np.searchsorted(s, idx, side="right") - 1, 0, len(s) - 1)
+        # each frame's step: the last step starting at or before it (the first step for the frames before it)
+        lab = np.cumsum(np.bincount(s, minlength=m)[:m]) - 1
+        np.clip(lab, 0, len(s) - 1, out=lab)
         in_st = (idx >= s[lab]) & (idx < e[lab])
         fmax = segment_sums(f, s, e, np.maximum)
         # the whole path (every loaded frame of the stance: CPEI end points, strike index) and the gait line
@@ -148,20 +152,26 @@ def step_frame_features(
         out["peak_pressure"].append(step_peak)
         loaded_steps += (cell_peak > DEAD_CELL_SHARE * step_peak[:, None]).sum(axis=0)
         stance_dur = np.maximum(segment_sums(dt, s, e), 1e-9)
-        reg_imp = segment_sums(reg_force * dt[:, None], s, e)
         total_imp = segment_sums(f * dt, s, e)
+        # regions on the regions x frames transpose, all at once: impulse and time in contact, (regions, n_g)
+        contact_level = REGION_CONTACT_SHARE * fmax[lab]
+        reg_t = _transposed(reg_force)
+        touching = (reg_t > contact_level[None, :]) & in_st[None, :]
+        reg_t *= dt[None, :]
+        reg_imp = segment_sums(reg_t, s, e, axis=1)
+        contact = segment_sums(touching * dt[None, :], s, e, axis=1)
+        del reg_t, touching
         for r, name in enumerate(names):
             mk = masks[r]
             out[f"{name}_peak"].append(cell_peak[:, mk].max(axis=1))
             out[f"{name}_pti"].append(cell_pti[:, mk].max(axis=1))
-            touching = (reg_force[:, r] > REGION_CONTACT_SHARE * fmax[lab]) & in_st
-            out[f"{name}_contact"].append(100.0 * segment_sums(touching * dt, s, e) / stance_dur)
+            out[f"{name}_contact"].append(100.0 * contact[r] / stance_dur)
             with np.errstate(invalid="ignore", divide="ignore"):
-                out[f"{name}_load"].append(100.0 * reg_imp[:, r] / np.where(total_imp > 0, total_imp, np.nan))
+                out[f"{name}_load"].append(100.0 * reg_imp[r] / np.where(total_imp > 0, total_imp, np.nan))
         # rearfoot / forefoot loading time: the region group's force above the regional contact threshold
         for key, cols in (("rearfoot_loading_s", rear_cols), ("forefoot_loading_s", fore_cols)):
             if cols:
-                loaded = (reg_force[:, cols].sum(axis=1) > REGION_CONTACT_SHARE * fmax[lab]) & in_st
+                loaded = (reg_force[:, cols].sum(axis=1) > contact_level) & in_st
                 out[key].append(segment_sums(loaded * dt, s, e).astype(np.float64))
             else:
                 out[key].append(np.full(len(s), np.nan))
@@ -189,13 +199,13 @@ def step_frame_features(
     return feats, curves
 
 
-#: Frames transposed at a time by :func:`_transposed` (a block of 1,024 frames of 99 cells stays in cache).
-_TRANSPOSE_FRAMES = 1024
+#: Frames transposed at a time by :func:`_transposed` (4,096 frames of 99 cells, 1.6 MB, stay in cache).
+_TRANSPOSE_FRAMES = 4096
 
 
 def _transposed(p: np.ndarray) -> np.ndarray:
-    """C-ordered copy of ``p.T`` (cells x frames), copied in blocks of frames: about 1.5 times faster than one
-    strided copy of the whole block."""
+    """C-ordered copy of ``p.T`` (columns x frames), copied in blocks of frames (for 99 cells a quarter faster
+    than one strided copy of the whole block)."""
     out = np.empty(p.shape[::-1], p.dtype)
     for a in range(0, len(p), _TRANSPOSE_FRAMES):
         out[:, a : a + _TRANSPOSE_FRAMES] = p[a : a + _TRANSPOSE_FRAMES].T
