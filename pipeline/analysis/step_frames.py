@@ -103,12 +103,15 @@ def step_frame_features(
         a = int(s_idx[0])
         b = int(min(e_idx.max() + 2, source.n_frames))
         if cache_starts is not None:
-            t, p, sat = _from_cache(trace, cache_starts, a, b)
+            t, p, sat, owned = _from_cache(trace, cache_starts, a, b)
         else:
-            t, p, sat = source.read(a, b)
-        # a copy of the frames without each cell's floor (the cached frames stay as they are)
+            (t, p, sat), owned = source.read(a, b), False
+        # the frames without each cell's floor: in a copy, unless the frames are already one (the cached blocks
+        # and a foot held in memory stay as they are)
         if has_nan:
-            p = np.nan_to_num(p, nan=0.0)
+            p = np.nan_to_num(p, copy=not owned, nan=0.0)
+            p -= trace.cell_floor[None, :]
+        elif owned:
             p -= trace.cell_floor[None, :]
         else:
             p = np.subtract(p, trace.cell_floor[None, :], dtype=np.float32)
@@ -213,12 +216,19 @@ def _transposed(p: np.ndarray) -> np.ndarray:
 
 
 def _from_cache(trace: ForceTrace, starts: np.ndarray, a: int, b: int):
-    """Frames ``a:b`` from the cached pass-1 blocks."""
+    """Frames ``a:b`` from the cached pass-1 blocks as ``(time_s, pressure, saturated, owned)``: ``owned`` when
+    the pressure is a new array (the frames span several blocks: their parts are joined), not a view of the
+    cache."""
     i0 = int(np.searchsorted(starts, a, side="right") - 1)
     i1 = int(np.searchsorted(starts, b - 1, side="right") - 1)
-    blocks = trace.pressure_cache[i0 : i1 + 1]  # type: ignore[index]
-    p = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
-    sat_blocks = trace.saturated_cache[i0 : i1 + 1]  # type: ignore[index]
-    sat = np.concatenate(sat_blocks) if len(sat_blocks) > 1 else sat_blocks[0]
-    off = a - int(starts[i0])
-    return trace.time_s[a:b], p[off : off + (b - a)], sat[off : off + (b - a)]
+
+    def part(blocks: list, i: int) -> np.ndarray:
+        first = int(starts[i])
+        return blocks[i][max(a - first, 0) : b - first]
+
+    parts = range(i0, i1 + 1)
+    if i1 == i0:
+        return trace.time_s[a:b], part(trace.pressure_cache, i0), part(trace.saturated_cache, i0), False
+    p = np.concatenate([part(trace.pressure_cache, i) for i in parts])  # type: ignore[arg-type]
+    sat = np.concatenate([part(trace.saturated_cache, i) for i in parts])  # type: ignore[arg-type]
+    return trace.time_s[a:b], p, sat, True
