@@ -54,30 +54,33 @@ _WINDOW_SD = 8.0
 _BLOCK_RANKS = 16
 
 
-def _kth_ranks(counts: np.ndarray, order: np.ndarray, ks: tuple[int, ...]) -> list[np.ndarray]:
+def _window_start(n: int, ks: tuple[int, ...]) -> int:
+    """First rank of the window that :func:`_kth_ranks` searches for the ``ks``-th draws of ``n`` (8 SD of the
+    cumulative count below the lowest)."""
+    return max(0, min(ks) - _window_half(n))
+
+
+def _window_half(n: int) -> int:
+    return int(_WINDOW_SD / 2 * math.sqrt(n)) + 8
+
+
+def _kth_ranks(counts: np.ndarray, order: np.ndarray, ks: tuple[int, ...], prefix: np.ndarray) -> list[np.ndarray]:
     """For each resample (column of ``counts``, shape (steps, resamples): how often each step was drawn) the rank,
     in ``order``, of its ``k``-th smallest draw, for each ``k`` of ``ks``: the first rank whose cumulative count
-    exceeds ``k``.
+    exceeds ``k``. ``prefix``: per resample, the draws of the steps ranked below :func:`_window_start`.
 
     The cumulative count near the middle is binomial with an SD below sqrt(n) / 2, so only a window of 8 SD
-    around the middle is searched (the steps ranked below it are counted by one vector-matrix product); the rare
-    resample whose ``k``-th draw falls outside the window is counted in full. The window is searched in two
-    levels: the counts summed in blocks of :data:`_BLOCK_RANKS` ranks give the block holding the ``k``-th draw,
-    then the cumulative counts inside that block give its rank. All sums are of small integers in float32
-    (far below 2**24), so they are exact in any order and the ranks are those of a full cumulative count (a
-    cumulative sum down the window took 30 times longer than the block sums: numpy accumulates along axis 0
-    element by element).
+    around the middle is searched; the rare resample whose ``k``-th draw falls outside the window is counted in
+    full. The window is searched in two levels: the counts summed in blocks of :data:`_BLOCK_RANKS` ranks give
+    the block holding the ``k``-th draw, then the cumulative counts inside that block give its rank. All sums are
+    of small integers in float32 (far below 2**24), so they are exact in any order and the ranks are those of a
+    full cumulative count (a cumulative sum down the window took 30 times longer than the block sums: numpy
+    accumulates along axis 0 element by element).
     """
     n, k_cols = counts.shape
-    half = int(_WINDOW_SD / 2 * math.sqrt(n)) + 8
     g = _BLOCK_RANKS
-    a = max(0, min(ks) - half)
-    n_blocks = -(-(min(n, max(ks) + half + 1) - a) // g)
-    below = np.zeros(n, np.float32)
-    below[order[:a]] = 1.0
-    # einsum, not BLAS (``@``): a multi-threaded BLAS took 40 times longer for this small product on the 2-core
-    # machine under load (7.5 ms against 0.18 ms single-threaded; einsum 0.5 ms)
-    prefix = np.einsum("i,ij->j", below, counts)
+    a = _window_start(n, ks)
+    n_blocks = -(-(min(n, max(ks) + _window_half(n) + 1) - a) // g)
     rows = counts[order[a : a + n_blocks * g]]
     if len(rows) < n_blocks * g:  # the window ends at the last rank: pad the last block with empty ranks
         rows = np.concatenate([rows, np.zeros((n_blocks * g - len(rows), k_cols), np.float32)])
@@ -107,12 +110,18 @@ def _resampled_medians(xs: list[np.ndarray], rng: np.random.Generator, n_boot: i
     Exactly ``np.median(x[idx], axis=1)`` for each ``x``, from counts instead of a sort: the draws are made in
     blocks of rows (numpy's generator gives the same stream as one call) and counted per step once for all
     arrays; the k-th smallest value of a resample is ``sorted(x)[j]`` with ``j`` from :func:`_kth_ranks` (the
-    median is the mean of the two middle values for an even size, as numpy's).
+    median is the mean of the two middle values for an even size, as numpy's). The draws ranked below each
+    array's window come from one matrix product for all arrays (exact: sums of small integers).
     """
     n = xs[0].size
     lo, hi = (n - 1) // 2, n // 2
+    ks = (lo,) if hi == lo else (lo, hi)
     orders = [np.argsort(x, kind="stable") for x in xs]
     ordered = [x[o] for x, o in zip(xs, orders, strict=True)]
+    below = np.zeros((len(xs), n), np.float32)  # per array, the steps ranked below its window
+    a = _window_start(n, ks)
+    for i, order in enumerate(orders):
+        below[i, order[:a]] = 1.0
     out = [np.empty(n_boot, dtype=x.dtype) for x in xs]
     rows = max(1, min(n_boot, _BLOCK_DRAWS // n))
     for start in range(0, n_boot, rows):
@@ -122,13 +131,10 @@ def _resampled_medians(xs: list[np.ndarray], rng: np.random.Generator, n_boot: i
         counts = np.bincount(idx.ravel(), minlength=k * n).reshape(k, n)
         del idx
         counts = np.ascontiguousarray(counts.T, dtype=np.float32)  # ... then laid out steps x resamples
-        for order, srt, med in zip(orders, ordered, out, strict=True):
-            if hi == lo:
-                (j_lo,) = _kth_ranks(counts, order, (lo,))
-                med[start:start + k] = srt[j_lo]
-            else:
-                j_lo, j_hi = _kth_ranks(counts, order, (lo, hi))
-                med[start:start + k] = (srt[j_lo] + srt[j_hi]) / 2.0
+        prefixes = below @ counts  # (arrays, resamples)
+        for order, srt, med, prefix in zip(orders, ordered, out, prefixes, strict=True):
+            j = _kth_ranks(counts, order, ks, prefix)
+            med[start:start + k] = srt[j[0]] if len(ks) == 1 else (srt[j[0]] + srt[j[1]]) / 2.0
     return out
 
 

@@ -1,0 +1,37 @@
+"""The same file gives the same figures whatever BLAS thread pool the process has (issue 15): the analysis runs
+BLAS on one thread (pipeline.analysis.session_analysis), so ``insole analyze`` with a 2-thread OpenBLAS pool, the
+nightly batch (one thread per worker) and a machine with another core count agree to the last digit. Before, the
+threaded float32 products of the CoP moments moved the simulated recordings' CoP figures in the 8th digit."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_recordings" / "simulated" / "neutral.h5"
+
+
+def _analyse(tmp: Path, threads: str) -> tuple[dict, bytes]:
+    out = tmp / threads
+    out.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    env.update(OPENBLAS_NUM_THREADS=threads, OMP_NUM_THREADS=threads)
+    done = subprocess.run([sys.executable, "-c", "from pipeline.cli import main; main()", "analyze", str(SAMPLE),
+                           "--json", str(out / "metrics.json"), "--steps", str(out / "steps.csv")],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    metrics["provenance"].pop("analysed_utc")
+    return metrics, (out / "steps.csv").read_bytes()
+
+
+def test_figures_do_not_depend_on_the_blas_thread_count(tmp_path):
+    one = _analyse(tmp_path, "1")
+    two = _analyse(tmp_path, "2")
+    assert one[1] == two[1]  # steps.csv byte for byte
+    assert one[0] == two[0]
+    assert one[0]["left"]["cop_path_length_pct"]["n"] > 20  # the CoP figures exist (and were compared)
