@@ -19,6 +19,7 @@ written or read (no floor, no ratio).
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -105,7 +106,9 @@ def cli_run(path: Path, out: Path) -> tuple[float, float]:
     if not exe.exists():
         raise SystemExit(f"{exe} not found: install the project (pip install -e .) in this interpreter's environment")
     cmd = [str(exe), "analyze", str(path), "--json", str(out / "m.json"), "--steps", str(out / "steps.csv")]
-    res = subprocess.run([sys.executable, "-c", _MEASURE_CHILD, *cmd], capture_output=True, text=True, check=True)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}  # a user's bytecode cache on
+    res = subprocess.run([sys.executable, "-c", _MEASURE_CHILD, *cmd], env=env, capture_output=True, text=True,
+                         check=True)
     rc, wall, rss, *err = res.stdout.split(maxsplit=3)
     if int(rc) != 0:
         raise SystemExit(f"insole analyze {path.name} failed ({rc}): {' '.join(err)}")
