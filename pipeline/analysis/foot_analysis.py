@@ -21,10 +21,8 @@ from pipeline.analysis import cop
 from pipeline.analysis.foot_function import (
     CPE_AT,
     LMFI_PHASES,
-    cpei_pct,
     hull_width_at,
     lmfi,
-    strike_index_pct,
 )
 from pipeline.analysis.foot_source import FootSource
 from pipeline.analysis.force import ForceTrace, total_force_trace
@@ -239,19 +237,18 @@ def analyse_foot(src: FootSource, params, body_mass_kg: float | None) -> FootAna
         table[column] = values
     if why := limit_reason(imu_status):
         limits[Needs.IMU] = why
+    hull_mm = hull_width_at(layout.x_mm, layout.y_mm, CPE_AT * layout.foot_length_mm)
     feats, cop_curves = step_frame_features(src, trace, ic_idx, np.maximum(to_idx, ic_idx + 1), start_s, stop_s,
-                                            params.block_frames, with_regions=Needs.REGIONS not in limits)
+                                            params.block_frames, with_regions=Needs.REGIONS not in limits,
+                                            hull_width_mm=hull_mm)
     gl = cop.gait_line_measures(cop_curves["cop_ap"], cop_curves["cop_ml"], layout.foot_length_mm,
                                 layout.forefoot_width_mm, stance)
     for k, v in gl.items():
         table[k] = v
     for k, v in gait_line_ends(cop_curves["cop_ap"], cop_curves["cop_ml"]).items():
         table[k] = v
-    ap_all, ml_all = cop_curves.pop("cop_ap_all"), cop_curves.pop("cop_ml_all")
-    hull_mm = hull_width_at(layout.x_mm, layout.y_mm, CPE_AT * layout.foot_length_mm)
-    table["cpei_pct"] = cpei_pct(ap_all, ml_all, layout.foot_length_mm, layout.forefoot_width_mm, hull_mm)
-    table["strike_index_pct"] = strike_index_pct(ap_all)
-    del ap_all, ml_all
+    table["cpei_pct"] = feats["cpei_pct"]
+    table["strike_index_pct"] = feats["strike_index_pct"]
 
     if "lat_phase" in feats:
         idx = lmfi(feats["lat_phase"], feats["med_phase"])
