@@ -89,7 +89,7 @@ def impulse_response(sections: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarra
 
 
 #: Samples filtered per FFT batch: bounds the temporary memory of a pass (a few times this many float64 values).
-BATCH_SAMPLES = 1 << 20
+BATCH_SAMPLES = 1 << 18
 
 
 def _steady_state_pass(h: np.ndarray, x: np.ndarray) -> np.ndarray:
