@@ -7,8 +7,9 @@
 5. pass 2 (:mod:`.step_frames`): CoP, regions, LMFI from the frames of each step.
 
 The per-step stance curves (force, CoP AP and ML) are handed to :class:`~.spill.SpilledCurves` as soon as this
-foot is done with them (the force curves before pass 2, the CoP curves at the end): on long recordings they wait
-for :mod:`.assemble` in a temporary file, not in memory.
+foot is done with them (the force curves once their landmarks and phase means are taken, before the loading-rate
+filter and pass 2; the CoP curves at the end): on long recordings they wait for :mod:`.assemble` in a temporary
+file, not in memory.
 
 What the layout can measure is decided here once (:func:`layout_limits`): a centre of pressure needs known cell
 positions spread along and across the foot; medio-lateral indices need cells on both sides of the foot axis.
@@ -212,31 +213,33 @@ def analyse_foot(src: FootSource, params, body_mass_kg: float | None) -> FootAna
         scale, force_unit = 1.0 / bw, "BW"
     else:
         scale, force_unit = 1.0, "N" if trace.force_units == "N" else "counts"
-    curves = resample_stance(trace.time_s, fb, start_s, stop_s, N_POINTS) * np.float32(scale)
+    curves = resample_stance(trace.time_s, fb, start_s, stop_s, N_POINTS)
+    curves *= np.float32(scale)  # in place: no second copy of the curves
     stance = stop_s - start_s
     lm = curve_landmarks(curves, stance)
-    stats = {k: v * scale for k, v in
-             step_force_stats(trace.time_s, fb, ic_idx + 1, np.maximum(to_idx, ic_idx + 1), fs).items()}
-    point_s = stance / (N_POINTS - 1)
-    inst = scale * instantaneous_loading_rate(trace.time_s, fb, fs, start_s + lm["x20"] * point_s,
-                                              start_s + lm["x80"] * point_s)
-    levels = det.levels()
-    definition = det.definition
-    del det, fb  # free the per-frame arrays of the detector before pass 2
-    for column, values in (
-        ("peak1_force", lm["peak1"]), ("peak1_pct_stance", lm["peak1_pct"]), ("valley_force", lm["valley"]),
-        ("valley_pct_stance", lm["valley_pct"]), ("peak2_force", lm["peak2"]), ("peak2_pct_stance", lm["peak2_pct"]),
-        ("max_force", stats["max"]), ("mean_force", stats["mean"]), ("impulse", stats["impulse"]),
-        ("loading_rate", lm["loading_rate"]), ("loading_rate_inst", inst),
-    ):
-        table[column] = values
-    for column, (lo, hi) in zip(("loading_response_force", "midstance_force", "terminal_stance_force"),
-                                list(LMFI_PHASES.values())[:3], strict=True):
-        table[column] = phase_mean(curves, lo, hi)
-    store = SpilledCurves()
+    phases = [phase_mean(curves, lo, hi) for lo, hi in list(LMFI_PHASES.values())[:3]]
+    store = SpilledCurves()  # the force curves are done with until assembly: out of memory on long recordings
     store.put("force", curves)
     del curves
     try:
+        stats = {k: v * scale for k, v in
+                 step_force_stats(trace.time_s, fb, ic_idx + 1, np.maximum(to_idx, ic_idx + 1), fs).items()}
+        point_s = stance / (N_POINTS - 1)
+        inst = scale * instantaneous_loading_rate(trace.time_s, fb, fs, start_s + lm["x20"] * point_s,
+                                                  start_s + lm["x80"] * point_s)
+        levels = det.levels()
+        definition = det.definition
+        del det, fb  # free the per-frame arrays of the detector before pass 2
+        for column, values in (
+            ("peak1_force", lm["peak1"]), ("peak1_pct_stance", lm["peak1_pct"]), ("valley_force", lm["valley"]),
+            ("valley_pct_stance", lm["valley_pct"]), ("peak2_force", lm["peak2"]),
+            ("peak2_pct_stance", lm["peak2_pct"]), ("max_force", stats["max"]), ("mean_force", stats["mean"]),
+            ("impulse", stats["impulse"]), ("loading_rate", lm["loading_rate"]), ("loading_rate_inst", inst),
+        ):
+            table[column] = values
+        for column, values in zip(("loading_response_force", "midstance_force", "terminal_stance_force"), phases,
+                                  strict=True):
+            table[column] = values
         return _finish_foot(src, trace, table, store, ic_idx, to_idx, start_s, stop_s, stance, params, levels,
                             definition, force_unit, n, fs)
     except BaseException:

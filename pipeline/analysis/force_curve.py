@@ -33,6 +33,8 @@ DERIVATIVE_CUTOFF_HZ = 20.0
 STEP_BATCH = 4096
 #: Frames processed at once by the per-frame helpers (:func:`frame_durations`).
 FRAME_BLOCK = 1 << 20
+#: Frames whose derivative :func:`gradient_at` computes at once.
+GRADIENT_BLOCK = 1 << 16
 
 
 def resample_stance(time_s: np.ndarray, values: np.ndarray, start_s: np.ndarray, stop_s: np.ndarray,
@@ -244,6 +246,16 @@ def gradient_at(values: np.ndarray, time_s: np.ndarray, frames: np.ndarray) -> n
         raise ValueError("a gradient needs at least 2 samples")
     first = time_s[1] - time_s[0]
     uniform = all(bool(np.all(np.diff(time_s[i:i + (1 << 20) + 1]) == first)) for i in range(0, n - 1, 1 << 20))
+    out = np.empty(len(frames))
+    for a in range(0, len(frames), GRADIENT_BLOCK):  # element by element: blocks bound the formula's temporaries
+        out[a : a + GRADIENT_BLOCK] = _gradient_at(values, time_s, frames[a : a + GRADIENT_BLOCK], uniform, first)
+    return out
+
+
+def _gradient_at(values: np.ndarray, time_s: np.ndarray, frames: np.ndarray, uniform: bool,
+                 first: float) -> np.ndarray:
+    """:func:`gradient_at` of one block of ``frames`` (``uniform`` and ``first``: the whole signal's spacing)."""
+    n = len(values)
     out = np.empty(len(frames))
     inner = (frames > 0) & (frames < n - 1)
     i = frames[inner]
