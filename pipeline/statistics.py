@@ -31,6 +31,15 @@ def _finite(x: np.ndarray | list[float]) -> np.ndarray:
     return a[np.isfinite(a)]
 
 
+def finite_values(x: np.ndarray | list[float]) -> np.ndarray:
+    """The finite values of ``x`` as float, in order: ``x`` itself (no copy) when it is a float64 array without
+    NaN or infinities, which the caller must then not modify (a day's per-step values are 0.6 MB per metric and
+    side, and the symmetry table holds some 50 of them)."""
+    a = np.asarray(x, dtype=float)
+    ok = np.isfinite(a)
+    return a if ok.all() else a[ok]
+
+
 def symmetry_index_pct(left: float, right: float) -> float:
     """Robinson symmetry index (right relative to left), percent; NaN when undefined."""
     mean = 0.5 * (left + right)
@@ -147,7 +156,7 @@ def bootstrap_si_cis(pairs: list[tuple[np.ndarray, np.ndarray]], n_boot: int = N
     gets the same interval alone or among others; pairs with the same numbers of finite steps share the draws
     (computed once). None for a pair with fewer than 3 finite steps on either side.
     """
-    finite_pairs = [(_finite(left), _finite(right)) for left, right in pairs]
+    finite_pairs = [(finite_values(left), finite_values(right)) for left, right in pairs]  # read only
     out: list[tuple[float, float] | None] = [None] * len(pairs)
     groups: dict[tuple[int, int], list[int]] = {}
     for i, (left, right) in enumerate(finite_pairs):

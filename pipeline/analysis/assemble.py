@@ -1,7 +1,9 @@
 """Both feet together: pairing, steady-state summaries, symmetry, quality, provenance -> the typed result.
 
 Takes the per-foot analyses of :mod:`.foot_analysis` and builds :class:`~pipeline.analysis.result.SessionMetrics`
-(every metric present, with its status), the per-step table and the stance curves of valid steps.
+(every metric present, with its status), the per-step table and the stance curves of valid steps. Each foot's
+per-step curves are taken back from its :class:`~.spill.SpilledCurves` (a temporary file on long recordings) one
+foot at a time, summarised, and dropped.
 """
 
 from __future__ import annotations
@@ -287,9 +289,7 @@ def assemble(path: Path, attrs: dict[str, Any], metadata: SessionMetadata, sourc
     scale = check_force_scale(tables, {s: fa.force_unit for s, fa in feet.items()})
     force_note = ""
     if scale.rescale_factor != 1.0:
-        rescale(tables, scale.rescale_factor)
-        for fa in feet.values():
-            fa.force_curves *= np.float32(scale.rescale_factor)  # in place: no second copy of the curves
+        rescale(tables, scale.rescale_factor)  # the force curves: when each foot's are taken back, below
         force_note = describe(scale)
     subject = metadata.subject_id
     side_metrics: dict[str, dict[str, Metric]] = {}
@@ -299,8 +299,13 @@ def assemble(path: Path, attrs: dict[str, Any], metadata: SessionMetadata, sourc
         found, values[side] = _side_metrics(fa, tables[side], both, force_note)
         side_metrics[side] = {k: with_reference(m, cohort, subject) for k, m in found.items()}
         valid = np.asarray(tables[side]["valid"], bool)
-        curves[side] = stance_curves(fa.force_curves, fa.cop_ap, fa.cop_ml, valid, fa.force_unit)
-        fa.force_curves = fa.cop_ap = fa.cop_ml = None  # type: ignore[assignment]  # the summaries only
+        force_curves = fa.curves.take("force")  # one foot's curves at a time (from the spill file on long walks)
+        if scale.rescale_factor != 1.0:
+            force_curves *= np.float32(scale.rescale_factor)  # in place: no second copy of the curves
+        curves[side] = stance_curves(force_curves, fa.curves.take("cop_ap"), fa.curves.take("cop_ml"), valid,
+                                     fa.force_unit)
+        fa.curves.close()  # the summaries only
+        del force_curves
     sym = symmetry.symmetry_table(side_metrics.get("left"), side_metrics.get("right"), values.get("left"),
                                   values.get("right"))
     sym = {k: symmetry_with_reference(v, cohort, subject) for k, v in sym.items()}

@@ -128,17 +128,29 @@ def _zero_offset(f1: np.ndarray, f2: np.ndarray, dt: np.ndarray) -> np.ndarray:
         return np.where(slope > 0, np.maximum(f1, 0.0) / slope, 0.5 * dt)
 
 
+#: Frames handled at once by :func:`hysteresis` (bounds its temporaries).
+HYSTERESIS_BLOCK = 1 << 20
+
+
 def hysteresis(x: np.ndarray, on: float, off: float) -> np.ndarray:
     """Two-threshold contact state: True from a frame above ``on`` until the next frame below ``off``.
 
     Frames in between (and NaN frames) keep the previous state; the state before the first decision is False.
-    Vectorised with a forward fill of the last decision's index.
+    Vectorised with a forward fill of the last decision's index; the index array is the only signal-sized
+    temporary besides the masks (it is filled and read :data:`HYSTERESIS_BLOCK` frames at a time).
     """
+    n = len(x)
     decided = (x > on) | (x < off)
-    idx = np.where(decided, np.arange(len(x), dtype=np.int32 if len(x) < 2**31 - 1 else np.int64), 0)
+    dtype = np.int32 if n < 2**31 - 1 else np.int64
+    idx = np.empty(n, dtype)
+    for a in range(0, n, HYSTERESIS_BLOCK):
+        b = min(n, a + HYSTERESIS_BLOCK)
+        np.multiply(decided[a:b], np.arange(a, b, dtype=dtype), out=idx[a:b])  # the frame if decided, else 0
     np.maximum.accumulate(idx, out=idx)
-    state = x[idx] > on
-    state[: np.argmax(decided) if decided.any() else len(x)] = False
+    state = np.empty(n, bool)
+    for a in range(0, n, HYSTERESIS_BLOCK):
+        np.greater(x[idx[a : a + HYSTERESIS_BLOCK]], on, out=state[a : a + HYSTERESIS_BLOCK])
+    state[: np.argmax(decided) if decided.any() else n] = False
     return state
 
 
@@ -234,7 +246,9 @@ class ContactEventDetection:
         finite = np.isfinite(force)
         if finite.sum() < 10:
             raise AnalysisError("fewer than 10 valid frames of force")
-        fb = force.astype(np.float32) - running_baseline(force, int(round(self.baseline_window_s * fs)))
+        baseline = running_baseline(force, int(round(self.baseline_window_s * fs)))
+        fb = np.subtract(force.astype(np.float32, copy=False), baseline, out=baseline)  # in the baseline's array
+        del baseline
         level = float(np.nanpercentile(fb, 95))
         if not level > 0:
             raise AnalysisError("the force signal is constant (no loading and unloading): no walking to analyse")

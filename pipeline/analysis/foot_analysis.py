@@ -6,6 +6,11 @@
 4. force curves and landmarks (:mod:`.force_curve`) from the force trace;
 5. pass 2 (:mod:`.step_frames`): CoP, regions, LMFI from the frames of each step.
 
+The per-step stance curves (force, CoP AP and ML) are handed to :class:`~.spill.SpilledCurves` as soon as this
+foot is done with them (the force curves once their landmarks and phase means are taken, before the loading-rate
+filter and pass 2; the CoP curves at the end): on long recordings they wait for :mod:`.assemble` in a temporary
+file, not in memory.
+
 What the layout can measure is decided here once (:func:`layout_limits`): a centre of pressure needs known cell
 positions spread along and across the foot; medio-lateral indices need cells on both sides of the foot axis.
 """
@@ -21,10 +26,8 @@ from pipeline.analysis import cop
 from pipeline.analysis.foot_function import (
     CPE_AT,
     LMFI_PHASES,
-    cpei_pct,
     hull_width_at,
     lmfi,
-    strike_index_pct,
 )
 from pipeline.analysis.foot_source import FootSource
 from pipeline.analysis.force import ForceTrace, total_force_trace
@@ -38,6 +41,7 @@ from pipeline.analysis.force_curve import (
 from pipeline.analysis.imu_gait import ImuStatus, imu_columns, limit_reason
 from pipeline.analysis.metric_catalogue import SIDE_METRICS, Needs
 from pipeline.analysis.plausibility import MIN_RATE_HZ, check_cell_values, check_foot_length, check_rate
+from pipeline.analysis.spill import SpilledCurves
 from pipeline.analysis.step_frames import step_frame_features
 from pipeline.analysis.step_table import StepTable
 from pipeline.analysis.strides import MIN_STANCE_S, MIN_SWING_S, SideSteps, max_gap_between, side_table
@@ -139,15 +143,14 @@ def _dead_cells(layout: SensorLayout, loaded_steps: np.ndarray, n_steps: int) ->
 class FootAnalysis:
     """One analysed foot before both feet are combined.
 
-    ``table`` has the per-step columns of :mod:`.metric_catalogue` (timing, force, CoP, regions); the curves are
-    ``(n_steps, 101)`` for every detected step.
+    ``table`` has the per-step columns of :mod:`.metric_catalogue` (timing, force, CoP, regions); ``curves``
+    holds ``force``, ``cop_ap`` and ``cop_ml``, ``(n_steps, 101)`` float32 for every detected step (taken once, by
+    :func:`~.assemble.assemble`).
     """
 
     side: str
     table: StepTable
-    force_curves: np.ndarray
-    cop_ap: np.ndarray
-    cop_ml: np.ndarray
+    curves: SpilledCurves
     levels: dict[str, float]
     event_definition: str
     force_unit: str
@@ -210,27 +213,45 @@ def analyse_foot(src: FootSource, params, body_mass_kg: float | None) -> FootAna
         scale, force_unit = 1.0 / bw, "BW"
     else:
         scale, force_unit = 1.0, "N" if trace.force_units == "N" else "counts"
-    curves = resample_stance(trace.time_s, fb, start_s, stop_s, N_POINTS) * np.float32(scale)
+    curves = resample_stance(trace.time_s, fb, start_s, stop_s, N_POINTS)
+    curves *= np.float32(scale)  # in place: no second copy of the curves
     stance = stop_s - start_s
     lm = curve_landmarks(curves, stance)
-    stats = {k: v * scale for k, v in
-             step_force_stats(trace.time_s, fb, ic_idx + 1, np.maximum(to_idx, ic_idx + 1), fs).items()}
-    point_s = stance / (N_POINTS - 1)
-    inst = scale * instantaneous_loading_rate(trace.time_s, fb, fs, start_s + lm["x20"] * point_s,
-                                              start_s + lm["x80"] * point_s)
-    levels = det.levels()
-    definition = det.definition
-    del det, fb  # free the per-frame arrays of the detector before pass 2
-    for column, values in (
-        ("peak1_force", lm["peak1"]), ("peak1_pct_stance", lm["peak1_pct"]), ("valley_force", lm["valley"]),
-        ("valley_pct_stance", lm["valley_pct"]), ("peak2_force", lm["peak2"]), ("peak2_pct_stance", lm["peak2_pct"]),
-        ("max_force", stats["max"]), ("mean_force", stats["mean"]), ("impulse", stats["impulse"]),
-        ("loading_rate", lm["loading_rate"]), ("loading_rate_inst", inst),
-    ):
-        table[column] = values
-    for column, (lo, hi) in zip(("loading_response_force", "midstance_force", "terminal_stance_force"),
-                                list(LMFI_PHASES.values())[:3], strict=True):
-        table[column] = phase_mean(curves, lo, hi)
+    phases = [phase_mean(curves, lo, hi) for lo, hi in list(LMFI_PHASES.values())[:3]]
+    store = SpilledCurves()  # the force curves are done with until assembly: out of memory on long recordings
+    store.put("force", curves)
+    del curves
+    try:
+        stats = {k: v * scale for k, v in
+                 step_force_stats(trace.time_s, fb, ic_idx + 1, np.maximum(to_idx, ic_idx + 1), fs).items()}
+        point_s = stance / (N_POINTS - 1)
+        inst = scale * instantaneous_loading_rate(trace.time_s, fb, fs, start_s + lm["x20"] * point_s,
+                                                  start_s + lm["x80"] * point_s)
+        levels = det.levels()
+        definition = det.definition
+        del det, fb  # free the per-frame arrays of the detector before pass 2
+        for column, values in (
+            ("peak1_force", lm["peak1"]), ("peak1_pct_stance", lm["peak1_pct"]), ("valley_force", lm["valley"]),
+            ("valley_pct_stance", lm["valley_pct"]), ("peak2_force", lm["peak2"]),
+            ("peak2_pct_stance", lm["peak2_pct"]), ("max_force", stats["max"]), ("mean_force", stats["mean"]),
+            ("impulse", stats["impulse"]), ("loading_rate", lm["loading_rate"]), ("loading_rate_inst", inst),
+        ):
+            table[column] = values
+        for column, values in zip(("loading_response_force", "midstance_force", "terminal_stance_force"), phases,
+                                  strict=True):
+            table[column] = values
+        return _finish_foot(src, trace, table, store, ic_idx, to_idx, start_s, stop_s, stance, params, levels,
+                            definition, force_unit, n, fs)
+    except BaseException:
+        store.close()
+        raise
+
+
+def _finish_foot(src: FootSource, trace: ForceTrace, table: StepTable, store: SpilledCurves, ic_idx: np.ndarray,
+                 to_idx: np.ndarray, start_s: np.ndarray, stop_s: np.ndarray, stance: np.ndarray, params,
+                 levels: dict[str, float], definition: str, force_unit: str, n: int, fs: float) -> FootAnalysis:
+    """IMU columns, pass 2 and the layout's limits: the rest of :func:`analyse_foot` (``store`` holds the force
+    curves; the CoP curves are added to it)."""
 
     layout = src.layout
     limits = layout_limits(layout)
@@ -239,19 +260,18 @@ def analyse_foot(src: FootSource, params, body_mass_kg: float | None) -> FootAna
         table[column] = values
     if why := limit_reason(imu_status):
         limits[Needs.IMU] = why
+    hull_mm = hull_width_at(layout.x_mm, layout.y_mm, CPE_AT * layout.foot_length_mm)
     feats, cop_curves = step_frame_features(src, trace, ic_idx, np.maximum(to_idx, ic_idx + 1), start_s, stop_s,
-                                            params.block_frames, with_regions=Needs.REGIONS not in limits)
+                                            params.block_frames, with_regions=Needs.REGIONS not in limits,
+                                            hull_width_mm=hull_mm)
     gl = cop.gait_line_measures(cop_curves["cop_ap"], cop_curves["cop_ml"], layout.foot_length_mm,
                                 layout.forefoot_width_mm, stance)
     for k, v in gl.items():
         table[k] = v
     for k, v in gait_line_ends(cop_curves["cop_ap"], cop_curves["cop_ml"]).items():
         table[k] = v
-    ap_all, ml_all = cop_curves.pop("cop_ap_all"), cop_curves.pop("cop_ml_all")
-    hull_mm = hull_width_at(layout.x_mm, layout.y_mm, CPE_AT * layout.foot_length_mm)
-    table["cpei_pct"] = cpei_pct(ap_all, ml_all, layout.foot_length_mm, layout.forefoot_width_mm, hull_mm)
-    table["strike_index_pct"] = strike_index_pct(ap_all)
-    del ap_all, ml_all
+    table["cpei_pct"] = feats["cpei_pct"]
+    table["strike_index_pct"] = feats["strike_index_pct"]
 
     if "lat_phase" in feats:
         idx = lmfi(feats["lat_phase"], feats["med_phase"])
@@ -274,11 +294,13 @@ def analyse_foot(src: FootSource, params, body_mass_kg: float | None) -> FootAna
     for spec in SIDE_METRICS:  # a measure the layout cannot give is NaN in the table, never a misleading 0
         if spec.needs in limits and spec.name in table:
             table[spec.name] = np.nan
+    store.put("cop_ap", cop_curves.pop("cop_ap"))
+    store.put("cop_ml", cop_curves.pop("cop_ml"))
     duration = float(trace.time_s[-1] - trace.time_s[0]) + 1.0 / fs
     valid_frames = n - trace.n_nan_frames
     dropout = max(0.0, 100.0 * (1.0 - valid_frames / max(duration * fs, 1.0)))
     return FootAnalysis(
-        side=src.side, table=table, force_curves=curves, cop_ap=cop_curves["cop_ap"], cop_ml=cop_curves["cop_ml"],
+        side=src.side, table=table, curves=store,
         levels=levels, event_definition=definition, force_unit=force_unit, detector_force_unit=trace.force_units,
         pressure_unit=pressure_unit(src.units), layout=layout, limits=limits, region_names=names,
         saturation_pct=100.0 * trace.n_saturated_frames / n, dropout_pct=dropout, n_frames=n, sampling_rate_hz=fs,

@@ -16,6 +16,8 @@ loading rate is a within-subject, between-side proxy only.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from pipeline.analysis.lowpass import zero_phase_lowpass
@@ -31,6 +33,8 @@ DERIVATIVE_CUTOFF_HZ = 20.0
 STEP_BATCH = 4096
 #: Frames processed at once by the per-frame helpers (:func:`frame_durations`).
 FRAME_BLOCK = 1 << 20
+#: Frames whose derivative :func:`gradient_at` computes at once.
+GRADIENT_BLOCK = 1 << 16
 
 
 def resample_stance(time_s: np.ndarray, values: np.ndarray, start_s: np.ndarray, stop_s: np.ndarray,
@@ -95,16 +99,20 @@ def step_force_stats(time_s: np.ndarray, force: np.ndarray, start_idx: np.ndarra
     """Maximum, mean and impulse of force over each step's frames ``[start_idx, stop_idx)``.
 
     The impulse sums force x frame duration; frame durations are capped at 1.5 sample periods so a gap is not
-    counted as load.
+    counted as load. One float32 copy of the force is the only signal-sized temporary: NaN (and infinities, as
+    ``np.nan_to_num`` does) are replaced and the durations multiplied in, :data:`FRAME_BLOCK` frames at a time,
+    element by element the same values as ``nan_to_num(force) * frame_durations(...)`` over the whole signal.
     """
-    dt = frame_durations(time_s, sampling_rate_hz)
-    f = np.nan_to_num(force.astype(np.float32, copy=True), nan=0.0, copy=False)
+    f = force.astype(np.float32, copy=True)
+    for a in range(0, len(f), FRAME_BLOCK):
+        np.nan_to_num(f[a : a + FRAME_BLOCK], nan=0.0, copy=False)  # in place, on a view
     count = np.maximum(stop_idx - start_idx, 1)
     out = {
         "max": segment_sums(f, start_idx, stop_idx, np.maximum).astype(np.float64),
         "mean": segment_sums(f, start_idx, stop_idx).astype(np.float64) / count,
     }
-    f *= dt
+    for a, b, dt in _duration_blocks(time_s, sampling_rate_hz):
+        f[a:b] *= dt
     out["impulse"] = segment_sums(f, start_idx, stop_idx).astype(np.float64)
     return out
 
@@ -114,14 +122,21 @@ def frame_durations(time_s: np.ndarray, sampling_rate_hz: float) -> np.ndarray:
     float32: ``np.minimum(np.diff(time_s, append=...), cap).astype(np.float32)`` computed in blocks of
     :data:`FRAME_BLOCK` frames (element by element the same values, without three float64 arrays of the
     recording's length)."""
+    out = np.empty(len(time_s), np.float32)
+    for a, b, dt in _duration_blocks(time_s, sampling_rate_hz):
+        out[a:b] = dt
+    return out
+
+
+def _duration_blocks(time_s: np.ndarray, sampling_rate_hz: float) -> Iterator[tuple[int, int, np.ndarray]]:
+    """``(a, b, durations of frames a:b)`` (float32, as :func:`frame_durations`) for blocks of :data:`FRAME_BLOCK`
+    frames."""
     n = len(time_s)
-    out = np.empty(n, np.float32)
     cap = 1.5 / sampling_rate_hz
     for a in range(0, n, FRAME_BLOCK):
         b = min(a + FRAME_BLOCK, n)
         d = np.diff(time_s[a : b + 1]) if b < n else np.diff(time_s[a:], append=time_s[-1] + 1.0 / sampling_rate_hz)
-        out[a:b] = np.minimum(d, cap)
-    return out
+        yield a, b, np.minimum(d, cap).astype(np.float32)
 
 
 def _first_crossing(curve: np.ndarray, level: np.ndarray, limit: np.ndarray) -> np.ndarray:
@@ -245,6 +260,16 @@ def gradient_at(values: np.ndarray, time_s: np.ndarray, frames: np.ndarray) -> n
         raise ValueError("a gradient needs at least 2 samples")
     first = time_s[1] - time_s[0]
     uniform = all(bool(np.all(np.diff(time_s[i:i + (1 << 20) + 1]) == first)) for i in range(0, n - 1, 1 << 20))
+    out = np.empty(len(frames))
+    for a in range(0, len(frames), GRADIENT_BLOCK):  # element by element: blocks bound the formula's temporaries
+        out[a : a + GRADIENT_BLOCK] = _gradient_at(values, time_s, frames[a : a + GRADIENT_BLOCK], uniform, first)
+    return out
+
+
+def _gradient_at(values: np.ndarray, time_s: np.ndarray, frames: np.ndarray, uniform: bool,
+                 first: float) -> np.ndarray:
+    """:func:`gradient_at` of one block of ``frames`` (``uniform`` and ``first``: the whole signal's spacing)."""
+    n = len(values)
     out = np.empty(len(frames))
     inner = (frames > 0) & (frames < n - 1)
     i = frames[inner]

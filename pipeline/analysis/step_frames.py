@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.analysis.cop import COP_MIN_FORCE_SHARE
-from pipeline.analysis.foot_function import LMFI_PHASES
+from pipeline.analysis.foot_function import LMFI_PHASES, cpei_pct, strike_index_pct
 from pipeline.analysis.foot_source import FootSource
 from pipeline.analysis.force import ForceTrace, cell_force_factor
 from pipeline.analysis.force_curve import N_POINTS, resample_stance_many, segment_sums
@@ -40,8 +40,10 @@ def step_frame_features(
     block_frames: int = 1 << 16,
     *,
     with_regions: bool = True,
+    hull_width_mm: float = float("nan"),
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Per-step features needing the cells: CoP gait lines, regions, LMFI by phase, saturation.
+    """Per-step features needing the cells: CoP gait lines, CPEI and strike index, regions, LMFI by phase,
+    saturation.
 
     Parameters
     ----------
@@ -50,13 +52,18 @@ def step_frame_features(
         First and end (exclusive) frame of each stance, sorted.
     start_s, stop_s : numpy.ndarray
         Stance start and end times used for the 0-100 % resampling.
+    hull_width_mm : float
+        The sensor hull's width at the CPEI's transverse line (:func:`~.foot_function.cpei_pct`).
 
     Returns
     -------
     features : dict of numpy.ndarray, one value per step (``cell_peak`` and ``cell_pti``: one row per step, one
-        column per cell: the cell's peak value and pressure-time integral over stance)
+        column per cell: the cell's peak value and pressure-time integral over stance); ``cpei_pct`` and
+        ``strike_index_pct`` from the whole CoP path (every loaded frame of the stance, resampled to 101 points
+        like the gait line), computed group by group: both are each step's own, so the whole paths of all steps
+        (two more arrays of the curves' size, 65 MB for a day) are never held
     curves : dict with ``cop_ap`` and ``cop_ml`` (the gait line: frames below 10 % of the step's peak force
-        trimmed) and ``cop_ap_all`` / ``cop_ml_all`` (every loaded frame), each (n_steps, 101)
+        trimmed), each (n_steps, 101)
     """
     layout = source.layout
     n_steps = len(ic_idx)
@@ -78,8 +85,8 @@ def step_frame_features(
     unit_pressure = bool(np.all(pfac == 1.0))
     has_nan = trace.has_nan_cells
     # the curves written in place, group by group (lists of pieces and one concatenation held them twice)
-    curves = {k: np.empty((n_steps, N_POINTS), np.float32) for k in ("cop_ap", "cop_ml", "cop_ap_all", "cop_ml_all")}
-    out: dict[str, list[np.ndarray]] = {k: [] for k in ("saturated", "peak_pressure")}
+    curves = {k: np.empty((n_steps, N_POINTS), np.float32) for k in ("cop_ap", "cop_ml")}
+    out: dict[str, list[np.ndarray]] = {k: [] for k in ("saturated", "peak_pressure", "cpei_pct", "strike_index_pct")}
     for name in names:
         for what in ("peak", "pti", "contact", "load"):
             out[f"{name}_{what}"] = []
@@ -134,12 +141,13 @@ def step_frame_features(
         fmax = segment_sums(f, s, e, np.maximum)
         # the whole path (every loaded frame of the stance: CPEI end points, strike index) and the gait line
         # (frames below 10 % of the step's peak force trimmed)
-        ap_all, ml_all = np.where(in_st, ap, np.nan), np.where(in_st, ml, np.nan)
         cop_ok = in_st & (f >= COP_MIN_FORCE_SHARE * fmax[lab])
-        for key, c in zip(("cop_ap_all", "cop_ml_all", "cop_ap", "cop_ml"), resample_stance_many(
-                t, [ap_all, ml_all, np.where(cop_ok, ap, np.nan), np.where(cop_ok, ml, np.nan)], start_s[g0:g1],
-                stop_s[g0:g1], N_POINTS), strict=True):
-            curves[key][g0:g1] = c
+        ap_all, ml_all, curves["cop_ap"][g0:g1], curves["cop_ml"][g0:g1] = resample_stance_many(
+            t, [np.where(in_st, ap, np.nan), np.where(in_st, ml, np.nan), np.where(cop_ok, ap, np.nan),
+                np.where(cop_ok, ml, np.nan)], start_s[g0:g1], stop_s[g0:g1], N_POINTS)
+        out["cpei_pct"].append(cpei_pct(ap_all, ml_all, L, W, hull_width_mm))
+        out["strike_index_pct"].append(strike_index_pct(ap_all))
+        del ap_all, ml_all
         dt = np.minimum(np.diff(t, append=t[-1] + 1.0 / fs), 1.5 / fs).astype(np.float32)
         sat_any = np.zeros(len(s), bool) if sat is None else segment_sums(sat.astype(np.int32), s, e) > 0
         out["saturated"].append(sat_any)

@@ -46,8 +46,7 @@ def _symmetry(spec: MetricSpec, left: Metric | None, right: Metric | None, xl: n
         return Symmetry(**base, status=MetricStatus.NOT_APPLICABLE,
                         reason="signed index: a symmetry index is not meaningful across zero; compare the sides' "
                         "values instead")
-    xl = xl[np.isfinite(xl)]
-    xr = xr[np.isfinite(xr)]
+    xl, xr = (x if np.isfinite(x).all() else x[np.isfinite(x)] for x in (xl, xr))  # no copy without NaN
     ml, mr = float(np.median(xl)), float(np.median(xr))
     return ({**base, "si_pct": finite(symmetry_index_pct(ml, mr)), "sa_pct": finite(symmetry_angle_pct(ml, mr)),
              "left_median": ml, "right_median": mr, "n_left": int(xl.size), "n_right": int(xr.size)}, xl, xr)
