@@ -16,6 +16,7 @@ import pytest
 from pipeline.analysis import analyze_session, spill
 from pipeline.analysis.result.curves import CurveSummary, StanceCurves
 from pipeline.analysis.spill import SpilledCurves
+from pipeline.analysis.step_table import StepTable
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_recordings"
 
@@ -99,18 +100,24 @@ def test_analysis_through_the_file_equals_the_analysis_in_memory(sample, monkeyp
     monkeypatch.setattr(spill, "SPILL_MIN_BYTES", 1 << 62)
     in_memory = analyze_session(path)
     opened: list[SpilledCurves] = []
+    to_file: set[str] = set()
     real_put = SpilledCurves.put
 
-    def put(self, name, array):  # the real put; only records which stores wrote to a file
-        real_put(self, name, array)
+    def put(self, name, array, **kwargs):  # the real put; only records which stores wrote what to a file
+        real_put(self, name, array, **kwargs)
         if self.has_file and self not in opened:
             opened.append(self)
+        if name in self.spilled:
+            to_file.add(name)
 
     monkeypatch.setattr(spill, "SPILL_MIN_BYTES", 0)
     monkeypatch.setattr(SpilledCurves, "put", put)
     before = _open_spill_files()
     spilled = analyze_session(path)
     assert len(opened) == 2  # both feet's curves went through a file ...
+    # ... and the first foot's step table and cell values while the second foot was analysed (text stays in memory)
+    assert {"cell_peak", "cell_pti", "table/stance_time_s", "table/timing_ok"} <= to_file
+    assert "table/side" not in to_file
     assert all(not s.has_file for s in opened) and _open_spill_files() == before  # ... closed after assembly
     assert _metrics(spilled) == _metrics(in_memory)
     assert list(spilled.steps.columns) == list(in_memory.steps.columns)
@@ -133,3 +140,21 @@ def test_without_temporary_space_the_arrays_stay_in_memory(tmp_path, monkeypatch
     assert held.spilled == [] and not held.has_file
     np.testing.assert_array_equal(held.take("force"), big)
     held.close()
+
+
+def test_a_step_table_comes_back_the_same_columns_in_order():
+    table = StepTable({"side": np.array(["left"] * 5, dtype=object), "step": np.arange(5),
+                       "stance_time_s": np.linspace(0.6, 0.7, 5), "peak": np.arange(5, dtype=np.float32),
+                       "valid": np.array([True, False, True, True, False]),
+                       "exclusion": np.array(["", "gap", "", "", "edge"], dtype=object)})
+    held = SpilledCurves(min_bytes=0)
+    held.put_table("t", table)
+    assert sorted(held.spilled) == ["t/peak", "t/stance_time_s", "t/step", "t/valid"]  # text stays in memory
+    back = held.take_table("t")
+    held.close()
+    assert back.columns == table.columns and len(back) == 5
+    for c in table:
+        assert back[c].dtype == table[c].dtype and back[c].tolist() == table[c].tolist(), c
+    small = SpilledCurves()  # an hour's table (a few MB) stays in memory
+    small.put_table("t", table)
+    assert small.spilled == [] and not small.has_file

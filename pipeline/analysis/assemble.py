@@ -273,6 +273,8 @@ def assemble(path: Path, attrs: dict[str, Any], metadata: SessionMetadata, sourc
     """The :class:`AnalysisResult` of the analysed feet ``feet`` (``errors``: recorded feet not analysed), with
     every metric positioned in ``cohort`` when there is one; ``input_warnings`` are (quality code, message) pairs
     about the inputs (an implausible body mass, an interrupted recording)."""
+    for fa in feet.values():
+        fa.take_back()  # a foot set aside while the next one was analysed
     tables = {s: strides.steady_state(fa.table) for s, fa in feet.items()}
     for t in tables.values():  # every documented metric column exists (NaN where the layout cannot give it)
         for spec in SIDE_METRICS:

@@ -145,7 +145,8 @@ class FootAnalysis:
 
     ``table`` has the per-step columns of :mod:`.metric_catalogue` (timing, force, CoP, regions); ``curves``
     holds ``force``, ``cop_ap`` and ``cop_ml``, ``(n_steps, 101)`` float32 for every detected step (taken once, by
-    :func:`~.assemble.assemble`).
+    :func:`~.assemble.assemble`), and, while the next foot is analysed, the table and the cell values too
+    (:meth:`set_aside`).
     """
 
     side: str
@@ -167,6 +168,28 @@ class FootAnalysis:
     imu: ImuStatus | None = None
     cell_peak: np.ndarray | None = None  # (n_steps, n_sensors): per step, each cell's peak value in stance
     cell_pti: np.ndarray | None = None  # (n_steps, n_sensors): per step, each cell's pressure-time integral
+
+    def set_aside(self) -> None:
+        """Move the step table and the per-step cell values into :attr:`curves` (the temporary file when the
+        curves went there: a long recording) while another foot is analysed; :meth:`take_back` restores them."""
+        held = self.curves
+        long_recording = held.spilled != []
+        held.put_table("table", self.table)
+        self.table = None  # type: ignore[assignment]
+        for name in ("cell_peak", "cell_pti"):
+            if getattr(self, name) is not None:
+                held.put(name, getattr(self, name), to_file=long_recording)
+                setattr(self, name, None)
+
+    def take_back(self) -> None:
+        """Undo :meth:`set_aside`: the same table and arrays (nothing to do for a foot that was not set aside)."""
+        if self.table is not None:
+            return
+        held = self.curves
+        self.table = held.take_table("table")
+        for name in ("cell_peak", "cell_pti"):
+            if held.holds(name):
+                setattr(self, name, held.take(name))
 
 
 def pressure_unit(units: str) -> str:
@@ -261,6 +284,9 @@ def _finish_foot(src: FootSource, trace: ForceTrace, table: StepTable, store: Sp
     if why := limit_reason(imu_status):
         limits[Needs.IMU] = why
     hull_mm = hull_width_at(layout.x_mm, layout.y_mm, CPE_AT * layout.foot_length_mm)
+    duration = float(trace.time_s[-1] - trace.time_s[0]) + 1.0 / fs
+    if trace.pressure_cache is None:  # streamed: pass 2 reads each group's time with its frames (69 MB in a day)
+        trace.time_s = np.zeros(0)
     feats, cop_curves = step_frame_features(src, trace, ic_idx, np.maximum(to_idx, ic_idx + 1), start_s, stop_s,
                                             params.block_frames, with_regions=Needs.REGIONS not in limits,
                                             hull_width_mm=hull_mm)
@@ -296,7 +322,6 @@ def _finish_foot(src: FootSource, trace: ForceTrace, table: StepTable, store: Sp
             table[spec.name] = np.nan
     store.put("cop_ap", cop_curves.pop("cop_ap"))
     store.put("cop_ml", cop_curves.pop("cop_ml"))
-    duration = float(trace.time_s[-1] - trace.time_s[0]) + 1.0 / fs
     valid_frames = n - trace.n_nan_frames
     dropout = max(0.0, 100.0 * (1.0 - valid_frames / max(duration * fs, 1.0)))
     return FootAnalysis(

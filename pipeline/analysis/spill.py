@@ -19,6 +19,8 @@ from typing import IO
 
 import numpy as np
 
+from pipeline.analysis.step_table import StepTable
+
 #: Arrays smaller than this stay in memory (an hour's curves of one foot are 1.4 MB each; a day's 32 MB).
 SPILL_MIN_BYTES = 8 << 20
 
@@ -38,6 +40,7 @@ class SpilledCurves:
         self._end = 0
         self._memory: dict[str, np.ndarray] = {}
         self._spilled: dict[str, tuple[int, np.dtype, tuple[int, ...]]] = {}  # name -> (offset, dtype, shape)
+        self._tables: dict[str, tuple[list[str], int]] = {}  # name -> (columns in order, rows)
 
     @property
     def spilled(self) -> list[str]:
@@ -49,12 +52,19 @@ class SpilledCurves:
         """Whether a temporary file is open."""
         return self._file is not None
 
-    def put(self, name: str, array: np.ndarray) -> None:
-        """Keep ``array`` under ``name`` (written to the file when it is large; the caller drops its reference)."""
+    def holds(self, name: str) -> bool:
+        """Whether an array is held under ``name``."""
+        return name in self._memory or name in self._spilled
+
+    def put(self, name: str, array: np.ndarray, *, to_file: bool | None = None) -> None:
+        """Keep ``array`` under ``name`` (written to the file when it is large, or when ``to_file`` says so; the
+        caller drops its reference). Arrays of Python objects always stay in memory."""
         if name in self._memory or name in self._spilled:
             raise KeyError(f"{name!r} is already held")
         array = np.ascontiguousarray(array)
-        if array.nbytes < self.min_bytes or array.nbytes == 0:
+        if to_file is None:
+            to_file = array.nbytes >= self.min_bytes
+        if not to_file or array.nbytes == 0 or array.dtype.hasobject:
             self._memory[name] = array
             return
         try:
@@ -82,10 +92,24 @@ class SpilledCurves:
             raise OSError(f"the temporary file of the step curves returned {got} of {out.nbytes} bytes of {name!r}")
         return out
 
+    def put_table(self, name: str, table: StepTable) -> None:
+        """Keep a per-step table under ``name``: its columns go to the file when together they are large (text
+        columns stay in memory); :meth:`take_table` gives the same table back, columns in order."""
+        to_file = sum(table[c].nbytes for c in table) >= self.min_bytes
+        self._tables[name] = (list(table), len(table))
+        for column in table:
+            self.put(f"{name}/{column}", table[column], to_file=to_file)
+
+    def take_table(self, name: str) -> StepTable:
+        """The table held under ``name`` (see :meth:`put_table`); it is forgotten."""
+        columns, n_rows = self._tables.pop(name)
+        return StepTable({c: self.take(f"{name}/{c}") for c in columns}, n_rows=n_rows)
+
     def close(self) -> None:
         """Forget every array and close (delete) the temporary file; safe to call twice."""
         self._memory.clear()
         self._spilled.clear()
+        self._tables.clear()
         if self._file is not None:
             self._file.close()
             self._file = None
