@@ -26,11 +26,6 @@ N_BOOTSTRAP = 2000
 BOOTSTRAP_SEED = 20240607
 
 
-def _finite(x: np.ndarray | list[float]) -> np.ndarray:
-    a = np.asarray(x, dtype=float)
-    return a[np.isfinite(a)]
-
-
 def finite_values(x: np.ndarray | list[float]) -> np.ndarray:
     """The finite values of ``x`` as float, in order: ``x`` itself (no copy) when it is a float64 array without
     NaN or infinities, which the caller must then not modify (a day's per-step values are 0.6 MB per metric and
@@ -184,7 +179,7 @@ def bootstrap_si_ci(left: np.ndarray, right: np.ndarray, n_boot: int = N_BOOTSTR
 
 def mean_ci95(x: np.ndarray) -> tuple[float, float] | None:
     """Student-t 95 % confidence interval of a mean; None with fewer than 2 finite values."""
-    x = _finite(x)
+    x = finite_values(x)
     if x.size < 2:
         return None
     half = t_quantile(0.975, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size)
@@ -193,7 +188,7 @@ def mean_ci95(x: np.ndarray) -> tuple[float, float] | None:
 
 def welch_ci95(before: np.ndarray, after: np.ndarray) -> tuple[float, float] | None:
     """Welch 95 % CI of mean(after) - mean(before); None with fewer than 2 values per group or zero variance."""
-    a, b = _finite(before), _finite(after)
+    a, b = finite_values(before), finite_values(after)
     if a.size < 2 or b.size < 2:
         return None
     va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
@@ -208,7 +203,7 @@ def welch_ci95(before: np.ndarray, after: np.ndarray) -> tuple[float, float] | N
 
 def hedges_g(before: np.ndarray, after: np.ndarray) -> tuple[float, tuple[float, float]] | None:
     """Hedges' g of after vs before with its approximate 95 % CI; None when undefined."""
-    a, b = _finite(before), _finite(after)
+    a, b = finite_values(before), finite_values(after)
     n1, n2 = a.size, b.size
     if n1 < 2 or n2 < 2:
         return None
@@ -223,7 +218,7 @@ def hedges_g(before: np.ndarray, after: np.ndarray) -> tuple[float, tuple[float,
 
 def cliffs_delta(before: np.ndarray, after: np.ndarray) -> float | None:
     """Cliff's delta of after vs before (-1..1; positive = after tends to be larger); vectorised via ranks."""
-    a, b = np.sort(_finite(before)), _finite(after)
+    a, b = np.sort(finite_values(before)), finite_values(after)
     if a.size == 0 or b.size == 0:
         return None
     less = np.searchsorted(a, b, side="left")  # before values strictly below each after value
@@ -239,7 +234,7 @@ def cliffs_delta_magnitude(delta: float) -> str:
 
 def standard_error_of_mean(x: np.ndarray) -> float | None:
     """SD / sqrt(n) of the finite values; None with fewer than 2."""
-    x = _finite(x)
+    x = finite_values(x)
     return float(x.std(ddof=1) / math.sqrt(x.size)) if x.size >= 2 else None
 
 
