@@ -21,6 +21,7 @@ from insole.frames import SIDES, Side
 from insole.layouts import SensorLayout
 from insole.plausibility import first_implausible, pressure_range
 from insole.session import file_lock, imu_block
+from insole.session.chunk_reader import chunked_rows
 from insole.session.contents import CalibrationInfo, Completeness, FootData, FootInfo, FrameBlock, ImuData, Session
 from insole.session.dataset_limits import declared_bytes
 from insole.session.format import (
@@ -156,7 +157,7 @@ class SessionReader:
         values: dict[str, np.ndarray | None] = {}
         with self._reading(f"/{side}"):
             for name in fields:
-                values[name] = g[name][lo:hi] if name in g else None
+                values[name] = _rows(g[name], lo, hi) if name in g else None
         for name, units in (("pressure", self.foot_info(side).units), ("raw", "raw")):
             block = values.get(name)
             found = first_implausible(block, units) if block is not None else None
@@ -313,6 +314,12 @@ class SessionReader:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _rows(ds: h5py.Dataset, lo: int, hi: int) -> np.ndarray:
+    """``ds[lo:hi]``, with the chunks inflated in parallel where :mod:`~insole.session.chunk_reader` can."""
+    rows = chunked_rows(ds, lo, hi)
+    return ds[lo:hi] if rows is None else rows
 
 
 def open_h5(p: Path) -> tuple[h5py.File, bool]:

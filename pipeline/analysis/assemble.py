@@ -9,6 +9,7 @@ foot at a time, summarised, and dropped.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -269,10 +270,12 @@ def _step_columns(table: StepTable, feet: dict[str, FootAnalysis]) -> list[StepC
 
 def assemble(path: Path, attrs: dict[str, Any], metadata: SessionMetadata, sources: dict[str, FootSource],
              feet: dict[str, FootAnalysis], errors: dict[str, str], params: Any, cohort: Cohort | None,
-             input_warnings: list[tuple[str, str]] = ()) -> AnalysisResult:
+             input_warnings: list[tuple[str, str]] = (), input_sha256: Callable[[], str] | None = None
+             ) -> AnalysisResult:
     """The :class:`AnalysisResult` of the analysed feet ``feet`` (``errors``: recorded feet not analysed), with
     every metric positioned in ``cohort`` when there is one; ``input_warnings`` are (quality code, message) pairs
-    about the inputs (an implausible body mass, an interrupted recording)."""
+    about the inputs (an implausible body mass, an interrupted recording); ``input_sha256`` gives the input
+    file's hash (by default :func:`~insole.provenance.file_sha256` of ``path``, empty when it is not a file)."""
     for fa in feet.values():
         fa.take_back()  # a foot set aside while the next one was analysed
     tables = {s: strides.steady_state(fa.table) for s, fa in feet.items()}
@@ -323,7 +326,7 @@ def assemble(path: Path, attrs: dict[str, Any], metadata: SessionMetadata, sourc
         imu={s: fa.imu for s, fa in feet.items() if fa.imu is not None}, imu_consistency=bilateral.imu_consistency)
     provenance = Provenance(
         software=f"insole {__version__}", analysed_utc=utc_now_iso(), input_path=str(path),
-        input_sha256=file_sha256(path) if path.is_file() else "",
+        input_sha256=input_sha256() if input_sha256 is not None else file_sha256(path) if path.is_file() else "",
         parameters={k: v for k, v in asdict(params).items() if isinstance(v, int | float | str)},
         steady_state_rule=STEADY_STATE_RULE,
         events_method=events.__doc__.split("\n\n")[0] if events.__doc__ else "",

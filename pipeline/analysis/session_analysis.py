@@ -29,6 +29,7 @@ from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
+from insole.provenance import BackgroundSha256
 from insole.session import Session, open_session
 from pipeline.analysis.assemble import assemble
 from pipeline.analysis.events import ContactEventDetection, definition_for
@@ -127,6 +128,7 @@ def _analyze_session(source: str | Path | Session, params: AnalysisParams, cohor
             sources = {s: FootSource.from_file(sf, s) for s in sf.sides}
         if not sources:
             raise AnalysisError(f"{path}: the session has no foot recorded")
+        digest = BackgroundSha256(path) if path.is_file() else None  # while the feet are analysed
         chosen = resolve_cohort(cohort, sources)  # a cohort of other insoles is refused before any work
         if any(src.n_frames * src.n_sensors * 4 > params.cache_mb * 1e6 for src in sources.values()):
             map_large_blocks()  # a streamed (long) recording: keep the heap from holding its freed temporaries
@@ -144,7 +146,7 @@ def _analyze_session(source: str | Path | Session, params: AnalysisParams, cohor
         if not feet:
             raise AnalysisError(f"{path}: " + "; ".join(errors.values()))
     return assemble(path, attrs, metadata, sources, feet, errors, params, chosen, input_warnings=input_warnings(
-        attrs, mass_warning))
+        attrs, mass_warning), input_sha256=digest.result if digest is not None else (lambda: ""))
 
 
 def release_free_heap() -> None:
