@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 
 import insole.session.chunk_reader as chunk_reader
-from insole.errors import SessionFileError
+from insole.errors import ConfigurationError, SessionFileError
 from insole.layouts import builtin_layout
 from insole.session import SessionMetadata, SessionWriter, open_session
 from insole.session.chunk_reader import chunked_rows
+from insole.threads import worker_threads
 
 
 def _session(path, n=70_000, cells=16):
@@ -38,7 +39,8 @@ def test_rows_are_those_hdf5_reads(tmp_path, monkeypatch, inflater):
         monkeypatch.setattr(chunk_reader, "zlib", zlib)
     path = _session(tmp_path / "s.h5")
     with h5py.File(path, "r") as f:
-        for name in ("pressure", "time_s", "sequence", "saturated"):
+        assert chunked_rows(f["left/saturated"], 0, 70_000) is None  # 4 KiB chunks: HDF5 reads them faster
+        for name in ("pressure", "time_s", "sequence"):
             ds = f["left"][name]
             for lo, hi in SPANS:
                 rows = chunked_rows(ds, lo, hi)
@@ -49,22 +51,33 @@ def test_rows_are_those_hdf5_reads(tmp_path, monkeypatch, inflater):
             assert chunked_rows(ds, 10, 10) is None  # nothing to read: the caller's plain slice gives the empty rows
 
 
-def test_one_core_inflates_in_the_calling_thread(tmp_path, monkeypatch):
-    monkeypatch.setattr(chunk_reader, "_threads", lambda: 1)
+def test_one_thread_inflates_in_the_calling_thread(tmp_path, monkeypatch):
+    monkeypatch.setenv("INSOLE_THREADS", "1")  # as in a batch worker, or on one core
     path = _session(tmp_path / "s.h5")
     with h5py.File(path, "r") as f:
         ds = f["left/pressure"]
         assert chunk_reader._get_pool() is None
         assert chunked_rows(ds, 0, 70_000).tobytes() == ds[()].tobytes()
+        monkeypatch.setenv("INSOLE_THREADS", "3")
+        assert chunk_reader._get_pool()._max_workers == 3  # a pool of the size asked for
+        assert chunked_rows(ds, 0, 70_000).tobytes() == ds[()].tobytes()
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-1", "1.5"])
+def test_a_wrong_thread_count_is_a_clear_error(monkeypatch, value):
+    monkeypatch.setenv("INSOLE_THREADS", value)
+    with pytest.raises(ConfigurationError, match="INSOLE_THREADS.*whole number of threads of at least 1"):
+        worker_threads()
 
 
 @pytest.mark.parametrize("kwargs", [
     {},  # not chunked
-    {"chunks": (100, 16)},  # chunked, no filter
-    {"chunks": (100, 16), "compression": "lzf"},
-    {"chunks": (100, 16), "compression": "gzip", "fletcher32": True},
-    {"chunks": (100, 8), "compression": "gzip", "shuffle": True},  # a chunk does not span the row
-    {"chunks": (100, 16), "compression": "gzip", "dtype": ">f4"},  # not native byte order
+    {"chunks": (500, 16)},  # chunked, no filter
+    {"chunks": (500, 16), "compression": "lzf"},
+    {"chunks": (500, 16), "compression": "gzip", "fletcher32": True},
+    {"chunks": (500, 8), "compression": "gzip", "shuffle": True},  # a chunk does not span the row
+    {"chunks": (500, 16), "compression": "gzip", "dtype": ">f4"},  # not native byte order
+    {"chunks": (100, 16), "compression": "gzip", "shuffle": True},  # 6.4 KiB chunks: HDF5 reads them faster
 ])
 def test_other_storage_is_left_to_hdf5(tmp_path, kwargs):
     kwargs = dict(kwargs)
@@ -78,7 +91,7 @@ def test_other_storage_is_left_to_hdf5(tmp_path, kwargs):
 def test_deflate_without_shuffle_is_read(tmp_path):
     data = np.arange(1000 * 16, dtype=np.float32).reshape(1000, 16)
     with h5py.File(tmp_path / "o.h5", "w") as f:
-        ds = f.create_dataset("p", data=data, chunks=(64, 16), compression="gzip")
+        ds = f.create_dataset("p", data=data, chunks=(256, 16), compression="gzip")
         assert chunked_rows(ds, 3, 997).tobytes() == data[3:997].tobytes()
 
 

@@ -13,8 +13,6 @@ AP excursion (% of foot length) and mean CoP speed (mm/s over the defined part o
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from pipeline.analysis.force_curve import STEP_BATCH
@@ -45,10 +43,11 @@ def _gait_line_measures(ap: np.ndarray, ml: np.ndarray, foot_length_mm: float, f
     path_mm = np.where(defined, seg, 0.0).sum(axis=1)
     n_def = defined.sum(axis=1)
     any_def = n_def > 0
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows (steps without a defined CoP)
-        width = np.where(any_def, np.nanmax(ml, axis=1) - np.nanmin(ml, axis=1), np.nan)
-        ap_range = np.where(any_def, np.nanmax(ap, axis=1) - np.nanmin(ap, axis=1), np.nan)
+    # fmax/fmin skip NaN as nanmax/nanmin do and give NaN for an all-NaN row (a step without a defined CoP)
+    # without a warning: no warnings filter to change, which is not thread-safe (the feet run in parallel)
+    width = np.where(any_def, np.fmax.reduce(ml, axis=1) - np.fmin.reduce(ml, axis=1), np.nan)
+    ap_range = np.where(any_def, np.fmax.reduce(ap, axis=1) - np.fmin.reduce(ap, axis=1), np.nan)
+    with np.errstate(all="ignore"):
         speed = path_mm / (n_def * stance_s / (ap.shape[1] - 1))
     return {
         "cop_path_length_pct": np.where(any_def, 100.0 * path_mm / foot_length_mm, np.nan),

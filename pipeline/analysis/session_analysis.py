@@ -19,11 +19,17 @@ BLAS runs on one thread while a session is analysed (``threadpoolctl``; the call
 - A threaded float32 product's last bits depend on the number of threads, so the same file gave figures that
   differed in the 8th-10th digit at the command line, in the nightly batch (whose workers run one thread each) and
   on machines with other core counts. On one thread they are the same everywhere the same BLAS runs.
+
+The two feet of a session that fits in ``AnalysisParams.cache_mb`` are analysed in two threads when
+:func:`insole.threads.worker_threads` allows two (numpy works without Python's lock for most of a foot's time):
+each foot's computation is the same as alone, so are its figures. A streamed (long) recording's feet are
+analysed one after the other, where memory is what limits; so are a batch worker's (one thread each).
 """
 
 from __future__ import annotations
 
 import contextlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -31,6 +37,7 @@ from threadpoolctl import threadpool_limits
 
 from insole.provenance import BackgroundSha256
 from insole.session import Session, open_session
+from insole.threads import worker_threads
 from pipeline.analysis.assemble import assemble
 from pipeline.analysis.events import ContactEventDetection, definition_for
 from pipeline.analysis.foot_analysis import FootAnalysis, analyse_foot
@@ -130,19 +137,30 @@ def _analyze_session(source: str | Path | Session, params: AnalysisParams, cohor
             raise AnalysisError(f"{path}: the session has no foot recorded")
         digest = BackgroundSha256(path) if path.is_file() else None  # while the feet are analysed
         chosen = resolve_cohort(cohort, sources)  # a cohort of other insoles is refused before any work
-        if any(src.n_frames * src.n_sensors * 4 > params.cache_mb * 1e6 for src in sources.values()):
+        streamed = any(src.n_frames * src.n_sensors * 4 > params.cache_mb * 1e6 for src in sources.values())
+        if streamed:
             map_large_blocks()  # a streamed (long) recording: keep the heap from holding its freed temporaries
         body_mass_kg, mass_warning = plausible_body_mass(metadata.body_mass_kg)
         feet: dict[str, FootAnalysis] = {}
         errors: dict[str, str] = {}
-        for k, (side, src) in enumerate(sources.items()):
-            try:
-                feet[side] = analyse_foot(src, params, body_mass_kg)
-                if k < len(sources) - 1:  # out of the way (of memory, on long recordings) of the next foot
-                    feet[side].set_aside()
-            except AnalysisError as exc:
-                errors[side] = str(exc)
+        if len(sources) > 1 and not streamed and worker_threads() > 1:
+            with ThreadPoolExecutor(max_workers=len(sources), thread_name_prefix="insole-foot") as pool:
+                tasks = {side: pool.submit(analyse_foot, src, params, body_mass_kg) for side, src in sources.items()}
+                for side, task in tasks.items():  # a foot's analysis has no wait of its own: it ends
+                    try:
+                        feet[side] = task.result()
+                    except AnalysisError as exc:
+                        errors[side] = str(exc)
             release_free_heap()
+        else:
+            for k, (side, src) in enumerate(sources.items()):
+                try:
+                    feet[side] = analyse_foot(src, params, body_mass_kg)
+                    if k < len(sources) - 1:  # out of the way (of memory, on long recordings) of the next foot
+                        feet[side].set_aside()
+                except AnalysisError as exc:
+                    errors[side] = str(exc)
+                release_free_heap()
         if not feet:
             raise AnalysisError(f"{path}: " + "; ".join(errors.values()))
     return assemble(path, attrs, metadata, sources, feet, errors, params, chosen, input_warnings=input_warnings(

@@ -54,8 +54,9 @@ import pipeline
 DEFAULT_ENTRY = "pipeline.batch.process:process_task"
 #: Seconds the child's own alarm fires after the parent's timeout (safety net for orphans).
 ALARM_GRACE_S = 10
-#: One BLAS/OpenMP thread per child: parallelism comes from running several children.
-THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+#: One BLAS/OpenMP thread per child, and one thread for the analysis's own parallel parts (``insole.threads``):
+#: parallelism comes from running several children.
+THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "INSOLE_THREADS": "1"}
 
 _FORKSERVER_READY = False
 #: Environment variable telling the worker server the path of the parent's main script.
