@@ -49,18 +49,26 @@ def symmetry_angle_pct(left: float, right: float) -> float:
     return float(sa - 200.0 if sa > 100.0 else sa)
 
 
-#: Bootstrap indices drawn at once (a block of resamples): bounds the memory of the bootstrap to a few times
-#: this many int64 values, whatever the number of steps (a 24-hour session has ~80,000 per side).
+#: Bootstrap indices counted per block of resamples: bounds the memory of the bootstrap to a few times this many
+#: float32 values, whatever the number of steps (a 24-hour session has ~80,000 per side).
 _BLOCK_DRAWS = 1 << 21
-#: Width of the window of ranks summed around the middle of a resample, in SDs of the cumulative count.
-_WINDOW_SD = 8.0
+#: Indices drawn and counted at once inside a block (a few resamples): the draws and their counts stay in the
+#: cache from the draw to the copy into the block's table.
+_COUNT_DRAWS = 1 << 17
+#: Resamples per matrix product of their counts (in float32, copied there while in the cache).
+_PRODUCT_RESAMPLES = 64
+#: Half-width of the window of ranks searched around the middle of a resample, in SDs of the cumulative count
+#: (a resample outside it, about one in 10^7 at 5 SD, is counted in full: the width changes only the time).
+_WINDOW_SD = 5.0
 #: Ranks per block of the two-level search inside the window (block sums first, then the ranks of one block).
 _BLOCK_RANKS = 16
+#: Window counts gathered at once (bytes): several arrays are searched together, each with its own order.
+_GROUP_BYTES = 1 << 21
 
 
 def _window_start(n: int, ks: tuple[int, ...]) -> int:
-    """First rank of the window that :func:`_kth_ranks` searches for the ``ks``-th draws of ``n`` (8 SD of the
-    cumulative count below the lowest)."""
+    """First rank of the window that :func:`_kth_ranks` searches for the ``ks``-th draws of ``n``
+    (:data:`_WINDOW_SD` SDs of the cumulative count below the lowest)."""
     return max(0, min(ks) - _window_half(n))
 
 
@@ -68,43 +76,124 @@ def _window_half(n: int) -> int:
     return int(_WINDOW_SD / 2 * math.sqrt(n)) + 8
 
 
-def _kth_ranks(counts: np.ndarray, order: np.ndarray, ks: tuple[int, ...], prefix: np.ndarray) -> list[np.ndarray]:
-    """For each resample (column of ``counts``, shape (steps, resamples): how often each step was drawn) the rank,
-    in ``order``, of its ``k``-th smallest draw, for each ``k`` of ``ks``: the first rank whose cumulative count
-    exceeds ``k``. ``prefix``: per resample, the draws of the steps ranked below :func:`_window_start`.
+def _window_blocks(n: int, ks: tuple[int, ...]) -> int:
+    """Blocks of :data:`_BLOCK_RANKS` ranks in the window of :func:`_kth_ranks`."""
+    return -(-(min(n, max(ks) + _window_half(n) + 1) - _window_start(n, ks)) // _BLOCK_RANKS)
 
-    The cumulative count near the middle is binomial with an SD below sqrt(n) / 2, so only a window of 8 SD
-    around the middle is searched; the rare resample whose ``k``-th draw falls outside the window is counted in
-    full. The window is searched in two levels: the counts summed in blocks of :data:`_BLOCK_RANKS` ranks give
-    the block holding the ``k``-th draw, then the cumulative counts inside that block give its rank. All sums are
-    of small integers in float32 (far below 2**24), so they are exact in any order and the ranks are those of a
-    full cumulative count (a cumulative sum down the window took 30 times longer than the block sums: numpy
-    accumulates along axis 0 element by element).
+
+def _count_draws(rng: np.random.Generator, n: int, k: int, below: np.ndarray, dtype: type
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Draw ``k`` resamples of ``n`` (``rng.integers(0, n, (k, n))``, in rows of a few resamples: the same
+    stream) and count them: ``(counts, sums)``, ``counts`` of shape (n + 1, k) and type ``dtype`` (how often each
+    step was drawn in each resample, laid out steps x resamples, a last row of zeros), ``sums = below @ counts``
+    (float32, exact: sums of small integers), the product taken every :data:`_PRODUCT_RESAMPLES` resamples
+    while their float32 copy is in the cache. Counts are cast to ``dtype`` without a check (uint8 wraps above
+    255); the sums are of the counts as cast."""
+    counts = np.empty((n + 1, k), dtype)
+    counts[n] = 0  # the empty rank that pads a window at the last rank
+    sums = np.empty((len(below), k), np.float32)
+    rows = max(1, _COUNT_DRAWS // n)
+    staged = np.empty((min(k, max(rows, _PRODUCT_RESAMPLES)), n), np.float32)  # resamples x steps
+    offsets = (np.arange(min(rows, k)) * n)[:, None]
+    done = held = 0  # resamples in sums; resamples staged
+    for s in range(0, k, rows):
+        m = min(rows, k - s)
+        # int64: dtype=np.int32 draws the same values (one 32-bit bounded path below 2**32 steps) no faster, and
+        # np.bincount converts them to int64 first (twice the time of draw and count)
+        idx = rng.integers(0, n, (m, n))
+        idx += offsets[:m]  # counted resample by resample
+        c = np.bincount(idx.ravel(), minlength=m * n).reshape(m, n).astype(dtype)
+        counts[:n, s:s + m] = c.T
+        if held + m > len(staged):
+            np.matmul(below, staged[:held].T, out=sums[:, done:done + held])
+            done, held = done + held, 0
+        staged[held:held + m] = c
+        held += m
+    np.matmul(below, staged[:held].T, out=sums[:, done:done + held])
+    return counts, sums
+
+
+def _kth_ranks(counts: np.ndarray, orders: np.ndarray, windows: np.ndarray, ks: tuple[int, ...],
+               prefix: np.ndarray) -> list[np.ndarray]:
+    """For each array (row of ``orders``: its steps in rank order) and each resample (column of ``counts``, shape
+    (steps + 1, resamples): how often each step was drawn, a last row of zeros) the rank of the resample's
+    ``k``-th smallest draw, for each ``k`` of ``ks``: the first rank whose cumulative count exceeds ``k``; arrays
+    x resamples. ``windows``: per array, the steps of the ranks from :func:`_window_start` on (the zero row past
+    the last rank); ``prefix``: per array and resample, the draws of the steps ranked below the window.
+
+    The cumulative count near the middle is binomial with an SD below sqrt(n) / 2, so only a window of
+    :data:`_WINDOW_SD` SDs either side of the middle is searched; the rare resample whose ``k``-th draw falls
+    outside the window is counted in full. The window is searched in two levels: the counts summed in blocks of
+    :data:`_BLOCK_RANKS` ranks give the block holding the ``k``-th draw, then the cumulative counts inside that
+    block give its rank (:func:`_ranks_in_blocks`). All sums are of integers, so they are exact in any order and
+    the ranks are those of a full cumulative count. Block sums of uint8 counts are uint16 (exact), cumulative
+    counts int32; the cumulative sum over blocks is a loop (numpy's cumsum along that axis takes twice as long).
     """
-    n, k_cols = counts.shape
+    n_arr, width = windows.shape
+    k_cols = counts.shape[1]
     g = _BLOCK_RANKS
-    a = _window_start(n, ks)
-    n_blocks = -(-(min(n, max(ks) + _window_half(n) + 1) - a) // g)
-    rows = counts[order[a : a + n_blocks * g]]
-    if len(rows) < n_blocks * g:  # the window ends at the last rank: pad the last block with empty ranks
-        rows = np.concatenate([rows, np.zeros((n_blocks * g - len(rows), k_cols), np.float32)])
-    blocks = rows.reshape(n_blocks, g, k_cols)
-    cum_blocks = np.cumsum(blocks.sum(axis=1), axis=0)
-    cum_blocks += prefix
-    cols = np.arange(k_cols)
+    n_blocks = width // g
+    a = _window_start(orders.shape[1], ks)
+    blocks = counts[windows.ravel()].reshape(n_arr, n_blocks, g, k_cols)
+    small = counts.dtype == np.uint8 and g <= 257  # block sums of uint8 counts fit in uint16
+    sums = blocks.sum(axis=2, dtype=np.uint16 if small else np.int32).astype(np.int32, copy=False)
+    cum = np.empty(sums.shape, np.int32)  # cumulative draws at the end of each block
+    np.add(sums[:, 0], prefix, out=cum[:, 0])
+    for b in range(1, n_blocks):
+        np.add(cum[:, b - 1], sums[:, b], out=cum[:, b])
     out = []
     for k in ks:
-        blk = np.minimum(np.count_nonzero(cum_blocks <= k, axis=0), n_blocks - 1)  # the block of the k-th draw
-        base = np.where(blk > 0, cum_blocks[np.maximum(blk - 1, 0), cols], prefix)  # draws ranked before it
-        inner = np.cumsum(blocks[blk, :, cols], axis=1)  # (resamples, g)
-        inner += base[:, None]
-        out.append(a + blk * g + np.count_nonzero(inner <= k, axis=1))
-    outside = (prefix > min(ks)) | (cum_blocks[-1] <= max(ks))
-    if outside.any():
-        full = np.cumsum(counts[:, outside][order], axis=0)
+        blk = np.count_nonzero(cum <= k, axis=1)  # the block of the k-th draw
+        np.minimum(blk, n_blocks - 1, out=blk)
+        before = np.take_along_axis(cum, np.maximum(blk - 1, 0)[:, None, :], axis=1)[:, 0]
+        left = k - np.where(blk > 0, before, prefix)  # draws of that block ranked at or below the k-th
+        out.append(a + blk * g + _ranks_in_blocks(blocks, blk, left, sums))
+    outside = (prefix > min(ks)) | (cum[:, -1] <= max(ks))
+    for i in np.flatnonzero(outside.any(axis=1)):
+        miss = outside[i]
+        full = np.cumsum(counts[:, miss][orders[i]], axis=0, dtype=np.int64)
         for j, k in zip(out, ks, strict=True):
-            j[outside] = np.count_nonzero(full <= k, axis=0)
+            j[i, miss] = np.count_nonzero(full <= k, axis=0)
     return out
+
+
+_BYTE_ONES = np.uint64(0x0101010101010101)
+_HIGH_BITS = np.uint64(0x8080808080808080)
+
+
+def _ranks_in_blocks(blocks: np.ndarray, blk: np.ndarray, left: np.ndarray, sums: np.ndarray) -> np.ndarray:
+    """For each array and resample, the number of ranks of its block ``blk`` (of ``blocks``: arrays x blocks x
+    ranks x resamples) whose cumulative count is at most ``left``.
+
+    uint8 counts in blocks of a multiple of 8 ranks whose sums are below 128 (the mean is the block's 16
+    ranks): eight counts are one 64-bit word, whose product with 0x0101...01 holds their cumulative counts in
+    its bytes (none exceeds 127, so there is no carry), and those at most ``left`` are the set high bits of
+    (128 + left) x 0x0101...01 minus that product (per byte 128 + left - cumulative count, from 0 to 255: no
+    borrow), counted by one more product; a dozen operations on one word per 8 ranks instead of a cumulative sum
+    along the block's ranks (numpy is slow along a short last axis). Other counts, or resamples whose block sum
+    exceeds 127: that cumulative sum. ``left`` outside 0..block sum - 1 (resamples outside the window) gives an
+    arbitrary rank."""
+    n_arr, _, g, k_cols = blocks.shape
+    arr = np.arange(n_arr)[:, None]
+    cols = np.arange(k_cols)
+    inner = blocks[arr, blk, :, cols]  # (arrays, resamples, g), contiguous
+    if blocks.dtype == np.uint8 and g % 8 == 0 and g < 256:
+        words = inner.view(np.uint64)
+        below = np.clip(left, -1, 127).astype(np.int64)  # -1: none of the block's ranks
+        hits = np.zeros(left.shape, np.uint64)  # per byte, the ranks at or below ``left``, summed over the words
+        for w in range(g // 8):
+            cum = words[..., w] * _BYTE_ONES
+            hits += (((below + 128).astype(np.uint64) * _BYTE_ONES - cum) & _HIGH_BITS) >> np.uint64(7)
+            if w < g // 8 - 1:
+                below -= (cum >> np.uint64(56)).astype(below.dtype)
+                np.maximum(below, -1, out=below)
+        rank = ((hits * _BYTE_ONES) >> np.uint64(56)).astype(np.int64)  # the sum of the bytes (at most g)
+        if sums.max() <= 127:
+            return rank
+        big = np.take_along_axis(sums, blk[:, None, :], axis=1)[:, 0] > 127
+        rank[big] = np.count_nonzero(np.cumsum(inner[big], axis=1, dtype=np.int64) <= left[big][:, None], axis=1)
+        return rank
+    return np.count_nonzero(np.cumsum(inner, axis=2, dtype=np.int64) <= left[..., None], axis=2)
 
 
 def _resampled_medians(xs: list[np.ndarray], rng: np.random.Generator, n_boot: int) -> list[np.ndarray]:
@@ -116,29 +205,45 @@ def _resampled_medians(xs: list[np.ndarray], rng: np.random.Generator, n_boot: i
     arrays; the k-th smallest value of a resample is ``sorted(x)[j]`` with ``j`` from :func:`_kth_ranks` (the
     median is the mean of the two middle values for an even size, as numpy's). The draws ranked below each
     array's window come from one matrix product for all arrays (exact: sums of small integers).
+
+    The counts are uint8, a quarter of the bytes of float32 for the gathers of the windows. A count above 255
+    would wrap: the product's last row, each resample's total, then differs from ``n``, and that block is drawn
+    again (the generator's state restored) and counted in int32. ``xs`` hold finite values (as
+    :func:`bootstrap_si_cis` gives).
     """
     n = xs[0].size
     lo, hi = (n - 1) // 2, n // 2
     ks = (lo,) if hi == lo else (lo, hi)
-    orders = [np.argsort(x, kind="stable") for x in xs]
+    values = np.stack(xs)  # float32 values are exact in the stack's float64
+    # any order of equal values gives the same medians, but -0.0 equals 0.0 with other bits: with a -0.0 among
+    # the values the stable sort (the earlier code's, so the same bits), else the 4 times faster default sort
+    signed_zero = bool(np.signbit(values[values == 0]).any())
+    orders = np.argsort(values, axis=1, kind="stable" if signed_zero else None)
+    del values
     ordered = [x[o] for x, o in zip(xs, orders, strict=True)]
-    below = np.zeros((len(xs), n), np.float32)  # per array, the steps ranked below its window
     a = _window_start(n, ks)
-    for i, order in enumerate(orders):
-        below[i, order[:a]] = 1.0
+    width = _window_blocks(n, ks) * _BLOCK_RANKS
+    windows = np.full((len(xs), width), n, np.intp)  # ranks past the last: the zero row of the counts
+    windows[:, :n - a] = orders[:, a:a + width]
+    below = np.zeros((len(xs) + 1, n), np.float32)  # per array, the steps ranked below its window; then all
+    np.put_along_axis(below[:-1], orders[:, :a], 1.0, axis=1)
+    below[-1] = 1.0
     out = [np.empty(n_boot, dtype=x.dtype) for x in xs]
     rows = max(1, min(n_boot, _BLOCK_DRAWS // n))
+    group = max(1, _GROUP_BYTES // (width * rows))
     for start in range(0, n_boot, rows):
         k = min(rows, n_boot - start)
-        idx = rng.integers(0, n, (k, n))
-        idx += (np.arange(k) * n)[:, None]  # counted resample by resample (each row's counts stay in cache) ...
-        counts = np.bincount(idx.ravel(), minlength=k * n).reshape(k, n)
-        del idx
-        counts = np.ascontiguousarray(counts.T, dtype=np.float32)  # ... then laid out steps x resamples
-        prefixes = below @ counts  # (arrays, resamples)
-        for order, srt, med, prefix in zip(orders, ordered, out, prefixes, strict=True):
-            j = _kth_ranks(counts, order, ks, prefix)
-            med[start:start + k] = srt[j[0]] if len(ks) == 1 else (srt[j[0]] + srt[j[1]]) / 2.0
+        state = rng.bit_generator.state
+        counts, sums = _count_draws(rng, n, k, below, np.uint8)
+        if (sums[-1] != n).any():  # a step drawn more than 255 times in a resample: its count wrapped
+            rng.bit_generator.state = state
+            counts, sums = _count_draws(rng, n, k, below, np.int32)
+        prefixes = sums[:-1].astype(np.int32)
+        for g0 in range(0, len(xs), group):
+            sl = slice(g0, g0 + group)
+            j = _kth_ranks(counts, orders[sl], windows[sl], ks, prefixes[sl])
+            for i, srt, med in zip(range(len(j[0])), ordered[sl], out[sl], strict=True):
+                med[start:start + k] = srt[j[0][i]] if len(ks) == 1 else (srt[j[0][i]] + srt[j[1][i]]) / 2.0
     return out
 
 
