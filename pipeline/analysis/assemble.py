@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -270,12 +271,13 @@ def _step_columns(table: StepTable, feet: dict[str, FootAnalysis]) -> list[StepC
 
 def assemble(path: Path, attrs: dict[str, Any], metadata: SessionMetadata, sources: dict[str, FootSource],
              feet: dict[str, FootAnalysis], errors: dict[str, str], params: Any, cohort: Cohort | None,
-             input_warnings: list[tuple[str, str]] = (), input_sha256: Callable[[], str] | None = None
-             ) -> AnalysisResult:
+             input_warnings: list[tuple[str, str]] = (), input_sha256: Callable[[], str] | None = None,
+             in_parallel: bool = False) -> AnalysisResult:
     """The :class:`AnalysisResult` of the analysed feet ``feet`` (``errors``: recorded feet not analysed), with
     every metric positioned in ``cohort`` when there is one; ``input_warnings`` are (quality code, message) pairs
     about the inputs (an implausible body mass, an interrupted recording); ``input_sha256`` gives the input
-    file's hash (by default :func:`~insole.provenance.file_sha256` of ``path``, empty when it is not a file)."""
+    file's hash (by default :func:`~insole.provenance.file_sha256` of ``path``, empty when it is not a file);
+    ``in_parallel``: compute the symmetry table in a thread while the curves are summarised (the same table)."""
     for fa in feet.values():
         fa.take_back()  # a foot set aside while the next one was analysed
     tables = {s: strides.steady_state(fa.table) for s, fa in feet.items()}
@@ -303,16 +305,25 @@ def assemble(path: Path, attrs: dict[str, Any], metadata: SessionMetadata, sourc
     for side, fa in feet.items():
         found, values[side] = _side_metrics(fa, tables[side], both, force_note)
         side_metrics[side] = {k: with_reference(m, cohort, subject) for k, m in found.items()}
-        valid = np.asarray(tables[side]["valid"], bool)
-        force_curves = fa.curves.take("force")  # one foot's curves at a time (from the spill file on long walks)
-        if scale.rescale_factor != 1.0:
-            force_curves *= np.float32(scale.rescale_factor)  # in place: no second copy of the curves
-        curves[side] = stance_curves(force_curves, fa.curves.take("cop_ap"), fa.curves.take("cop_ml"), valid,
-                                     fa.force_unit)
-        fa.curves.close()  # the summaries only
-        del force_curves
-    sym = symmetry.symmetry_table(side_metrics.get("left"), side_metrics.get("right"), values.get("left"),
-                                  values.get("right"))
+    # the symmetry table (its bootstrap is most of assembling) in a thread while the curves are summarised
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="insole-symmetry") if in_parallel else None
+    sym_args = (side_metrics.get("left"), side_metrics.get("right"), values.get("left"), values.get("right"))
+    try:
+        sym_task = pool.submit(symmetry.symmetry_table, *sym_args) if pool is not None else None
+        for side, fa in feet.items():
+            valid = np.asarray(tables[side]["valid"], bool)
+            force_curves = fa.curves.take("force")  # one foot's curves at a time (from the spill file on long walks)
+            if scale.rescale_factor != 1.0:
+                force_curves *= np.float32(scale.rescale_factor)  # in place: no second copy of the curves
+            curves[side] = stance_curves(force_curves, fa.curves.take("cop_ap"), fa.curves.take("cop_ml"), valid,
+                                         fa.force_unit)
+            fa.curves.close()  # the summaries only
+            del force_curves
+        # numpy work that ends (no wait of its own); the same table as computed here
+        sym = sym_task.result() if sym_task is not None else symmetry.symmetry_table(*sym_args)
+    finally:
+        if pool is not None:
+            pool.shutdown()
     sym = {k: symmetry_with_reference(v, cohort, subject) for k, v in sym.items()}
     side_results: dict[str, Any] = {s: _side_result(fa, tables[s], side_metrics[s]) for s, fa in feet.items()}
     for side, why in errors.items():

@@ -20,10 +20,11 @@ BLAS runs on one thread while a session is analysed (``threadpoolctl``; the call
   differed in the 8th-10th digit at the command line, in the nightly batch (whose workers run one thread each) and
   on machines with other core counts. On one thread they are the same everywhere the same BLAS runs.
 
-The two feet of a session that fits in ``AnalysisParams.cache_mb`` are analysed in two threads when
-:func:`insole.threads.worker_threads` allows two (numpy works without Python's lock for most of a foot's time):
-each foot's computation is the same as alone, so are its figures. A streamed (long) recording's feet are
-analysed one after the other, where memory is what limits; so are a batch worker's (one thread each).
+The two feet of a session whose pressure is at most :data:`PARALLEL_MB` are analysed in two threads, and its
+symmetry bootstrap runs beside the curve summaries, when :func:`insole.threads.worker_threads` allows two
+(numpy works without Python's lock for most of a foot's time): each computation is the same as alone, so are
+the figures. A longer recording's feet are analysed one after the other, where memory is what limits; so are a
+batch worker's (one thread each).
 """
 
 from __future__ import annotations
@@ -137,13 +138,14 @@ def _analyze_session(source: str | Path | Session, params: AnalysisParams, cohor
             raise AnalysisError(f"{path}: the session has no foot recorded")
         digest = BackgroundSha256(path) if path.is_file() else None  # while the feet are analysed
         chosen = resolve_cohort(cohort, sources)  # a cohort of other insoles is refused before any work
-        streamed = any(src.n_frames * src.n_sensors * 4 > params.cache_mb * 1e6 for src in sources.values())
-        if streamed:
+        pressure_bytes = [src.n_frames * src.n_sensors * 4 for src in sources.values()]
+        if any(b > params.cache_mb * 1e6 for b in pressure_bytes):
             map_large_blocks()  # a streamed (long) recording: keep the heap from holding its freed temporaries
+        in_parallel = worker_threads() > 1 and sum(pressure_bytes) <= PARALLEL_MB * 1e6
         body_mass_kg, mass_warning = plausible_body_mass(metadata.body_mass_kg)
         feet: dict[str, FootAnalysis] = {}
         errors: dict[str, str] = {}
-        if len(sources) > 1 and not streamed and worker_threads() > 1:
+        if len(sources) > 1 and in_parallel:
             with ThreadPoolExecutor(max_workers=len(sources), thread_name_prefix="insole-foot") as pool:
                 tasks = {side: pool.submit(analyse_foot, src, params, body_mass_kg) for side, src in sources.items()}
                 for side, task in tasks.items():  # a foot's analysis has no wait of its own: it ends
@@ -163,8 +165,16 @@ def _analyze_session(source: str | Path | Session, params: AnalysisParams, cohor
                 release_free_heap()
         if not feet:
             raise AnalysisError(f"{path}: " + "; ".join(errors.values()))
-    return assemble(path, attrs, metadata, sources, feet, errors, params, chosen, input_warnings=input_warnings(
-        attrs, mass_warning), input_sha256=digest.result if digest is not None else (lambda: ""))
+    return assemble(path, attrs, metadata, sources, feet, errors, params, chosen,
+                    input_warnings=input_warnings(attrs, mass_warning),
+                    input_sha256=digest.result if digest is not None else (lambda: ""), in_parallel=in_parallel)
+
+
+#: Largest pressure of all feet together (MB, float32) analysed in parallel threads: above it the feet are
+#: analysed one after the other, so that one foot's frames and temporaries are in memory at a time (a 6-hour
+#: 2 x 16-cell session, 2 x 138 MB, peaked at 538 MB in parallel against 326 MB; a day-long one, streamed, at 420
+#: MB against 358 MB when its symmetry bootstrap ran beside the curve summaries).
+PARALLEL_MB = 128.0
 
 
 def release_free_heap() -> None:
