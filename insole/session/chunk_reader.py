@@ -99,13 +99,22 @@ def _layout(ds: h5py.Dataset) -> _Layout | None:
     return _Layout(int(ds.chunks[0]), width * ds.dtype.itemsize, ds.dtype.itemsize, filters[0] == _SHUFFLE)
 
 
-def _inflate(stored: list[bytes], lay: _Layout, dest: np.ndarray) -> bool:
-    """Inflate (and un-shuffle) ``stored`` chunks into the rows of ``dest`` (uint8, chunks x chunk bytes).
+def _read_and_inflate(dsid: h5py.h5d.DatasetID, ndim: int, lay: _Layout, first: int, dest: np.ndarray) -> bool:
+    """Read the stored bytes of the chunks ``first``, ``first + 1``, ... (one per row of ``dest``: uint8, chunks x
+    chunk bytes) and inflate (and un-shuffle) each into its row of ``dest``.
 
-    False when a chunk does not inflate to exactly one chunk's bytes (the caller then lets HDF5 read it).
+    False when a chunk cannot be read this way (a filter skipped, never written) or does not inflate to exactly
+    one chunk's bytes: the caller then lets HDF5 read the rows. h5py's calls are serialised by its own lock; the
+    inflating runs without Python's.
     """
     size = lay.rows * lay.row_bytes
-    for raw, out in zip(stored, dest, strict=True):
+    for k, out in enumerate(dest):
+        try:
+            mask, raw = dsid.read_direct_chunk(((first + k) * lay.rows,) + (0,) * (ndim - 1))
+        except (OSError, KeyError, ValueError, RuntimeError):  # e.g. a chunk never written (HDF5 gives the fill)
+            return False
+        if mask:  # a filter was skipped for this chunk
+            return False
         inflater = zlib.decompressobj()
         try:
             data = inflater.decompress(raw, size)
@@ -130,25 +139,15 @@ def chunked_rows(ds: h5py.Dataset, lo: int, hi: int) -> np.ndarray | None:
     if lay is None or hi <= lo:
         return None
     c0, c1 = lo // lay.rows, (hi - 1) // lay.rows + 1
-    stored: list[bytes] = []
-    dsid = ds.id
-    try:
-        for c in range(c0, c1):
-            mask, raw = dsid.read_direct_chunk((c * lay.rows,) + (0,) * (ds.ndim - 1))
-            if mask:  # a filter was skipped for this chunk
-                return None
-            stored.append(raw)
-    except (OSError, KeyError, ValueError, RuntimeError):  # e.g. a chunk never written (HDF5 gives the fill value)
-        return None
     buf = np.empty(((c1 - c0) * lay.rows,) + ds.shape[1:], ds.dtype)
     dest = buf.view(np.uint8).reshape(c1 - c0, lay.rows * lay.row_bytes)
     pool = _get_pool() if c1 - c0 >= _MIN_PARALLEL_CHUNKS else None
     if pool is None:
-        ok = _inflate(stored, lay, dest)
-    else:
+        ok = _read_and_inflate(ds.id, ds.ndim, lay, c0, dest)
+    else:  # each task reads and inflates its own chunks: reading one overlaps with inflating another
         tasks: list[Future[bool]] = [
-            pool.submit(_inflate, stored[k : k + _CHUNKS_PER_TASK], lay, dest[k : k + _CHUNKS_PER_TASK])
-            for k in range(0, len(stored), _CHUNKS_PER_TASK)
+            pool.submit(_read_and_inflate, ds.id, ds.ndim, lay, c0 + k, dest[k : k + _CHUNKS_PER_TASK])
+            for k in range(0, c1 - c0, _CHUNKS_PER_TASK)
         ]
         try:
             ok = all([t.result(timeout=_TASK_TIMEOUT_S) for t in tasks])  # all done before ``buf`` is given out
