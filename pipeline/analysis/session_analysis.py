@@ -18,7 +18,9 @@ BLAS runs on one thread while a session is analysed (``threadpoolctl``; the call
   the default pool against 1.04 s on one thread, and a 1-hour file 4.55 s against 3.44 s (medians of 3).
 - A threaded float32 product's last bits depend on the number of threads, so the same file gave figures that
   differed in the 8th-10th digit at the command line, in the nightly batch (whose workers run one thread each) and
-  on machines with other core counts. On one thread they are the same everywhere the same BLAS runs.
+  on machines with other core counts. On one thread they are the same wherever the same BLAS runs the same
+  kernel; OpenBLAS chooses its kernels by CPU, so a machine of another kind can differ in the last float32 bits
+  (the gaitpdb cohort with its SkylakeX kernel against its Haswell one: at most 4.6e-7 relative; tests/test_norms.py).
 
 The two feet of a session whose pressure is at most :data:`PARALLEL_MB` are analysed in two threads, and its
 symmetry bootstrap runs beside the curve summaries, when :func:`insole.threads.worker_threads` allows two
