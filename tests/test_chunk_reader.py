@@ -63,6 +63,28 @@ def test_one_thread_inflates_in_the_calling_thread(tmp_path, monkeypatch):
         assert chunked_rows(ds, 0, 70_000).tobytes() == ds[()].tobytes()
 
 
+class _NoPool:
+    def submit(self, *args, **kwargs):
+        raise AssertionError("a chunk was given to the pool inside inflate_in_calling_thread")
+
+
+def test_a_thread_that_is_the_parallel_work_inflates_its_own_reads(tmp_path, monkeypatch):
+    """Inside ``inflate_in_calling_thread`` (each foot's thread of a two-foot analysis) no chunk goes to the pool,
+    the rows are the same, and the pool is used again after it (also after an error inside it)."""
+    monkeypatch.setenv("INSOLE_THREADS", "2")
+    monkeypatch.setattr(chunk_reader, "_get_pool", lambda: _NoPool())
+    path = _session(tmp_path / "s.h5")
+    with h5py.File(path, "r") as f:
+        ds = f["left/pressure"]
+        with chunk_reader.inflate_in_calling_thread():
+            with chunk_reader.inflate_in_calling_thread():  # nested: still inline when the inner one ends
+                pass
+            assert chunked_rows(ds, 0, 70_000).tobytes() == ds[()].tobytes()
+        with pytest.raises(ValueError, match="inside"), chunk_reader.inflate_in_calling_thread():
+            raise ValueError("an error inside")
+        with pytest.raises(AssertionError, match="given to the pool"):
+            chunked_rows(ds, 0, 70_000)
+
 @pytest.mark.parametrize("value", ["0", "two", "-1", "1.5"])
 def test_a_wrong_thread_count_is_a_clear_error(monkeypatch, value):
     monkeypatch.setenv("INSOLE_THREADS", value)

@@ -27,6 +27,7 @@ Modules
 ``recalibration``     :func:`write_recalibrated_copy`
 """
 
+from insole.session.chunk_reader import inflate_in_calling_thread
 from insole.session.contents import CalibrationInfo, FootData, FootInfo, FrameBlock, ImuData, Session
 from insole.session.file_lock import refuse_if_busy
 from insole.session.format import FIELDS, FORMAT_NAME, FORMAT_VERSION, MAX_FRAMES, MAX_SENSORS, READABLE_VERSIONS, UNITS
@@ -62,6 +63,7 @@ __all__ = [
     "SessionWriter",
     "frames_lost",
     "gap_intervals_s",
+    "inflate_in_calling_thread",
     "open_session",
     "parse_v1_cause",
     "read_session",

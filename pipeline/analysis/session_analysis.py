@@ -23,10 +23,11 @@ BLAS runs on one thread while a session is analysed (``threadpoolctl``; the call
   (the gaitpdb cohort with its SkylakeX kernel against its Haswell one: at most 4.6e-7 relative; tests/test_norms.py).
 
 The two feet of a session whose pressure is at most :data:`PARALLEL_MB` are analysed in two threads, and its
-symmetry bootstrap runs beside the curve summaries, when :func:`insole.threads.worker_threads` allows two
-(numpy works without Python's lock for most of a foot's time): each computation is the same as alone, so are
-the figures. A longer recording's feet are analysed one after the other, where memory is what limits; so are a
-batch worker's (one thread each).
+symmetry bootstrap runs beside the curve summaries, its draws counted in as many threads, when
+:func:`insole.threads.worker_threads` allows two (numpy works without Python's lock for most of a foot's time):
+each computation is the same as alone, so are the figures. The foot threads inflate their own reads (without
+the pool beside them). A longer recording's feet are analysed one after the other, where memory is what limits; so
+are a batch worker's (one thread each).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from pathlib import Path
 from threadpoolctl import threadpool_limits
 
 from insole.provenance import BackgroundSha256
-from insole.session import Session, open_session
+from insole.session import Session, inflate_in_calling_thread, open_session
 from insole.threads import worker_threads
 from pipeline.analysis.assemble import assemble
 from pipeline.analysis.events import ContactEventDetection, definition_for
@@ -149,7 +150,8 @@ def _analyze_session(source: str | Path | Session, params: AnalysisParams, cohor
         errors: dict[str, str] = {}
         if len(sources) > 1 and in_parallel:
             with ThreadPoolExecutor(max_workers=len(sources), thread_name_prefix="insole-foot") as pool:
-                tasks = {side: pool.submit(analyse_foot, src, params, body_mass_kg) for side, src in sources.items()}
+                tasks = {side: pool.submit(_analyse_foot_here, src, params, body_mass_kg)
+                         for side, src in sources.items()}
                 for side, task in tasks.items():  # a foot's analysis has no wait of its own: it ends
                     try:
                         feet[side] = task.result()
@@ -170,6 +172,13 @@ def _analyze_session(source: str | Path | Session, params: AnalysisParams, cohor
     return assemble(path, attrs, metadata, sources, feet, errors, params, chosen,
                     input_warnings=input_warnings(attrs, mass_warning),
                     input_sha256=digest.result if digest is not None else (lambda: ""), in_parallel=in_parallel)
+
+
+def _analyse_foot_here(source: FootSource, params: AnalysisParams, body_mass_kg: float | None) -> FootAnalysis:
+    """:func:`analyse_foot` in a thread analysing one of two feet at once: its reads inflate in this thread (the
+    feet are the parallel work; :func:`insole.session.inflate_in_calling_thread`)."""
+    with inflate_in_calling_thread():
+        return analyse_foot(source, params, body_mass_kg)
 
 
 #: Largest pressure of all feet together (MB, float32) analysed in parallel threads: above it the feet are
