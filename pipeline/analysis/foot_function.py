@@ -106,13 +106,14 @@ def cpei_pct(ap_all: np.ndarray, ml_all: np.ndarray, foot_length_mm: float, fore
     last = n - 1 - np.argmax(ok[:, ::-1], axis=1)
     x0, y0, x1, y1 = x[rows, first], y[rows, first], x[rows, last], y[rows, last]
     # the path's first crossing of the transverse line, interpolated between the two points around it
-    xs = np.where(ok, x, -np.inf)
-    beyond = np.maximum.accumulate(xs, axis=1) >= x_line
+    beyond = ok & (x >= x_line)  # the first point at or past the line is where the path first reaches it
     k = np.argmax(beyond, axis=1)
     reached = beyond.any(axis=1) & (k > 0)
-    xf, yf = _ffill(x, ok), _ffill(y, ok)
     kp = np.maximum(k - 1, 0)
-    xa, xb, ya, yb = xf[rows, kp], x[rows, k], yf[rows, kp], y[rows, k]
+    # the last defined point at or before kp (the path carried forward over undefined points), taken only there
+    cols = np.arange(n)
+    before = np.where(ok & (cols[None, :] <= kp[:, None]), cols[None, :], 0).max(axis=1)
+    xa, xb, ya, yb = x[rows, before], x[rows, k], y[rows, before], y[rows, k]
     with np.errstate(invalid="ignore", divide="ignore"):
         w = np.clip((x_line - xa) / (xb - xa), 0.0, 1.0)
         y_path = ya + np.where(np.isfinite(w), w, 1.0) * (yb - ya)
@@ -120,13 +121,6 @@ def cpei_pct(ap_all: np.ndarray, ml_all: np.ndarray, foot_length_mm: float, fore
     cpe = y_construction - y_path  # lateral positive (y is medial positive)
     valid = (ok.sum(axis=1) >= 10) & reached & (x0 < x_line) & (x1 > x_line) & np.isfinite(hull_width_mm)
     return np.where(valid, 100.0 * cpe / hull_width_mm, np.nan)
-
-
-def _ffill(a: np.ndarray, ok: np.ndarray) -> np.ndarray:
-    """``a`` with every undefined point replaced by the last defined point before it (row-wise)."""
-    idx = np.where(ok, np.arange(a.shape[1])[None, :], 0)
-    np.maximum.accumulate(idx, axis=1, out=idx)
-    return np.take_along_axis(a, idx, axis=1)
 
 
 #: Strike index class limits (share of foot length; Cavanagh & Lafortune 1980).
