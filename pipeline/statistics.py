@@ -86,30 +86,28 @@ def _count_draws(rng: np.random.Generator, n: int, k: int, below: np.ndarray, dt
     """Draw ``k`` resamples of ``n`` (``rng.integers(0, n, (k, n))``, in rows of a few resamples: the same
     stream) and count them: ``(counts, sums)``, ``counts`` of shape (n + 1, k) and type ``dtype`` (how often each
     step was drawn in each resample, laid out steps x resamples, a last row of zeros), ``sums = below @ counts``
-    (float32, exact: sums of small integers), the product taken every :data:`_PRODUCT_RESAMPLES` resamples
-    while their float32 copy is in the cache. Counts are cast to ``dtype`` without a check (uint8 wraps above
-    255); the sums are of the counts as cast."""
+    (float32, exact: sums of small integers), the product taken :data:`_PRODUCT_RESAMPLES` resamples at a time.
+    Each few resamples' draws are counted straight into the steps x resamples layout (draw ``i`` of resample
+    ``r`` goes to bin ``i x m + r``), so no transposed copy is made. Counts are cast to ``dtype`` without a
+    check (uint8 wraps above 255); the sums are of the counts as cast."""
     counts = np.empty((n + 1, k), dtype)
     counts[n] = 0  # the empty rank that pads a window at the last rank
-    sums = np.empty((len(below), k), np.float32)
     rows = max(1, _COUNT_DRAWS // n)
-    staged = np.empty((min(k, max(rows, _PRODUCT_RESAMPLES)), n), np.float32)  # resamples x steps
-    offsets = (np.arange(min(rows, k)) * n)[:, None]
-    done = held = 0  # resamples in sums; resamples staged
+    cols = np.arange(min(rows, k))[:, None]
     for s in range(0, k, rows):
         m = min(rows, k - s)
         # int64: dtype=np.int32 draws the same values (one 32-bit bounded path below 2**32 steps) no faster, and
         # np.bincount converts them to int64 first (twice the time of draw and count)
         idx = rng.integers(0, n, (m, n))
-        idx += offsets[:m]  # counted resample by resample
-        c = np.bincount(idx.ravel(), minlength=m * n).reshape(m, n).astype(dtype)
-        counts[:n, s:s + m] = c.T
-        if held + m > len(staged):
-            np.matmul(below, staged[:held].T, out=sums[:, done:done + held])
-            done, held = done + held, 0
-        staged[held:held + m] = c
-        held += m
-    np.matmul(below, staged[:held].T, out=sums[:, done:done + held])
+        idx *= m
+        idx += cols[:m]  # the bin of step i in resample r: i * m + r
+        np.copyto(counts[:n, s:s + m], np.bincount(idx.ravel(), minlength=m * n).reshape(n, m), casting="unsafe")
+    sums = np.empty((len(below), k), np.float32)
+    staged = np.empty((n, min(k, _PRODUCT_RESAMPLES)), np.float32)  # steps x resamples, in the cache
+    for s in range(0, k, _PRODUCT_RESAMPLES):
+        m = min(_PRODUCT_RESAMPLES, k - s)
+        np.copyto(staged[:, :m], counts[:n, s:s + m])
+        np.matmul(below, staged[:, :m], out=sums[:, s:s + m])
     return counts, sums
 
 
