@@ -62,3 +62,22 @@ def test_the_feet_run_in_two_threads_unless_one_is_allowed(monkeypatch):
     a, b = json.loads(one.metrics.to_json()), json.loads(two.metrics.to_json())
     a["provenance"].pop("analysed_utc"), b["provenance"].pop("analysed_utc")
     assert a == b
+
+
+def test_the_heap_policy_follows_what_limits(monkeypatch):
+    """A session analysed in parallel keeps its freed memory for reuse (page faults are what it would pay);
+    analysed foot by foot (one thread, a batch worker) the heap is trimmed after each foot; a streamed one maps its
+    large blocks. The glibc calls are recorded, not made (they would stay for the rest of the test process)."""
+    calls: list[str] = []
+    for name in ("keep_freed_memory", "release_free_heap", "map_large_blocks"):
+        monkeypatch.setattr(session_analysis, name, lambda name=name: calls.append(name))
+    monkeypatch.setenv("INSOLE_THREADS", "2")
+    analyze_session(SAMPLE)
+    assert calls == ["keep_freed_memory"]
+    calls.clear()
+    monkeypatch.setenv("INSOLE_THREADS", "1")
+    analyze_session(SAMPLE)
+    assert calls == ["release_free_heap", "release_free_heap"]
+    calls.clear()
+    analyze_session(SAMPLE, session_analysis.AnalysisParams(cache_mb=0.01))  # streamed: too long for the cache
+    assert calls == ["map_large_blocks", "release_free_heap", "release_free_heap"]
