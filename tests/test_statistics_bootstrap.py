@@ -14,7 +14,9 @@ from pipeline.statistics import BOOTSTRAP_SEED, _resampled_medians, bootstrap_si
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("window_sd", [8.0, 0.0])  # 0: a window of 17 ranks, many rows counted in full
 @pytest.mark.parametrize("block_ranks", [16, 1, 5, 8, 32])  # 5: the last block padded; 8, 32: words
-def test_count_medians_equal_numpy_medians_of_the_same_draws(n, dtype, window_sd, block_ranks, monkeypatch):
+@pytest.mark.parametrize("threads", [1, 2])  # 2: blocks counted in threads while the next ones are drawn
+def test_count_medians_equal_numpy_medians_of_the_same_draws(n, dtype, window_sd, block_ranks, threads,
+                                                             monkeypatch):
     monkeypatch.setattr(statistics, "_BLOCK_DRAWS", 7 * n + 3)  # several blocks of draws, the last one short
     monkeypatch.setattr(statistics, "_COUNT_DRAWS", 2 * n + 1)  # blocks counted 2 resamples at a time ...
     monkeypatch.setattr(statistics, "_PRODUCT_RESAMPLES", 3)  # ... and multiplied in groups of at most 3
@@ -25,11 +27,20 @@ def test_count_medians_equal_numpy_medians_of_the_same_draws(n, dtype, window_sd
     xs = [np.round(rng.normal(size=n), 1).astype(dtype) for _ in range(3)]  # rounded: ties as in step columns
     n_boot = 50
     idx = np.random.default_rng(11).integers(0, n, (n_boot, n))  # the draws in one call
-    got = _resampled_medians(xs, np.random.default_rng(11), n_boot)
+    rng = np.random.default_rng(11)
+    got = _resampled_medians(xs, rng, n_boot, threads=threads)
+    assert rng.bit_generator.state == _after(11, n, n_boot)  # the stream goes on where one call leaves it
     for x, med in zip(xs, got, strict=True):
         expected = np.median(x[idx], axis=1)
         assert med.dtype == expected.dtype
         np.testing.assert_array_equal(med, expected)
+
+
+def _after(seed, n, n_boot):
+    """The state of a generator seeded ``seed`` after ``integers(0, n, (n_boot, n))``."""
+    rng = np.random.default_rng(seed)
+    rng.integers(0, n, (n_boot, n))
+    return rng.bit_generator.state
 
 
 def _reference_ci(left, right, n_boot):
@@ -42,13 +53,15 @@ def _reference_ci(left, right, n_boot):
     return float(lo), float(hi)
 
 
-def test_each_pair_gets_its_own_interval_alone_or_in_a_batch():
+@pytest.mark.parametrize("threads", [1, 3])
+def test_each_pair_gets_its_own_interval_alone_or_in_a_batch(threads, monkeypatch):
+    monkeypatch.setattr(statistics, "_BLOCK_DRAWS", 1000)  # several blocks per side: more than the threads hold
     rng = np.random.default_rng(3)
     pairs = [(rng.normal(1.0, 0.1, 40), rng.normal(1.1, 0.1, 38)),
              (rng.normal(2.0, 0.2, 40), rng.normal(2.0, 0.2, 38)),  # same sizes: shares the draws
              (np.r_[rng.normal(5.0, 1.0, 30), np.nan], rng.normal(6.0, 1.0, 33)),
              (np.array([1.0, 2.0]), rng.normal(1.0, 0.1, 20))]  # too few steps
-    got = bootstrap_si_cis(pairs, n_boot=400)
+    got = bootstrap_si_cis(pairs, n_boot=400, threads=threads)
     assert got[3] is None
     for (left, right), ci in zip(pairs[:3], got[:3], strict=True):
         left, right = left[np.isfinite(left)], right[np.isfinite(right)]
@@ -91,7 +104,8 @@ class _Concentrated(np.random.Generator):
 
 
 @pytest.mark.parametrize("block_draws", [1 << 21, 7 * 600 + 3])
-def test_a_count_above_255_is_counted_in_int32(block_draws, monkeypatch):
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_count_above_255_is_counted_in_int32(block_draws, threads, monkeypatch):
     """Half of each resample on one step: its uint8 count would wrap; the block is counted again in int32."""
     monkeypatch.setattr(statistics, "_BLOCK_DRAWS", block_draws)
     n, n_boot = 600, 30
@@ -100,7 +114,7 @@ def test_a_count_above_255_is_counted_in_int32(block_draws, monkeypatch):
     plain = _Concentrated(9, 300, lambda d: 0 * d)
     idx = plain.integers(0, n, (n_boot, n))
     rng = _Concentrated(9, 300, lambda d: 0 * d)
-    got = _resampled_medians(xs, rng, n_boot)
+    got = _resampled_medians(xs, rng, n_boot, threads=threads)
     assert rng.bit_generator.state == plain.bit_generator.state  # the stream goes on where one call leaves it
     for x, med in zip(xs, got, strict=True):
         np.testing.assert_array_equal(med, np.median(x[idx], axis=1))

@@ -19,6 +19,7 @@ import numpy as np
 
 from insole.provenance import file_sha256, utc_now_iso
 from insole.session import SessionMetadata
+from insole.threads import worker_threads
 from pipeline import __version__
 from pipeline.analysis import cop, events, foot_function, force, imu_gait, regions, strides, symmetry
 from pipeline.analysis.curve_summary import stance_curves
@@ -277,7 +278,8 @@ def assemble(path: Path, attrs: dict[str, Any], metadata: SessionMetadata, sourc
     every metric positioned in ``cohort`` when there is one; ``input_warnings`` are (quality code, message) pairs
     about the inputs (an implausible body mass, an interrupted recording); ``input_sha256`` gives the input
     file's hash (by default :func:`~insole.provenance.file_sha256` of ``path``, empty when it is not a file);
-    ``in_parallel``: compute the symmetry table in a thread while the curves are summarised (the same table)."""
+    ``in_parallel``: compute the symmetry table in a thread while the curves are summarised, its bootstrap's
+    draws counted in :func:`~insole.threads.worker_threads` threads (the same table)."""
     for fa in feet.values():
         fa.take_back()  # a foot set aside while the next one was analysed
     tables = {s: strides.steady_state(fa.table) for s, fa in feet.items()}
@@ -307,7 +309,8 @@ def assemble(path: Path, attrs: dict[str, Any], metadata: SessionMetadata, sourc
         side_metrics[side] = {k: with_reference(m, cohort, subject) for k, m in found.items()}
     # the symmetry table (its bootstrap is most of assembling) in a thread while the curves are summarised
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="insole-symmetry") if in_parallel else None
-    sym_args = (side_metrics.get("left"), side_metrics.get("right"), values.get("left"), values.get("right"))
+    sym_args = (side_metrics.get("left"), side_metrics.get("right"), values.get("left"), values.get("right"),
+                worker_threads() if in_parallel else 1)
     try:
         sym_task = pool.submit(symmetry.symmetry_table, *sym_args) if pool is not None else None
         for side, fa in feet.items():

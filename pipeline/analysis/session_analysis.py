@@ -24,10 +24,11 @@ BLAS runs on one thread while a session is analysed (``threadpoolctl``; the call
   (the gaitpdb cohort with its SkylakeX kernel against its Haswell one: at most 4.6e-7 relative; tests/test_norms.py).
 
 The two feet of a session whose pressure is at most :data:`PARALLEL_MB` are analysed in two threads, and its
-symmetry bootstrap runs beside the curve summaries, when :func:`insole.threads.worker_threads` allows two
-(numpy works without Python's lock for most of a foot's time): each computation is the same as alone, so are
-the figures. The foot threads inflate their own reads (without the pool beside them). A longer recording's feet
-are analysed one after the other, where memory is what limits; so are a batch worker's (one thread each).
+symmetry bootstrap runs beside the curve summaries, its draws counted in as many threads, when
+:func:`insole.threads.worker_threads` allows two (numpy works without Python's lock for most of a foot's time):
+each computation is the same as alone, so are the figures. The foot threads inflate their own reads (without
+the pool beside them). A longer recording's feet are analysed one after the other, where memory is what limits;
+so are a batch worker's (one thread each).
 """
 
 from __future__ import annotations

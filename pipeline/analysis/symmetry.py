@@ -53,16 +53,17 @@ def _symmetry(spec: MetricSpec, left: Metric | None, right: Metric | None, xl: n
 
 
 def symmetry_table(left: dict[str, Metric] | None, right: dict[str, Metric] | None,
-                   values_left: dict[str, np.ndarray] | None, values_right: dict[str, np.ndarray] | None
-                   ) -> dict[str, Symmetry]:
+                   values_left: dict[str, np.ndarray] | None, values_right: dict[str, np.ndarray] | None,
+                   threads: int = 1) -> dict[str, Symmetry]:
     """SI and SA of every per-side metric (``None`` sides: one foot only), from the per-step values summarised,
-    each SI with the percentile-bootstrap 95 % CI of the side medians (:func:`pipeline.statistics.bootstrap_si_cis`)."""
+    each SI with the percentile-bootstrap 95 % CI of the side medians (:func:`pipeline.statistics.bootstrap_si_cis`,
+    its draws counted in ``threads`` threads: the same table)."""
     table = {spec.name: _symmetry(
         spec, None if left is None else left[spec.name], None if right is None else right[spec.name],
         None if values_left is None else values_left[spec.name],
         None if values_right is None else values_right[spec.name]) for spec in SIDE_METRICS}
     pending = {name: entry for name, entry in table.items() if isinstance(entry, tuple)}
-    cis = bootstrap_si_cis([(xl, xr) for _, xl, xr in pending.values()])
+    cis = bootstrap_si_cis([(xl, xr) for _, xl, xr in pending.values()], threads=threads)
     for (name, (fields, _, _)), ci in zip(pending.items(), cis, strict=True):
         table[name] = Symmetry(**fields, ci95=ci)
     return table
