@@ -31,6 +31,9 @@ DERIVATIVE_CUTOFF_HZ = 20.0
 
 #: Steps processed at once by the curve functions (bounds their temporary memory on day-long recordings).
 STEP_BATCH = 4096
+#: Steps resampled at once by :func:`resample_stance_many`: its half-dozen float64 temporaries of 101 points per
+#: step stay in the cache (a one-hour foot's force curves: 13.4 ms in batches of 4,096 steps, 5.4 ms in 512).
+RESAMPLE_STEPS = 512
 #: Frames processed at once by the per-frame helpers (:func:`frame_durations`).
 FRAME_BLOCK = 1 << 20
 #: Frames whose derivative :func:`gradient_at` computes at once.
@@ -40,7 +43,7 @@ GRADIENT_BLOCK = 1 << 16
 def resample_stance(time_s: np.ndarray, values: np.ndarray, start_s: np.ndarray, stop_s: np.ndarray,
                     n_points: int = N_POINTS) -> np.ndarray:
     """Values at ``n_points`` equally spaced instants from each step's start to stop; shape (n_steps, n_points),
-    float32, computed in batches of :data:`STEP_BATCH` steps.
+    float32, computed in batches of :data:`RESAMPLE_STEPS` steps.
 
     Linear interpolation between frames; NaN frames make their neighbourhood NaN (never interpolated across).
     """
@@ -53,14 +56,14 @@ def resample_stance_many(time_s: np.ndarray, values: list[np.ndarray], start_s: 
     of the instants are found once for all of them."""
     out = [np.empty((len(start_s), n_points), np.float32) for _ in values]
     u = np.linspace(0.0, 1.0, n_points)
-    for a in range(0, len(start_s), STEP_BATCH):
-        start, stop = start_s[a : a + STEP_BATCH], stop_s[a : a + STEP_BATCH]
+    for a in range(0, len(start_s), RESAMPLE_STEPS):
+        start, stop = start_s[a : a + RESAMPLE_STEPS], stop_s[a : a + RESAMPLE_STEPS]
         flat = (start[:, None] + u[None, :] * (stop - start)[:, None]).ravel()
         j, t0, t1 = frames_around(time_s, flat, start, stop, n_points)
         w = np.clip((flat - t0) / np.where(t1 > t0, t1 - t0, 1.0), 0.0, 1.0)
         w_before = 1.0 - w
         for v, o in zip(values, out, strict=True):
-            o[a : a + STEP_BATCH] = (v[j] * w_before + v[j + 1] * w).reshape(len(start), n_points)
+            o[a : a + RESAMPLE_STEPS] = (v[j] * w_before + v[j + 1] * w).reshape(len(start), n_points)
     return out
 
 
