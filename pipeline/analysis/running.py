@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Outputs computed at once by :func:`running_minimum` and :func:`running_mean` (bounds their temporaries).
-CHUNK = 1 << 20
+#: Outputs computed at once by :func:`running_minimum` and :func:`running_mean` (bounds their temporaries, and
+#: keeps them in the cache: the detector's baseline of a one-hour foot at 100 Hz took 14.0 ms in chunks of 2**20,
+#: 6.2 ms in 2**16; a day's 186 -> 157 ms).
+CHUNK = 1 << 16
 
 
 def _extended(x: np.ndarray, size: int) -> np.ndarray:
