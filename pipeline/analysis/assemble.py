@@ -322,13 +322,14 @@ def assemble(path: Path, attrs: dict[str, Any], metadata: SessionMetadata, sourc
                                          fa.force_unit)
             fa.curves.close()  # the summaries only
             del force_curves
+        # also while the bootstrap runs: the side results read what it reads and change nothing
+        side_results: dict[str, Any] = {s: _side_result(fa, tables[s], side_metrics[s]) for s, fa in feet.items()}
         # numpy work that ends (no wait of its own); the same table as computed here
         sym = sym_task.result() if sym_task is not None else symmetry.symmetry_table(*sym_args)
     finally:
         if pool is not None:
             pool.shutdown()
     sym = {k: symmetry_with_reference(v, cohort, subject) for k, v in sym.items()}
-    side_results: dict[str, Any] = {s: _side_result(fa, tables[s], side_metrics[s]) for s, fa in feet.items()}
     for side, why in errors.items():
         side_results[side] = _not_analysed(side, why)
     bilateral = _bilateral(tables, feet, sym, scale, cohort, subject)
