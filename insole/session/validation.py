@@ -298,9 +298,11 @@ def _check_time(path: str, t: h5py.Dataset, where: str) -> None:
         if not np.all(np.isfinite(block)):
             bad = start + int(np.flatnonzero(~np.isfinite(block))[0])
             raise SessionFileError(path, f"{where}/time_s is not finite at frame {bad}")
-        d = np.diff(np.concatenate([[last], block]))
-        if not np.all(d > 0):
-            bad = start + int(np.flatnonzero(d <= 0)[0])
+        # finite values: b - a > 0 exactly when b > a, so comparing neighbours is the check of a difference, without
+        # the difference's (and a joined copy's) arrays
+        rising = block[1:] > block[:-1]
+        if not (block[0] > last and rising.all()):
+            bad = start if not block[0] > last else start + 1 + int(np.flatnonzero(~rising)[0])
             raise SessionFileError(path, f"{where}/time_s is not strictly increasing at frame {bad}")
         last = float(block[-1])
 
