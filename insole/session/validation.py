@@ -300,9 +300,9 @@ def _check_time(path: str, t: h5py.Dataset, where: str) -> None:
             raise SessionFileError(path, f"{where}/time_s is not finite at frame {bad}")
         # finite values: b - a > 0 exactly when b > a, so comparing neighbours is the check of a difference, without
         # the difference's (and a joined copy's) arrays
-        rising = block[1:] > block[:-1]
-        if not (block[0] > last and rising.all()):
-            bad = start if not block[0] > last else start + 1 + int(np.flatnonzero(~rising)[0])
+        after_last, rising = block[0] > last, block[1:] > block[:-1]
+        if not (after_last and rising.all()):
+            bad = start if not after_last else start + 1 + int(np.flatnonzero(~rising)[0])
             raise SessionFileError(path, f"{where}/time_s is not strictly increasing at frame {bad}")
         last = float(block[-1])
 

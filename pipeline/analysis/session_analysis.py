@@ -236,10 +236,10 @@ def keep_freed_memory() -> None:
     holds anyway. By default glibc's mapping threshold starts at 128 KB and grows only as large blocks are freed,
     so the analysis's first temporaries of each size get mappings of their own, unmapped when freed and faulted in
     again on the next use; on this 2-vCPU virtual machine each page fault costs a few microseconds. A one-hour
-    two-foot session (2 x 16 cells, 100 Hz), one analysis per process, 3 alternated runs: 63,000 -> 28,800 page
-    faults, system time 215-279 -> 120-145 ms, wall 810-927 -> 738-827 ms. The setting stays for the rest of the
-    process (a later streamed recording sets its own mapping threshold, :func:`map_large_blocks`, and trims its
-    heap between feet); batch workers (one thread) never set it.
+    two-foot session (2 x 16 cells, 100 Hz), one analysis per process, 4 alternated runs: 60,500-63,600 ->
+    32,300-32,800 page faults, system time 219-259 -> 104-164 ms, wall 813-938 -> 649-779 ms, peak RSS 175 -> 192
+    MB. The setting stays for the rest of the process (a later streamed recording sets its own mapping threshold,
+    :func:`map_large_blocks`, and trims its heap between feet); batch workers (one thread) never set it.
     """
     if (mallopt := _glibc("mallopt")) is not None:
         mallopt(-3, KEEP_MMAP_THRESHOLD_BYTES)  # M_MMAP_THRESHOLD (malloc.h)
