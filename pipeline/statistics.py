@@ -102,8 +102,8 @@ def _count_draws(draws: Iterable[np.ndarray], n: int, k: int, below: np.ndarray,
     s = 0
     for idx in draws:
         m = len(idx)
-        # int64: dtype=np.int32 draws the same values (one 32-bit bounded path below 2**32 steps) no faster, and
-        # np.bincount converts them to int64 first (twice the time of draw and count)
+        # the bins in int64, which np.bincount takes without a conversion (int32 bins: twice the time of draw and
+        # count)
         np.multiply(idx, m, out=bins[:m])
         bins[:m] += cols[:m]  # the bin of step i in resample r: i * m + r
         np.copyto(counts[:n, s:s + m], np.bincount(bins[:m].ravel(), minlength=m * n).reshape(n, m),
@@ -225,6 +225,10 @@ class _MedianPlan:
         np.put_along_axis(self.below[:-1], orders[:, :a], 1.0, axis=1)
         self.below[-1] = 1.0
         self.medians = [np.empty(n_boot, dtype=x.dtype) for x in xs]
+        # int32 draws are numpy's int64 draws, value for value and with the generator left in the same state (one
+        # 32-bit bounded path below 2**32), in half the memory: a one-hour session's analysis, 8 alternated fresh
+        # processes, 34,300-36,600 -> 28,600-30,000 page faults, peak RSS 209-218 -> 187-192 MB
+        self.draw_dtype = np.int32 if n <= np.iinfo(np.int32).max else np.int64
         self.rows = max(1, min(n_boot, _BLOCK_DRAWS // n))  # resamples per block
         self.group = max(1, _GROUP_BYTES // (width * self.rows))  # arrays searched at once
 
@@ -249,7 +253,7 @@ class _MedianPlan:
                 med[start:start + k] = srt[j[0][i]] if len(ks) == 1 else (srt[j[0][i]] + srt[j[1][i]]) / 2.0
 
 
-#: Blocks of draws per worker drawn ahead of their counting (:class:`_Blocks`; each ~17 MB of int64 draws).
+#: Blocks of draws per worker drawn ahead of their counting (:class:`_Blocks`; each ~8 MB of int32 draws).
 _BLOCKS_AHEAD = 1
 
 
@@ -286,11 +290,11 @@ class _Blocks:
 
             def draws() -> Iterator[np.ndarray]:  # the same stream again when the block is counted again
                 rng.bit_generator.state = state
-                return (rng.integers(0, plan.n, (m, plan.n)) for m in plan.chunks(k))
+                return (rng.integers(0, plan.n, (m, plan.n), plan.draw_dtype) for m in plan.chunks(k))
 
             plan.block(draws, start, k)
             return
-        drawn = [rng.integers(0, plan.n, (m, plan.n)) for m in plan.chunks(k)]
+        drawn = [rng.integers(0, plan.n, (m, plan.n), plan.draw_dtype) for m in plan.chunks(k)]
         while len(self.pending) >= self.limit:
             self.pending.popleft().result()
         self.pending.append(self.pool.submit(plan.block, lambda: drawn, start, k))
