@@ -19,7 +19,7 @@ def test_count_medians_equal_numpy_medians_of_the_same_draws(n, dtype, window_sd
                                                              monkeypatch):
     monkeypatch.setattr(statistics, "_BLOCK_DRAWS", 7 * n + 3)  # several blocks of draws, the last one short
     monkeypatch.setattr(statistics, "_COUNT_DRAWS", 2 * n + 1)  # blocks counted 2 resamples at a time ...
-    monkeypatch.setattr(statistics, "_PRODUCT_RESAMPLES", 3)  # ... and multiplied in groups of at most 3
+    monkeypatch.setattr(statistics, "_PRODUCT_STEPS", 3)  # ... and multiplied in groups of at most 3 steps
     monkeypatch.setattr(statistics, "_GROUP_BYTES", 1)  # each array searched alone (together: the test below)
     monkeypatch.setattr(statistics, "_WINDOW_SD", window_sd)
     monkeypatch.setattr(statistics, "_BLOCK_RANKS", block_ranks)
