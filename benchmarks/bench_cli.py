@@ -53,6 +53,18 @@ def wall(argv: list[str], repeat: int) -> float:
     return statistics.median(times)
 
 
+def cpu_ticks() -> tuple[int, int] | None:
+    """(stolen, total) CPU ticks of this machine so far (``/proc/stat``; None where there is none): the share of
+    time the hypervisor gave this virtual machine's CPUs to others, which slows the parallel analysis more than the
+    single-threaded floor."""
+    try:
+        with open("/proc/stat") as fh:
+            ticks = [int(v) for v in fh.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return (ticks[7] if len(ticks) > 7 else 0), sum(ticks)
+
+
 def commands() -> list[str]:
     from pipeline.cli import cli
 
@@ -67,6 +79,7 @@ def main() -> int:
     folder = args.keep or Path(tempfile.mkdtemp(prefix="bench-cli-"))
     folder.mkdir(parents=True, exist_ok=True)
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, {sys.platform}")
+    ticks_before = cpu_ticks()
     for package in ("insole", "pipeline"):  # the bytecode cache an installed program has after its first run
         compileall.compile_dir(ROOT / package, quiet=1)
 
@@ -124,6 +137,11 @@ def main() -> int:
     rate = len(result.steps) / dt
     print(f"\n4. steps.csv of the 1-hour session: {len(result.steps)} rows x {result.steps.shape[1]} columns in "
           f"{dt:.3f} s = {rate:,.0f} rows/s (goal >= 50,000: {'met' if rate >= 50_000 else 'NOT met'})")
+    ticks_after = cpu_ticks()
+    if ticks_before is not None and ticks_after is not None and ticks_after[1] > ticks_before[1]:
+        stolen = 100.0 * (ticks_after[0] - ticks_before[0]) / (ticks_after[1] - ticks_before[1])
+        print(f"\nCPU time stolen by the hypervisor during this run: {stolen:.1f} % (a busy host: the figures "
+              "above are then slower than this machine's own)")
     return 0
 
 
