@@ -385,8 +385,13 @@ def mean_ci95(x: np.ndarray) -> tuple[float, float] | None:
     x = finite_values(x)
     if x.size < 2:
         return None
-    half = t_quantile(0.975, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size)
-    return float(x.mean() - half), float(x.mean() + half)
+    return mean_ci95_of(float(x.mean()), float(x.std(ddof=1)), x.size)
+
+
+def mean_ci95_of(mean: float, sd: float, n: int) -> tuple[float, float]:
+    """:func:`mean_ci95` from the mean, the SD (``ddof=1``) and the number (at least 2) of the finite values."""
+    half = t_quantile(0.975, n - 1) * sd / math.sqrt(n)
+    return float(mean - half), float(mean + half)
 
 
 def welch_ci95(before: np.ndarray, after: np.ndarray) -> tuple[float, float] | None:

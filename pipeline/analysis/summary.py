@@ -2,7 +2,7 @@
 
 Variability is reported as SD and CV (= SD / mean x 100, only for ratio-scale quantities with a positive mean);
 for reference, stride-time CV of healthy young adults is 1.3 +- 0.1 % (Hausdorff et al. 1999). The CI is the
-Student-t interval of the mean (:func:`pipeline.statistics.mean_ci95`). Every summary carries its n, unit and
+Student-t interval of the mean (:func:`pipeline.statistics.mean_ci95_of`). Every summary carries its n, unit and
 method text; a metric without usable values is still returned, with its status and the reason.
 """
 
@@ -12,7 +12,7 @@ import numpy as np
 
 from pipeline.analysis.metric_catalogue import MetricSpec
 from pipeline.analysis.result import Metric, MetricStatus, finite
-from pipeline.statistics import mean_ci95
+from pipeline.statistics import mean_ci95_of
 
 NO_STEPS = "no usable steps"
 
@@ -26,7 +26,7 @@ def summarize(spec: MetricSpec, unit: str, method: str, values: np.ndarray, *, e
         return unavailable(spec, unit, method, MetricStatus.NOT_COMPUTED, empty_reason)
     mean = float(x.mean())
     sd = float(x.std(ddof=1)) if n > 1 else None
-    ci = mean_ci95(x)
+    ci = mean_ci95_of(mean, sd, n) if sd is not None else None  # the mean and SD above, not computed again
     return Metric(
         name=spec.name, label=spec.label, unit=unit, method=method, n=n, median=float(np.median(x)), mean=mean,
         sd=finite(sd), cv_pct=finite(100.0 * sd / mean) if sd is not None and spec.ratio_scale and mean > 0 else None,
