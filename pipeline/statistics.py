@@ -104,8 +104,7 @@ def _count_draws(draws: Iterable[np.ndarray], n: int, k: int, below: np.ndarray,
     s = 0
     for idx in draws:
         m = len(idx)
-        # the bins in int64, which np.bincount takes without a conversion (int32 bins: twice the time of draw and
-        # count)
+        # the bins in int64, which np.bincount takes as they are (it converts any other integer type first)
         np.multiply(idx, m, out=bins[:m])
         bins[:m] += cols[:m]  # the bin of step i in resample r: i * m + r
         np.copyto(counts[:n, s:s + m], np.bincount(bins[:m].ravel(), minlength=m * n).reshape(n, m),
