@@ -54,9 +54,9 @@ def wall(argv: list[str], repeat: int) -> float:
 
 
 def cpu_ticks() -> tuple[int, int] | None:
-    """(stolen, total) CPU ticks of this machine so far (``/proc/stat``; None where there is none): the share of
-    time the hypervisor gave this virtual machine's CPUs to others, which slows the parallel analysis more than the
-    single-threaded floor."""
+    """(stolen, total) CPU ticks of this machine so far (``/proc/stat``; None where there is none). Stolen ticks
+    are time the hypervisor gave this virtual machine's CPUs to others, which slows the two-threaded analysis more
+    than the single-threaded floor."""
     try:
         with open("/proc/stat") as fh:
             ticks = [int(v) for v in fh.readline().split()[1:]]
@@ -140,8 +140,8 @@ def main() -> int:
     ticks_after = cpu_ticks()
     if ticks_before is not None and ticks_after is not None and ticks_after[1] > ticks_before[1]:
         stolen = 100.0 * (ticks_after[0] - ticks_before[0]) / (ticks_after[1] - ticks_before[1])
-        print(f"\nCPU time stolen by the hypervisor during this run: {stolen:.1f} % (a busy host: the figures "
-              "above are then slower than this machine's own)")
+        print(f"\nCPU time stolen by the hypervisor during this run: {stolen:.1f} % (above a few per cent the "
+              "host is busy, and the figures above are slower than this machine's own)")
     return 0
 
 
