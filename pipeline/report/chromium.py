@@ -67,6 +67,15 @@ def require_chromium() -> str:
     return found
 
 
+def _exception_text(details: dict[str, Any]) -> str:
+    """An uncaught exception of the page as one line: its description (``Error: boom``) first, then where it was
+    thrown, so that the message itself survives the cut to 500 characters whatever the length of the page's URL."""
+    exc = details.get("exception") or {}
+    what = exc.get("description") or details.get("text") or json.dumps(details)
+    where = f" at {details.get('url', '')}:{details.get('lineNumber', '?')}:{details.get('columnNumber', '?')}"
+    return (str(what).splitlines()[0] if what else "")[:400] + where[:100]
+
+
 class Chromium:
     """One headless Chromium with a fresh profile, driven over the CDP pipe (a context manager)."""
 
@@ -185,7 +194,7 @@ class Chromium:
         for e in self.events:
             m, p = e.get("method"), e.get("params", {})
             if m == "Runtime.exceptionThrown":
-                out.append("exception: " + json.dumps(p.get("exceptionDetails", {}))[:500])
+                out.append("exception: " + _exception_text(p.get("exceptionDetails", {})))
             elif m == "Runtime.consoleAPICalled" and p.get("type") in ("error", "warning", "assert"):
                 out.append(f"console.{p['type']}: " + json.dumps(p.get("args", []))[:500])
             elif m == "Log.entryAdded" and p.get("entry", {}).get("level") in ("error", "warning"):
